@@ -1,0 +1,147 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// Store keeps requests. Every write is atomic: Update reads, applies fn and
+// writes only if nobody wrote in between (compare-and-set), retrying
+// otherwise, so two clicks or two replicas resolve to one winner.
+type Store interface {
+	// Create stores a new request and claims its mailbox (r.Op.Mailbox):
+	// one active request per mailbox. It fails with an *ActiveError when
+	// another non-terminal request holds the mailbox.
+	Create(ctx context.Context, r *Request) error
+	// Get returns a request; ErrNotFound.
+	Get(ctx context.Context, id string) (*Request, error)
+	// Update applies fn to the current request and writes the result
+	// atomically. When fn returns an error nothing is written, and Update
+	// returns the unchanged request with that error. It bumps Version,
+	// appends the events fn added to History to the audit log, releases the
+	// mailbox when the new state is terminal and tracks in-flight requests.
+	Update(ctx context.Context, id string, fn func(*Request) error) (*Request, error)
+	// InFlight lists the ids of requests whose state is InFlight.
+	InFlight(ctx context.Context) ([]string, error)
+}
+
+// JobType names the kind of queued work.
+type JobType string
+
+const (
+	JobCommand JobType = "command" // plan a typed command and ask for approval
+	JobClick   JobType = "click"   // apply an Approve/Reject click
+	JobRun     JobType = "run"     // run (or resume) an approved request
+	JobExpire  JobType = "expire"  // expire a request still pending at ExpiresAt
+)
+
+// Job is one unit of queued work. Jobs survive restarts.
+type Job struct {
+	Type JobType `json:"type"`
+	// ID makes the job unique while it is queued: a second Enqueue with the
+	// same ID is a no-op, not an error. Empty: always enqueued.
+	ID        string    `json:"id,omitempty"`
+	At        time.Time `json:"at,omitzero"` // run no earlier than this
+	RequestID string    `json:"request_id,omitempty"`
+	Seq       int       `json:"seq,omitempty"` // for JobRun: Request.RunSeq it was scheduled for
+	Command   *Command  `json:"command,omitempty"`
+	Click     *Click    `json:"click,omitempty"`
+}
+
+// Queue takes durable work. A handler that returns an error has its job
+// retried later (after RetryAfter when the error has one).
+type Queue interface {
+	Enqueue(ctx context.Context, j Job) error
+}
+
+// RetryAfterError asks the queue to retry a job after a delay.
+type RetryAfterError struct {
+	Err   error
+	After time.Duration
+}
+
+func (e *RetryAfterError) Error() string             { return e.Err.Error() }
+func (e *RetryAfterError) Unwrap() error             { return e.Err }
+func (e *RetryAfterError) RetryAfter() time.Duration { return e.After }
+
+// Lock is a held lock with a TTL.
+type Lock interface {
+	Refresh(ctx context.Context, ttl time.Duration) error
+	Release(ctx context.Context) error
+}
+
+// Locker takes short locks with a TTL; ErrLocked when another holds it.
+type Locker interface {
+	Obtain(ctx context.Context, key string, ttl time.Duration) (Lock, error)
+}
+
+// ReplyTo is where a private answer to a person goes: the response_url of
+// their command or click, else an ephemeral message in Channel.
+type ReplyTo struct {
+	ResponseURL string `json:"response_url,omitempty"`
+	Channel     string `json:"channel,omitempty"`
+	User        string `json:"user"`
+}
+
+// Answer is a private reply. Text is the sentence (Slack mrkdwn); Plan and
+// Request, when set, are shown below it.
+type Answer struct {
+	Text    string
+	Plan    *mailbox.Plan
+	Request *Request
+}
+
+// Notifier tells people in Slack. handlers implements it.
+type Notifier interface {
+	// Answer replies privately to the person who typed a command or clicked.
+	Answer(ctx context.Context, to ReplyTo, a Answer) error
+	// AskApproval sends an approver a direct message with the request and
+	// Approve / Reject buttons.
+	AskApproval(ctx context.Context, r *Request, approver string) (MessageRef, error)
+	// UpdateApproval rewrites an approval message to show r's state: once
+	// decided, without buttons, with who decided and when.
+	UpdateApproval(ctx context.Context, r *Request, ref MessageRef) error
+	// Tell sends user a direct message: headline, then r's steps.
+	Tell(ctx context.Context, user string, r *Request, headline string) error
+	// Audit posts r to the audit channel (ref nil) or updates that message.
+	Audit(ctx context.Context, channel string, r *Request, ref *MessageRef) (MessageRef, error)
+}
+
+// SlackDirectory finds Slack users.
+type SlackDirectory interface {
+	// UserIDByEmail returns the Slack user id for an e-mail; ErrNoSlackUser.
+	UserIDByEmail(ctx context.Context, email string) (string, error)
+}
+
+// Planner runs the pre-checks of an operation (mailbox.Planner).
+type Planner interface {
+	Plan(ctx context.Context, op mailbox.Operation) (mailbox.Plan, error)
+}
+
+// Executor runs one step (mailbox.Executor).
+type Executor interface {
+	Run(ctx context.Context, t mailbox.Target, s mailbox.Step) (mailbox.Outcome, error)
+}
+
+// Command is a parsed slash command, queued for planning.
+type Command struct {
+	Op          mailbox.Operation `json:"op"`
+	User        string            `json:"user"`
+	TeamID      string            `json:"team_id"`
+	Channel     string            `json:"channel"`
+	ResponseURL string            `json:"response_url"`
+}
+
+// Click is a verified Approve or Reject click.
+type Click struct {
+	RequestID   string `json:"request_id"`
+	Approve     bool   `json:"approve"`
+	User        string `json:"user"` // from the signed payload, never from the button value
+	TeamID      string `json:"team_id"`
+	Channel     string `json:"channel"`
+	MessageTS   string `json:"message_ts"`
+	ResponseURL string `json:"response_url"`
+	ActionTS    string `json:"action_ts"`
+}

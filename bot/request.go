@@ -1,0 +1,155 @@
+// Package bot is the request lifecycle: a typed operation from Slack becomes
+// a Request that is planned, routed to an approver, decided once, queued and
+// executed step by step, with every transition recorded atomically in the
+// Store and reported through the Notifier.
+//
+// It declares the small interfaces it consumes (Store, Queue, Locker,
+// Notifier, SlackDirectory, Planner, Executor); bot/redisstore, handlers and
+// mailbox implement them. It knows neither Redis nor the Slack wire format.
+package bot
+
+import (
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// State of a request. See DESIGN.md section 3.
+type State string
+
+const (
+	StatePending   State = "pending_approval"
+	StateApproved  State = "approved"
+	StateRejected  State = "rejected"
+	StateExpired   State = "expired"
+	StateCancelled State = "cancelled"
+	StateRunning   State = "running"
+	StateWaiting   State = "waiting"
+	StateSucceeded State = "succeeded"
+	StateFailed    State = "failed"
+)
+
+// Terminal reports whether no transition leaves s.
+func (s State) Terminal() bool {
+	switch s {
+	case StateRejected, StateExpired, StateCancelled, StateSucceeded, StateFailed:
+		return true
+	}
+	return false
+}
+
+// InFlight reports whether s is approved work not yet finished.
+func (s State) InFlight() bool {
+	return s == StateApproved || s == StateRunning || s == StateWaiting
+}
+
+// Sentinel errors.
+var (
+	ErrNotFound       = errors.New("request not found")
+	ErrActiveRequest  = errors.New("mailbox already has an active request")
+	ErrAlreadyDecided = errors.New("request already decided")
+	ErrNotApprover    = errors.New("not an approver of this request")
+	ErrSelfApproval   = errors.New("the requester cannot approve their own request")
+	ErrLocked         = errors.New("locked by another worker")
+	ErrNoApprover     = errors.New("no approver available")
+	ErrNoSlackUser    = errors.New("no Slack user with that e-mail")
+)
+
+// ActiveError is returned by Store.Create when the mailbox already has an
+// active request. It answers errors.Is(err, ErrActiveRequest).
+type ActiveError struct{ ID string }
+
+func (e *ActiveError) Error() string        { return "mailbox already has active request " + e.ID }
+func (e *ActiveError) Is(target error) bool { return target == ErrActiveRequest }
+
+// MessageRef points at a Slack message that the bot may update later.
+type MessageRef struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+}
+
+// Decision is the first, and only, decision on a request.
+type Decision struct {
+	By       string    `json:"by"` // Slack user id
+	At       time.Time `json:"at"`
+	Approved bool      `json:"approved"`
+}
+
+// StepState is the progress of one planned step.
+type StepState struct {
+	mailbox.Step
+	Status    mailbox.Status `json:"status,omitempty"` // "" until run; then done, skipped, pending, or "failed"
+	Detail    string         `json:"detail,omitempty"`
+	Error     string         `json:"error,omitempty"` // Microsoft's own text when it failed
+	Attempts  int            `json:"attempts,omitempty"`
+	StartedAt time.Time      `json:"started_at,omitzero"`
+	EndedAt   time.Time      `json:"ended_at,omitzero"`
+}
+
+// StepFailed marks a step that failed for good.
+const StepFailed mailbox.Status = "failed"
+
+// Event is one line of a request's history; each is appended to the audit
+// log in the same transaction as the change it records.
+type Event struct {
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor,omitempty"` // Slack user id, or "bot"
+	Type  string    `json:"type"`            // "created", "approved", "step", ...
+	From  State     `json:"from,omitempty"`
+	To    State     `json:"to,omitempty"`
+	Note  string    `json:"note,omitempty"`
+}
+
+// Request is one operation asked for in Slack, from creation to its end.
+type Request struct {
+	ID             string            `json:"id"`
+	Version        int64             `json:"version"` // bumped by the Store on each write
+	Op             mailbox.Operation `json:"op"`
+	Plan           mailbox.Plan      `json:"plan"`
+	Requester      string            `json:"requester"` // Slack user id
+	TeamID         string            `json:"team_id"`
+	Channel        string            `json:"channel,omitempty"` // where the command was typed
+	Approvers      []string          `json:"approvers"`         // Slack user ids
+	ApproverSource string            `json:"approver_source"`   // "manager" or "configured"
+	State          State             `json:"state"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
+	ExpiresAt      time.Time         `json:"expires_at"`
+	Decision       *Decision         `json:"decision,omitempty"`
+	Steps          []StepState       `json:"steps"`
+	RunSeq         int               `json:"run_seq"` // bumped each time the run is (re)scheduled
+	NextRunAt      time.Time         `json:"next_run_at,omitzero"`
+	Failure        string            `json:"failure,omitempty"`
+	Approvals      []MessageRef      `json:"approvals,omitempty"` // the approvers' DMs
+	AuditMessage   *MessageRef       `json:"audit_message,omitempty"`
+	History        []Event           `json:"history"`
+}
+
+// IsApprover reports whether user may decide r.
+func (r *Request) IsApprover(user string) bool { return slices.Contains(r.Approvers, user) }
+
+// Record appends an event to the history.
+func (r *Request) Record(e Event) { r.History = append(r.History, e) }
+
+// Clone returns a deep copy, so that a mutation that is rolled back leaves
+// no trace.
+func (r *Request) Clone() *Request {
+	c := *r
+	c.Plan.Findings = slices.Clone(r.Plan.Findings)
+	c.Plan.Steps = slices.Clone(r.Plan.Steps)
+	c.Approvers = slices.Clone(r.Approvers)
+	c.Steps = slices.Clone(r.Steps)
+	c.Approvals = slices.Clone(r.Approvals)
+	c.History = slices.Clone(r.History)
+	if r.Decision != nil {
+		d := *r.Decision
+		c.Decision = &d
+	}
+	if r.AuditMessage != nil {
+		m := *r.AuditMessage
+		c.AuditMessage = &m
+	}
+	return &c
+}
