@@ -1,0 +1,573 @@
+// Package sandbox is an in-memory Microsoft 365 tenant: a stand-in for
+// Microsoft Entra ID (through mailbox.Directory) and Exchange Online (through
+// mailbox.Exchange) that lives in one process and forgets everything when it
+// ends.
+//
+// It exists for `mailboxbot demo` and for tests only. It is never used
+// silently in production: a program that runs against it must say so loudly
+// (the demo command does), and the fake Graph and Exchange HTTP servers used
+// in tests are backed by it so that the real clients can be driven over the
+// real wire.
+//
+// How far it goes: users (object id, UPN, mail, display name, sign-in,
+// on-premises sync, licenses including group-assigned ones, manager) and
+// their mailboxes (recipient type, holds, archive, address-list visibility,
+// Send on Behalf, size). Lookups are case-insensitive, as Microsoft's are.
+// Set-Mailbox -Type is not instant in Exchange Online, and here neither:
+// Options.ConversionLag Get-Mailbox reads after a type change still report the
+// old type. Every change that really changed state is recorded (Changes,
+// ChangeCount); a change that changes nothing (converting a shared mailbox to
+// shared, blocking a blocked account) is accepted and not recorded, so tests
+// can assert that each change was made exactly once. Reads are counted
+// (Reads).
+//
+// Errors are the ones Microsoft answers, as *mailbox.RemoteError with the
+// status, code and text Graph or Exchange would send, so errors.Is(err,
+// mailbox.ErrNotFound) works and a fake HTTP server can put them on the wire
+// unchanged.
+//
+// Not modelled yet (the seams are there, the behaviour is not): throttling
+// (every operation passes through Tenant.gate, where a throttle answering
+// 429 with Retry-After will plug in), deleted users and their restore,
+// assigning and removing licenses, and the refusal of changes to a
+// directory-synchronised mailbox. Object ids and mailbox GUIDs are
+// deterministic, derived from the UPN (ObjectID, MailboxGUID), so demo
+// transcripts and golden files are reproducible.
+//
+// # The Contoso cast
+//
+// NewContoso seeds a demo tenant at contoso.com (ContosoUsers lists it):
+//
+//   - alice@ Alice Andersen: Office 365 E3, user mailbox (14.61 GB), manager maria@.
+//     The happy path.
+//   - bob@ Bob Berg: already a shared mailbox, still licensed (Office 365 E3).
+//   - carol@ Carol Chen: user mailbox with no license (rule 1 blocks), manager maria@.
+//   - dave@ Dave Dekker: synchronised from on-premises AD (onPremisesSyncEnabled and
+//     IsDirSynced; rule 8 blocks), Office 365 E3, manager maria@.
+//   - erin@ Erin Evans: Microsoft 365 E3 assigned through the "All Staff" group
+//     (ContosoAllStaffGroupID), no manager.
+//   - frank@ Frank Fox: Office 365 E3, a 58 GB mailbox (over the 50 GB limit of an
+//     unlicensed shared mailbox), manager grace@, who has no Slack account.
+//   - grace@ Grace Green: Office 365 E3, no manager, no Slack account.
+//   - maria@ Maria Martens: the manager of alice, carol, dave and rita; Office 365 E3.
+//   - rita@ Rita Ramos: helpdesk (the usual requester), Office 365 E3, manager maria@.
+//
+// All accounts can sign in; every user has a mailbox.
+package sandbox
+
+import (
+	"context"
+	"crypto/sha1"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// The tenant implements both interfaces.
+var (
+	_ mailbox.Directory = (*Tenant)(nil)
+	_ mailbox.Exchange  = (*Tenant)(nil)
+)
+
+// Well-known SKU ids (skuId in Graph's assignedLicenses).
+const (
+	SkuOffice365E3           = "6fd2c87f-b296-42f0-b197-1e91e994b900" // ENTERPRISEPACK
+	SkuMicrosoft365E3        = "05e9a617-0261-4cee-bb44-138d3ef5d965" // SPE_E3
+	SkuExchangeOnlinePlan1   = "4b9405b0-7788-4568-add1-99614e613b69" // EXCHANGESTANDARD
+	SkuExchangeOnlinePlan2   = "19ec0d23-8335-4cbd-94ac-6050e30712fa" // EXCHANGEENTERPRISE
+	SkuExchangeOnlineArchive = "ee02fd1b-340e-4a4b-b355-4a514e4c8943" // EXCHANGEARCHIVE_ADDON
+)
+
+// Options configure a Tenant. The zero value is usable.
+type Options struct {
+	// ConversionLag is how many Get-Mailbox reads of a mailbox after a
+	// Set-Mailbox -Type change still report the old type (Exchange is not
+	// instant). 0: the new type shows at once.
+	ConversionLag int
+	// Now stamps recorded changes; nil means time.Now.
+	Now func() time.Time
+}
+
+// UserSpec seeds one user and, unless NoMailbox, its mailbox. Zero values
+// give the common case: sign-in allowed, cloud-only, a user mailbox that is
+// visible in the address lists, without holds or archive.
+type UserSpec struct {
+	UserPrincipalName string // required, unique
+	DisplayName       string // default: the UPN
+	// ID is the Entra object id; default: ObjectID(UserPrincipalName).
+	ID string
+	// Mail is the primary e-mail address; default for a user with a
+	// mailbox: the UPN. It is also the mailbox's PrimarySmtpAddress.
+	Mail string
+	// Alias is the Exchange alias; default: the part of the UPN before @.
+	Alias string
+	// Licenses assigned to the user, directly or through a group.
+	Licenses []mailbox.License
+	// SignInBlocked: accountEnabled is false.
+	SignInBlocked bool
+	// OnPremisesSyncEnabled: synchronised from on-premises Active
+	// Directory; the mailbox then reports IsDirSynced too.
+	OnPremisesSyncEnabled bool
+	// ManagerUPN is the UPN of the user's manager, "" for none. It is
+	// resolved when read, so the manager may be added later.
+	ManagerUPN string
+
+	// NoMailbox: the user has no Exchange Online mailbox; the fields below
+	// are then ignored.
+	NoMailbox bool
+	// RecipientTypeDetails; default mailbox.RecipientUserMailbox.
+	RecipientTypeDetails          string
+	LitigationHoldEnabled         bool
+	InPlaceHolds                  []string
+	ArchiveStatus                 string // "None" (default) or "Active"
+	HiddenFromAddressListsEnabled bool
+	GrantSendOnBehalfTo           []string
+	// MailboxSizeBytes is the TotalItemSize of Get-MailboxStatistics.
+	MailboxSizeBytes int64
+}
+
+// ChangeKind names a kind of change.
+type ChangeKind string
+
+const (
+	// ChangeMailboxType: Set-Mailbox -Type changed RecipientTypeDetails.
+	ChangeMailboxType ChangeKind = "mailbox_type"
+	// ChangeAccountEnabled: accountEnabled was changed.
+	ChangeAccountEnabled ChangeKind = "account_enabled"
+)
+
+// Change is one change that really changed the tenant's state.
+type Change struct {
+	Seq               int // 1, 2, ... in the order the changes were made
+	At                time.Time
+	Kind              ChangeKind
+	UserID            string
+	UserPrincipalName string
+	From, To          string // e.g. "UserMailbox" -> "SharedMailbox", "true" -> "false"
+}
+
+// Names of the read operations counted by Reads.
+const (
+	ReadUser        = "User"
+	ReadManager     = "Manager"
+	ReadGetMailbox  = "GetMailbox"
+	ReadMailboxSize = "MailboxSize"
+)
+
+// Tenant is an in-memory Microsoft 365 tenant. It is safe for concurrent use.
+type Tenant struct {
+	lag int
+	now func() time.Time
+
+	mu      sync.Mutex
+	users   []*user          // in the order they were added
+	byKey   map[string]*user // lower-case object id, UPN and mail
+	byMbx   map[string]*user // lower-case UPN, SMTP address, alias, GUID, object id
+	changes []Change
+	reads   map[string]int
+}
+
+type user struct {
+	id, upn, displayName, mail string
+	enabled, onPremSync        bool
+	licenses                   []mailbox.License
+	managerUPN                 string
+	mbx                        *mbox // nil: no mailbox
+}
+
+type mbox struct {
+	guid, alias, smtp  string
+	actual             string // the recipient type after the last change
+	shown              string // what Get-Mailbox reports while lagLeft > 0
+	lagLeft            int
+	dirSynced, litHold bool
+	inPlaceHolds       []string
+	archive            string
+	hidden             bool
+	sendOnBehalf       []string
+	sizeBytes          int64
+}
+
+// New returns an empty tenant.
+func New(opts Options) *Tenant {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Tenant{
+		lag:   max(opts.ConversionLag, 0),
+		now:   now,
+		byKey: make(map[string]*user),
+		byMbx: make(map[string]*user),
+		reads: make(map[string]int),
+	}
+}
+
+// ObjectID returns the object id the sandbox gives a user by default: a
+// UUID (version 5) derived from the lower-cased UPN, the same in every run.
+func ObjectID(upn string) string { return uuid5("user:" + strings.ToLower(upn)) }
+
+// MailboxGUID returns the Exchange GUID the sandbox gives a user's mailbox.
+func MailboxGUID(upn string) string { return uuid5("mailbox:" + strings.ToLower(upn)) }
+
+// uuid5 is a name-based UUID (RFC 9562 version 5) in the DNS namespace.
+func uuid5(name string) string {
+	ns := []byte{0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}
+	h := sha1.New()
+	h.Write(ns)
+	h.Write([]byte("mailboxbot.sandbox/" + name))
+	b := h.Sum(nil)[:16]
+	b[6] = b[6]&0x0f | 0x50
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// AddUser seeds a user (and its mailbox) and returns the user as the
+// Directory reads it. It fails when the UPN is empty or when any of its
+// names (object id, UPN, mail, alias) is already taken.
+func (t *Tenant) AddUser(s UserSpec) (mailbox.User, error) {
+	if s.UserPrincipalName == "" || !strings.Contains(s.UserPrincipalName, "@") {
+		return mailbox.User{}, fmt.Errorf("sandbox: add user %q: %w", s.UserPrincipalName, mailbox.ErrInvalidAddress)
+	}
+	u := &user{
+		id:          s.ID,
+		upn:         s.UserPrincipalName,
+		displayName: s.DisplayName,
+		mail:        s.Mail,
+		enabled:     !s.SignInBlocked,
+		onPremSync:  s.OnPremisesSyncEnabled,
+		licenses:    slices.Clone(s.Licenses),
+		managerUPN:  s.ManagerUPN,
+	}
+	if u.id == "" {
+		u.id = ObjectID(u.upn)
+	}
+	if u.displayName == "" {
+		u.displayName = u.upn
+	}
+	if !s.NoMailbox {
+		if u.mail == "" {
+			u.mail = u.upn
+		}
+		rt := s.RecipientTypeDetails
+		if rt == "" {
+			rt = mailbox.RecipientUserMailbox
+		}
+		archive := s.ArchiveStatus
+		if archive == "" {
+			archive = "None"
+		}
+		alias := s.Alias
+		if alias == "" {
+			alias, _, _ = strings.Cut(u.upn, "@")
+		}
+		u.mbx = &mbox{
+			guid:         MailboxGUID(u.upn),
+			alias:        alias,
+			smtp:         u.mail,
+			actual:       rt,
+			shown:        rt,
+			dirSynced:    s.OnPremisesSyncEnabled,
+			litHold:      s.LitigationHoldEnabled,
+			inPlaceHolds: slices.Clone(s.InPlaceHolds),
+			archive:      archive,
+			hidden:       s.HiddenFromAddressListsEnabled,
+			sendOnBehalf: slices.Clone(s.GrantSendOnBehalfTo),
+			sizeBytes:    s.MailboxSizeBytes,
+		}
+	}
+
+	dirKeys := uniq(u.id, u.upn, u.mail)
+	var mbxKeys []string
+	if u.mbx != nil {
+		mbxKeys = uniq(u.upn, u.mbx.smtp, u.mbx.alias, u.mbx.guid, u.id)
+	}
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range dirKeys {
+		if _, ok := t.byKey[k]; ok {
+			return mailbox.User{}, fmt.Errorf("sandbox: add user %s: %q is already taken", u.upn, k)
+		}
+	}
+	for _, k := range mbxKeys {
+		if _, ok := t.byMbx[k]; ok {
+			return mailbox.User{}, fmt.Errorf("sandbox: add user %s: mailbox identity %q is already taken", u.upn, k)
+		}
+	}
+	for _, k := range dirKeys {
+		t.byKey[k] = u
+	}
+	for _, k := range mbxKeys {
+		t.byMbx[k] = u
+	}
+	t.users = append(t.users, u)
+	return u.public(), nil
+}
+
+// AddUsers seeds several users, stopping at the first error.
+func (t *Tenant) AddUsers(specs ...UserSpec) error {
+	for _, s := range specs {
+		if _, err := t.AddUser(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// uniq lower-cases the non-empty keys and drops repeats.
+func uniq(keys ...string) []string {
+	var out []string
+	for _, k := range keys {
+		if k = strings.ToLower(k); k != "" && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (u *user) public() mailbox.User {
+	return mailbox.User{
+		ID:                    u.id,
+		DisplayName:           u.displayName,
+		UserPrincipalName:     u.upn,
+		Mail:                  u.mail,
+		AccountEnabled:        u.enabled,
+		OnPremisesSyncEnabled: u.onPremSync,
+		Licenses:              slices.Clone(u.licenses),
+	}
+}
+
+// gate runs first in every operation, with t.mu held. It is where a
+// throttle (an error answering 429 with Retry-After) will plug in.
+func (t *Tenant) gate(ctx context.Context, op string) error {
+	return ctx.Err()
+}
+
+// graphNotFound is Graph's answer for a missing resource.
+func graphNotFound(op, resource string) error {
+	return &mailbox.RemoteError{
+		Service: "graph", Op: op, Status: 404, Code: "Request_ResourceNotFound",
+		Message: fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", resource),
+	}
+}
+
+// exchangeNotFound is Exchange's answer for a missing identity (the text of
+// details[0].message after the second '|').
+func exchangeNotFound(cmdlet, identity string) error {
+	return &mailbox.RemoteError{
+		Service: "exchange", Op: cmdlet, Status: 404, Code: "NotFound",
+		Message: fmt.Sprintf("The operation couldn't be performed because object '%s' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.prod.outlook.com'.", identity),
+	}
+}
+
+// User returns a user by object id, UPN or mail, case-insensitively.
+func (t *Tenant) User(ctx context.Context, idOrUPN string) (mailbox.User, error) {
+	const op = "GET /users/{id}"
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.reads[ReadUser]++
+	if err := t.gate(ctx, op); err != nil {
+		return mailbox.User{}, err
+	}
+	u, ok := t.byKey[strings.ToLower(idOrUPN)]
+	if !ok {
+		return mailbox.User{}, graphNotFound(op, idOrUPN)
+	}
+	return u.public(), nil
+}
+
+// Manager returns the manager of a user given by object id or UPN;
+// mailbox.ErrNotFound when the user or the manager does not exist.
+func (t *Tenant) Manager(ctx context.Context, userID string) (mailbox.User, error) {
+	const op = "GET /users/{id}/manager"
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.reads[ReadManager]++
+	if err := t.gate(ctx, op); err != nil {
+		return mailbox.User{}, err
+	}
+	u, ok := t.byKey[strings.ToLower(userID)]
+	if !ok {
+		return mailbox.User{}, graphNotFound(op, userID)
+	}
+	m, ok := t.byKey[strings.ToLower(u.managerUPN)]
+	if u.managerUPN == "" || !ok {
+		return mailbox.User{}, graphNotFound(op, "manager")
+	}
+	return m.public(), nil
+}
+
+// SetAccountEnabled allows or blocks sign-in of a user given by object id or
+// UPN. Setting the value it already has changes nothing and is not recorded.
+func (t *Tenant) SetAccountEnabled(ctx context.Context, userID string, enabled bool) error {
+	const op = "PATCH /users/{id}"
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.gate(ctx, op); err != nil {
+		return err
+	}
+	u, ok := t.byKey[strings.ToLower(userID)]
+	if !ok {
+		return graphNotFound(op, userID)
+	}
+	if u.enabled == enabled {
+		return nil
+	}
+	t.record(ChangeAccountEnabled, u, strconv.FormatBool(u.enabled), strconv.FormatBool(enabled))
+	u.enabled = enabled
+	return nil
+}
+
+// GetMailbox returns a mailbox by UPN, primary SMTP address, alias, mailbox
+// GUID or object id, case-insensitively; mailbox.ErrNotFound when there is
+// none (also for a user without a mailbox). Within Options.ConversionLag
+// reads after a type change it still reports the old type.
+func (t *Tenant) GetMailbox(ctx context.Context, identity string) (mailbox.Mailbox, error) {
+	const op = "Get-Mailbox"
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.reads[ReadGetMailbox]++
+	if err := t.gate(ctx, op); err != nil {
+		return mailbox.Mailbox{}, err
+	}
+	u, ok := t.byMbx[strings.ToLower(identity)]
+	if !ok {
+		return mailbox.Mailbox{}, exchangeNotFound(op, identity)
+	}
+	m := u.mbx
+	if m.lagLeft > 0 {
+		m.lagLeft--
+	} else {
+		m.shown = m.actual
+	}
+	return mailbox.Mailbox{
+		Identity:                      u.displayName,
+		DisplayName:                   u.displayName,
+		UserPrincipalName:             u.upn,
+		PrimarySMTPAddress:            m.smtp,
+		ExternalDirectoryObjectID:     u.id,
+		RecipientTypeDetails:          m.shown,
+		IsDirSynced:                   m.dirSynced,
+		LitigationHoldEnabled:         m.litHold,
+		InPlaceHolds:                  slices.Clone(m.inPlaceHolds),
+		ArchiveStatus:                 m.archive,
+		HiddenFromAddressListsEnabled: m.hidden,
+		GrantSendOnBehalfTo:           slices.Clone(m.sendOnBehalf),
+	}, nil
+}
+
+// SetMailboxType converts a mailbox (Set-Mailbox -Type Shared|Regular).
+// Converting a mailbox to the type it already has (or is already being
+// converted to) changes nothing, like Exchange's "no settings have been
+// modified" warning, and is not recorded.
+func (t *Tenant) SetMailboxType(ctx context.Context, identity string, typ mailbox.MailboxType) error {
+	const op = "Set-Mailbox"
+	var want string
+	switch typ {
+	case mailbox.TypeShared:
+		want = mailbox.RecipientSharedMailbox
+	case mailbox.TypeRegular:
+		want = mailbox.RecipientUserMailbox
+	default:
+		return &mailbox.RemoteError{
+			Service: "exchange", Op: op, Status: 400, Code: "BadRequest",
+			Message: fmt.Sprintf("Cannot process argument transformation on parameter 'Type'. Cannot convert value \"%s\" to type \"Microsoft.Exchange.Data.Directory.Management.ConvertibleMailboxSubType\".", typ),
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.gate(ctx, op); err != nil {
+		return err
+	}
+	u, ok := t.byMbx[strings.ToLower(identity)]
+	if !ok {
+		return exchangeNotFound(op, identity)
+	}
+	m := u.mbx
+	if m.actual == want {
+		return nil
+	}
+	t.record(ChangeMailboxType, u, m.actual, want)
+	if m.lagLeft == 0 {
+		m.shown = m.actual
+	}
+	m.actual = want
+	m.lagLeft = t.lag
+	return nil
+}
+
+// MailboxSizeBytes returns the TotalItemSize of a mailbox in bytes
+// (Get-MailboxStatistics); mailbox.ErrNotFound when there is none.
+func (t *Tenant) MailboxSizeBytes(ctx context.Context, identity string) (int64, error) {
+	const op = "Get-MailboxStatistics"
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.reads[ReadMailboxSize]++
+	if err := t.gate(ctx, op); err != nil {
+		return 0, err
+	}
+	u, ok := t.byMbx[strings.ToLower(identity)]
+	if !ok {
+		return 0, exchangeNotFound(op, identity)
+	}
+	return u.mbx.sizeBytes, nil
+}
+
+// Users returns every user, in the order they were added.
+func (t *Tenant) Users() []mailbox.User {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]mailbox.User, len(t.users))
+	for i, u := range t.users {
+		out[i] = u.public()
+	}
+	return out
+}
+
+// record appends a change; t.mu is held.
+func (t *Tenant) record(k ChangeKind, u *user, from, to string) {
+	t.changes = append(t.changes, Change{
+		Seq: len(t.changes) + 1, At: t.now(), Kind: k,
+		UserID: u.id, UserPrincipalName: u.upn, From: from, To: to,
+	})
+}
+
+// Changes returns every change that changed state, oldest first.
+func (t *Tenant) Changes() []Change {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.changes)
+}
+
+// ChangeCount counts the changes made to one user (by UPN, case-insensitive),
+// by kind. Kinds without changes are absent.
+func (t *Tenant) ChangeCount(upn string) map[ChangeKind]int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[ChangeKind]int)
+	for _, c := range t.changes {
+		if strings.EqualFold(c.UserPrincipalName, upn) {
+			out[c.Kind]++
+		}
+	}
+	return out
+}
+
+// Reads returns how many times each read operation was called (keys
+// ReadUser, ReadManager, ReadGetMailbox, ReadMailboxSize), failed calls
+// included.
+func (t *Tenant) Reads() map[string]int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]int, len(t.reads))
+	for k, v := range t.reads {
+		out[k] = v
+	}
+	return out
+}
