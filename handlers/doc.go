@@ -4,5 +4,17 @@
 // to the bot's durable queue. It serves /slack/commands,
 // /slack/interactions, /healthz and /readyz.
 //
+// Server (New, Config) holds the routes. Its handlers do no slow work: they
+// parse, check the workspace and app against the configuration, call the
+// Bot once (AcceptCommand or AcceptClick, which only enqueue, bounded by a
+// timeout) and answer. Users see their errors as ephemeral messages with
+// HTTP 200, never a 500. Who clicked comes from the signed payload, never
+// from a button's value. ParseConvert is the /convert-mailbox grammar.
+//
+// How far it goes in this version: /convert-mailbox <address> [to shared]
+// and help; "to regular", status, list, cancel and the form answer that they
+// are not available yet. Interactions other than the approve and reject
+// buttons are acknowledged and ignored. Socket Mode is not here yet.
+//
 // Rendering messages and talking to Slack's Web API live in handlers/notify.
 package handlers

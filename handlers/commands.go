@@ -1,0 +1,98 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+)
+
+// CommandName is the slash command's usual name. Any command whose name
+// contains it is accepted, since administrators rename commands
+// (/convert-mailbox-test, /test-convert-mailbox).
+const CommandName = "convert-mailbox"
+
+// Answers to slash commands that are not about the grammar.
+const (
+	textQueueDown = "I can't take requests right now: my queue is unreachable. Nothing was requested; " +
+		"please try again in a minute, and tell the bot's administrators if it persists."
+	textWrongTenant = "This bot is not set up for this workspace or app. Nothing was requested."
+	textUnreadable  = "I couldn't read this command from Slack. Nothing was requested; please try again."
+	textFormNotYet  = "The form is not available yet in this version: type the address instead, " +
+		"for example `%s alice@contoso.com`.\n\n"
+)
+
+// handleCommand answers a verified slash command. Every answer is an
+// ephemeral message with HTTP 200; the only call it makes is
+// Bot.AcceptCommand, bounded by the accept timeout.
+func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
+	sc, err := slack.SlashCommandParse(r)
+	if err != nil || sc.UserID == "" || sc.Command == "" {
+		s.log.Warn("slash command unreadable", "command", sc.Command, "err", err)
+		writeEphemeral(w, textUnreadable)
+		return
+	}
+	log := s.log.With("user", sc.UserID, "team", sc.TeamID, "command", sc.Command)
+	if !s.sameTenant(sc.TeamID, sc.APIAppID) {
+		log.Warn("slash command from another workspace or app refused", "app", sc.APIAppID)
+		writeEphemeral(w, textWrongTenant)
+		return
+	}
+	cmd := sc.Command
+	if !strings.Contains(strings.ToLower(cmd), CommandName) {
+		log.Warn("unknown slash command")
+		writeEphemeral(w, fmt.Sprintf("I don't know the command %s. Nothing was requested.", quote(cmd)))
+		return
+	}
+
+	p, err := ParseConvert(sc.Text)
+	if err != nil {
+		log.Info("slash command not understood", "err", err)
+		writeEphemeral(w, err.Error()+" "+usageLine(cmd))
+		return
+	}
+	switch p.Verb {
+	case VerbHelp:
+		text := helpText(cmd)
+		if p.Empty {
+			text = fmt.Sprintf(textFormNotYet, cmd) + text
+		}
+		writeEphemeral(w, text)
+		return
+	case VerbNotYet:
+		writeEphemeral(w, notYetText(cmd, p.Feature))
+		return
+	case VerbConvert:
+	default:
+		// ParseConvert returns only the verbs above.
+		log.Error("slash command parsed to an unknown verb", "verb", p.Verb)
+		writeEphemeral(w, textUnreadable)
+		return
+	}
+
+	c := bot.Command{
+		Op:          p.Op,
+		User:        sc.UserID,
+		TeamID:      sc.TeamID,
+		Channel:     sc.ChannelID,
+		ResponseURL: sc.ResponseURL,
+	}
+	log = log.With("op", c.Op.Kind, "mailbox", c.Op.Mailbox)
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+	defer cancel()
+	if err := s.cfg.Bot.AcceptCommand(ctx, c); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("accept command (gave up after %s): %w", s.timeout, err)
+		}
+		log.Error("command not queued", "err", err)
+		writeEphemeral(w, textQueueDown)
+		return
+	}
+	log.Info("command queued")
+	writeEphemeral(w, fmt.Sprintf("Checking %s… I'll answer here in a moment.", c.Op.Mailbox))
+}

@@ -1,0 +1,91 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/slack-go/slack"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+)
+
+// Action ids of the approval buttons. A button's value carries the request
+// id, and nothing else is read from it.
+const (
+	ActionApprove = "approve"
+	ActionReject  = "reject"
+)
+
+// maxRequestID bounds a button value taken as a request id.
+const maxRequestID = 128
+
+// handleInteraction takes a verified interaction. Slack ignores the body of
+// the answer to block_actions and needs a 200 for every verified request,
+// so every path answers 200 with an empty body; the only call it makes is
+// Bot.AcceptClick, bounded by the accept timeout.
+func (s *Server) handleInteraction(w http.ResponseWriter, r *http.Request) {
+	defer w.WriteHeader(http.StatusOK)
+
+	ic, err := slack.InteractionCallbackParse(r)
+	if err != nil {
+		s.log.Warn("slack interaction unreadable", "err", err)
+		return
+	}
+	log := s.log.With("type", ic.Type, "team", ic.Team.ID)
+	if !s.sameTenant(ic.Team.ID, ic.APIAppID) {
+		log.Warn("slack interaction from another workspace or app refused", "user", ic.User.ID, "app", ic.APIAppID)
+		return
+	}
+	if ic.Type != slack.InteractionTypeBlockActions {
+		log.Debug("slack interaction ignored")
+		return
+	}
+	var act *slack.BlockAction
+	for _, a := range ic.ActionCallback.BlockActions {
+		if a.ActionID == ActionApprove || a.ActionID == ActionReject {
+			act = a
+			break
+		}
+	}
+	if act == nil {
+		log.Debug("slack block action ignored", "actions", len(ic.ActionCallback.BlockActions))
+		return
+	}
+
+	c := bot.Click{
+		RequestID:   act.Value,
+		Approve:     act.ActionID == ActionApprove,
+		User:        ic.User.ID, // from the signed payload, never from the button
+		TeamID:      ic.Team.ID,
+		Channel:     firstNonEmpty(ic.Container.ChannelID, ic.Channel.ID),
+		MessageTS:   firstNonEmpty(ic.Container.MessageTs, ic.Message.Timestamp),
+		ResponseURL: ic.ResponseURL,
+		ActionTS:    firstNonEmpty(act.ActionTs, ic.ActionTs),
+	}
+	log = log.With("request", c.RequestID, "approver", c.User, "approve", c.Approve)
+	if c.User == "" || c.RequestID == "" || len(c.RequestID) > maxRequestID {
+		log.Warn("approval click without a user or a request id ignored", "value_len", len(act.Value))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+	defer cancel()
+	if err := s.cfg.Bot.AcceptClick(ctx, c); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("accept click (gave up after %s): %w", s.timeout, err)
+		}
+		log.Error("approval click not queued", "err", err)
+		return
+	}
+	log.Info("approval click queued")
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

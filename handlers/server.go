@@ -1,0 +1,125 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+)
+
+// Bot takes the typed commands and clicks that the Slack edge parsed. The
+// real implementation only enqueues durable work, so each call is fast; the
+// handlers still bound it with Config.AcceptTimeout so that Slack always
+// gets its answer within 3 seconds.
+type Bot interface {
+	AcceptCommand(ctx context.Context, c bot.Command) error
+	AcceptClick(ctx context.Context, c bot.Click) error
+}
+
+// Config holds what a Server needs. Verifier and Bot are required.
+type Config struct {
+	// Verifier checks every request to /slack/*; a request that fails gets
+	// 401 and nothing is acted upon.
+	Verifier *Verifier
+	// TeamID and AppID, when set, refuse requests from another workspace or
+	// another Slack app.
+	TeamID, AppID string
+	// Bot receives the parsed commands and clicks.
+	Bot Bot
+	// Ready reports readiness (Redis reachable) for /readyz; nil means
+	// always ready.
+	Ready func(context.Context) error
+	// AcceptTimeout bounds each call to Bot and Ready; 0 means 2s, which
+	// leaves room in Slack's 3 seconds.
+	AcceptTimeout time.Duration
+	// Logger; nil discards.
+	Logger *slog.Logger
+}
+
+// Server is the Slack HTTP edge.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	timeout time.Duration
+}
+
+// New returns a Server. It panics when cfg.Verifier or cfg.Bot is nil: a
+// server without them could only refuse or drop every request.
+func New(cfg Config) *Server {
+	if cfg.Verifier == nil {
+		panic("handlers.New: Config.Verifier is nil")
+	}
+	if cfg.Bot == nil {
+		panic("handlers.New: Config.Bot is nil")
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, timeout: cfg.AcceptTimeout}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.timeout <= 0 {
+		s.timeout = 2 * time.Second
+	}
+	return s
+}
+
+// Handler returns the routes:
+//
+//	POST /slack/commands      slash commands (signed)
+//	POST /slack/interactions  button clicks and other interactions (signed)
+//	GET  /healthz             200 "ok" while the process serves
+//	GET  /readyz              200 "ready", or 503 with the reason
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /slack/commands", s.cfg.Verifier.Signed(s.log, http.HandlerFunc(s.handleCommand)))
+	mux.Handle("POST /slack/interactions", s.cfg.Verifier.Signed(s.log, http.HandlerFunc(s.handleInteraction)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeText(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	return mux
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			s.log.Warn("not ready", "err", err)
+			writeText(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+			return
+		}
+	}
+	writeText(w, http.StatusOK, "ready")
+}
+
+// sameTenant reports whether a request's workspace and app are the
+// configured ones (an unset configuration accepts any).
+func (s *Server) sameTenant(team, app string) bool {
+	return (s.cfg.TeamID == "" || team == s.cfg.TeamID) && (s.cfg.AppID == "" || app == s.cfg.AppID)
+}
+
+func writeText(w http.ResponseWriter, code int, text string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(text))
+}
+
+// message is the body of an immediate answer to a slash command.
+type message struct {
+	ResponseType string `json:"response_type"`
+	Text         string `json:"text"`
+}
+
+// writeEphemeral answers a slash command privately, with HTTP 200: Slack
+// shows the text only to the person who typed the command.
+func writeEphemeral(w http.ResponseWriter, text string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(message{ResponseType: "ephemeral", Text: text})
+}

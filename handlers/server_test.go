@@ -1,0 +1,568 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+const testSecret = "test-signing-secret"
+
+var testNow = time.Unix(1763719300, 0) // a minute after the sample's action
+
+// fakeBot records every call. With block set it waits for the context to
+// end, like a queue that hangs.
+type fakeBot struct {
+	mu       sync.Mutex
+	err      error
+	block    bool
+	commands []bot.Command
+	clicks   []bot.Click
+}
+
+func (f *fakeBot) AcceptCommand(ctx context.Context, c bot.Command) error {
+	f.mu.Lock()
+	f.commands = append(f.commands, c)
+	f.mu.Unlock()
+	if f.block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return f.err
+}
+
+func (f *fakeBot) AcceptClick(ctx context.Context, c bot.Click) error {
+	f.mu.Lock()
+	f.clicks = append(f.clicks, c)
+	f.mu.Unlock()
+	if f.block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return f.err
+}
+
+func (f *fakeBot) calls() ([]bot.Command, []bot.Click) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]bot.Command(nil), f.commands...), append([]bot.Click(nil), f.clicks...)
+}
+
+func (f *fakeBot) assertNothing(t *testing.T) {
+	t.Helper()
+	if cmds, clicks := f.calls(); len(cmds)+len(clicks) > 0 {
+		t.Fatalf("the bot was called: commands %+v, clicks %+v", cmds, clicks)
+	}
+}
+
+// syncBuffer collects log output written from the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type harness struct {
+	url string
+	bot *fakeBot
+	log *syncBuffer
+}
+
+func newHarness(t *testing.T, mod ...func(*Config)) *harness {
+	t.Helper()
+	h := &harness{bot: &fakeBot{}, log: &syncBuffer{}}
+	cfg := Config{
+		Verifier: &Verifier{Secret: testSecret, Now: func() time.Time { return testNow }},
+		TeamID:   "T0001",
+		AppID:    "A123456",
+		Bot:      h.bot,
+		Logger:   slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	srv := httptest.NewServer(New(cfg).Handler())
+	t.Cleanup(srv.Close)
+	h.url = srv.URL
+	return h
+}
+
+type signing struct {
+	secret string
+	at     time.Time
+	none   bool // send no signature headers
+}
+
+var slackSigned = signing{secret: testSecret, at: testNow}
+
+// post sends body as Slack does: form-encoded, signed over the raw body.
+func (h *harness) post(t *testing.T, path, body string, s signing) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", h.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", "Slackbot 1.0 (+https://api.slack.com/robots)")
+	if !s.none {
+		ts := strconv.FormatInt(s.at.Unix(), 10)
+		req.Header.Set("X-Slack-Request-Timestamp", ts)
+		req.Header.Set("X-Slack-Signature", Sign(s.secret, ts, []byte(body)))
+	}
+	return do(t, req)
+}
+
+func (h *harness) get(t *testing.T, path string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", h.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return do(t, req)
+}
+
+func do(t *testing.T, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+func readTestdata(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// commandForm is the sample slash command with some fields replaced.
+func commandForm(t *testing.T, set map[string]string) string {
+	t.Helper()
+	v, err := url.ParseQuery(readTestdata(t, "slack-slash-command.form"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, val := range set {
+		v.Set(k, val)
+	}
+	return v.Encode()
+}
+
+// ephemeral decodes an immediate slash command answer and checks its shape.
+func ephemeral(t *testing.T, resp *http.Response, body string) string {
+	t.Helper()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, want 200; body %q", resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("Content-Type %q, want application/json", ct)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("body is not JSON: %v: %q", err, body)
+	}
+	text, _ := m["text"].(string)
+	if m["response_type"] != "ephemeral" || text == "" || len(m) != 2 {
+		t.Fatalf("body %q, want {response_type: ephemeral, text}", body)
+	}
+	return text
+}
+
+func TestUnverifiedRequestsAreRefused(t *testing.T) {
+	cmd := readTestdata(t, "slack-slash-command.form")
+	click := "payload=" + url.QueryEscape(readTestdata(t, "slack-block-actions.json"))
+	for _, path := range []string{"/slack/commands", "/slack/interactions"} {
+		body := cmd
+		if path == "/slack/interactions" {
+			body = click
+		}
+		for _, tc := range []struct {
+			name string
+			s    signing
+		}{
+			{"unsigned", signing{none: true}},
+			{"another secret", signing{secret: "not-the-secret", at: testNow}},
+			{"stale timestamp", signing{secret: testSecret, at: testNow.Add(-5*time.Minute - time.Second)}},
+			{"future timestamp", signing{secret: testSecret, at: testNow.Add(6 * time.Minute)}},
+		} {
+			t.Run(path+"/"+tc.name, func(t *testing.T) {
+				h := newHarness(t)
+				resp, got := h.post(t, path, body, tc.s)
+				if resp.StatusCode != http.StatusUnauthorized {
+					t.Fatalf("status %d, want 401; body %q", resp.StatusCode, got)
+				}
+				h.bot.assertNothing(t)
+			})
+		}
+		t.Run(path+"/body changed after signing", func(t *testing.T) {
+			h := newHarness(t)
+			ts := strconv.FormatInt(testNow.Unix(), 10)
+			req, _ := http.NewRequest("POST", h.url+path, strings.NewReader(strings.Replace(body, "T0001", "T0002", 1)))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Slack-Request-Timestamp", ts)
+			req.Header.Set("X-Slack-Signature", Sign(testSecret, ts, []byte(body)))
+			resp, got := do(t, req)
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("status %d, want 401; body %q", resp.StatusCode, got)
+			}
+			h.bot.assertNothing(t)
+		})
+	}
+}
+
+func TestSlashCommandSample(t *testing.T) {
+	h := newHarness(t)
+	resp, body := h.post(t, "/slack/commands", readTestdata(t, "slack-slash-command.form"), slackSigned)
+	if got, want := ephemeral(t, resp, body), "Checking alice@contoso.com… I'll answer here in a moment."; got != want {
+		t.Fatalf("text %q, want %q", got, want)
+	}
+	cmds, clicks := h.bot.calls()
+	want := bot.Command{
+		Op:          mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"},
+		User:        "U2147483697",
+		TeamID:      "T0001",
+		Channel:     "C2147483705",
+		ResponseURL: "https://hooks.slack.com/commands/1234/5678",
+	}
+	if len(cmds) != 1 || cmds[0] != want || len(clicks) != 0 {
+		t.Fatalf("bot got commands %+v clicks %+v, want one %+v", cmds, clicks, want)
+	}
+	logs := h.log.String()
+	if !strings.Contains(logs, "command queued") || !strings.Contains(logs, "mailbox=alice@contoso.com") {
+		t.Errorf("log does not record the queued command:\n%s", logs)
+	}
+	for _, secret := range []string{"gIkuvaNzQIHg97ATvDxqgjtO", "hooks.slack.com", testSecret} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("log contains %q:\n%s", secret, logs)
+		}
+	}
+}
+
+func TestSlashCommandAnswers(t *testing.T) {
+	usage := "Usage: `/convert-mailbox &lt;address&gt; [to shared]` — try `/convert-mailbox help`."
+	for _, tc := range []struct {
+		name     string
+		set      map[string]string
+		want     string   // the whole text, or
+		contains []string // parts of it
+		queued   string   // the mailbox queued, if any
+	}{
+		{name: "help", set: map[string]string{"text": " HELP "}, contains: []string{
+			"converts a Microsoft 365 user mailbox to a shared mailbox",
+			"`/convert-mailbox &lt;address&gt; [to shared]`",
+			"Example: `/convert-mailbox alice@contoso.com`",
+			"A license is needed", "The account is kept", "Sign-in is blocked",
+			"converted on-premises (`Set-RemoteMailbox -Identity &lt;address&gt; -Type Shared`)",
+			"manager in Microsoft Entra", "Nobody approves their own request",
+		}},
+		{name: "empty text", set: map[string]string{"text": ""}, contains: []string{
+			"The form is not available yet", "*Rules*", "A license is needed",
+		}},
+		{name: "malformed address", set: map[string]string{"text": "alice@"},
+			want: "`alice@` is not a valid e-mail address. " + usage},
+		{name: "two addresses", set: map[string]string{"text": "alice@contoso.com bob@contoso.com"},
+			want: "Give one address at a time: I read `alice@contoso.com` and `bob@contoso.com`. " + usage},
+		{name: "extra words", set: map[string]string{"text": "alice@contoso.com right now"},
+			want: "I don't understand `right now` after the address. " + usage},
+		{name: "to regular", set: map[string]string{"text": "alice@contoso.com to regular"}, contains: []string{
+			"(`to regular`) is not available yet in this version", "Available now: `/convert-mailbox &lt;address&gt; [to shared]`",
+		}},
+		{name: "status", set: map[string]string{"text": "status alice@contoso.com"}, contains: []string{
+			"`status` is not available yet in this version",
+		}},
+		{name: "renamed command, help", set: map[string]string{"command": "/convert-mailbox-test", "text": "help"}, contains: []string{
+			"`/convert-mailbox-test &lt;address&gt; [to shared]`", "Example: `/convert-mailbox-test alice@contoso.com`",
+		}},
+		{name: "renamed command, error", set: map[string]string{"command": "/test-convert-mailbox", "text": "bob"},
+			want: "`bob` is neither an e-mail address nor a command I know. Usage: `/test-convert-mailbox &lt;address&gt; [to shared]` — try `/test-convert-mailbox help`."},
+		{name: "renamed command, convert", set: map[string]string{"command": "/convert-mailbox-test", "text": "<mailto:Bob@Contoso.com|Bob@Contoso.com> to shared"},
+			want: "Checking bob@contoso.com… I'll answer here in a moment.", queued: "bob@contoso.com"},
+		{name: "another command", set: map[string]string{"command": "/shared-mailbox", "text": "alice@contoso.com"},
+			want: "I don't know the command `/shared-mailbox`. Nothing was requested."},
+		{name: "wrong team", set: map[string]string{"team_id": "T0EVIL"}, want: textWrongTenant},
+		{name: "no team", set: map[string]string{"team_id": ""}, want: textWrongTenant},
+		{name: "wrong app", set: map[string]string{"api_app_id": "A0OTHER"}, want: textWrongTenant},
+		{name: "no user", set: map[string]string{"user_id": ""}, want: textUnreadable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			resp, body := h.post(t, "/slack/commands", commandForm(t, tc.set), slackSigned)
+			text := ephemeral(t, resp, body)
+			if tc.want != "" && text != tc.want {
+				t.Errorf("text\n%q, want\n%q", text, tc.want)
+			}
+			for _, part := range tc.contains {
+				if !strings.Contains(text, part) {
+					t.Errorf("text does not contain %q:\n%s", part, text)
+				}
+			}
+			cmds, clicks := h.bot.calls()
+			if tc.queued == "" {
+				h.bot.assertNothing(t)
+				return
+			}
+			if len(cmds) != 1 || cmds[0].Op.Mailbox != tc.queued || cmds[0].User != "U2147483697" || len(clicks) != 0 {
+				t.Fatalf("bot got %+v %+v, want one command for %s", cmds, clicks, tc.queued)
+			}
+		})
+	}
+}
+
+func TestSlashCommandQueueUnreachable(t *testing.T) {
+	h := newHarness(t)
+	h.bot.err = errors.New("enqueue: dial tcp 127.0.0.1:6379: connect: connection refused")
+	resp, body := h.post(t, "/slack/commands", readTestdata(t, "slack-slash-command.form"), slackSigned)
+	if got := ephemeral(t, resp, body); got != textQueueDown {
+		t.Fatalf("text %q, want %q", got, textQueueDown)
+	}
+	if cmds, _ := h.bot.calls(); len(cmds) != 1 {
+		t.Fatalf("bot got %d commands, want 1 (attempted)", len(cmds))
+	}
+	logs := h.log.String()
+	if !strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, "connection refused") || !strings.Contains(logs, "mailbox=alice@contoso.com") {
+		t.Fatalf("the failure is not logged as an error with its cause:\n%s", logs)
+	}
+}
+
+// A queue that hangs must not make Slack wait past its 3 seconds.
+func TestSlashCommandQueueHangs(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.AcceptTimeout = 50 * time.Millisecond })
+	h.bot.block = true
+	start := time.Now()
+	resp, body := h.post(t, "/slack/commands", readTestdata(t, "slack-slash-command.form"), slackSigned)
+	if got := ephemeral(t, resp, body); got != textQueueDown {
+		t.Fatalf("text %q, want %q", got, textQueueDown)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("answered after %s", d)
+	}
+	if !strings.Contains(h.log.String(), "gave up after 50ms") {
+		t.Fatalf("timeout not logged:\n%s", h.log.String())
+	}
+}
+
+// payload returns the sample block_actions payload, changed by edit, as a
+// form body.
+func payload(t *testing.T, edit func(p map[string]any)) string {
+	t.Helper()
+	var p map[string]any
+	if err := json.Unmarshal([]byte(readTestdata(t, "slack-block-actions.json")), &p); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(p)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url.Values{"payload": {string(b)}}.Encode()
+}
+
+func action(p map[string]any) map[string]any { return p["actions"].([]any)[0].(map[string]any) }
+
+func TestInteractionSample(t *testing.T) {
+	h := newHarness(t)
+	// The sample exactly as Slack sends it (not re-encoded).
+	body := "payload=" + url.QueryEscape(readTestdata(t, "slack-block-actions.json"))
+	resp, got := h.post(t, "/slack/interactions", body, slackSigned)
+	if resp.StatusCode != http.StatusOK || got != "" {
+		t.Fatalf("status %d body %q, want 200 and empty", resp.StatusCode, got)
+	}
+	want := bot.Click{
+		RequestID:   "req_01JD3K7Q",
+		Approve:     true,
+		User:        "U0MANAGER",
+		TeamID:      "T0001",
+		Channel:     "D0MANAGERDM",
+		MessageTS:   "1763719200.000200",
+		ResponseURL: "https://hooks.slack.com/actions/T0001/6112311/XyZ",
+		ActionTS:    "1763719260.443911",
+	}
+	cmds, clicks := h.bot.calls()
+	if len(clicks) != 1 || clicks[0] != want || len(cmds) != 0 {
+		t.Fatalf("bot got clicks %+v commands %+v, want one %+v", clicks, cmds, want)
+	}
+}
+
+// The clicker is the signed payload's user, whatever the button says.
+func TestInteractionUserIsTheSignedUser(t *testing.T) {
+	h := newHarness(t)
+	body := payload(t, func(p map[string]any) {
+		p["user"].(map[string]any)["id"] = "U0INTRUDER"
+		p["user"].(map[string]any)["name"] = "mallory"
+		a := action(p)
+		a["action_id"] = "reject"
+		a["value"] = "req_01JD3K7Q"
+		// Even a message that names the manager does not make the clicker the manager.
+		p["message"].(map[string]any)["user"] = "U0MANAGER"
+	})
+	resp, got := h.post(t, "/slack/interactions", body, slackSigned)
+	if resp.StatusCode != http.StatusOK || got != "" {
+		t.Fatalf("status %d body %q, want 200 and empty", resp.StatusCode, got)
+	}
+	_, clicks := h.bot.calls()
+	if len(clicks) != 1 {
+		t.Fatalf("bot got %d clicks, want 1", len(clicks))
+	}
+	if c := clicks[0]; c.User != "U0INTRUDER" || c.RequestID != "req_01JD3K7Q" || c.Approve {
+		t.Fatalf("click %+v, want a rejection by U0INTRUDER of req_01JD3K7Q", c)
+	}
+}
+
+func TestInteractionsIgnored(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		body func(t *testing.T) string
+		log  string // expected in the log
+	}{
+		{"wrong team", func(t *testing.T) string {
+			return payload(t, func(p map[string]any) { p["team"].(map[string]any)["id"] = "T0EVIL" })
+		}, "another workspace or app refused"},
+		{"wrong app", func(t *testing.T) string {
+			return payload(t, func(p map[string]any) { p["api_app_id"] = "A0OTHER" })
+		}, "another workspace or app refused"},
+		{"view submission", func(t *testing.T) string {
+			return payload(t, func(p map[string]any) { p["type"] = "view_submission"; delete(p, "actions") })
+		}, "slack interaction ignored"},
+		{"other action", func(t *testing.T) string {
+			return payload(t, func(p map[string]any) { action(p)["action_id"] = "details" })
+		}, "slack block action ignored"},
+		{"no request id", func(t *testing.T) string {
+			return payload(t, func(p map[string]any) { action(p)["value"] = "" })
+		}, "without a user or a request id"},
+		{"huge request id", func(t *testing.T) string {
+			return payload(t, func(p map[string]any) { action(p)["value"] = strings.Repeat("r", 500) })
+		}, "without a user or a request id"},
+		{"no user", func(t *testing.T) string {
+			return payload(t, func(p map[string]any) { delete(p, "user") })
+		}, "without a user or a request id"},
+		{"malformed payload", func(t *testing.T) string { return "payload=%7Bnot+json" }, "unreadable"},
+		{"no payload", func(t *testing.T) string { return "foo=bar" }, "unreadable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			resp, got := h.post(t, "/slack/interactions", tc.body(t), slackSigned)
+			if resp.StatusCode != http.StatusOK || got != "" {
+				t.Fatalf("status %d body %q, want 200 and empty", resp.StatusCode, got)
+			}
+			h.bot.assertNothing(t)
+			if !strings.Contains(h.log.String(), tc.log) {
+				t.Fatalf("log does not say %q:\n%s", tc.log, h.log.String())
+			}
+		})
+	}
+}
+
+func TestInteractionQueueUnreachable(t *testing.T) {
+	h := newHarness(t)
+	h.bot.err = errors.New("enqueue: connection refused")
+	resp, got := h.post(t, "/slack/interactions", payload(t, nil), slackSigned)
+	if resp.StatusCode != http.StatusOK || got != "" {
+		t.Fatalf("status %d body %q, want 200 and empty", resp.StatusCode, got)
+	}
+	logs := h.log.String()
+	if !strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, "request=req_01JD3K7Q") ||
+		!strings.Contains(logs, "approver=U0MANAGER") || !strings.Contains(logs, "connection refused") {
+		t.Fatalf("the failure is not logged with the request, the approver and the cause:\n%s", logs)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	var readyErr error
+	var mu sync.Mutex
+	h := newHarness(t, func(c *Config) {
+		c.Ready = func(ctx context.Context) error {
+			if _, ok := ctx.Deadline(); !ok {
+				return errors.New("ready check without a deadline")
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return readyErr
+		}
+	})
+	check := func(path string, code int, want string) {
+		t.Helper()
+		resp, body := h.get(t, path)
+		if resp.StatusCode != code || body != want {
+			t.Fatalf("GET %s = %d %q, want %d %q", path, resp.StatusCode, body, code, want)
+		}
+	}
+	check("/healthz", 200, "ok")
+	check("/readyz", 200, "ready")
+	mu.Lock()
+	readyErr = errors.New("redis: dial tcp 127.0.0.1:6379: connection refused")
+	mu.Unlock()
+	check("/readyz", 503, "not ready: redis: dial tcp 127.0.0.1:6379: connection refused")
+	check("/healthz", 200, "ok")
+
+	// Slack endpoints take POST only; health endpoints GET only.
+	resp, _ := h.get(t, "/slack/commands")
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("GET /slack/commands = %d, want 405", resp.StatusCode)
+	}
+	resp, _ = h.post(t, "/healthz", "", slackSigned)
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST /healthz = %d, want 405", resp.StatusCode)
+	}
+	h.bot.assertNothing(t)
+}
+
+func TestReadyWithoutCheck(t *testing.T) {
+	h := newHarness(t)
+	resp, body := h.get(t, "/readyz")
+	if resp.StatusCode != 200 || body != "ready" {
+		t.Fatalf("GET /readyz = %d %q, want 200 ready", resp.StatusCode, body)
+	}
+}
+
+func TestNewRequiresVerifierAndBot(t *testing.T) {
+	for name, cfg := range map[string]Config{
+		"no verifier": {Bot: &fakeBot{}},
+		"no bot":      {Verifier: &Verifier{Secret: "s"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("New did not panic")
+				}
+			}()
+			New(cfg)
+		})
+	}
+}
