@@ -1,0 +1,267 @@
+// Package notify talks to Slack's Web API for the bot: it implements
+// bot.Notifier (private answers, approval requests and their updates,
+// progress reports in direct messages, the audit channel) and
+// bot.SlackDirectory (users by e-mail) with github.com/slack-go/slack, and
+// renders every message as Block Kit (blocks.go, pure functions other
+// packages may reuse).
+//
+// Every call waits out Slack's rate limit (HTTP 429 with Retry-After) and
+// tries again, a bounded number of times. It does not receive anything from
+// Slack: the HTTP edge lives in package handlers.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+)
+
+// Config holds the dependencies of a Slack notifier.
+type Config struct {
+	// Client calls Slack's Web API (slack.New(token, slack.OptionAPIURL(...))).
+	Client *slack.Client
+	// HTTPClient posts to response_url; nil means http.DefaultClient.
+	HTTPClient *http.Client
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxRateLimitWaits is how many times one call waits out a 429 before
+	// giving up; 0 means 3, negative means never wait.
+	MaxRateLimitWaits int
+}
+
+// Slack is the notifier and Slack directory. It is safe for concurrent use.
+type Slack struct {
+	api      *slack.Client
+	http     *http.Client
+	log      *slog.Logger
+	now      func() time.Time
+	maxWaits int
+}
+
+var (
+	_ bot.Notifier       = (*Slack)(nil)
+	_ bot.SlackDirectory = (*Slack)(nil)
+)
+
+// New returns a notifier that talks to Slack through cfg.Client.
+func New(cfg Config) *Slack {
+	s := &Slack{api: cfg.Client, http: cfg.HTTPClient, log: cfg.Logger, now: cfg.Now, maxWaits: cfg.MaxRateLimitWaits}
+	if s.http == nil {
+		s.http = http.DefaultClient
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	switch {
+	case s.maxWaits == 0:
+		s.maxWaits = 3
+	case s.maxWaits < 0:
+		s.maxWaits = 0
+	}
+	return s
+}
+
+// call runs fn, waiting out Slack's rate limit and trying again up to
+// maxWaits times. op names the Web API method for logs and errors.
+func (s *Slack) call(ctx context.Context, op string, fn func() error) error {
+	for waits := 0; ; waits++ {
+		err := fn()
+		var rl *slack.RateLimitedError
+		if !errors.As(err, &rl) || waits >= s.maxWaits {
+			if err != nil {
+				return fmt.Errorf("slack %s: %w", op, err)
+			}
+			return nil
+		}
+		wait := rl.RetryAfter
+		if wait <= 0 {
+			wait = time.Second
+		}
+		s.log.WarnContext(ctx, "slack rate limit: waiting before trying again", "op", op, "retry_after", wait, "attempt", waits+1)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("slack %s: waiting out rate limit: %w", op, context.Cause(ctx))
+		case <-t.C:
+		}
+	}
+}
+
+func msgOptions(text string, blocks []slack.Block) []slack.MsgOption {
+	return []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)}
+}
+
+func (s *Slack) post(ctx context.Context, channel, text string, blocks []slack.Block) (bot.MessageRef, error) {
+	var ref bot.MessageRef
+	err := s.call(ctx, "chat.postMessage", func() error {
+		ch, ts, err := s.api.PostMessageContext(ctx, channel, msgOptions(text, blocks)...)
+		ref = bot.MessageRef{Channel: ch, TS: ts}
+		return err
+	})
+	if err != nil {
+		return bot.MessageRef{}, fmt.Errorf("post to %s: %w", channel, err)
+	}
+	if ref.Channel == "" {
+		ref.Channel = channel
+	}
+	return ref, nil
+}
+
+func (s *Slack) update(ctx context.Context, ref bot.MessageRef, text string, blocks []slack.Block) error {
+	err := s.call(ctx, "chat.update", func() error {
+		_, _, _, err := s.api.UpdateMessageContext(ctx, ref.Channel, ref.TS, msgOptions(text, blocks)...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("update message %s/%s: %w", ref.Channel, ref.TS, err)
+	}
+	return nil
+}
+
+// openDM returns the id of the direct message channel with user.
+func (s *Slack) openDM(ctx context.Context, user string) (string, error) {
+	var id string
+	err := s.call(ctx, "conversations.open", func() error {
+		ch, _, _, err := s.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}})
+		if err == nil && ch != nil {
+			id = ch.ID
+		}
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("open direct message with %s: %w", user, err)
+	}
+	if id == "" {
+		return "", fmt.Errorf("open direct message with %s: slack returned no channel", user)
+	}
+	return id, nil
+}
+
+func (s *Slack) dm(ctx context.Context, user, text string, blocks []slack.Block) (bot.MessageRef, error) {
+	ch, err := s.openDM(ctx, user)
+	if err != nil {
+		return bot.MessageRef{}, err
+	}
+	return s.post(ctx, ch, text, blocks)
+}
+
+// Answer replies privately: through the response_url when there is one,
+// else as an ephemeral message in to.Channel, else (no channel either) in a
+// direct message. When the response_url fails (it expires after 30 minutes
+// and 5 uses) it falls back to the ephemeral message or direct message.
+func (s *Slack) Answer(ctx context.Context, to bot.ReplyTo, a bot.Answer) error {
+	text, blocks := AnswerText(a), AnswerBlocks(a)
+	if to.ResponseURL != "" {
+		err := s.call(ctx, "response_url", func() error {
+			return slack.PostWebhookCustomHTTPContext(ctx, to.ResponseURL, s.http, &slack.WebhookMessage{
+				Text:         text,
+				Blocks:       &slack.Blocks{BlockSet: blocks},
+				ResponseType: slack.ResponseTypeEphemeral,
+			})
+		})
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("answer %s: %w", to.User, err)
+		}
+		s.log.WarnContext(ctx, "slack response_url failed; answering another way", "op", "response_url", "err", err)
+	}
+	if to.Channel == "" {
+		if _, err := s.dm(ctx, to.User, text, blocks); err != nil {
+			return fmt.Errorf("answer %s: %w", to.User, err)
+		}
+		return nil
+	}
+	err := s.call(ctx, "chat.postEphemeral", func() error {
+		_, err := s.api.PostEphemeralContext(ctx, to.Channel, to.User, msgOptions(text, blocks)...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("answer %s in %s: %w", to.User, to.Channel, err)
+	}
+	return nil
+}
+
+// AskApproval sends approver a direct message with r and the Approve and
+// Reject buttons, and returns where it is, for UpdateApproval.
+func (s *Slack) AskApproval(ctx context.Context, r *bot.Request, approver string) (bot.MessageRef, error) {
+	ref, err := s.dm(ctx, approver, ApprovalText(r), ApprovalBlocks(r, s.now()))
+	if err != nil {
+		return bot.MessageRef{}, fmt.Errorf("ask %s to approve %s: %w", approver, r.ID, err)
+	}
+	s.log.InfoContext(ctx, "approval asked", "request", r.ID, "approver", approver, "mailbox", r.Op.Mailbox)
+	return ref, nil
+}
+
+// UpdateApproval rewrites an approval message for r's current state: the
+// buttons while it is pending, else who decided and when (or that it
+// expired or was cancelled), without buttons.
+func (s *Slack) UpdateApproval(ctx context.Context, r *bot.Request, ref bot.MessageRef) error {
+	text, blocks := DecidedText(r), DecidedBlocks(r)
+	if r.State == bot.StatePending && r.Decision == nil {
+		text, blocks = ApprovalText(r), ApprovalBlocks(r, s.now())
+	}
+	if err := s.update(ctx, ref, text, blocks); err != nil {
+		return fmt.Errorf("update approval of %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// Tell sends user a direct message: headline (mrkdwn), then r's steps.
+func (s *Slack) Tell(ctx context.Context, user string, r *bot.Request, headline string) error {
+	if _, err := s.dm(ctx, user, TellText(r, headline), TellBlocks(r, headline)); err != nil {
+		return fmt.Errorf("tell %s about %s: %w", user, r.ID, err)
+	}
+	return nil
+}
+
+// Audit posts r to channel (ref nil) or updates the message ref points at.
+func (s *Slack) Audit(ctx context.Context, channel string, r *bot.Request, ref *bot.MessageRef) (bot.MessageRef, error) {
+	text, blocks := AuditText(r), AuditBlocks(r)
+	if ref != nil {
+		if err := s.update(ctx, *ref, text, blocks); err != nil {
+			return *ref, fmt.Errorf("audit %s: %w", r.ID, err)
+		}
+		return *ref, nil
+	}
+	m, err := s.post(ctx, channel, text, blocks)
+	if err != nil {
+		return bot.MessageRef{}, fmt.Errorf("audit %s: %w", r.ID, err)
+	}
+	return m, nil
+}
+
+// UserIDByEmail returns the Slack user id for an e-mail address; an error
+// wrapping bot.ErrNoSlackUser when Slack has none (users_not_found).
+func (s *Slack) UserIDByEmail(ctx context.Context, email string) (string, error) {
+	var id string
+	err := s.call(ctx, "users.lookupByEmail", func() error {
+		u, err := s.api.GetUserByEmailContext(ctx, email)
+		if err == nil {
+			id = u.ID
+		}
+		return err
+	})
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && se.Err == "users_not_found" {
+		return "", fmt.Errorf("look up slack user %s: %w", email, bot.ErrNoSlackUser)
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up slack user %s: %w", email, err)
+	}
+	return id, nil
+}

@@ -1,0 +1,402 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/handlers"
+	"github.com/mailboxbot/mailboxbot/handlers/notify"
+	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
+)
+
+const token = "xoxb-1234-5678-test"
+
+type env struct {
+	slack  *slacktest.Server
+	notify *notify.Slack
+}
+
+// setup starts a fake Slack and a notifier whose real slack-go client
+// talks to it over HTTP.
+func setup(t *testing.T, maxWaits int) env {
+	t.Helper()
+	now := func() time.Time { return t0 }
+	s := slacktest.New(slacktest.Options{BotToken: token, Now: now})
+	t.Cleanup(s.Close)
+	s.AddUser(requester, "rita", "rita@contoso.com")
+	s.AddUser(manager, "maria", "maria@contoso.com")
+	n := notify.New(notify.Config{
+		Client:            slack.New(token, slack.OptionAPIURL(s.URL())),
+		Logger:            slog.New(slog.DiscardHandler),
+		Now:               now,
+		MaxRateLimitWaits: maxWaits,
+	})
+	return env{s, n}
+}
+
+type block struct {
+	Type     string `json:"type"`
+	BlockID  string `json:"block_id"`
+	Elements []struct {
+		Type     string `json:"type"`
+		ActionID string `json:"action_id"`
+		Value    string `json:"value"`
+		Style    string `json:"style"`
+		Confirm  *struct {
+			Title, Text, Confirm, Deny struct{ Text string }
+		} `json:"confirm"`
+	} `json:"elements"`
+}
+
+func blocksOf(t *testing.T, e slacktest.Entry) []block {
+	t.Helper()
+	var bs []block
+	if err := json.Unmarshal(e.Blocks, &bs); err != nil {
+		t.Fatalf("blocks of %s/%s: %v", e.Channel, e.TS, err)
+	}
+	return bs
+}
+
+func TestAskApproval(t *testing.T) {
+	e := setup(t, 0)
+	ctx := t.Context()
+	r := pending()
+	ref, err := e.notify.AskApproval(ctx, r, manager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.Channel != "D"+manager || ref.TS == "" {
+		t.Fatalf("ref = %+v, want the DM channel D%s and a ts", ref, manager)
+	}
+	m, ok := e.slack.Message(ref.Channel, ref.TS)
+	if !ok {
+		t.Fatalf("no message at %+v; transcript %+v", ref, e.slack.Transcript())
+	}
+	if m.User != manager || m.Kind != slacktest.KindMessage {
+		t.Errorf("entry = %+v, want a message to %s", m, manager)
+	}
+	for _, want := range []string{"@U0RITA asks to convert alice@contoso.com (Alice Andersen, UserMailbox) to a shared mailbox",
+		"manager of Alice Andersen", "[Approve] [Reject]"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("text lacks %q:\n%s", want, m.Text)
+		}
+	}
+	if m.RawText == "" {
+		t.Error("no fallback text")
+	}
+	var actions *block
+	for _, b := range blocksOf(t, m) {
+		if b.Type == "actions" {
+			actions = &b
+		}
+	}
+	if actions == nil || actions.BlockID != "decision:"+reqID || len(actions.Elements) != 2 {
+		t.Fatalf("actions block = %+v", actions)
+	}
+	approve, reject := actions.Elements[0], actions.Elements[1]
+	if approve.ActionID != "approve" || approve.Value != reqID || approve.Style != "primary" {
+		t.Errorf("approve button = %+v", approve)
+	}
+	if c := approve.Confirm; c == nil || c.Confirm.Text != "Approve" || c.Deny.Text != "Cancel" ||
+		c.Title.Text == "" || !strings.Contains(c.Text.Text, "alice@contoso.com") {
+		t.Errorf("approve confirm dialog = %+v", approve.Confirm)
+	}
+	if reject.ActionID != "reject" || reject.Value != reqID || reject.Style != "danger" || reject.Confirm != nil {
+		t.Errorf("reject button = %+v", reject)
+	}
+}
+
+func TestAskApprovalUnknownUser(t *testing.T) {
+	e := setup(t, 0)
+	_, err := e.notify.AskApproval(t.Context(), pending(), "U0NOBODY")
+	if err == nil || !strings.Contains(err.Error(), "user_not_found") {
+		t.Fatalf("err = %v, want user_not_found", err)
+	}
+}
+
+func TestUpdateApproval(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		req  func() *bot.Request
+		want string
+	}{
+		{"approved", func() *bot.Request { return decided(true) }, "Approved by @U0MARIA on 2025-11-21 10:12 UTC"},
+		{"rejected", func() *bot.Request { return decided(false) }, "Rejected by @U0MARIA on 2025-11-21 10:12 UTC"},
+		{"expired", expired, "Expired on 2025-11-22 10:00 UTC without a decision"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setup(t, 0)
+			ctx := t.Context()
+			ref, err := e.notify.AskApproval(ctx, pending(), manager)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.notify.UpdateApproval(ctx, tc.req(), ref); err != nil {
+				t.Fatal(err)
+			}
+			tr := e.slack.Transcript()
+			if last := tr[len(tr)-1]; last.Kind != slacktest.KindUpdate || last.TS != ref.TS {
+				t.Fatalf("last entry = %+v, want an update of %s", last, ref.TS)
+			}
+			m, _ := e.slack.Message(ref.Channel, ref.TS)
+			if !strings.Contains(m.Text, tc.want) {
+				t.Errorf("text lacks %q:\n%s", tc.want, m.Text)
+			}
+			if !strings.Contains(m.Text, "asks to convert alice@contoso.com") {
+				t.Errorf("summary of what was asked is gone:\n%s", m.Text)
+			}
+			for _, b := range blocksOf(t, m) {
+				if b.Type == "actions" {
+					t.Errorf("buttons still there: %+v", b)
+				}
+			}
+			if got := len(e.slack.Messages(ref.Channel)); got != 1 {
+				t.Errorf("%d messages in the DM, want 1 (updated in place)", got)
+			}
+		})
+	}
+}
+
+func TestUpdateApprovalUnknownMessage(t *testing.T) {
+	e := setup(t, 0)
+	err := e.notify.UpdateApproval(t.Context(), decided(true), bot.MessageRef{Channel: "D" + manager, TS: "1.000001"})
+	if err == nil || !strings.Contains(err.Error(), "message_not_found") {
+		t.Fatalf("err = %v, want message_not_found", err)
+	}
+}
+
+func TestTell(t *testing.T) {
+	e := setup(t, 0)
+	if err := e.notify.Tell(t.Context(), requester, failedReq(), "❌ Converting *alice@contoso.com* failed."); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.slack.Messages("D" + requester)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages to the requester, want 1: %+v", len(msgs), e.slack.Transcript())
+	}
+	for _, want := range []string{
+		"❌ Converting alice@contoso.com failed.",
+		"✅ 1. Convert to a shared mailbox",
+		"❌ 2. Verify that Exchange reports SharedMailbox — failed after 5 attempts\n> The operation couldn't be performed",
+		"▫️ 3. Block sign-in of the account (rule 6) — not run",
+		"Already done: 1. Convert to a shared mailbox",
+	} {
+		if !strings.Contains(msgs[0].Text, want) {
+			t.Errorf("text lacks %q:\n%s", want, msgs[0].Text)
+		}
+	}
+}
+
+func TestAuditPostsThenUpdates(t *testing.T) {
+	e := setup(t, 0)
+	ctx := t.Context()
+	ref, err := e.notify.Audit(ctx, "C0AUDIT", pending(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.Channel != "C0AUDIT" || ref.TS == "" {
+		t.Fatalf("ref = %+v", ref)
+	}
+	ref2, err := e.notify.Audit(ctx, "C0AUDIT", succeeded(), &ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref2 != ref {
+		t.Errorf("update returned %+v, want %+v", ref2, ref)
+	}
+	msgs := e.slack.Messages("C0AUDIT")
+	if len(msgs) != 1 {
+		t.Fatalf("%d audit messages, want 1", len(msgs))
+	}
+	for _, want := range []string{"req_01JD3K7Q", "alice@contoso.com", "Convert to a shared mailbox", "✅ succeeded",
+		"@U0RITA", "@U0MARIA (manager of the owner)", "Approved by @U0MARIA", "⏭️ 3. Block sign-in"} {
+		if !strings.Contains(msgs[0].Text, want) {
+			t.Errorf("audit text lacks %q:\n%s", want, msgs[0].Text)
+		}
+	}
+	kinds := []string{}
+	for _, en := range e.slack.Transcript() {
+		kinds = append(kinds, en.Kind)
+	}
+	if strings.Join(kinds, ",") != "message,update" {
+		t.Errorf("transcript kinds = %v, want message,update", kinds)
+	}
+}
+
+func TestUserIDByEmail(t *testing.T) {
+	e := setup(t, 0)
+	ctx := t.Context()
+	id, err := e.notify.UserIDByEmail(ctx, "maria@contoso.com")
+	if err != nil || id != manager {
+		t.Fatalf("UserIDByEmail = %q, %v; want %s", id, err, manager)
+	}
+	_, err = e.notify.UserIDByEmail(ctx, "nobody@contoso.com")
+	if !errors.Is(err, bot.ErrNoSlackUser) {
+		t.Fatalf("err = %v, want ErrNoSlackUser", err)
+	}
+}
+
+func TestWrongToken(t *testing.T) {
+	e := setup(t, 0)
+	n := notify.New(notify.Config{Client: slack.New("xoxb-wrong", slack.OptionAPIURL(e.slack.URL()))})
+	_, err := n.UserIDByEmail(t.Context(), "maria@contoso.com")
+	if err == nil || errors.Is(err, bot.ErrNoSlackUser) || !strings.Contains(err.Error(), "invalid_auth") {
+		t.Fatalf("err = %v, want invalid_auth", err)
+	}
+}
+
+func TestRateLimitWaitedOut(t *testing.T) {
+	e := setup(t, 0)
+	e.slack.RateLimitNext("chat.postMessage", 1, 1)
+	start := time.Now()
+	ref, err := e.notify.Audit(t.Context(), "C0AUDIT", pending(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < 900*time.Millisecond {
+		t.Errorf("retried after %v; Retry-After asked for 1s", waited)
+	}
+	if n := e.slack.Calls("chat.postMessage"); n != 2 {
+		t.Errorf("chat.postMessage called %d times, want 2 (429, then success)", n)
+	}
+	if _, ok := e.slack.Message("C0AUDIT", ref.TS); !ok {
+		t.Error("message not posted after the wait")
+	}
+}
+
+func TestRateLimitGivesUp(t *testing.T) {
+	e := setup(t, -1) // never wait
+	e.slack.RateLimitNext("users.lookupByEmail", 1, 30)
+	start := time.Now()
+	_, err := e.notify.UserIDByEmail(t.Context(), "maria@contoso.com")
+	var rl *slack.RateLimitedError
+	if !errors.As(err, &rl) || rl.RetryAfter != 30*time.Second {
+		t.Fatalf("err = %v, want a RateLimitedError of 30s", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Error("waited although MaxRateLimitWaits is negative")
+	}
+}
+
+func TestRateLimitWaitHonoursContext(t *testing.T) {
+	e := setup(t, 3)
+	e.slack.RateLimitNext("conversations.open", 1, 30)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := e.notify.Tell(ctx, requester, succeeded(), "done")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want DeadlineExceeded", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Error("the wait ignored the context")
+	}
+	if n := len(e.slack.Transcript()); n != 0 {
+		t.Errorf("%d entries, want none", n)
+	}
+}
+
+func TestAnswerViaResponseURL(t *testing.T) {
+	e := setup(t, 0)
+	p := convertPlan()
+	err := e.notify.Answer(t.Context(), bot.ReplyTo{ResponseURL: e.slack.ResponseURL(requester), Channel: "C0HELPDESK", User: requester},
+		bot.Answer{Text: "I have asked <@U0MARIA> to approve.", Plan: &p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eph := e.slack.Ephemerals(requester)
+	if len(eph) != 1 {
+		t.Fatalf("%d ephemeral messages, want 1: %+v", len(eph), e.slack.Transcript())
+	}
+	for _, want := range []string{"I have asked @U0MARIA to approve.", "Mailbox: alice@contoso.com — Alice Andersen, currently UserMailbox",
+		"Approver: the owner's manager, Maria Manager", "1. Convert to a shared mailbox"} {
+		if !strings.Contains(eph[0].Text, want) {
+			t.Errorf("answer lacks %q:\n%s", want, eph[0].Text)
+		}
+	}
+	if e.slack.Calls("chat.postEphemeral") != 0 {
+		t.Error("chat.postEphemeral used although the response_url worked")
+	}
+}
+
+func TestAnswerEphemeral(t *testing.T) {
+	e := setup(t, 0)
+	err := e.notify.Answer(t.Context(), bot.ReplyTo{Channel: "C0HELPDESK", User: requester}, bot.Answer{Text: "Unknown command. Try `/convert-mailbox help`."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eph := e.slack.Ephemerals(requester)
+	if len(eph) != 1 || eph[0].Channel != "C0HELPDESK" || !strings.Contains(eph[0].Text, "Unknown command.") {
+		t.Fatalf("ephemerals = %+v", eph)
+	}
+}
+
+// TestAnswerFallsBack: an expired response_url (here, one that answers 404)
+// does not lose the answer: it goes out through chat.postEphemeral.
+func TestAnswerFallsBack(t *testing.T) {
+	e := setup(t, 0)
+	dead := strings.TrimSuffix(e.slack.URL(), "/api/") + "/expired"
+	err := e.notify.Answer(t.Context(), bot.ReplyTo{ResponseURL: dead, Channel: "C0HELPDESK", User: requester}, bot.Answer{Text: "Approved."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.slack.Calls("chat.postEphemeral"); n != 1 {
+		t.Errorf("chat.postEphemeral called %d times, want 1", n)
+	}
+	if eph := e.slack.Ephemerals(requester); len(eph) != 1 || eph[0].Text != "Approved." {
+		t.Errorf("ephemerals = %+v", eph)
+	}
+}
+
+// TestClickOnApproval: clicking Approve on the message AskApproval sent
+// delivers, signed, a block_actions payload whose user is the clicker and
+// whose value is the request id.
+func TestClickOnApproval(t *testing.T) {
+	e := setup(t, 0)
+	ctx := t.Context()
+	ref, err := e.notify.AskApproval(ctx, pending(), manager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "signing-secret"
+	clicks := make(chan slack.InteractionCallback, 1)
+	v := &handlers.Verifier{Secret: secret, Now: func() time.Time { return t0 }}
+	botSrv := httptest.NewServer(v.Signed(slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/slack/interactions" {
+			http.NotFound(w, r)
+			return
+		}
+		ic, err := slack.InteractionCallbackParse(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		clicks <- ic
+	})))
+	defer botSrv.Close()
+
+	status, _, err := e.slack.Click(ctx, botSrv.URL, secret, manager, ref.Channel, ref.TS, "approve")
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("Click = %d, %v", status, err)
+	}
+	ic := <-clicks
+	if ic.User.ID != manager {
+		t.Errorf("user = %q, want the clicker %s", ic.User.ID, manager)
+	}
+	if a := ic.ActionCallback.BlockActions; len(a) != 1 || a[0].ActionID != "approve" || a[0].Value != reqID || a[0].BlockID != "decision:"+reqID {
+		t.Errorf("actions = %+v", a)
+	}
+	if ic.Container.ChannelID != ref.Channel || ic.Container.MessageTs != ref.TS {
+		t.Errorf("container = %+v, want %+v", ic.Container, ref)
+	}
+}
