@@ -1,0 +1,468 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/mailboxbot/mailboxbot/mailbox"
+	"github.com/mailboxbot/mailboxbot/mailbox/graph/graphtest"
+)
+
+const (
+	testToken = "test-token"
+	skuE3     = "6fd2c87f-b296-42f0-b197-1e91e994b900"
+	skuEOP2   = "19ec0d23-8335-4cbd-94ac-6050e30712fa"
+	groupID   = "3f1d2e4c-5b6a-4788-9a0b-c1d2e3f40516"
+)
+
+// directory is a tiny in-memory mailbox.Directory for the fake server.
+type directory struct {
+	mu       sync.Mutex
+	users    map[string]mailbox.User // by id
+	managers map[string]string       // user id -> manager id
+}
+
+func (d *directory) find(idOrUPN string) (mailbox.User, bool) {
+	for _, u := range d.users {
+		if u.ID == idOrUPN || strings.EqualFold(u.UserPrincipalName, idOrUPN) {
+			return u, true
+		}
+	}
+	return mailbox.User{}, false
+}
+
+func (d *directory) User(_ context.Context, idOrUPN string) (mailbox.User, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if u, ok := d.find(idOrUPN); ok {
+		return u, nil
+	}
+	return mailbox.User{}, mailbox.ErrNotFound
+}
+
+func (d *directory) Manager(_ context.Context, userID string) (mailbox.User, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if m, ok := d.users[d.managers[userID]]; ok {
+		return m, nil
+	}
+	return mailbox.User{}, mailbox.ErrNotFound
+}
+
+func (d *directory) SetAccountEnabled(_ context.Context, userID string, enabled bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, ok := d.users[userID]
+	if !ok {
+		return mailbox.ErrNotFound
+	}
+	u.AccountEnabled = enabled
+	d.users[userID] = u
+	return nil
+}
+
+func (d *directory) enabled(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.users[id].AccountEnabled
+}
+
+var (
+	alice = mailbox.User{
+		ID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd", DisplayName: "Alice Andersen",
+		UserPrincipalName: "alice@contoso.com", Mail: "alice@contoso.com", AccountEnabled: true,
+		Licenses: []mailbox.License{{SkuID: skuE3}, {SkuID: skuEOP2, AssignedByGroup: groupID}},
+	}
+	bob = mailbox.User{
+		ID: "5c1f0b0e-8d1a-4f3e-9b7c-2a6d4e8f1a2b", DisplayName: "Bob Berg",
+		UserPrincipalName: "bob@contoso.com", Mail: "bob.berg@contoso.com", AccountEnabled: true,
+		OnPremisesSyncEnabled: true,
+		Licenses:              []mailbox.License{{SkuID: skuE3}},
+	}
+	obrien = mailbox.User{
+		ID: "0b9e2d7a-1c3f-4e5d-8a6b-9c0d1e2f3a4b", DisplayName: "Siobhan O'Brien",
+		UserPrincipalName: "o'brien+test#1@contoso.com", AccountEnabled: true,
+	}
+)
+
+func newDirectory() *directory {
+	return &directory{
+		users:    map[string]mailbox.User{alice.ID: alice, bob.ID: bob, obrien.ID: obrien},
+		managers: map[string]string{alice.ID: bob.ID},
+	}
+}
+
+// setup starts the fake over a fresh directory and a client for it.
+func setup(t *testing.T, cfg Config) (*Client, *graphtest.Server, *directory) {
+	t.Helper()
+	dir := newDirectory()
+	srv := graphtest.New(dir, graphtest.Options{Token: testToken})
+	t.Cleanup(srv.Close)
+	cfg.BaseURL = srv.URL()
+	cfg.HTTPClient = srv.Client()
+	if cfg.Credential == nil && cfg.Token == "" {
+		cfg.Token = testToken
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, srv, dir
+}
+
+// recorder is a Config.Sleep that records the delays and does not wait.
+type recorder struct {
+	mu     sync.Mutex
+	delays []time.Duration
+}
+
+func (r *recorder) sleep(_ context.Context, d time.Duration) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.delays = append(r.delays, d)
+	return nil
+}
+
+func (r *recorder) got() []time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Duration(nil), r.delays...)
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func remote(t *testing.T, err error) *mailbox.RemoteError {
+	t.Helper()
+	var re *mailbox.RemoteError
+	if !errors.As(err, &re) {
+		t.Fatalf("err = %v (%T), want a *mailbox.RemoteError", err, err)
+	}
+	return re
+}
+
+func TestUser(t *testing.T) {
+	c, srv, _ := setup(t, Config{})
+	got, err := c.User(ctx(t), "alice@contoso.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, alice) {
+		t.Errorf("User = %+v\nwant %+v", got, alice)
+	}
+	if got.Licenses[1].AssignedByGroup != groupID {
+		t.Errorf("group-assigned license lost: %+v", got.Licenses)
+	}
+	calls := srv.Calls()
+	if len(calls) != 1 || calls[0].Method != "GET" || calls[0].Path != "/users/alice@contoso.com" {
+		t.Fatalf("calls = %+v", calls)
+	}
+	if sel := calls[0].Query.Get("$select"); sel != "id,displayName,userPrincipalName,mail,accountEnabled,onPremisesSyncEnabled,assignedLicenses,licenseAssignmentStates" {
+		t.Errorf("$select = %q", sel)
+	}
+
+	got, err = c.User(ctx(t), bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, bob) {
+		t.Errorf("User = %+v\nwant %+v", got, bob)
+	}
+}
+
+func TestUserNotFound(t *testing.T) {
+	c, _, _ := setup(t, Config{})
+	_, err := c.User(ctx(t), "nobody@contoso.com")
+	if !errors.Is(err, mailbox.ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+	want := &mailbox.RemoteError{
+		Service: "graph", Op: "GET /users/nobody@contoso.com", Status: 404, Code: "Request_ResourceNotFound",
+		Message: "Resource 'nobody@contoso.com' does not exist or one of its queried reference-property objects are not present.",
+	}
+	if re := remote(t, err); !reflect.DeepEqual(re, want) {
+		t.Errorf("err = %+v\nwant %+v", re, want)
+	}
+}
+
+func TestManager(t *testing.T) {
+	c, srv, _ := setup(t, Config{})
+	m, err := c.Manager(ctx(t), alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m, bob) {
+		t.Errorf("Manager = %+v\nwant %+v", m, bob)
+	}
+	if n := srv.Count("GET", "/users/"+alice.ID+"/manager"); n != 1 {
+		t.Errorf("manager calls = %d", n)
+	}
+
+	_, err = c.Manager(ctx(t), bob.ID)
+	if !errors.Is(err, mailbox.ErrNotFound) {
+		t.Fatalf("no manager: err = %v, want ErrNotFound", err)
+	}
+	re := remote(t, err)
+	if re.Status != 404 || re.Op != "GET /users/"+bob.ID+"/manager" || !strings.HasPrefix(re.Message, "Resource 'manager' does not exist") {
+		t.Errorf("no manager: %+v", re)
+	}
+}
+
+func TestSetAccountEnabled(t *testing.T) {
+	c, srv, dir := setup(t, Config{})
+	if err := c.SetAccountEnabled(ctx(t), alice.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if dir.enabled(alice.ID) {
+		t.Error("account still enabled")
+	}
+	if err := c.SetAccountEnabled(ctx(t), alice.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if !dir.enabled(alice.ID) {
+		t.Error("account not enabled again")
+	}
+	calls := srv.Calls()
+	if len(calls) != 2 {
+		t.Fatalf("calls = %+v", calls)
+	}
+	for i, want := range []string{`{"accountEnabled":false}`, `{"accountEnabled":true}`} {
+		if calls[i].Method != "PATCH" || calls[i].Path != "/users/"+alice.ID || calls[i].Body != want || calls[i].Status != 204 {
+			t.Errorf("call %d = %+v, want PATCH with %s -> 204", i, calls[i], want)
+		}
+	}
+
+	err := c.SetAccountEnabled(ctx(t), "nobody@contoso.com", false)
+	if !errors.Is(err, mailbox.ErrNotFound) || remote(t, err).Op != "PATCH /users/nobody@contoso.com" {
+		t.Errorf("unknown user: err = %v", err)
+	}
+}
+
+func TestRetryAfterHonoured(t *testing.T) {
+	rec := &recorder{}
+	c, srv, _ := setup(t, Config{Sleep: rec.sleep, RetryDelay: 10 * time.Millisecond})
+
+	srv.FailNext(1, 429, "7")
+	if _, err := c.User(ctx(t), "alice@contoso.com"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.got(); !reflect.DeepEqual(got, []time.Duration{7 * time.Second}) {
+		t.Errorf("waited %v, want the Retry-After of 7s", got)
+	}
+	calls := srv.Calls()
+	if len(calls) != 2 || calls[0].Status != 429 || calls[1].Status != 200 {
+		t.Errorf("calls = %+v, want a 429 then a 200", calls)
+	}
+
+	// Without Retry-After: RetryDelay, doubled.
+	srv.FailNext(2, 503, "")
+	if _, err := c.Manager(ctx(t), alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.got()[1:]; !reflect.DeepEqual(got, []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}) {
+		t.Errorf("back-off %v, want [10ms 20ms]", got)
+	}
+}
+
+func TestRetryReplaysBody(t *testing.T) {
+	// The real timer, with Retry-After: 0 and a tiny RetryDelay.
+	c, srv, dir := setup(t, Config{RetryDelay: time.Millisecond})
+	srv.FailNext(1, 429, "0")
+	if err := c.SetAccountEnabled(ctx(t), alice.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	calls := srv.Calls()
+	if len(calls) != 2 || calls[0].Status != 429 || calls[1].Status != 204 {
+		t.Fatalf("calls = %+v", calls)
+	}
+	for _, call := range calls {
+		if call.Body != `{"accountEnabled":false}` {
+			t.Errorf("attempt sent %q", call.Body)
+		}
+	}
+	if dir.enabled(alice.ID) {
+		t.Error("account still enabled")
+	}
+
+	// Every second request throttled: each call succeeds after one retry.
+	srv.FailEvery(2, 503, "")
+	for range 3 {
+		if _, err := c.User(ctx(t), alice.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.Count("GET", "/users/"); n != 5 {
+		t.Errorf("GETs = %d, want 5 (3 calls, 2 retried)", n)
+	}
+}
+
+func TestRetriesExhausted(t *testing.T) {
+	rec := &recorder{}
+	c, srv, _ := setup(t, Config{Sleep: rec.sleep, MaxRetries: 2})
+	srv.FailNext(10, 429, "1")
+	_, err := c.User(ctx(t), "alice@contoso.com")
+	if !errors.Is(err, mailbox.ErrThrottled) {
+		t.Fatalf("err = %v, want ErrThrottled", err)
+	}
+	want := &mailbox.RemoteError{Service: "graph", Op: "GET /users/alice@contoso.com", Status: 429,
+		Code: "TooManyRequests", Message: "Too many requests."}
+	if re := remote(t, err); !reflect.DeepEqual(re, want) || !re.Temporary() {
+		t.Errorf("err = %+v\nwant %+v", re, want)
+	}
+	if n := srv.Count("GET", "/users/alice@contoso.com"); n != 3 {
+		t.Errorf("attempts = %d, want 3 (1 + MaxRetries)", n)
+	}
+	if got := rec.got(); len(got) != 2 {
+		t.Errorf("waits = %v", got)
+	}
+}
+
+func TestRetryAfterBeyondBudget(t *testing.T) {
+	rec := &recorder{}
+	c, srv, _ := setup(t, Config{Sleep: rec.sleep, MaxRetryWait: time.Minute})
+	srv.FailNext(1, 429, "120")
+	_, err := c.User(ctx(t), alice.ID)
+	if remote(t, err).Status != 429 {
+		t.Fatalf("err = %v", err)
+	}
+	if n := srv.Count("", "/"); n != 1 || len(rec.got()) != 0 {
+		t.Errorf("calls = %d, waits = %v: want no retry beyond the wait budget", n, rec.got())
+	}
+
+	c, srv, _ = setup(t, Config{Sleep: rec.sleep, MaxRetries: -1})
+	srv.FailNext(1, 503, "")
+	if _, err := c.User(ctx(t), alice.ID); remote(t, err).Status != 503 || srv.Count("", "/") != 1 {
+		t.Errorf("MaxRetries -1: err = %v, calls = %d", err, srv.Count("", "/"))
+	}
+}
+
+func TestBearerToken(t *testing.T) {
+	c, _, _ := setup(t, Config{Token: "wrong-token"})
+	_, err := c.User(ctx(t), alice.ID)
+	if !errors.Is(err, mailbox.ErrForbidden) {
+		t.Fatalf("err = %v, want ErrForbidden", err)
+	}
+	if re := remote(t, err); re.Status != 401 || re.Code != "InvalidAuthenticationToken" {
+		t.Errorf("err = %+v", re)
+	}
+}
+
+// credential is an azcore.TokenCredential handing out testToken.
+type credential struct {
+	mu     sync.Mutex
+	scopes [][]string
+}
+
+func (c *credential) GetToken(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.scopes = append(c.scopes, o.Scopes)
+	return azcore.AccessToken{Token: testToken, ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+func TestCredential(t *testing.T) {
+	cred := &credential{}
+	c, srv, _ := setup(t, Config{Credential: cred})
+	if _, err := c.User(ctx(t), alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimSuffix(srv.URL(), "/v1.0")
+	cred.mu.Lock()
+	defer cred.mu.Unlock()
+	if len(cred.scopes) != 1 || !reflect.DeepEqual(cred.scopes[0], []string{host + "/.default"}) {
+		t.Errorf("scopes = %v, want [%s/.default]", cred.scopes, host)
+	}
+}
+
+func TestSpecialCharactersInUPN(t *testing.T) {
+	c, srv, dir := setup(t, Config{})
+	got, err := c.User(ctx(t), obrien.UserPrincipalName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != obrien.ID || got.UserPrincipalName != obrien.UserPrincipalName {
+		t.Errorf("User = %+v", got)
+	}
+	if err := c.SetAccountEnabled(ctx(t), obrien.UserPrincipalName, false); err != nil {
+		t.Fatal(err)
+	}
+	if dir.enabled(obrien.ID) {
+		t.Error("account still enabled")
+	}
+	for _, call := range srv.Calls() {
+		if call.Path != "/users/"+obrien.UserPrincipalName {
+			t.Errorf("server saw path %q", call.Path)
+		}
+		if !strings.Contains(call.RawPath, "%23") || !strings.Contains(call.RawPath, "%2B") {
+			t.Errorf("sent path %q, want '#' and '+' escaped", call.RawPath)
+		}
+	}
+}
+
+func TestManagerNotAUser(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"@odata.context":"x","@odata.type":"#microsoft.graph.orgContact","id":"c0n7ac7","displayName":"Partner"}`)
+	}))
+	defer srv.Close()
+	c, err := New(Config{BaseURL: srv.URL + "/v1.0", HTTPClient: srv.Client(), Token: testToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Manager(ctx(t), alice.ID)
+	if !errors.Is(err, mailbox.ErrNotFound) || !strings.Contains(err.Error(), "orgContact") {
+		t.Errorf("err = %v, want ErrNotFound naming the orgContact", err)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	if _, err := New(Config{}); !errors.Is(err, ErrNoCredential) {
+		t.Errorf("no credential: err = %v", err)
+	}
+	if _, err := New(Config{BaseURL: "graph.microsoft.com", Token: "x"}); err == nil {
+		t.Error("relative base URL accepted")
+	}
+	// A token is never sent over plain http.
+	c, err := New(Config{BaseURL: "http://127.0.0.1:1/v1.0", Token: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.User(ctx(t), "alice@contoso.com"); err == nil || !strings.Contains(err.Error(), "plain http") {
+		t.Errorf("plain http: err = %v", err)
+	}
+}
+
+func TestRetryAfterParse(t *testing.T) {
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Duration{
+		"7":                             7 * time.Second,
+		"0":                             0,
+		"1.5":                           1500 * time.Millisecond,
+		"Sat, 21 Nov 2026 10:00:30 GMT": 30 * time.Second,
+		"Sat, 21 Nov 2026 09:00:00 GMT": 0,
+	} {
+		got, ok := retryAfter(in, now)
+		if !ok || got != want {
+			t.Errorf("retryAfter(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "-3", "NaN", "soon"} {
+		if _, ok := retryAfter(in, now); ok {
+			t.Errorf("retryAfter(%q) accepted", in)
+		}
+	}
+}

@@ -1,0 +1,258 @@
+package graphtest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+type oneUser struct {
+	mu sync.Mutex
+	u  mailbox.User
+}
+
+func (o *oneUser) User(_ context.Context, id string) (mailbox.User, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if id == o.u.ID || id == o.u.UserPrincipalName {
+		return o.u, nil
+	}
+	return mailbox.User{}, mailbox.ErrNotFound
+}
+
+func (o *oneUser) Manager(context.Context, string) (mailbox.User, error) {
+	return mailbox.User{}, mailbox.ErrNotFound
+}
+
+func (o *oneUser) SetAccountEnabled(_ context.Context, id string, enabled bool) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.u.AccountEnabled = enabled
+	return nil
+}
+
+const selectAll = "id,displayName,userPrincipalName,mail,accountEnabled,onPremisesSyncEnabled,assignedLicenses,licenseAssignmentStates"
+
+func newServer(t *testing.T) (*Server, *oneUser) {
+	backend := &oneUser{u: mailbox.User{
+		ID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd", DisplayName: "Alice Andersen",
+		UserPrincipalName: "alice@contoso.com", Mail: "alice@contoso.com", AccountEnabled: true,
+		Licenses: []mailbox.License{
+			{SkuID: "6fd2c87f-b296-42f0-b197-1e91e994b900"},
+			{SkuID: "6fd2c87f-b296-42f0-b197-1e91e994b900", AssignedByGroup: "3f1d2e4c-5b6a-4788-9a0b-c1d2e3f40516"},
+		},
+	}}
+	s := New(backend, Options{Token: "tok"})
+	t.Cleanup(s.Close)
+	return s, backend
+}
+
+func do(t *testing.T, s *Server, method, path, token string, body []byte, gz bool) (int, http.Header, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		if gz {
+			var buf bytes.Buffer
+			zw := gzip.NewWriter(&buf)
+			zw.Write(body)
+			zw.Close()
+			body = buf.Bytes()
+		}
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, s.URL()+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if gz {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	req.Header.Set("client-request-id", "c0ffee00-0000-4000-8000-000000000001")
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%s %s: body %q is not JSON: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode, resp.Header, out
+}
+
+func TestUserShape(t *testing.T) {
+	s, _ := newServer(t)
+	status, hdr, got := do(t, s, "GET", "/users/alice@contoso.com?$select="+selectAll, "tok", nil, false)
+	if status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
+		t.Fatalf("status %d, Content-Type %q", status, hdr.Get("Content-Type"))
+	}
+	var want map[string]any
+	json.Unmarshal([]byte(`{
+	  "@odata.context": "`+s.URL()+`/$metadata#users(`+selectAll+`)/$entity",
+	  "id": "87d349ed-44d7-43e1-9a83-5f2406dee5bd",
+	  "displayName": "Alice Andersen",
+	  "userPrincipalName": "alice@contoso.com",
+	  "mail": "alice@contoso.com",
+	  "accountEnabled": true,
+	  "onPremisesSyncEnabled": null,
+	  "assignedLicenses": [{"disabledPlans": [], "skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900"}],
+	  "licenseAssignmentStates": [
+	    {"assignedByGroup": null, "state": "Active", "error": "None", "skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900",
+	     "disabledPlans": [], "lastUpdatedDateTime": "2025-03-04T10:11:12Z"},
+	    {"assignedByGroup": "3f1d2e4c-5b6a-4788-9a0b-c1d2e3f40516", "state": "Active", "error": "None", "skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900",
+	     "disabledPlans": [], "lastUpdatedDateTime": "2025-03-04T10:11:12Z"}
+	  ]
+	}`), &want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %v\nwant %v", got, want)
+	}
+
+	// Without $select, Graph's default properties: no accountEnabled.
+	_, _, got = do(t, s, "GET", "/users/alice@contoso.com", "tok", nil, false)
+	if _, ok := got["accountEnabled"]; ok || got["displayName"] != "Alice Andersen" || got["@odata.context"] != s.URL()+"/$metadata#users/$entity" {
+		t.Errorf("default properties: %v", got)
+	}
+}
+
+func graphError(t *testing.T, body map[string]any) (code, message string) {
+	t.Helper()
+	e, _ := body["error"].(map[string]any)
+	inner, _ := e["innerError"].(map[string]any)
+	if inner["request-id"] == nil || inner["client-request-id"] != "c0ffee00-0000-4000-8000-000000000001" || inner["date"] == nil {
+		t.Errorf("innerError = %v", inner)
+	}
+	code, _ = e["code"].(string)
+	message, _ = e["message"].(string)
+	return code, message
+}
+
+func TestErrors(t *testing.T) {
+	s, _ := newServer(t)
+	for _, tc := range []struct {
+		method, path, token string
+		body                string
+		status              int
+		code, message       string
+	}{
+		{"GET", "/users/nobody@contoso.com", "tok", "", 404, "Request_ResourceNotFound",
+			"Resource 'nobody@contoso.com' does not exist or one of its queried reference-property objects are not present."},
+		{"GET", "/users/alice@contoso.com/manager", "tok", "", 404, "Request_ResourceNotFound",
+			"Resource 'manager' does not exist or one of its queried reference-property objects are not present."},
+		{"GET", "/users/alice@contoso.com", "", "", 401, "InvalidAuthenticationToken", "Access token is empty."},
+		{"GET", "/users/alice@contoso.com", "other", "", 401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience."},
+		{"PATCH", "/users/alice@contoso.com", "tok", `{"passwordProfile":{}}`, 400, "Request_BadRequest",
+			"Property 'passwordProfile' is not supported by the fake Graph server (graphtest)."},
+		{"PATCH", "/users/alice@contoso.com", "tok", `{"accountEnabled":"no"}`, 400, "BadRequest",
+			"Cannot convert the literal '\"no\"' to the expected type 'Edm.Boolean'."},
+		{"DELETE", "/users/alice@contoso.com", "tok", "", 405, "Request_BadRequest",
+			"Specified HTTP method is not allowed for the request target."},
+		{"GET", "/users/alice@contoso.com/mailboxSettings", "tok", "", 400, "BadRequest",
+			"Resource not found for the segment 'mailboxSettings'."},
+	} {
+		var body []byte
+		if tc.body != "" {
+			body = []byte(tc.body)
+		}
+		status, _, got := do(t, s, tc.method, tc.path, tc.token, body, false)
+		code, msg := graphError(t, got)
+		if status != tc.status || code != tc.code || msg != tc.message {
+			t.Errorf("%s %s: %d %s %q\nwant %d %s %q", tc.method, tc.path, status, code, msg, tc.status, tc.code, tc.message)
+		}
+	}
+}
+
+func TestPatch(t *testing.T) {
+	s, backend := newServer(t)
+	status, _, _ := do(t, s, "PATCH", "/users/alice@contoso.com", "tok", []byte(`{"accountEnabled":false}`), true)
+	if status != 204 {
+		t.Fatalf("status %d", status)
+	}
+	if u, _ := backend.User(context.Background(), "alice@contoso.com"); u.AccountEnabled {
+		t.Error("account still enabled")
+	}
+	calls := s.Calls()
+	if len(calls) != 1 || calls[0].Body != `{"accountEnabled":false}` || calls[0].Status != 204 {
+		t.Errorf("calls = %+v", calls)
+	}
+}
+
+func TestFailures(t *testing.T) {
+	s, _ := newServer(t)
+	s.FailNext(2, 429, "7")
+	for range 2 {
+		status, hdr, body := do(t, s, "GET", "/users/alice@contoso.com", "tok", nil, false)
+		code, msg := graphError(t, body)
+		inner := body["error"].(map[string]any)["innerError"].(map[string]any)
+		if status != 429 || hdr.Get("Retry-After") != "7" || code != "TooManyRequests" || msg != "Too many requests." || inner["code"] != "ApplicationThrottled" {
+			t.Errorf("got %d Retry-After %q %s %q %v", status, hdr.Get("Retry-After"), code, msg, inner)
+		}
+	}
+	if status, _, _ := do(t, s, "GET", "/users/alice@contoso.com", "tok", nil, false); status != 200 {
+		t.Errorf("after FailNext: %d", status)
+	}
+
+	s.FailEvery(3, 503, "")
+	var statuses []int
+	for range 6 {
+		status, hdr, _ := do(t, s, "GET", "/users/alice@contoso.com", "tok", nil, false)
+		if hdr.Get("Retry-After") != "" {
+			t.Error("Retry-After sent when none was asked for")
+		}
+		statuses = append(statuses, status)
+	}
+	if want := []int{200, 200, 503, 200, 200, 503}; !reflect.DeepEqual(statuses, want) {
+		t.Errorf("FailEvery(3): %v, want %v", statuses, want)
+	}
+	if n := s.Count("GET", "/users/alice"); n != 9 {
+		t.Errorf("Count = %d, want 9", n)
+	}
+	if n := s.Count("PATCH", "/"); n != 0 {
+		t.Errorf("PATCH count = %d", n)
+	}
+}
+
+func TestConcurrent(t *testing.T) {
+	s, _ := newServer(t)
+	s.FailEvery(2, 429, "0")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 5 {
+				req, _ := http.NewRequest("GET", s.URL()+"/users/alice@contoso.com", nil)
+				req.Header.Set("Authorization", "Bearer tok")
+				resp, err := s.Client().Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				_ = s.Calls()
+			}
+		})
+	}
+	wg.Wait()
+	throttled := 0
+	for _, c := range s.Calls() {
+		if c.Status == 429 {
+			throttled++
+		}
+	}
+	if s.Count("", "/") != 40 || throttled != 20 {
+		t.Errorf("calls %d, throttled %d; want 40 and 20", s.Count("", "/"), throttled)
+	}
+}

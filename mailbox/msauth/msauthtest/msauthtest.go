@@ -1,0 +1,98 @@
+// Package msauthtest is a fake Microsoft Entra ID authority for tests: it
+// answers the OpenID configuration and the client-credentials token requests
+// that azidentity (MSAL) makes when instance discovery is off, over TLS.
+// Each access token names the scope it was asked for, so a fake resource
+// server can check that a client asked for the right one.
+package msauthtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+)
+
+// Authority is the fake. Secret, when set, is the only client secret it
+// accepts; ClientID is the only client id.
+type Authority struct {
+	TenantID, ClientID, Secret string
+
+	srv    *httptest.Server
+	mu     sync.Mutex
+	tokens []map[string]string
+}
+
+// New starts a fake authority on a loopback TLS server.
+func New(tenantID, clientID, secret string) *Authority {
+	a := &Authority{TenantID: tenantID, ClientID: clientID, Secret: secret}
+	a.srv = httptest.NewTLSServer(http.HandlerFunc(a.serve))
+	return a
+}
+
+// Host is the authority host, for AZURE_AUTHORITY_HOST.
+func (a *Authority) Host() string { return a.srv.URL + "/" }
+
+// Client trusts the server's certificate.
+func (a *Authority) Client() *http.Client { return a.srv.Client() }
+
+// Close stops the server.
+func (a *Authority) Close() { a.srv.Close() }
+
+// TokenFor is the access token the authority issues for scope.
+func TokenFor(scope string) string { return "token-for-" + scope }
+
+// TokenRequests returns the token requests' forms, in order.
+func (a *Authority) TokenRequests() []map[string]string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]map[string]string(nil), a.tokens...)
+}
+
+func (a *Authority) serve(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	base := a.srv.URL + "/" + a.TenantID
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/"+a.TenantID+"/v2.0/.well-known/openid-configuration":
+		json.NewEncoder(w).Encode(map[string]any{
+			"token_endpoint":                        base + "/oauth2/v2.0/token",
+			"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
+			"issuer":                                base + "/v2.0",
+			"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
+			"jwks_uri":                              base + "/discovery/v2.0/keys",
+			"tenant_region_scope":                   "EU",
+		})
+	case r.Method == http.MethodPost && r.URL.Path == "/"+a.TenantID+"/oauth2/v2.0/token":
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		form := map[string]string{}
+		for k := range r.PostForm {
+			form[k] = r.PostForm.Get(k)
+		}
+		a.mu.Lock()
+		a.tokens = append(a.tokens, form)
+		a.mu.Unlock()
+		if form["grant_type"] != "client_credentials" || form["client_id"] != a.ClientID || form["scope"] == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]any{"error": "invalid_request",
+				"error_description": fmt.Sprintf("AADSTS900144: unexpected grant %q or client %q", form["grant_type"], form["client_id"])})
+			return
+		}
+		if a.Secret != "" && form["client_secret"] != a.Secret {
+			w.WriteHeader(http.StatusUnauthorized)
+			json.NewEncoder(w).Encode(map[string]any{"error": "invalid_client",
+				"error_description": "AADSTS7000215: Invalid client secret provided.", "error_codes": []int{7000215}})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{
+			"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+			"access_token": TokenFor(strings.Fields(form["scope"])[0]),
+		})
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `{"error":"invalid_request","error_description":"AADSTS90002: no route %s %s"}`, r.Method, r.URL.Path)
+	}
+}
