@@ -75,6 +75,7 @@ type Decision struct {
 	By       string    `json:"by"` // Slack user id
 	At       time.Time `json:"at"`
 	Approved bool      `json:"approved"`
+	Click    string    `json:"click,omitempty"` // the click's action_ts, to recognise a retried job
 }
 
 // StepState is the progress of one planned step.

@@ -1,0 +1,289 @@
+// Package redisstore keeps the bot's state in Redis: requests (bot.Store),
+// short locks (bot.Locker), the durable job queue (bot.Queue, on asynq) and
+// the audit log (a Redis stream).
+//
+// Every write of a request is a WATCH/MULTI transaction: Create claims the
+// mailbox and Update compares and sets, retrying a bounded number of times
+// when another writer got in between, so two clicks, two replicas or a click
+// racing the expiry timer resolve to one winner. The audit entries of a
+// change are written in the same transaction as the change.
+//
+// Keys, under a caller-chosen prefix:
+//
+//	{prefix}req:{id}          JSON of bot.Request
+//	{prefix}active:{mailbox}  id of the request holding the mailbox
+//	{prefix}inflight          set of ids of in-flight requests
+//	{prefix}audit             stream, one entry per history event
+//	{prefix}lock:{key}        locks (Locker)
+//
+// All functions take a redis.UniversalClient, so a Sentinel (failover)
+// client fits. On Redis Cluster a transaction must stay in one slot: put a
+// hash tag in the prefix ("mailboxbot:{mbb}:").
+//
+// It stores what it is given; it does not decide transitions (package bot
+// does), and keeps the audit stream untrimmed.
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+)
+
+// Sentinel errors of the package.
+var (
+	// ErrExists: Create was given an id that is already stored.
+	ErrExists = errors.New("request id already exists")
+	// ErrContention: a write kept losing to concurrent writers.
+	ErrContention = errors.New("too much contention on the request, gave up")
+)
+
+// maxAttempts bounds the retries of one Create or Update that keeps losing
+// its optimistic transaction.
+const maxAttempts = 100
+
+// Store implements bot.Store on Redis.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+var _ bot.Store = (*Store)(nil)
+
+// NewStore returns a Store keeping its keys under prefix (for example
+// "mailboxbot:").
+func NewStore(rdb redis.UniversalClient, prefix string) *Store {
+	return &Store{rdb: rdb, prefix: prefix}
+}
+
+func (s *Store) reqKey(id string) string { return s.prefix + "req:" + id }
+func (s *Store) activeKey(mailbox string) string {
+	return s.prefix + "active:" + strings.ToLower(mailbox)
+}
+func (s *Store) inflightKey() string { return s.prefix + "inflight" }
+func (s *Store) auditKey() string    { return s.prefix + "audit" }
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+// Create stores r and claims its mailbox. A mailbox held by a request that
+// is not terminal gives an *bot.ActiveError naming it; a claim left by a
+// terminal or missing request is taken over. An id already stored gives
+// ErrExists. Create sets r.Version to 1 and writes one audit entry per
+// event in r.History.
+func (s *Store) Create(ctx context.Context, r *bot.Request) error {
+	if r.ID == "" {
+		return errors.New("create request: empty id")
+	}
+	if r.Op.Mailbox == "" {
+		return fmt.Errorf("create request %s: empty mailbox", r.ID)
+	}
+	reqKey, activeKey := s.reqKey(r.ID), s.activeKey(r.Op.Mailbox)
+	next := r.Clone()
+	next.Version = 1
+	data, err := json.Marshal(next)
+	if err != nil {
+		return fmt.Errorf("create request %s: %w", r.ID, err)
+	}
+	txf := func(tx *redis.Tx) error {
+		n, err := tx.Exists(ctx, reqKey).Result()
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("create request %s: %w", r.ID, ErrExists)
+		}
+		other, err := tx.Get(ctx, activeKey).Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			return err
+		case other != r.ID:
+			otherKey := s.reqKey(other)
+			if err := tx.Watch(ctx, otherKey).Err(); err != nil {
+				return err
+			}
+			cur, err := s.load(ctx, tx, other)
+			if err != nil && !errors.Is(err, bot.ErrNotFound) {
+				return err
+			}
+			if err == nil && !cur.State.Terminal() {
+				return &bot.ActiveError{ID: other}
+			}
+			// stale claim: taken over below
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, reqKey, data, 0)
+			if !next.State.Terminal() {
+				p.Set(ctx, activeKey, next.ID, 0)
+			}
+			s.trackInFlight(ctx, p, next)
+			s.audit(ctx, p, next, next.History)
+			return nil
+		})
+		return err
+	}
+	if err := s.retry(ctx, func() error { return s.rdb.Watch(ctx, txf, reqKey, activeKey) }); err != nil {
+		var active *bot.ActiveError
+		if errors.As(err, &active) || errors.Is(err, ErrExists) {
+			return err
+		}
+		return fmt.Errorf("create request %s: %w", r.ID, err)
+	}
+	r.Version = next.Version
+	return nil
+}
+
+// Get returns the request with id; bot.ErrNotFound when there is none.
+func (s *Store) Get(ctx context.Context, id string) (*bot.Request, error) {
+	r, err := s.load(ctx, s.rdb, id)
+	if err != nil {
+		return nil, fmt.Errorf("get request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// fnError carries the error of an Update's fn out of the transaction.
+type fnError struct{ err error }
+
+func (e *fnError) Error() string { return e.err.Error() }
+
+// Update applies fn to a copy of the current request and writes the result
+// if nobody wrote the request in between; otherwise it reads again and calls
+// fn again, so fn must only change the request it is given. When fn returns
+// an error nothing is written and Update returns the current request with
+// that error. Otherwise Update bumps Version, releases the mailbox when the
+// new state is terminal, keeps the in-flight set and appends the events fn
+// added to History to the audit log, in one transaction.
+func (s *Store) Update(ctx context.Context, id string, fn func(*bot.Request) error) (*bot.Request, error) {
+	reqKey := s.reqKey(id)
+	var out *bot.Request
+	txf := func(tx *redis.Tx) error {
+		out = nil
+		cur, err := s.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		next := cur.Clone()
+		if err := fn(next); err != nil {
+			out = cur
+			return &fnError{err}
+		}
+		next.ID = cur.ID
+		next.Version = cur.Version + 1
+		var added []bot.Event
+		if len(next.History) > len(cur.History) {
+			added = next.History[len(cur.History):]
+		}
+		data, err := json.Marshal(next)
+		if err != nil {
+			return err
+		}
+		release := ""
+		if next.State.Terminal() {
+			activeKey := s.activeKey(cur.Op.Mailbox)
+			if err := tx.Watch(ctx, activeKey).Err(); err != nil {
+				return err
+			}
+			holder, err := tx.Get(ctx, activeKey).Result()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
+			if holder == id {
+				release = activeKey
+			}
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, reqKey, data, 0)
+			if release != "" {
+				p.Del(ctx, release)
+			}
+			s.trackInFlight(ctx, p, next)
+			s.audit(ctx, p, next, added)
+			return nil
+		})
+		if err == nil {
+			out = next
+		}
+		return err
+	}
+	err := s.retry(ctx, func() error { return s.rdb.Watch(ctx, txf, reqKey) })
+	if fe, ok := errors.AsType[*fnError](err); ok {
+		return out, fe.err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update request %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// InFlight lists the ids of the requests whose state is in flight, sorted.
+func (s *Store) InFlight(ctx context.Context) ([]string, error) {
+	ids, err := s.rdb.SMembers(ctx, s.inflightKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list in-flight requests: %w", err)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// load reads and decodes one request; bot.ErrNotFound when missing.
+func (s *Store) load(ctx context.Context, c redis.Cmdable, id string) (*bot.Request, error) {
+	data, err := c.Get(ctx, s.reqKey(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, bot.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r bot.Request
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("decode request %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+func (s *Store) trackInFlight(ctx context.Context, p redis.Pipeliner, r *bot.Request) {
+	if r.State.InFlight() {
+		p.SAdd(ctx, s.inflightKey(), r.ID)
+	} else {
+		p.SRem(ctx, s.inflightKey(), r.ID)
+	}
+}
+
+// retry runs a WATCH transaction until it commits, fails otherwise, or has
+// lost maxAttempts times; between attempts it waits a little, with jitter,
+// so that contending writers spread out.
+func (s *Store) retry(ctx context.Context, tx func() error) error {
+	for attempt := range maxAttempts {
+		err := tx()
+		if !errors.Is(err, redis.TxFailedErr) {
+			return err
+		}
+		// 0.5ms, 1ms, 2ms ... capped at 20ms, times a jitter in [0.5, 1.5).
+		d := min(time.Millisecond<<min(attempt, 6)/2, 20*time.Millisecond)
+		d = time.Duration(float64(d) * (0.5 + rand.Float64()))
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return fmt.Errorf("%w (%d attempts)", ErrContention, maxAttempts)
+}

@@ -1,0 +1,234 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// handleRun runs (or resumes) the steps of an approved request under the
+// mailbox's lock. Each finished step is written to the Store before the
+// next starts, so a crash resumes at the first unfinished step; the steps
+// themselves read the current state first, so running one twice does no
+// harm. A step that must wait (Exchange converting) schedules a later job
+// and returns: the wait survives restarts.
+func (s *Service) handleRun(ctx context.Context, j Job) error {
+	r, err := s.cfg.Store.Get(ctx, j.RequestID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("run %s: %w", j.RequestID, err)
+	}
+	log := s.log.With("request", r.ID, "op", r.Op.Kind, "mailbox", r.Op.Mailbox)
+	if !r.State.InFlight() || j.Seq != r.RunSeq {
+		log.Debug("stale run job dropped", "state", r.State, "seq", j.Seq, "run_seq", r.RunSeq)
+		return nil
+	}
+	lock, err := s.cfg.Locker.Obtain(ctx, "mailbox:"+r.Op.Mailbox, s.cfg.LockTTL)
+	if errors.Is(err, ErrLocked) {
+		log.Info("mailbox is locked by another worker; retrying shortly")
+		return &RetryAfterError{Err: err, After: s.cfg.Jitter(2 * time.Second)}
+	}
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", r.Op.Mailbox, err)
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go s.keepLock(ctx, lock, log)
+	defer func() {
+		if err := lock.Release(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("release lock failed", "err", err)
+		}
+	}()
+
+	// Read again under the lock: another worker may have moved it.
+	if r, err = s.cfg.Store.Get(ctx, j.RequestID); err != nil {
+		return fmt.Errorf("run %s: %w", j.RequestID, err)
+	}
+	if !r.State.InFlight() || j.Seq != r.RunSeq {
+		return nil
+	}
+	if r.State != StateRunning {
+		first := r.State == StateApproved
+		r, err = s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+			if !r.State.InFlight() || r.RunSeq != j.Seq {
+				return errNothingToDo
+			}
+			typ := "started"
+			if r.State == StateWaiting {
+				typ = "resumed"
+			}
+			return s.transition(r, StateRunning, "bot", typ, "")
+		})
+		if errors.Is(err, errNothingToDo) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("start %s: %w", j.RequestID, err)
+		}
+		if first {
+			log.Info("work started")
+			s.tell(ctx, r, fmt.Sprintf("Work on request `%s` has started: converting *%s* to a shared mailbox.", r.ID, r.Op.Mailbox))
+			s.audit(ctx, r)
+		}
+	}
+	for i := range r.Steps {
+		if st := r.Steps[i].Status; st == mailbox.Done || st == mailbox.Skipped {
+			continue
+		}
+		var done bool
+		if r, done, err = s.runStep(ctx, r, i); err != nil || done {
+			return err
+		}
+	}
+	r, err = s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+		if r.State != StateRunning {
+			return errNothingToDo
+		}
+		return s.transition(r, StateSucceeded, "bot", "succeeded", "")
+	})
+	if errors.Is(err, errNothingToDo) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("finish %s: %w", j.RequestID, err)
+	}
+	log.Info("request succeeded")
+	s.tell(ctx, r, fmt.Sprintf("✅ Request `%s` is done: *%s* is now a shared mailbox.", r.ID, r.Op.Mailbox))
+	s.refreshApprovals(ctx, r)
+	s.audit(ctx, r)
+	return nil
+}
+
+// runStep runs step i once. done is true when the job must stop here: the
+// request failed or waits for a later job.
+func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, done bool, _ error) {
+	step := r.Steps[i].Step
+	log := s.log.With("request", r.ID, "mailbox", r.Op.Mailbox, "step", step.Name)
+	r, err := s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+		st := &r.Steps[i]
+		st.Attempts++
+		if st.StartedAt.IsZero() {
+			st.StartedAt = s.cfg.Now()
+		}
+		return nil
+	})
+	if err != nil {
+		return r, true, fmt.Errorf("step %s of %s: %w", step.Name, r.ID, err)
+	}
+	out, err := s.cfg.Executor.Run(ctx, r.Plan.Target, step)
+	if err != nil {
+		if ctx.Err() != nil {
+			// Shutting down: hand the job back; the step is re-run (it is idempotent).
+			return r, true, ctx.Err()
+		}
+		log.Error("step failed", "err", err)
+		return s.fail(ctx, r, i, microsoftText(err), err.Error())
+	}
+	now := s.cfg.Now()
+	if out.Status == mailbox.Pending {
+		st := r.Steps[i]
+		if now.Sub(st.StartedAt) >= s.cfg.VerifyTimeout {
+			msg := fmt.Sprintf("%s after waiting %s. The change was requested but is not confirmed; check the mailbox in the Exchange admin center before doing anything else.",
+				out.Detail, s.cfg.VerifyTimeout)
+			return s.fail(ctx, r, i, msg, "")
+		}
+		delay := s.cfg.VerifyDelay << min(st.Attempts-1, 16)
+		delay = s.cfg.Jitter(min(delay, s.cfg.VerifyMaxDelay))
+		next := now.Add(delay)
+		// Queue the next run first: if writing the wait then fails, this
+		// job is retried and finds the next one already queued.
+		if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobRun, ID: runJobID(r.ID, r.RunSeq+1), RequestID: r.ID, Seq: r.RunSeq + 1, At: next}); err != nil {
+			return r, true, fmt.Errorf("schedule wait of %s: %w", r.ID, err)
+		}
+		r, err = s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+			r.Steps[i].Status, r.Steps[i].Detail = mailbox.Pending, out.Detail
+			r.RunSeq++
+			r.NextRunAt = next
+			return s.transition(r, StateWaiting, "bot", "waiting", fmt.Sprintf("%s: %s; next check in %s", step.Name, out.Detail, delay.Round(time.Millisecond)))
+		})
+		if err != nil {
+			return r, true, fmt.Errorf("record wait of %s: %w", r.ID, err)
+		}
+		log.Info("waiting", "detail", out.Detail, "next", delay)
+		if r.Steps[i].Attempts == 1 {
+			s.audit(ctx, r)
+		}
+		return r, true, nil
+	}
+	r, err = s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+		st := &r.Steps[i]
+		st.Status, st.Detail, st.EndedAt = out.Status, out.Detail, now
+		r.Record(Event{At: now, Actor: "bot", Type: "step", Note: fmt.Sprintf("%s: %s (%s)", step.Name, out.Status, out.Detail)})
+		r.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
+		return r, true, fmt.Errorf("record step %s of %s: %w", step.Name, r.ID, err)
+	}
+	log.Info("step finished", "status", out.Status, "detail", out.Detail)
+	return r, false, nil
+}
+
+// fail ends r at step i, quoting msg (Microsoft's text) to people.
+func (s *Service) fail(ctx context.Context, r *Request, i int, msg, internal string) (*Request, bool, error) {
+	now := s.cfg.Now()
+	step := r.Steps[i]
+	r, err := s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+		st := &r.Steps[i]
+		st.Status, st.Error, st.EndedAt = StepFailed, msg, now
+		r.Failure = fmt.Sprintf("Step %d, “%s”, failed: %s", i+1, step.Title, msg)
+		return s.transition(r, StateFailed, "bot", "failed", r.Failure)
+	})
+	if err != nil {
+		return r, true, fmt.Errorf("record failure of %s: %w", r.ID, err)
+	}
+	s.log.Warn("request failed", "request", r.ID, "step", step.Name, "err", internal)
+	s.tell(ctx, r, fmt.Sprintf("❌ Request `%s` failed at step %d, “%s”. Microsoft said: “%s”. %s",
+		r.ID, i+1, step.Title, msg, alreadyDone(r)))
+	s.refreshApprovals(ctx, r)
+	s.audit(ctx, r)
+	return r, true, nil
+}
+
+func alreadyDone(r *Request) string {
+	var done []string
+	for _, st := range r.Steps {
+		if st.Status == mailbox.Done {
+			done = append(done, st.Title)
+		}
+	}
+	if len(done) == 0 {
+		return "Nothing had been changed."
+	}
+	return "Already done: " + strings.Join(done, "; ") + ". Nothing after the failed step was run."
+}
+
+// microsoftText is the sentence of Microsoft's answer when there is one.
+func microsoftText(err error) string {
+	var re *mailbox.RemoteError
+	if errors.As(err, &re) && re.Message != "" {
+		return re.Message
+	}
+	return err.Error()
+}
+
+func (s *Service) keepLock(ctx context.Context, l Lock, log interface{ Warn(string, ...any) }) {
+	t := time.NewTicker(s.cfg.LockTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := l.Refresh(ctx, s.cfg.LockTTL); err != nil && ctx.Err() == nil {
+				log.Warn("lock refresh failed", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,534 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// Config is everything a Service needs. Store, Queue, Locker, Notifier,
+// Slack, Planner and Executor are required.
+type Config struct {
+	Store    Store
+	Queue    Queue
+	Locker   Locker
+	Notifier Notifier
+	Slack    SlackDirectory
+	Planner  Planner
+	Executor Executor
+
+	// Approvers are asked when the owner has no manager, the manager has no
+	// Slack account, or the manager is the requester (Slack user ids).
+	Approvers []string
+	// AuditChannel gets one message per request, updated as it moves; ""
+	// turns the channel off (the audit stream in the Store stays).
+	AuditChannel string
+	// ApprovalTimeout is how long a request waits for a decision (24 h).
+	ApprovalTimeout time.Duration
+	// VerifyTimeout bounds the wait for Exchange to report the new type (30 min).
+	VerifyTimeout time.Duration
+	// VerifyDelay is the first wait between checks (10 s); it doubles up to
+	// VerifyMaxDelay (2 min), with jitter.
+	VerifyDelay, VerifyMaxDelay time.Duration
+	// LockTTL is the lifetime of a mailbox lock; it is refreshed while the
+	// work runs (1 min).
+	LockTTL time.Duration
+
+	Now    func() time.Time
+	NewID  func() string
+	Jitter func(d time.Duration) time.Duration // spreads retries; default ±20 %
+	Logger *slog.Logger
+}
+
+// Service runs the request lifecycle. It is safe for concurrent use, and
+// several replicas may run against one Store and Queue.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and fills in defaults.
+func New(cfg Config) (*Service, error) {
+	var missing []string
+	for name, v := range map[string]any{"Store": cfg.Store, "Queue": cfg.Queue, "Locker": cfg.Locker,
+		"Notifier": cfg.Notifier, "Slack": cfg.Slack, "Planner": cfg.Planner, "Executor": cfg.Executor} {
+		if v == nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, fmt.Errorf("bot: missing %s", strings.Join(missing, ", "))
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.ApprovalTimeout, 24*time.Hour)
+	def(&cfg.VerifyTimeout, 30*time.Minute)
+	def(&cfg.VerifyDelay, 10*time.Second)
+	def(&cfg.VerifyMaxDelay, 2*time.Minute)
+	def(&cfg.LockTTL, time.Minute)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = NewID
+	}
+	if cfg.Jitter == nil {
+		cfg.Jitter = jitter
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// NewID returns a new request id such as "req_K7Q3ZD2M".
+func NewID() string {
+	b := make([]byte, 5)
+	rand.Read(b)
+	return "req_" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+}
+
+func jitter(d time.Duration) time.Duration {
+	b := make([]byte, 1)
+	rand.Read(b)
+	return d + time.Duration(float64(d)*(float64(b[0])/255*0.4-0.2))
+}
+
+// AcceptCommand queues a parsed command. It is called on Slack's 3-second
+// path, so it does one Redis write and nothing else.
+func (s *Service) AcceptCommand(ctx context.Context, c Command) error {
+	return s.cfg.Queue.Enqueue(ctx, Job{Type: JobCommand, Command: &c})
+}
+
+// AcceptClick queues an Approve/Reject click. The same click delivered
+// twice is queued once.
+func (s *Service) AcceptClick(ctx context.Context, c Click) error {
+	return s.cfg.Queue.Enqueue(ctx, Job{Type: JobClick, ID: "click:" + c.RequestID + ":" + c.User + ":" + c.ActionTS, Click: &c})
+}
+
+// Handle runs one queued job. An error makes the queue retry the job later.
+func (s *Service) Handle(ctx context.Context, j Job) error {
+	switch j.Type {
+	case JobCommand:
+		if j.Command == nil {
+			return nil
+		}
+		return s.handleCommand(ctx, *j.Command)
+	case JobClick:
+		if j.Click == nil {
+			return nil
+		}
+		return s.handleClick(ctx, *j.Click)
+	case JobExpire:
+		return s.handleExpire(ctx, j.RequestID)
+	case JobRun:
+		return s.handleRun(ctx, j)
+	}
+	s.log.Warn("unknown job dropped", "job", j.Type)
+	return nil
+}
+
+func (s *Service) answer(ctx context.Context, to ReplyTo, a Answer) {
+	if err := s.cfg.Notifier.Answer(ctx, to, a); err != nil {
+		s.log.Error("answer in Slack failed", "user", to.User, "err", err)
+	}
+}
+
+// handleCommand plans the operation, routes it to an approver, stores the
+// request and sends the approval messages. Every way out answers the
+// requester; nothing is left pending when a request cannot go ahead.
+func (s *Service) handleCommand(ctx context.Context, c Command) error {
+	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
+	log := s.log.With("op", c.Op.Kind, "mailbox", c.Op.Mailbox, "user", c.User)
+	plan, err := s.cfg.Planner.Plan(ctx, c.Op)
+	if err != nil {
+		log.Warn("plan failed", "err", err)
+		s.answer(ctx, to, Answer{Text: planProblem(c.Op.Mailbox, err)})
+		return nil
+	}
+	if b := plan.Blockers(); len(b) > 0 {
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I can't convert *%s* to a shared mailbox. Nothing was requested.", c.Op.Mailbox), Plan: &plan})
+		return nil
+	}
+	approvers, source, why := s.route(ctx, plan, c.User)
+	if len(approvers) == 0 {
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("No one can approve converting *%s*: %s, and no other approvers are configured (MAILBOXBOT_APPROVERS). Nothing was requested; ask the bot's administrators to name approvers.", c.Op.Mailbox, why), Plan: &plan})
+		return nil
+	}
+	now := s.cfg.Now()
+	r := &Request{
+		ID: s.cfg.NewID(), Op: c.Op, Plan: plan, Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
+		Approvers: approvers, ApproverSource: source, State: StatePending,
+		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.cfg.ApprovalTimeout),
+	}
+	for _, st := range plan.Steps {
+		r.Steps = append(r.Steps, StepState{Step: st})
+	}
+	r.Record(Event{At: now, Actor: c.User, Type: "created", To: StatePending, Note: routeNote(source, why)})
+	// The expiry is queued first: if the request is then not created, the
+	// expiry finds nothing to expire; the reverse order could lose it.
+	if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobExpire, ID: "expire:" + r.ID, RequestID: r.ID, At: r.ExpiresAt}); err != nil {
+		return fmt.Errorf("queue expiry of %s: %w", r.ID, err)
+	}
+	if err := s.cfg.Store.Create(ctx, r); err != nil {
+		var active *ActiveError
+		if errors.As(err, &active) {
+			s.answer(ctx, to, Answer{Text: s.activeText(ctx, c.Op.Mailbox, active.ID)})
+			return nil
+		}
+		return fmt.Errorf("create request for %s: %w", c.Op.Mailbox, err)
+	}
+	log = log.With("request", r.ID)
+	log.Info("request created", "approver", strings.Join(approvers, ","), "source", source)
+
+	var refs []MessageRef
+	var failures []string
+	for _, a := range approvers {
+		ref, err := s.cfg.Notifier.AskApproval(ctx, r, a)
+		if err != nil {
+			log.Error("approval message failed", "approver", a, "err", err)
+			failures = append(failures, fmt.Sprintf("<@%s>: %v", a, err))
+			continue
+		}
+		refs = append(refs, ref)
+	}
+	if len(refs) == 0 {
+		r, _ = s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+			return s.transition(r, StateCancelled, "bot", "cancelled", "no approver could be reached: "+strings.Join(failures, "; "))
+		})
+		s.audit(ctx, r)
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I couldn't send the approval request to anyone (%s). Nothing was requested; please try again later.", strings.Join(failures, "; "))})
+		return nil
+	}
+	r, err = s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+		r.Approvals = append(r.Approvals, refs...)
+		return nil
+	})
+	if err != nil {
+		log.Error("record approval messages failed", "err", err)
+	}
+	s.audit(ctx, r)
+	text := fmt.Sprintf("Request `%s`: convert *%s* to a shared mailbox. %s will be asked to approve; I'll tell you here and in a direct message what happens.",
+		r.ID, c.Op.Mailbox, mentions(approvers))
+	if source == "configured" && why != "" {
+		text += " (" + why + ", so the configured approvers decide.)"
+	}
+	s.answer(ctx, to, Answer{Text: text, Plan: &r.Plan, Request: r})
+	return nil
+}
+
+// route picks the approvers: the manager of the mailbox's owner when they
+// have a Slack account and are not the requester, else the configured
+// approvers other than the requester. why says why the manager was passed over.
+func (s *Service) route(ctx context.Context, plan mailbox.Plan, requester string) (ids []string, source, why string) {
+	t := plan.Target
+	switch {
+	case t.ManagerEmail == "":
+		why = fmt.Sprintf("%s has no manager in Microsoft Entra ID", t.UserPrincipalName)
+	default:
+		id, err := s.cfg.Slack.UserIDByEmail(ctx, t.ManagerEmail)
+		switch {
+		case errors.Is(err, ErrNoSlackUser):
+			why = fmt.Sprintf("the manager, %s, has no Slack account", t.ManagerEmail)
+		case err != nil:
+			s.log.Warn("manager lookup in Slack failed", "mailbox", t.UserPrincipalName, "err", err)
+			why = fmt.Sprintf("I couldn't look up the manager, %s, in Slack", t.ManagerEmail)
+		case id == requester:
+			why = "you are the owner's manager and cannot approve your own request"
+		default:
+			return []string{id}, "manager", ""
+		}
+	}
+	for _, a := range s.cfg.Approvers {
+		if a != requester && !slices.Contains(ids, a) {
+			ids = append(ids, a)
+		}
+	}
+	return ids, "configured", why
+}
+
+func routeNote(source, why string) string {
+	if why == "" {
+		return "approver: " + source
+	}
+	return "approver: " + source + " (" + why + ")"
+}
+
+func (s *Service) activeText(ctx context.Context, mb, id string) string {
+	other, err := s.cfg.Store.Get(ctx, id)
+	if err != nil {
+		return fmt.Sprintf("*%s* already has an active request (`%s`). Wait until it ends before asking again. Nothing new was requested.", mb, id)
+	}
+	return fmt.Sprintf("*%s* already has an active request: `%s` by <@%s>, %s. Wait until it ends before asking again. Nothing new was requested.",
+		mb, id, other.Requester, describeState(other.State))
+}
+
+func planProblem(mb string, err error) string {
+	var re *mailbox.RemoteError
+	switch {
+	case errors.Is(err, mailbox.ErrNoMailbox):
+		return fmt.Sprintf("*%s* exists in Microsoft Entra ID but has no Exchange Online mailbox, so there is nothing to convert. Nothing was requested.", mb)
+	case errors.Is(err, mailbox.ErrNotFound):
+		return fmt.Sprintf("I can't find *%s* in Microsoft Entra ID. Check the address (it must be the user's sign-in name or e-mail address). Nothing was requested.", mb)
+	case errors.As(err, &re):
+		return fmt.Sprintf("Microsoft answered an error while I looked up *%s*: “%s” (%s, HTTP %d). Nothing was requested; try again later, and tell the bot's administrators if it persists.", mb, re.Message, re.Service, re.Status)
+	}
+	return fmt.Sprintf("I couldn't look up *%s*: %v. Nothing was requested; try again later.", mb, err)
+}
+
+func describeState(st State) string {
+	switch st {
+	case StatePending:
+		return "waiting for approval"
+	case StateApproved:
+		return "approved and queued"
+	case StateRunning:
+		return "running"
+	case StateWaiting:
+		return "waiting for Exchange"
+	}
+	return string(st)
+}
+
+func mentions(ids []string) string {
+	m := make([]string, len(ids))
+	for i, id := range ids {
+		m[i] = "<@" + id + ">"
+	}
+	switch len(m) {
+	case 0:
+		return "nobody"
+	case 1:
+		return m[0]
+	}
+	return strings.Join(m[:len(m)-1], ", ") + " or " + m[len(m)-1]
+}
+
+// transition moves r to state to and records it.
+func (s *Service) transition(r *Request, to State, actor, typ, note string) error {
+	now := s.cfg.Now()
+	r.Record(Event{At: now, Actor: actor, Type: typ, From: r.State, To: to, Note: note})
+	r.State = to
+	r.UpdatedAt = now
+	return nil
+}
+
+// audit posts or updates the audit channel message of r.
+func (s *Service) audit(ctx context.Context, r *Request) {
+	if s.cfg.AuditChannel == "" || r == nil {
+		return
+	}
+	ref, err := s.cfg.Notifier.Audit(ctx, s.cfg.AuditChannel, r, r.AuditMessage)
+	if err != nil {
+		s.log.Error("audit message failed", "request", r.ID, "err", err)
+		return
+	}
+	if r.AuditMessage == nil {
+		if _, err := s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+			if r.AuditMessage == nil {
+				r.AuditMessage = &ref
+			}
+			return nil
+		}); err != nil {
+			s.log.Error("record audit message failed", "request", r.ID, "err", err)
+		}
+		r.AuditMessage = &ref
+	}
+}
+
+// refreshApprovals rewrites every approval message to show r's state.
+func (s *Service) refreshApprovals(ctx context.Context, r *Request) {
+	for _, ref := range r.Approvals {
+		if err := s.cfg.Notifier.UpdateApproval(ctx, r, ref); err != nil {
+			s.log.Error("update approval message failed", "request", r.ID, "channel", ref.Channel, "err", err)
+		}
+	}
+}
+
+func (s *Service) tell(ctx context.Context, r *Request, headline string) {
+	if err := s.cfg.Notifier.Tell(ctx, r.Requester, r, headline); err != nil {
+		s.log.Error("direct message to requester failed", "request", r.ID, "err", err)
+	}
+}
+
+// errRetriedClick marks a click job that is run again after its decision
+// was written: the side effects are repeated, not the decision.
+var errRetriedClick = errors.New("retried click")
+
+// handleClick applies an Approve or Reject click. The decision is one
+// compare-and-set in the Store: the first click wins, every other is told
+// who decided and when.
+func (s *Service) handleClick(ctx context.Context, c Click) error {
+	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
+	log := s.log.With("request", c.RequestID, "approver", c.User)
+	expired := false
+	r, err := s.cfg.Store.Update(ctx, c.RequestID, func(r *Request) error {
+		if r.TeamID != "" && c.TeamID != r.TeamID {
+			return ErrNotApprover
+		}
+		if c.User == r.Requester {
+			return ErrSelfApproval
+		}
+		if !r.IsApprover(c.User) {
+			return ErrNotApprover
+		}
+		if d := r.Decision; d != nil && d.By == c.User && d.Click == c.ActionTS && d.Approved == c.Approve && c.ActionTS != "" {
+			return errRetriedClick
+		}
+		if r.State != StatePending {
+			return ErrAlreadyDecided
+		}
+		now := s.cfg.Now()
+		if !now.Before(r.ExpiresAt) {
+			expired = true
+			return s.transition(r, StateExpired, "bot", "expired", "a click arrived after the deadline")
+		}
+		r.Decision = &Decision{By: c.User, At: now, Approved: c.Approve, Click: c.ActionTS}
+		if c.Approve {
+			r.RunSeq = 1
+			return s.transition(r, StateApproved, c.User, "approved", "")
+		}
+		return s.transition(r, StateRejected, c.User, "rejected", "")
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. Your click changed nothing.", c.RequestID)})
+		return nil
+	case errors.Is(err, ErrSelfApproval):
+		log.Warn("self-approval refused")
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("You asked for request `%s`, so you can't decide it yourself; %s will. Your click changed nothing.", r.ID, mentions(r.Approvers))})
+		return nil
+	case errors.Is(err, ErrNotApprover):
+		log.Warn("click by someone who is not an approver refused")
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only %s can decide request `%s`. Your click changed nothing.", mentions(r.Approvers), r.ID)})
+		return nil
+	case errors.Is(err, ErrAlreadyDecided):
+		s.answer(ctx, to, Answer{Text: decidedText(r), Request: r})
+		// The message clicked may be stale (another approver's decision):
+		// bring it up to date.
+		s.refreshApprovals(ctx, r)
+		return nil
+	case errors.Is(err, errRetriedClick):
+		log.Info("click job retried: repeating its effects")
+	case err != nil:
+		return fmt.Errorf("decide %s: %w", c.RequestID, err)
+	}
+	if expired {
+		s.afterExpiry(ctx, r)
+		s.answer(ctx, to, Answer{Text: decidedText(r), Request: r})
+		return nil
+	}
+	log.Info("request decided", "state", r.State)
+	if r.State == StateApproved || r.State.InFlight() {
+		if err := s.enqueueRun(ctx, r); err != nil {
+			// The decision stands; the reconciler queues the work.
+			log.Error("queue approved work failed; the reconciler will retry", "err", err)
+		}
+	}
+	s.refreshApprovals(ctx, r)
+	if r.Decision.Approved {
+		s.tell(ctx, r, fmt.Sprintf("<@%s> approved your request `%s` to convert *%s*. The work is queued; I'll report each step.", c.User, r.ID, r.Op.Mailbox))
+	} else {
+		s.tell(ctx, r, fmt.Sprintf("<@%s> rejected your request `%s` to convert *%s*. Nothing was changed.", c.User, r.ID, r.Op.Mailbox))
+	}
+	s.audit(ctx, r)
+	return nil
+}
+
+func decidedText(r *Request) string {
+	at := func(t time.Time) string {
+		return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	if d := r.Decision; d != nil {
+		verb := "rejected"
+		if d.Approved {
+			verb = "approved"
+		}
+		return fmt.Sprintf("Request `%s` was already %s by <@%s> on %s. Your click changed nothing.", r.ID, verb, d.By, at(d.At))
+	}
+	switch r.State {
+	case StateExpired:
+		return fmt.Sprintf("Request `%s` expired on %s without a decision. Your click changed nothing; ask the requester to ask again if it is still needed.", r.ID, at(r.ExpiresAt))
+	case StateCancelled:
+		return fmt.Sprintf("Request `%s` was cancelled. Your click changed nothing.", r.ID)
+	}
+	return fmt.Sprintf("Request `%s` is %s. Your click changed nothing.", r.ID, describeState(r.State))
+}
+
+// errNothingToDo aborts an Update that finds nothing to change.
+var errNothingToDo = errors.New("nothing to do")
+
+// handleExpire expires a request still pending at its deadline.
+func (s *Service) handleExpire(ctx context.Context, id string) error {
+	r, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
+		if r.State != StatePending {
+			return errNothingToDo
+		}
+		if s.cfg.Now().Before(r.ExpiresAt) {
+			return errNothingToDo // queued early by a clock skew; a later job or click handles it
+		}
+		return s.transition(r, StateExpired, "bot", "expired", "no decision in time")
+	})
+	if errors.Is(err, errNothingToDo) || errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("expire %s: %w", id, err)
+	}
+	s.afterExpiry(ctx, r)
+	return nil
+}
+
+func (s *Service) afterExpiry(ctx context.Context, r *Request) {
+	s.log.Info("request expired", "request", r.ID, "mailbox", r.Op.Mailbox)
+	s.refreshApprovals(ctx, r)
+	s.tell(ctx, r, fmt.Sprintf("Your request `%s` to convert *%s* expired: nobody decided within %s. Nothing was changed; ask again if it is still needed.",
+		r.ID, r.Op.Mailbox, s.cfg.ApprovalTimeout))
+	s.audit(ctx, r)
+}
+
+// enqueueRun queues the run of r at its current RunSeq.
+func (s *Service) enqueueRun(ctx context.Context, r *Request) error {
+	return s.cfg.Queue.Enqueue(ctx, Job{Type: JobRun, ID: runJobID(r.ID, r.RunSeq), RequestID: r.ID, Seq: r.RunSeq, At: r.NextRunAt})
+}
+
+func runJobID(id string, seq int) string { return fmt.Sprintf("run:%s:%d", id, seq) }
+
+// Reconcile queues the work of every in-flight request whose job may have
+// been lost (a crash between a decision and its enqueue). Queue ids make it
+// a no-op for work that is already queued or running. Run it at start-up
+// and now and then.
+func (s *Service) Reconcile(ctx context.Context) (int, error) {
+	ids, err := s.cfg.Store.InFlight(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reconcile: %w", err)
+	}
+	n := 0
+	for _, id := range ids {
+		r, err := s.cfg.Store.Get(ctx, id)
+		if err != nil {
+			s.log.Warn("reconcile: get failed", "request", id, "err", err)
+			continue
+		}
+		if !r.State.InFlight() {
+			continue
+		}
+		if err := s.enqueueRun(ctx, r); err != nil {
+			return n, fmt.Errorf("reconcile %s: %w", id, err)
+		}
+		n++
+	}
+	return n, nil
+}

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/bot/redisstore"
+	"github.com/mailboxbot/mailboxbot/handlers"
+	"github.com/mailboxbot/mailboxbot/handlers/notify"
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// appConfig is what serve and demo hand to newApp: the same assembly runs
+// against real or sandboxed parts.
+type appConfig struct {
+	Redis     redis.UniversalClient
+	Prefix    string
+	Queue     redisstore.QueueConfig
+	Directory mailbox.Directory
+	Exchange  mailbox.Exchange
+	Slack     *slack.Client
+	// HTTPClient posts to Slack's response_url.
+	HTTPClient *http.Client
+
+	SigningSecret, TeamID, AppID string
+
+	Approvers       []string
+	AuditChannel    string
+	ApprovalTimeout time.Duration
+	VerifyTimeout   time.Duration
+	VerifyDelay     time.Duration
+	VerifyMaxDelay  time.Duration
+	ReconcileEvery  time.Duration
+
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// app is the bot assembled: the Slack edge, the lifecycle, the queue worker
+// and the reconciler.
+type app struct {
+	svc       *bot.Service
+	store     *redisstore.Store
+	queue     *redisstore.Queue
+	handler   http.Handler
+	log       *slog.Logger
+	reconcile time.Duration
+}
+
+func newApp(c appConfig) (*app, error) {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.ReconcileEvery <= 0 {
+		c.ReconcileEvery = time.Minute
+	}
+	store := redisstore.NewStore(c.Redis, c.Prefix)
+	if c.Queue.Logger == nil {
+		c.Queue.Logger = c.Logger
+	}
+	queue, err := redisstore.NewQueue(c.Redis, c.Queue)
+	if err != nil {
+		return nil, err
+	}
+	slk := notify.New(notify.Config{Client: c.Slack, HTTPClient: c.HTTPClient, Logger: c.Logger, Now: c.Now})
+	svc, err := bot.New(bot.Config{
+		Store: store, Queue: queue, Locker: redisstore.NewLocker(c.Redis, c.Prefix),
+		Notifier: slk, Slack: slk,
+		Planner:         &mailbox.Planner{Directory: c.Directory, Exchange: c.Exchange},
+		Executor:        &mailbox.Executor{Directory: c.Directory, Exchange: c.Exchange},
+		Approvers:       c.Approvers,
+		AuditChannel:    c.AuditChannel,
+		ApprovalTimeout: c.ApprovalTimeout,
+		VerifyTimeout:   c.VerifyTimeout,
+		VerifyDelay:     c.VerifyDelay,
+		VerifyMaxDelay:  c.VerifyMaxDelay,
+		Now:             c.Now,
+		Logger:          c.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	h := handlers.New(handlers.Config{
+		Verifier: &handlers.Verifier{Secret: c.SigningSecret, Now: c.Now},
+		TeamID:   c.TeamID, AppID: c.AppID,
+		Bot:    svc,
+		Ready:  store.Ping,
+		Logger: c.Logger,
+	})
+	return &app{svc: svc, store: store, queue: queue, handler: h.Handler(), log: c.Logger, reconcile: c.ReconcileEvery}, nil
+}
+
+// run serves HTTP on ln and works the queue until ctx is done. Then it
+// stops taking requests, lets HTTP requests in flight finish, and lets the
+// jobs in progress finish or hands them back to the queue.
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 2)
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := a.queue.Run(ctx, a.svc.Handle); err != nil {
+			errc <- fmt.Errorf("queue: %w", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		a.reconcileLoop(ctx)
+	}()
+	a.log.Info("mailboxbot listening", "addr", ln.Addr().String())
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	a.log.Info("shutting down: no new requests; finishing work in progress")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if e := srv.Shutdown(shutdownCtx); e != nil {
+		a.log.Warn("http shutdown", "err", e)
+	}
+	if err != nil {
+		return err
+	}
+	wg.Wait()
+	a.log.Info("stopped")
+	return nil
+}
+
+// reconcileLoop queues approved work whose job may have been lost, at start
+// and then every a.reconcile.
+func (a *app) reconcileLoop(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := a.svc.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("reconcile failed", "err", err)
+		} else if n > 0 {
+			a.log.Info("reconcile: in-flight requests checked", "count", n)
+		}
+		t.Reset(a.reconcile)
+	}
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is the bot's configuration, read from the environment with the
+// standard names of DESIGN.md section 6. Any secret may instead be given
+// as a file: NAME_FILE=/path (the file's content, without a trailing
+// newline, is the value).
+type Config struct {
+	SlackBotToken      string `env:"SLACK_BOT_TOKEN,notEmpty"`
+	SlackSigningSecret string `env:"SLACK_SIGNING_SECRET,notEmpty"`
+	SlackAppToken      string `env:"SLACK_APP_TOKEN"`
+	SlackTeamID        string `env:"SLACK_TEAM_ID"` // when set, other workspaces are refused
+	SlackAppID         string `env:"SLACK_APP_ID"`  // when set, other apps' requests are refused
+	SlackAPIURL        string `env:"SLACK_API_URL" envDefault:"https://slack.com/api/"`
+
+	AzureTenantID              string `env:"AZURE_TENANT_ID,notEmpty"`
+	AzureClientID              string `env:"AZURE_CLIENT_ID,notEmpty"`
+	AzureClientSecret          string `env:"AZURE_CLIENT_SECRET"`
+	AzureClientCertificatePath string `env:"AZURE_CLIENT_CERTIFICATE_PATH"`
+	AzureClientCertificatePass string `env:"AZURE_CLIENT_CERTIFICATE_PASSWORD"`
+	AzureFederatedTokenFile    string `env:"AZURE_FEDERATED_TOKEN_FILE"`
+	AzureUseManagedIdentity    bool   `env:"AZURE_USE_MANAGED_IDENTITY"`
+	AzureAuthorityHost         string `env:"AZURE_AUTHORITY_HOST" envDefault:"https://login.microsoftonline.com/"`
+	GraphURL                   string `env:"GRAPH_URL" envDefault:"https://graph.microsoft.com/v1.0"`
+	ExchangeURL                string `env:"EXCHANGE_URL" envDefault:"https://outlook.office365.com"`
+
+	RedisURL   string `env:"REDIS_URL,notEmpty"`
+	ListenAddr string `env:"LISTEN_ADDR" envDefault:":3000"`
+
+	Approvers       []string      `env:"MAILBOXBOT_APPROVERS"` // Slack user ids, comma-separated
+	AuditChannel    string        `env:"MAILBOXBOT_AUDIT_CHANNEL"`
+	ApprovalTimeout time.Duration `env:"MAILBOXBOT_APPROVAL_TIMEOUT" envDefault:"24h"`
+	VerifyTimeout   time.Duration `env:"MAILBOXBOT_VERIFY_TIMEOUT" envDefault:"30m"`
+	VerifyDelay     time.Duration `env:"MAILBOXBOT_VERIFY_DELAY" envDefault:"10s"` // first wait between checks; doubles up to 2m
+	Workers         int           `env:"MAILBOXBOT_WORKERS" envDefault:"10"`
+	KeyPrefix       string        `env:"MAILBOXBOT_REDIS_PREFIX" envDefault:"mailboxbot:"`
+	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat       string        `env:"LOG_FORMAT" envDefault:"json"`
+}
+
+// secretNames may come from NAME_FILE.
+var secretNames = []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
+	"AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "REDIS_URL"}
+
+var (
+	slackUserID    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+	slackChannelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+)
+
+// loadConfig reads the configuration through getenv. It reports every
+// problem at once, each naming the variable and what to do.
+func loadConfig(getenv func(string) string) (Config, error) {
+	var cfg Config
+	params, err := env.GetFieldParams(&cfg)
+	if err != nil {
+		return cfg, err
+	}
+	var problems []string
+	vars := map[string]string{}
+	for _, p := range params {
+		if v := getenv(p.Key); v != "" {
+			vars[p.Key] = v
+		}
+	}
+	for _, name := range secretNames {
+		path := getenv(name + "_FILE")
+		if path == "" {
+			continue
+		}
+		if vars[name] != "" {
+			problems = append(problems, fmt.Sprintf("%s and %s_FILE are both set: keep one", name, name))
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s_FILE: cannot read %s: %v", name, path, errors.Unwrap(err)))
+			continue
+		}
+		vars[name] = strings.TrimRight(string(b), "\r\n")
+	}
+	if err := env.ParseWithOptions(&cfg, env.Options{Environment: vars}); err != nil {
+		var agg env.AggregateError
+		if errors.As(err, &agg) {
+			for _, e := range agg.Errors {
+				problems = append(problems, describeEnvError(e))
+			}
+		} else {
+			problems = append(problems, err.Error())
+		}
+	}
+	for i, a := range cfg.Approvers {
+		cfg.Approvers[i] = strings.TrimSpace(a)
+	}
+	cfg.Approvers = slices.DeleteFunc(cfg.Approvers, func(a string) bool { return a == "" })
+	problems = append(problems, cfg.validate()...)
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		problems = slices.Compact(problems)
+		return cfg, fmt.Errorf("configuration has %d problem(s):\n  - %s\nSee README.md, \"Run it for real\".", len(problems), strings.Join(problems, "\n  - "))
+	}
+	return cfg, nil
+}
+
+func describeEnvError(err error) string {
+	var empty env.EmptyVarError
+	var notSet env.VarIsNotSetError
+	var parse env.ParseError
+	switch {
+	case errors.As(err, &empty):
+		return empty.Key + " is not set" + hint(empty.Key)
+	case errors.As(err, &notSet):
+		return notSet.Key + " is not set" + hint(notSet.Key)
+	case errors.As(err, &parse):
+		return fmt.Sprintf("%s: cannot parse the value as %s: %v", parse.Name, parse.Type, parse.Err)
+	}
+	return err.Error()
+}
+
+func hint(key string) string {
+	switch key {
+	case "SLACK_BOT_TOKEN":
+		return " (the xoxb- token from your Slack app's OAuth & Permissions page)"
+	case "SLACK_SIGNING_SECRET":
+		return " (Basic Information > App Credentials in your Slack app)"
+	case "AZURE_TENANT_ID", "AZURE_CLIENT_ID":
+		return " (the Entra app registration's Overview page)"
+	case "REDIS_URL":
+		return " (for example redis://localhost:6379/0 or rediss://user:pass@host:6380/0)"
+	}
+	return ""
+}
+
+func (c Config) validate() []string {
+	var p []string
+	if c.SlackBotToken != "" && !strings.HasPrefix(c.SlackBotToken, "xoxb-") {
+		p = append(p, "SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+	}
+	if c.SlackAppToken != "" && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
+		p = append(p, "SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+	}
+	n := 0
+	for _, set := range []bool{c.AzureClientSecret != "", c.AzureClientCertificatePath != "", c.AzureFederatedTokenFile != "", c.AzureUseManagedIdentity} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		p = append(p, "no Azure credential: set AZURE_CLIENT_CERTIFICATE_PATH (preferred) or AZURE_CLIENT_SECRET, or AZURE_FEDERATED_TOKEN_FILE (workload identity), or AZURE_USE_MANAGED_IDENTITY=true")
+	case n > 1:
+		p = append(p, "more than one Azure credential is set: keep one of AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE, AZURE_USE_MANAGED_IDENTITY")
+	}
+	for name, v := range map[string]string{"SLACK_API_URL": c.SlackAPIURL, "AZURE_AUTHORITY_HOST": c.AzureAuthorityHost, "GRAPH_URL": c.GraphURL, "EXCHANGE_URL": c.ExchangeURL} {
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			p = append(p, fmt.Sprintf("%s=%q is not an http(s) URL", name, v))
+		}
+	}
+	if c.SlackAPIURL != "" && !strings.HasSuffix(c.SlackAPIURL, "/") {
+		p = append(p, "SLACK_API_URL must end in /")
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+			p = append(p, "REDIS_URL must be a redis://, rediss:// or unix:// URL")
+		}
+	}
+	for _, a := range c.Approvers {
+		if !slackUserID.MatchString(a) {
+			p = append(p, fmt.Sprintf("MAILBOXBOT_APPROVERS: %q is not a Slack user id (like U0123ABCD; find it in the user's profile, ⋮ > Copy member ID)", a))
+		}
+	}
+	if c.AuditChannel != "" && !slackChannelID.MatchString(c.AuditChannel) {
+		p = append(p, fmt.Sprintf("MAILBOXBOT_AUDIT_CHANNEL: %q is not a Slack channel id (like C0123ABCD)", c.AuditChannel))
+	}
+	if c.ApprovalTimeout < time.Minute {
+		p = append(p, "MAILBOXBOT_APPROVAL_TIMEOUT must be at least 1m")
+	}
+	if c.VerifyTimeout < time.Minute {
+		p = append(p, "MAILBOXBOT_VERIFY_TIMEOUT must be at least 1m")
+	}
+	if c.VerifyDelay < 10*time.Millisecond || c.VerifyDelay > 10*time.Minute {
+		p = append(p, "MAILBOXBOT_VERIFY_DELAY must be between 10ms and 10m")
+	}
+	if c.Workers < 1 || c.Workers > 200 {
+		p = append(p, "MAILBOXBOT_WORKERS must be between 1 and 200")
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		p = append(p, "LOG_FORMAT must be json or text")
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		p = append(p, "LOG_LEVEL must be debug, info, warn or error")
+	}
+	return p
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func validEnv() map[string]string {
+	return map[string]string{
+		"SLACK_BOT_TOKEN":      "xoxb-1-2-3",
+		"SLACK_SIGNING_SECRET": "s3cr3t",
+		"AZURE_TENANT_ID":      "9f6c2c1e-1111-4a5b-9c3d-0123456789ab",
+		"AZURE_CLIENT_ID":      "c1",
+		"AZURE_CLIENT_SECRET":  "azsecret",
+		"REDIS_URL":            "redis://127.0.0.1:6379/0",
+		"MAILBOXBOT_APPROVERS": "U0ADMIN, U0BOSS",
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := loadConfig(envOf(validEnv()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ListenAddr != ":3000" || cfg.ApprovalTimeout != 24*time.Hour || cfg.GraphURL != "https://graph.microsoft.com/v1.0" ||
+		cfg.ExchangeURL != "https://outlook.office365.com" || cfg.SlackAPIURL != "https://slack.com/api/" {
+		t.Errorf("defaults wrong: %+v", cfg)
+	}
+	if len(cfg.Approvers) != 2 || cfg.Approvers[1] != "U0BOSS" {
+		t.Errorf("approvers = %q", cfg.Approvers)
+	}
+}
+
+func TestConfigNamesEveryProblemAtOnce(t *testing.T) {
+	e := validEnv()
+	delete(e, "SLACK_BOT_TOKEN")
+	delete(e, "REDIS_URL")
+	delete(e, "AZURE_CLIENT_SECRET")
+	e["MAILBOXBOT_APPROVAL_TIMEOUT"] = "soon"
+	e["MAILBOXBOT_APPROVERS"] = "maria"
+	e["GRAPH_URL"] = "not a url"
+	_, err := loadConfig(envOf(e))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	for _, want := range []string{"SLACK_BOT_TOKEN is not set", "REDIS_URL is not set", "no Azure credential",
+		"MAILBOXBOT_APPROVAL_TIMEOUT", `"maria" is not a Slack user id`, "GRAPH_URL"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "s3cr3t") {
+		t.Error("a secret leaked into the message")
+	}
+}
+
+func TestConfigSecretFromFile(t *testing.T) {
+	e := validEnv()
+	delete(e, "SLACK_SIGNING_SECRET")
+	path := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(path, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e["SLACK_SIGNING_SECRET_FILE"] = path
+	cfg, err := loadConfig(envOf(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SlackSigningSecret != "from-file" {
+		t.Errorf("secret = %q", cfg.SlackSigningSecret)
+	}
+	e["SLACK_SIGNING_SECRET"] = "x"
+	if _, err := loadConfig(envOf(e)); err == nil || !strings.Contains(err.Error(), "both set") {
+		t.Errorf("both set: %v", err)
+	}
+	e = validEnv()
+	e["AZURE_CLIENT_SECRET_FILE"] = filepath.Join(t.TempDir(), "missing")
+	delete(e, "AZURE_CLIENT_SECRET")
+	if _, err := loadConfig(envOf(e)); err == nil || !strings.Contains(err.Error(), "cannot read") {
+		t.Errorf("missing file: %v", err)
+	}
+}

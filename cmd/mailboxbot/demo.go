@@ -1,0 +1,308 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
+
+	"github.com/mailboxbot/mailboxbot/bot/redisstore"
+	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
+	"github.com/mailboxbot/mailboxbot/mailbox/sandbox"
+)
+
+// The demo's Slack workspace. Grace, Frank's manager, has no Slack account.
+var demoPeople = []struct{ id, name, email string }{
+	{"U0RITA", "Rita Ramos (helpdesk)", "rita@contoso.com"},
+	{"U0MARIA", "Maria Martens (Alice's manager)", "maria@contoso.com"},
+	{"U0ADA", "Ada Admin (IT lead, configured approver)", "ada@contoso.com"},
+	{"U0ERIN", "Erin Evans", "erin@contoso.com"},
+}
+
+const demoAuditChannel = "C0AUDIT"
+
+// demo plays a whole request against the sandbox tenant, an embedded Redis
+// and a built-in fake Slack, through the real HTTP server, queue and
+// Slack client, and prints what each person saw.
+func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	verbose := fs.Bool("v", false, "print the bot's log on standard error")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	start := time.Now()
+	fmt.Fprintln(stdout, "DEMO MODE — nothing real is touched: an embedded in-memory Redis, a sandbox Microsoft 365")
+	fmt.Fprintln(stdout, "tenant (contoso.com) and a built-in fake Slack. Use `mailboxbot serve` for the real thing.")
+	fmt.Fprintln(stdout)
+
+	log := slog.New(slog.DiscardHandler)
+	if *verbose {
+		log = newLogger(stderr, "text", "debug")
+	}
+	mr := miniredis.NewMiniRedis()
+	if err := mr.Start(); err != nil {
+		return fmt.Errorf("embedded redis: %w", err)
+	}
+	defer mr.Close()
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	defer rdb.Close()
+
+	tenant := sandbox.NewContoso(sandbox.Options{ConversionLag: 2})
+	fake := slacktest.New(slacktest.Options{BotToken: "xoxb-demo"})
+	defer fake.Close()
+	for _, p := range demoPeople {
+		fake.AddUser(p.id, p.name, p.email)
+	}
+	secret := randomSecret()
+	a, err := newApp(appConfig{
+		Redis: rdb, Prefix: "demo:",
+		Queue: redisstore.QueueConfig{Name: "demo", Concurrency: 4, TaskCheckInterval: 20 * time.Millisecond,
+			DelayedTaskCheckInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second, Logger: log},
+		Directory: tenant, Exchange: tenant,
+		Slack:         slack.New("xoxb-demo", slack.OptionAPIURL(fake.URL())),
+		HTTPClient:    http.DefaultClient,
+		SigningSecret: secret, TeamID: "T0001", AppID: "A123456",
+		Approvers: []string{"U0ADA"}, AuditChannel: demoAuditChannel,
+		VerifyDelay: 200 * time.Millisecond, VerifyMaxDelay: time.Second,
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.run(runCtx, ln) }()
+	defer func() { stop(); <-done }()
+
+	p := &player{ctx: ctx, fake: fake, bot: "http://" + ln.Addr().String(), secret: secret, out: stdout}
+	if err := p.story(); err != nil {
+		p.printTranscript()
+		return fmt.Errorf("demo: %w", err)
+	}
+	p.printTranscript()
+
+	mb, _ := tenant.GetMailbox(ctx, "alice@contoso.com")
+	u, _ := tenant.User(ctx, "alice@contoso.com")
+	fmt.Fprintf(stdout, "\nIn the sandbox tenant: alice@contoso.com is now a %s; sign-in enabled: %v.\n", mb.RecipientTypeDetails, u.AccountEnabled)
+	fmt.Fprintf(stdout, "Changes made to the tenant, each once:\n")
+	for _, c := range tenant.Changes() {
+		fmt.Fprintf(stdout, "  %d. %s %s: %s -> %s\n", c.Seq, c.UserPrincipalName, c.Kind, c.From, c.To)
+	}
+	fmt.Fprintf(stdout, "\nDemo finished in %s.\n", time.Since(start).Round(10*time.Millisecond))
+	return nil
+}
+
+func randomSecret() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// player acts the people's parts, the way Slack would deliver them.
+type player struct {
+	ctx    context.Context
+	fake   *slacktest.Server
+	bot    string
+	secret string
+	out    io.Writer
+	seen   int // transcript entries already printed
+}
+
+func (p *player) say(format string, a ...any) {
+	fmt.Fprintf(p.out, "▶ "+format+"\n", a...)
+}
+
+// command types a slash command and checks the immediate answer.
+func (p *player) command(user, text string) error {
+	p.say("%s types: /convert-mailbox %s", name(user), text)
+	status, body, err := p.fake.SlashCommand(p.ctx, p.bot, p.secret, user, "/convert-mailbox", text)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("slash command answered HTTP %d: %s", status, body)
+	}
+	return nil
+}
+
+// waitFor waits until some transcript entry matches.
+func (p *player) waitFor(what string, match func(slacktest.Entry) bool) (slacktest.Entry, error) {
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	var found slacktest.Entry
+	err := p.fake.WaitFor(ctx, func(es []slacktest.Entry) bool {
+		for _, e := range es {
+			if match(e) {
+				found = e
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return found, fmt.Errorf("waited 20s for %s: %w", what, err)
+	}
+	return found, nil
+}
+
+func ephemeralTo(user, contains string) func(slacktest.Entry) bool {
+	return func(e slacktest.Entry) bool {
+		return e.Kind == "ephemeral" && e.User == user && strings.Contains(e.Text, contains)
+	}
+}
+
+func dmTo(user, contains string) func(slacktest.Entry) bool {
+	return func(e slacktest.Entry) bool {
+		return e.Channel == "D"+user && strings.Contains(e.Text, contains)
+	}
+}
+
+func (p *player) story() error {
+	steps := []struct {
+		do   func() error
+		what string
+		want func(slacktest.Entry) bool
+	}{
+		{func() error { return p.command("U0RITA", "help") }, "the help text", ephemeralTo("U0RITA", "/convert-mailbox")},
+		{func() error { return p.command("U0RITA", "carol@contoso.com") }, "the license blocker (rule 1)", ephemeralTo("U0RITA", "has no license")},
+		{func() error { return p.command("U0RITA", "dave@contoso.com") }, "the on-premises blocker (rule 8)", ephemeralTo("U0RITA", "Set-RemoteMailbox")},
+		{func() error { return p.command("U0RITA", "alice@contoso.com") }, "the request's plan", ephemeralTo("U0RITA", "will be asked to approve")},
+		{nil, "Maria's approval request", dmTo("U0MARIA", "Approve")},
+		{func() error { return p.command("U0ERIN", "alice@contoso.com") }, "the active-request refusal", ephemeralTo("U0ERIN", "already has an active request")},
+	}
+	for _, s := range steps {
+		if s.do != nil {
+			if err := s.do(); err != nil {
+				return err
+			}
+		}
+		if _, err := p.waitFor(s.what, s.want); err != nil {
+			return err
+		}
+		p.printNew()
+	}
+	approval, _ := p.waitFor("Maria's approval request", dmTo("U0MARIA", "Approve"))
+
+	p.say("Rita clicks Approve on the request she made herself (as if she could see Maria's message)")
+	if err := p.click("U0RITA", approval); err != nil {
+		return err
+	}
+	if _, err := p.waitFor("the self-approval refusal", ephemeralTo("U0RITA", "can't decide it yourself")); err != nil {
+		return err
+	}
+	p.printNew()
+
+	p.say("Maria clicks Approve, and confirms")
+	if err := p.click("U0MARIA", approval); err != nil {
+		return err
+	}
+	if _, err := p.waitFor("the end of the work", dmTo("U0RITA", "is done")); err != nil {
+		return err
+	}
+	p.printNew()
+
+	p.say("Maria clicks Approve again, on a copy of the message her other device had not refreshed")
+	if err := p.click("U0MARIA", approval); err != nil {
+		return err
+	}
+	if _, err := p.waitFor("the already-decided answer", ephemeralTo("U0MARIA", "already approved")); err != nil {
+		return err
+	}
+	p.printNew()
+	return nil
+}
+
+func (p *player) click(user string, msg slacktest.Entry) error {
+	status, body, err := p.fake.ClickVersion(p.ctx, p.bot, p.secret, user, msg, "approve")
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("click answered HTTP %d: %s", status, body)
+	}
+	return nil
+}
+
+func name(id string) string {
+	for _, p := range demoPeople {
+		if p.id == id {
+			return strings.SplitN(p.name, " ", 2)[0]
+		}
+	}
+	return id
+}
+
+func audience(e slacktest.Entry) string {
+	switch {
+	case e.Channel == demoAuditChannel:
+		return "#mailbox-audit channel"
+	case e.Kind == "ephemeral":
+		return name(e.User) + ", privately"
+	case strings.HasPrefix(e.Channel, "D"):
+		return name(strings.TrimPrefix(e.Channel, "D")) + "'s direct messages"
+	}
+	return e.Channel
+}
+
+// printNew prints the transcript entries not printed yet. Audit-channel
+// updates are shown once, at the end, in their last version.
+func (p *player) printNew() {
+	es := p.fake.Transcript()
+	for _, e := range es[min(p.seen, len(es)):] {
+		if e.Channel == demoAuditChannel {
+			continue
+		}
+		verb := "sees"
+		if e.Kind == "update" {
+			verb = "sees the message updated"
+		}
+		fmt.Fprintf(p.out, "   ┌─ %s %s:\n", audience(e), verb)
+		printLines(p.out, e.Text)
+		fmt.Fprintln(p.out, "   └─")
+	}
+	p.seen = len(es)
+}
+
+func (p *player) printTranscript() {
+	p.printNew()
+	var last *slacktest.Entry
+	n := 0
+	for _, e := range p.fake.Transcript() {
+		if e.Channel == demoAuditChannel {
+			last = &e
+			n++
+		}
+	}
+	if last == nil {
+		return
+	}
+	fmt.Fprintf(p.out, "▶ The audit channel's message for the request (posted once, updated %d times), as it ends:\n", n-1)
+	printLines(p.out, last.Text)
+}
+
+// printLines prints a rendered message, with people's names for their
+// Slack ids.
+func printLines(w io.Writer, text string) {
+	for _, p := range demoPeople {
+		text = strings.ReplaceAll(text, "@"+p.id, "@"+name(p.id))
+	}
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		fmt.Fprintf(w, "   │ %s\n", line)
+	}
+}

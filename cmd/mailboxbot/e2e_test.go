@@ -1,0 +1,385 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
+	"github.com/mailboxbot/mailboxbot/internal/redistest"
+	"github.com/mailboxbot/mailboxbot/mailbox"
+	"github.com/mailboxbot/mailboxbot/mailbox/exchange/exchangetest"
+	"github.com/mailboxbot/mailboxbot/mailbox/graph/graphtest"
+	"github.com/mailboxbot/mailboxbot/mailbox/msauth/msauthtest"
+	"github.com/mailboxbot/mailboxbot/mailbox/sandbox"
+)
+
+const (
+	e2eTenant       = "9f6c2c1e-1111-4a5b-9c3d-0123456789ab"
+	e2eClient       = "0b1c2d3e-aaaa-4bbb-8ccc-123456789abc"
+	e2eClientSecret = "az-client-secret-never-logged"
+	e2eSigning      = "slack-signing-secret-never-logged"
+	e2eBotToken     = "xoxb-bot-token-never-logged"
+)
+
+// world is everything outside the bot: Slack, Entra, Graph, Exchange and
+// Redis, all speaking their real wire formats.
+type world struct {
+	t      *testing.T
+	tenant *sandbox.Tenant
+	auth   *msauthtest.Authority
+	graph  *graphtest.Server
+	exo    *exchangetest.Server
+	slack  *slacktest.Server
+	env    map[string]string
+	botURL string
+}
+
+var trustOnce sync.Once
+
+// trustTestCerts makes this process trust httptest's TLS certificate
+// through SSL_CERT_FILE, the way an enterprise CA is configured. Every
+// httptest TLS server uses the same certificate; Go reads SSL_CERT_FILE
+// once, before the first verification.
+func trustTestCerts(t *testing.T) {
+	trustOnce.Do(func() {
+		srv := httptest.NewTLSServer(http.NotFoundHandler())
+		defer srv.Close()
+		path := filepath.Join(os.TempDir(), fmt.Sprintf("mailboxbot-e2e-ca-%d.pem", os.Getpid()))
+		pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+		if err := os.WriteFile(path, pemBytes, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Setenv("SSL_CERT_FILE", path)
+	})
+}
+
+func newWorld(t *testing.T, lag int) *world {
+	trustTestCerts(t)
+	rdb, prefix := redistest.Client(t)
+	queue := strings.TrimSuffix(prefix, ":")
+	t.Cleanup(func() {
+		// The queue's keys live under asynq's own prefix.
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, "asynq:{"+queue+"}:*", 100).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		rdb.SRem(ctx, "asynq:queues", queue)
+	})
+	w := &world{t: t, tenant: sandbox.NewContoso(sandbox.Options{ConversionLag: lag})}
+	w.auth = msauthtest.New(e2eTenant, e2eClient, e2eClientSecret)
+	t.Cleanup(w.auth.Close)
+	w.graph = graphtest.New(w.tenant, graphtest.Options{})
+	t.Cleanup(w.graph.Close)
+	w.exo = newExchange(t, w.tenant)
+	w.slack = slacktest.New(slacktest.Options{BotToken: e2eBotToken})
+	t.Cleanup(w.slack.Close)
+	for _, p := range demoPeople {
+		w.slack.AddUser(p.id, p.name, p.email)
+	}
+	w.env = map[string]string{
+		"SLACK_BOT_TOKEN": e2eBotToken, "SLACK_SIGNING_SECRET": e2eSigning, "SLACK_API_URL": w.slack.URL(),
+		"SLACK_TEAM_ID": "T0001", "SLACK_APP_ID": "A123456",
+		"AZURE_TENANT_ID": e2eTenant, "AZURE_CLIENT_ID": e2eClient, "AZURE_CLIENT_SECRET": e2eClientSecret,
+		"AZURE_AUTHORITY_HOST": w.auth.Host(), "GRAPH_URL": w.graph.URL(), "EXCHANGE_URL": w.exo.URL(),
+		"REDIS_URL": "redis://" + rdb.Options().Addr, "MAILBOXBOT_REDIS_PREFIX": prefix,
+		"LISTEN_ADDR":          freeAddr(t),
+		"MAILBOXBOT_APPROVERS": "U0ADA", "MAILBOXBOT_AUDIT_CHANNEL": demoAuditChannel,
+		"MAILBOXBOT_VERIFY_DELAY": "100ms", "LOG_FORMAT": "json", "LOG_LEVEL": "debug",
+	}
+	w.botURL = "http://" + w.env["LISTEN_ADDR"]
+	return w
+}
+
+func newExchange(t *testing.T, tenant *sandbox.Tenant) *exchangetest.Server {
+	srv := exchangetest.New(tenant, exchangetest.Options{TenantID: e2eTenant})
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer collects the bot's log.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serve starts `mailboxbot serve` and returns a function that stops it
+// (SIGTERM-like: the context is cancelled) and returns run's error.
+func (w *world) serve(log *syncBuffer) (stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return w.env[k] }, &bytes.Buffer{}, log)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(w.botURL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case err := <-done:
+			cancel()
+			w.t.Fatalf("serve stopped: %v\nlog:\n%s", err, log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			w.t.Fatalf("serve not ready after 20s\nlog:\n%s", log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var once sync.Once
+	var result error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case result = <-done:
+			case <-time.After(30 * time.Second):
+				result = fmt.Errorf("serve did not stop within 30s")
+			}
+		})
+		return result
+	}
+	w.t.Cleanup(func() { stop() })
+	return stop
+}
+
+func (w *world) waitFor(what string, match func(slacktest.Entry) bool) slacktest.Entry {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var found slacktest.Entry
+	err := w.slack.WaitFor(ctx, func(es []slacktest.Entry) bool {
+		for _, e := range es {
+			if match(e) {
+				found = e
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		var sb strings.Builder
+		for _, e := range w.slack.Transcript() {
+			fmt.Fprintf(&sb, "%s %s %s: %s\n", e.Kind, e.Channel, e.User, e.Text)
+		}
+		w.t.Fatalf("waited for %s: %v\ntranscript:\n%s", what, err, sb.String())
+	}
+	return found
+}
+
+func (w *world) command(user, text string) {
+	w.t.Helper()
+	status, body, err := w.slack.SlashCommand(context.Background(), w.botURL, e2eSigning, user, "/convert-mailbox", text)
+	if err != nil || status != http.StatusOK {
+		w.t.Fatalf("slash command: %d %s %v", status, body, err)
+	}
+}
+
+func (w *world) click(user string, msg slacktest.Entry, action string) {
+	w.t.Helper()
+	status, body, err := w.slack.ClickVersion(context.Background(), w.botURL, e2eSigning, user, msg, action)
+	if err != nil || status != http.StatusOK {
+		w.t.Fatalf("click: %d %s %v", status, body, err)
+	}
+}
+
+func (w *world) assertNoSecrets(log string) {
+	w.t.Helper()
+	for _, secret := range []string{e2eClientSecret, e2eSigning, e2eBotToken, "token-for-"} {
+		if strings.Contains(log, secret) {
+			w.t.Errorf("the log contains a secret (%q)", secret)
+		}
+		for _, e := range w.slack.Transcript() {
+			if strings.Contains(e.Text, secret) {
+				w.t.Errorf("Slack message contains a secret (%q): %s", secret, e.Text)
+			}
+		}
+	}
+}
+
+// TestServeEndToEnd drives `mailboxbot serve` the way Slack and Microsoft
+// would: a signed slash command, the manager's approval DM, a signed click,
+// the conversion through the Exchange admin endpoint, sign-in blocked
+// through Graph, every notification, and a refused forgery.
+func TestServeEndToEnd(t *testing.T) {
+	w := newWorld(t, 1)
+	log := &syncBuffer{}
+	stop := w.serve(log)
+
+	// A forged request is refused and nothing is acted upon.
+	resp, err := http.Post(w.botURL+"/slack/commands", "application/x-www-form-urlencoded",
+		strings.NewReader("user_id=U0RITA&command=%2Fconvert-mailbox&text=alice%40contoso.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("forged command: HTTP %d, want 401", resp.StatusCode)
+	}
+
+	w.command("U0RITA", "alice@contoso.com")
+	w.waitFor("the plan", func(e slacktest.Entry) bool {
+		return e.Kind == slacktest.KindEphemeral && e.User == "U0RITA" && strings.Contains(e.Text, "will be asked to approve") &&
+			strings.Contains(e.Text, "Alice Andersen, currently UserMailbox")
+	})
+	ask := w.waitFor("Maria's approval DM", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0MARIA" && strings.Contains(e.Text, "[Approve]")
+	})
+	w.click("U0ERIN", ask, "approve")
+	w.waitFor("the stranger's refusal", func(e slacktest.Entry) bool {
+		return e.Kind == slacktest.KindEphemeral && e.User == "U0ERIN" && strings.Contains(e.Text, "Only @U0MARIA can decide")
+	})
+	w.click("U0MARIA", ask, "approve")
+	done := w.waitFor("the report to Rita", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0RITA" && strings.Contains(e.Text, "is done")
+	})
+	for _, want := range []string{"✅ 1. Convert to a shared mailbox", "✅ 2. Verify", "✅ 3. Block sign-in"} {
+		if !strings.Contains(done.Text, want) {
+			t.Errorf("report lacks %q:\n%s", want, done.Text)
+		}
+	}
+	w.waitFor("the audit message at its end", func(e slacktest.Entry) bool {
+		return e.Channel == demoAuditChannel && strings.Contains(e.Text, "succeeded")
+	})
+	decided, _ := w.slack.Message(ask.Channel, ask.TS)
+	if strings.Contains(decided.Text, "[Approve]") || !strings.Contains(decided.Text, "Approved by @U0MARIA") {
+		t.Errorf("approval message not updated:\n%s", decided.Text)
+	}
+
+	// Over the wire: one Set-Mailbox, polls of Get-Mailbox, one PATCH.
+	if n := w.exo.Count("Set-Mailbox"); n != 1 {
+		t.Errorf("Set-Mailbox sent %d times", n)
+	}
+	if n := w.graph.Count(http.MethodPatch, "/users/"); n != 1 {
+		t.Errorf("PATCH /users sent %d times", n)
+	}
+	for _, c := range w.exo.Calls() {
+		if c.Header.Get("Authorization") != "Bearer "+msauthtest.TokenFor(w.exo.URL()+"/.default") {
+			t.Errorf("Exchange call %s with the wrong token", c.Cmdlet)
+			break
+		}
+	}
+	// Tokens were asked for with the client secret, for Graph's scope and
+	// for Exchange's.
+	scopes := map[string]bool{}
+	for _, f := range w.auth.TokenRequests() {
+		if f["client_secret"] == e2eClientSecret {
+			scopes[strings.Fields(f["scope"])[0]] = true
+		}
+	}
+	for _, want := range []string{strings.TrimSuffix(w.graph.URL(), "/v1.0") + "/.default", w.exo.URL() + "/.default"} {
+		if !scopes[want] {
+			t.Errorf("no token requested for %s (got %v)", want, scopes)
+		}
+	}
+	if n := len(w.tenant.Changes()); n != 2 {
+		t.Errorf("%d tenant changes, want 2: %+v", n, w.tenant.Changes())
+	}
+	mb, _ := w.tenant.GetMailbox(context.Background(), "alice@contoso.com")
+	if mb.RecipientTypeDetails != mailbox.RecipientSharedMailbox {
+		t.Errorf("alice is %s", mb.RecipientTypeDetails)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	w.assertNoSecrets(log.String())
+}
+
+// TestServeResumesAfterRestart stops the bot while it waits for Exchange to
+// report the conversion, starts it again, and checks that the work
+// completes, each change made once.
+func TestServeResumesAfterRestart(t *testing.T) {
+	w := newWorld(t, 3)
+	w.env["MAILBOXBOT_VERIFY_DELAY"] = "1s"
+	log := &syncBuffer{}
+	stop := w.serve(log)
+	w.command("U0RITA", "alice@contoso.com")
+	ask := w.waitFor("Maria's approval DM", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0MARIA" && strings.Contains(e.Text, "[Approve]")
+	})
+	w.click("U0MARIA", ask, "approve")
+	w.waitFor("the wait for Exchange", func(e slacktest.Entry) bool {
+		return e.Channel == demoAuditChannel && strings.Contains(e.Text, "still reports UserMailbox")
+	})
+	if err := stop(); err != nil {
+		t.Fatalf("first serve: %v", err)
+	}
+	if strings.Contains(strings.Join(transcriptTexts(w.slack), "\n"), "is done") {
+		t.Fatal("finished before the restart; the test proves nothing")
+	}
+	stop2 := w.serve(log)
+	w.waitFor("the report to Rita", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0RITA" && strings.Contains(e.Text, "is done")
+	})
+	if n := w.exo.Count("Set-Mailbox"); n != 1 {
+		t.Errorf("Set-Mailbox sent %d times", n)
+	}
+	if n := len(w.tenant.Changes()); n != 2 {
+		t.Errorf("%d tenant changes, want 2: %+v", n, w.tenant.Changes())
+	}
+	if err := stop2(); err != nil {
+		t.Errorf("second serve: %v", err)
+	}
+	w.assertNoSecrets(log.String())
+}
+
+func transcriptTexts(s *slacktest.Server) []string {
+	var out []string
+	for _, e := range s.Transcript() {
+		out = append(out, e.Text)
+	}
+	return out
+}
+
+func TestServeRefusesBadConfiguration(t *testing.T) {
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"serve"}, func(k string) string {
+		return map[string]string{"SLACK_BOT_TOKEN": "not-a-token", "REDIS_URL": "http://x"}[k]
+	}, &bytes.Buffer{}, &stderr)
+	if err == nil {
+		t.Fatal("serve started with a bad configuration")
+	}
+	for _, want := range []string{"SLACK_BOT_TOKEN must be a bot token", "SLACK_SIGNING_SECRET is not set", "AZURE_TENANT_ID is not set", "REDIS_URL must be"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}

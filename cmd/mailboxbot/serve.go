@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
+
+	"github.com/mailboxbot/mailboxbot/bot/redisstore"
+	"github.com/mailboxbot/mailboxbot/mailbox/exchange"
+	"github.com/mailboxbot/mailboxbot/mailbox/graph"
+	"github.com/mailboxbot/mailboxbot/mailbox/msauth"
+)
+
+// serve runs the bot against the real Slack, Microsoft and Redis named by
+// the environment.
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%w: serve takes no arguments; configuration comes from the environment", errUsage)
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	if cfg.SlackAppToken != "" {
+		log.Warn("SLACK_APP_TOKEN is set, but Socket Mode is not available in this version: serving HTTP on LISTEN_ADDR")
+	}
+	ropt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %v", err)
+	}
+	rdb := redis.NewClient(ropt)
+	defer rdb.Close()
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	err = rdb.Ping(pingCtx).Err()
+	cancel()
+	if err != nil {
+		return fmt.Errorf("cannot reach Redis at %s: %v (check REDIS_URL and that the server runs)", ropt.Addr, err)
+	}
+	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 2 * time.Minute} // keeps ProxyFromEnvironment
+	cred, err := msauth.NewCredential(msauth.Config{
+		TenantID: cfg.AzureTenantID, ClientID: cfg.AzureClientID, ClientSecret: cfg.AzureClientSecret,
+		CertificatePath: cfg.AzureClientCertificatePath, CertificatePassword: cfg.AzureClientCertificatePass,
+		FederatedTokenFile: cfg.AzureFederatedTokenFile, UseManagedIdentity: cfg.AzureUseManagedIdentity,
+		AuthorityHost: cfg.AzureAuthorityHost, HTTPClient: hc,
+	})
+	if err != nil {
+		return fmt.Errorf("Azure credential: %w", err)
+	}
+	dir, err := graph.New(graph.Config{BaseURL: cfg.GraphURL, Credential: cred, HTTPClient: hc, Logger: log})
+	if err != nil {
+		return fmt.Errorf("Graph client: %w", err)
+	}
+	exo, err := exchange.New(exchange.Config{BaseURL: cfg.ExchangeURL, TenantID: cfg.AzureTenantID, Credential: cred, HTTPClient: hc, Logger: log})
+	if err != nil {
+		return fmt.Errorf("Exchange client: %w", err)
+	}
+	a, err := newApp(appConfig{
+		Redis: rdb, Prefix: cfg.KeyPrefix,
+		Queue:     redisstore.QueueConfig{Name: strings.TrimSuffix(cfg.KeyPrefix, ":"), Concurrency: cfg.Workers, TaskCheckInterval: 200 * time.Millisecond},
+		Directory: dir, Exchange: exo,
+		Slack:         slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(hc)),
+		HTTPClient:    hc,
+		SigningSecret: cfg.SlackSigningSecret, TeamID: cfg.SlackTeamID, AppID: cfg.SlackAppID,
+		Approvers: cfg.Approvers, AuditChannel: cfg.AuditChannel,
+		ApprovalTimeout: cfg.ApprovalTimeout, VerifyTimeout: cfg.VerifyTimeout, VerifyDelay: cfg.VerifyDelay,
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("LISTEN_ADDR: %w", err)
+	}
+	return a.run(ctx, ln)
+}
+
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		lv = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
