@@ -31,8 +31,11 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 	}
 	lock, err := s.cfg.Locker.Obtain(ctx, "mailbox:"+r.Op.Mailbox, s.cfg.LockTTL)
 	if errors.Is(err, ErrLocked) {
-		log.Info("mailbox is locked by another worker; retrying shortly")
-		return &RetryAfterError{Err: err, After: s.cfg.Jitter(2 * time.Second)}
+		// The holder may be a worker that died: its lock lasts LockTTL.
+		// Retrying every quarter TTL outlives it well within the queue's
+		// retry budget, so the job is never archived for contention.
+		log.Info("mailbox is locked by another worker; retrying later")
+		return &RetryAfterError{Err: err, After: s.cfg.Jitter(s.cfg.LockTTL / 4)}
 	}
 	if err != nil {
 		return fmt.Errorf("lock %s: %w", r.Op.Mailbox, err)

@@ -383,3 +383,69 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoReplicasFiftyClicks runs two replicas of `mailboxbot serve` on one
+// Redis and sends 50 concurrent Approve clicks, spread over both replicas
+// and both approvers: the conversion runs exactly once, and every other
+// click is told who decided.
+func TestTwoReplicasFiftyClicks(t *testing.T) {
+	w := newWorld(t, 0)
+	w.env["MAILBOXBOT_APPROVERS"] = "U0ADA,U0MARIA" // erin has no manager: both are asked
+	log := &syncBuffer{}
+	w.serve(log)
+	first := w.botURL
+	w.env["LISTEN_ADDR"] = freeAddr(t)
+	w.botURL = "http://" + w.env["LISTEN_ADDR"]
+	w.serve(log)
+	replicas := []string{first, w.botURL}
+
+	w.command("U0RITA", "erin@contoso.com")
+	asks := map[string]slacktest.Entry{}
+	for _, u := range []string{"U0ADA", "U0MARIA"} {
+		asks[u] = w.waitFor(u+"'s approval DM", func(e slacktest.Entry) bool {
+			return e.Channel == "D"+u && strings.Contains(e.Text, "[Approve]")
+		})
+	}
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u := []string{"U0ADA", "U0MARIA"}[i%2]
+			status, body, err := w.slack.ClickVersion(context.Background(), replicas[(i/2)%2], e2eSigning, u, asks[u], "approve")
+			if err != nil || status != http.StatusOK {
+				t.Errorf("click %d: %d %s %v", i, status, body, err)
+			}
+		}()
+	}
+	wg.Wait()
+	w.waitFor("the report to Rita", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0RITA" && strings.Contains(e.Text, "is done")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	told := func(es []slacktest.Entry) int {
+		n := 0
+		for _, e := range es {
+			if e.Kind == slacktest.KindEphemeral && strings.Contains(e.Text, "was already approved by") {
+				n++
+			}
+		}
+		return n
+	}
+	if err := w.slack.WaitFor(ctx, func(es []slacktest.Entry) bool { return told(es) >= 49 }); err != nil {
+		t.Errorf("%d clicks told who decided, want 49", told(w.slack.Transcript()))
+	}
+	if n := w.exo.Count("Set-Mailbox"); n != 1 {
+		t.Errorf("Set-Mailbox sent %d times, want 1", n)
+	}
+	if n := w.graph.Count(http.MethodPatch, "/users/"); n != 1 {
+		t.Errorf("PATCH /users sent %d times, want 1", n)
+	}
+	if n := len(w.tenant.Changes()); n != 2 {
+		t.Errorf("%d tenant changes, want 2", n)
+	}
+	if n := told(w.slack.Transcript()); n != 49 {
+		t.Errorf("%d clicks told who decided, want exactly 49", n)
+	}
+}
