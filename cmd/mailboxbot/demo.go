@@ -145,16 +145,7 @@ func (p *player) command(user, text string) error {
 func (p *player) waitFor(what string, match func(slacktest.Entry) bool) (slacktest.Entry, error) {
 	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
 	defer cancel()
-	var found slacktest.Entry
-	err := p.fake.WaitFor(ctx, func(es []slacktest.Entry) bool {
-		for _, e := range es {
-			if match(e) {
-				found = e
-				return true
-			}
-		}
-		return false
-	})
+	found, err := p.fake.WaitForEntry(ctx, match)
 	if err != nil {
 		return found, fmt.Errorf("waited 20s for %s: %w", what, err)
 	}

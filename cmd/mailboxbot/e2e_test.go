@@ -185,16 +185,7 @@ func (w *world) waitFor(what string, match func(slacktest.Entry) bool) slacktest
 	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var found slacktest.Entry
-	err := w.slack.WaitFor(ctx, func(es []slacktest.Entry) bool {
-		for _, e := range es {
-			if match(e) {
-				found = e
-				return true
-			}
-		}
-		return false
-	})
+	found, err := w.slack.WaitForEntry(ctx, match)
 	if err != nil {
 		var sb strings.Builder
 		for _, e := range w.slack.Transcript() {

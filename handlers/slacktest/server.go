@@ -247,6 +247,21 @@ func (s *Server) WaitFor(ctx context.Context, cond func([]Entry) bool) error {
 	}
 }
 
+// WaitForEntry waits until an entry matches and returns the first that does.
+func (s *Server) WaitForEntry(ctx context.Context, match func(Entry) bool) (Entry, error) {
+	var found Entry
+	err := s.WaitFor(ctx, func(es []Entry) bool {
+		for _, e := range es {
+			if match(e) {
+				found = e
+				return true
+			}
+		}
+		return false
+	})
+	return found, err
+}
+
 // record appends an entry; s.mu must be held.
 func (s *Server) record(e Entry) Entry {
 	e.Seq = len(s.transcript) + 1

@@ -14,18 +14,17 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/mailboxbot/mailboxbot/mailbox/msauth/msauthtest"
 )
 
 const (
@@ -34,85 +33,14 @@ const (
 	graphScope = "https://graph.microsoft.com/.default"
 )
 
-// fakeAuthority is a TLS Entra ID authority serving what MSAL asks for with
-// instance discovery off: the tenant's OpenID configuration and its token
-// endpoint (client credentials grant).
-type fakeAuthority struct {
-	srv *httptest.Server
-	// check validates the client authentication of a token request; it
-	// returns an AADSTS error text, or "".
-	check func(form map[string]string) string
-
-	mu     sync.Mutex
-	tokens []map[string]string // token request forms, in order
-	paths  []string
-}
-
-func newFakeAuthority(t *testing.T, check func(form map[string]string) string) *fakeAuthority {
+// newFakeAuthority starts msauthtest's authority for the test tenant, with
+// check judging each token request's client authentication.
+func newFakeAuthority(t *testing.T, check func(form map[string]string) string) *msauthtest.Authority {
 	t.Helper()
-	fa := &fakeAuthority{check: check}
-	fa.srv = httptest.NewTLSServer(http.HandlerFunc(fa.serve))
-	t.Cleanup(fa.srv.Close)
+	fa := msauthtest.New(testTenant, testClient, "")
+	fa.Check = check
+	t.Cleanup(fa.Close)
 	return fa
-}
-
-func (fa *fakeAuthority) authority() string { return fa.srv.URL + "/" + testTenant }
-
-func (fa *fakeAuthority) serve(w http.ResponseWriter, r *http.Request) {
-	fa.mu.Lock()
-	fa.paths = append(fa.paths, r.Method+" "+r.URL.Path)
-	fa.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == "/"+testTenant+"/v2.0/.well-known/openid-configuration":
-		a := fa.authority()
-		json.NewEncoder(w).Encode(map[string]any{
-			"token_endpoint":                        a + "/oauth2/v2.0/token",
-			"authorization_endpoint":                a + "/oauth2/v2.0/authorize",
-			"issuer":                                a + "/v2.0",
-			"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
-			"jwks_uri":                              a + "/discovery/v2.0/keys",
-			"tenant_region_scope":                   "EU",
-		})
-	case r.Method == http.MethodPost && r.URL.Path == "/"+testTenant+"/oauth2/v2.0/token":
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		form := map[string]string{}
-		for k := range r.PostForm {
-			form[k] = r.PostForm.Get(k)
-		}
-		fa.mu.Lock()
-		fa.tokens = append(fa.tokens, form)
-		fa.mu.Unlock()
-		if form["grant_type"] != "client_credentials" || form["client_id"] != testClient || form["scope"] == "" {
-			w.WriteHeader(http.StatusBadRequest)
-			json.NewEncoder(w).Encode(map[string]any{"error": "invalid_request",
-				"error_description": fmt.Sprintf("AADSTS900144: unexpected grant %q or client %q", form["grant_type"], form["client_id"])})
-			return
-		}
-		if msg := fa.check(form); msg != "" {
-			w.WriteHeader(http.StatusUnauthorized)
-			json.NewEncoder(w).Encode(map[string]any{"error": "invalid_client", "error_description": msg, "error_codes": []int{7000215}})
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{
-			"token_type":     "Bearer",
-			"expires_in":     3599,
-			"ext_expires_in": 3599,
-			"access_token":   "token-for-" + strings.Fields(form["scope"])[0],
-		})
-	default:
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, `{"error":"invalid_request","error_description":"AADSTS90002: no route %s %s"}`, r.Method, r.URL.Path)
-	}
-}
-
-func (fa *fakeAuthority) tokenRequests() []map[string]string {
-	fa.mu.Lock()
-	defer fa.mu.Unlock()
-	return append([]map[string]string(nil), fa.tokens...)
 }
 
 func getToken(t *testing.T, cred azcore.TokenCredential) (azcore.AccessToken, error) {
@@ -131,7 +59,7 @@ func TestClientSecret(t *testing.T) {
 	})
 	cred, err := NewCredential(Config{
 		TenantID: testTenant, ClientID: testClient, ClientSecret: "s3cret",
-		AuthorityHost: fa.srv.URL, HTTPClient: fa.srv.Client(),
+		AuthorityHost: strings.TrimSuffix(fa.Host(), "/"), HTTPClient: fa.Client(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -146,23 +74,21 @@ func TestClientSecret(t *testing.T) {
 	if until := time.Until(tok.ExpiresOn); until < 50*time.Minute || until > 61*time.Minute {
 		t.Errorf("ExpiresOn in %v, want about an hour", until)
 	}
-	reqs := fa.tokenRequests()
+	reqs := fa.TokenRequests()
 	if len(reqs) != 1 || !strings.HasPrefix(reqs[0]["scope"], graphScope+" ") {
 		t.Errorf("token requests = %v", reqs)
 	}
-	fa.mu.Lock()
-	for _, p := range fa.paths {
+	for _, p := range fa.Paths() {
 		if strings.Contains(p, "discovery/instance") {
 			t.Errorf("instance discovery requested for a private authority: %s", p)
 		}
 	}
-	fa.mu.Unlock()
 
 	// A second call is served from azidentity's cache.
 	if _, err := getToken(t, cred); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(fa.tokenRequests()); n != 1 {
+	if n := len(fa.TokenRequests()); n != 1 {
 		t.Errorf("token requests after a cached call = %d, want 1", n)
 	}
 }
@@ -173,7 +99,7 @@ func TestClientSecretRejected(t *testing.T) {
 	})
 	cred, err := NewCredential(Config{
 		TenantID: testTenant, ClientID: testClient, ClientSecret: "wrong",
-		AuthorityHost: fa.srv.URL + "/", HTTPClient: fa.srv.Client(),
+		AuthorityHost: fa.Host(), HTTPClient: fa.Client(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +140,7 @@ func TestClientCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var fa *fakeAuthority
+	var fa *msauthtest.Authority
 	fa = newFakeAuthority(t, func(form map[string]string) string {
 		if form["client_secret"] != "" {
 			return "AADSTS: a secret was sent with a certificate credential"
@@ -222,14 +148,14 @@ func TestClientCertificate(t *testing.T) {
 		if form["client_assertion_type"] != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
 			return "AADSTS: client_assertion_type = " + form["client_assertion_type"]
 		}
-		if err := verifyAssertion(form["client_assertion"], cert, fa.authority()+"/oauth2/v2.0/token"); err != nil {
+		if err := verifyAssertion(form["client_assertion"], cert, fa.Authority()+"/oauth2/v2.0/token"); err != nil {
 			return "AADSTS700027: " + err.Error()
 		}
 		return ""
 	})
 	cred, err := NewCredential(Config{
 		TenantID: testTenant, ClientID: testClient, CertificatePath: path,
-		AuthorityHost: fa.srv.URL, HTTPClient: fa.srv.Client(),
+		AuthorityHost: strings.TrimSuffix(fa.Host(), "/"), HTTPClient: fa.Client(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -311,7 +237,7 @@ func TestWorkloadIdentity(t *testing.T) {
 	})
 	cred, err := NewCredential(Config{
 		TenantID: testTenant, ClientID: testClient, FederatedTokenFile: path,
-		AuthorityHost: fa.srv.URL, HTTPClient: fa.srv.Client(),
+		AuthorityHost: strings.TrimSuffix(fa.Host(), "/"), HTTPClient: fa.Client(),
 	})
 	if err != nil {
 		t.Fatal(err)

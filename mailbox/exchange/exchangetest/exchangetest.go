@@ -28,6 +28,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mailboxbot/mailboxbot/internal/faults"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -61,12 +62,6 @@ type Call struct {
 // answered with its status, code and message; any other error is a 500.
 type HandlerFunc func(ctx context.Context, params map[string]any) (values []any, warnings []string, err error)
 
-type fault struct {
-	status     int
-	retryAfter string
-	body       string
-}
-
 type pending struct {
 	body  []byte // the body of the first request, which every page must repeat
 	pages [][]json.RawMessage
@@ -81,10 +76,7 @@ type Server struct {
 	mu        sync.Mutex
 	calls     []Call
 	handlers  map[string]HandlerFunc // by lower-case cmdlet name
-	failNext  []fault
-	failEvery int
-	everyF    fault
-	seen      int // calls counted for FailEvery
+	faults    faults.Injector
 	pending   map[string]*pending
 	nextToken int
 }
@@ -143,38 +135,13 @@ func (s *Server) Count(cmdlet string) int {
 // Retry-After header when retryAfter is not "", and body ("" gives a JSON
 // error body fitting the status).
 func (s *Server) FailNext(n int, status int, retryAfter string, body string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.failNext = append(s.failNext, fault{status, retryAfter, body})
-	}
+	s.faults.FailNext(n, faults.Fault{Status: status, RetryAfter: retryAfter, Body: body})
 }
 
 // FailEvery makes every k-th authenticated request from now on fail with
 // status and Retry-After; k = 0 turns it off.
 func (s *Server) FailEvery(k int, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failEvery, s.seen = k, 0
-	s.everyF = fault{status: status, retryAfter: retryAfter}
-}
-
-// takeFault returns the fault for this request, if any.
-func (s *Server) takeFault() (fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.failNext) > 0 {
-		f := s.failNext[0]
-		s.failNext = s.failNext[1:]
-		return f, true
-	}
-	if s.failEvery > 0 {
-		s.seen++
-		if s.seen%s.failEvery == 0 {
-			return s.everyF, true
-		}
-	}
-	return fault{}, false
+	s.faults.FailEvery(k, faults.Fault{Status: status, RetryAfter: retryAfter})
 }
 
 type cmdletInput struct {
@@ -222,17 +189,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "BadRequest", "The X-AnchorMailbox header is missing or does not name the tenant's system mailbox.", "")
 		return
 	}
-	if f, ok := s.takeFault(); ok {
-		if f.retryAfter != "" {
-			w.Header().Set("Retry-After", f.retryAfter)
+	if f, ok := s.faults.Take(); ok {
+		if f.RetryAfter != "" {
+			w.Header().Set("Retry-After", f.RetryAfter)
 		}
-		if f.body != "" {
-			w.Header().Set("Content-Type", contentType(f.body))
-			w.WriteHeader(f.status)
-			io.WriteString(w, f.body)
+		if f.Body != "" {
+			w.Header().Set("Content-Type", contentType(f.Body))
+			w.WriteHeader(f.Status)
+			io.WriteString(w, f.Body)
 			return
 		}
-		writeError(w, f.status, faultCode(f.status), faultMessage(f.status), "")
+		writeError(w, f.Status, faultCode(f.Status), faultMessage(f.Status), "")
 		return
 	}
 	if mt := r.Header.Get("Content-Type"); !strings.HasPrefix(mt, "application/json") {

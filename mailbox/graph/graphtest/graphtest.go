@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailboxbot/mailboxbot/internal/faults"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -54,18 +55,9 @@ type Server struct {
 	opts    Options
 	srv     *httptest.Server
 
-	mu        sync.Mutex
-	calls     []Call
-	failNext  int
-	next      failure
-	failEvery int
-	every     failure
-	counted   int
-}
-
-type failure struct {
-	status     int
-	retryAfter string
+	mu     sync.Mutex
+	calls  []Call
+	faults faults.Injector
 }
 
 // New starts a TLS server answering from backend. Close it when done.
@@ -110,38 +102,14 @@ func (s *Server) Count(method, pathPrefix string) int {
 // 503, ...) and Graph's error body, with the Retry-After header when
 // retryAfter is not "".
 func (s *Server) FailNext(n, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failNext = n
-	s.next = failure{status, retryAfter}
+	s.faults.FailNext(n, faults.Fault{Status: status, RetryAfter: retryAfter})
 }
 
 // FailEvery answers every k-th authenticated request from now on (the k-th,
 // the 2k-th, ...) with status and Graph's error body; k <= 0 stops it.
 // FailNext takes precedence.
 func (s *Server) FailEvery(k, status int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failEvery = k
-	s.every = failure{status, retryAfter}
-	s.counted = 0
-}
-
-// injected returns the failure to answer the current request with, if any.
-func (s *Server) injected() (failure, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.failNext > 0 {
-		s.failNext--
-		return s.next, true
-	}
-	if s.failEvery > 0 {
-		s.counted++
-		if s.counted%s.failEvery == 0 {
-			return s.every, true
-		}
-	}
-	return failure{}, false
+	s.faults.FailEvery(k, faults.Fault{Status: status, RetryAfter: retryAfter})
 }
 
 // statusWriter remembers the status written.
@@ -195,12 +163,12 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 		e.write(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.", "")
 		return
 	}
-	if f, ok := s.injected(); ok {
-		if f.retryAfter != "" {
-			w.Header().Set("Retry-After", f.retryAfter)
+	if f, ok := s.faults.Take(); ok {
+		if f.RetryAfter != "" {
+			w.Header().Set("Retry-After", f.RetryAfter)
 		}
-		code, msg, inner := failureText(f.status)
-		e.write(f.status, code, msg, inner)
+		code, msg, inner := failureText(f.Status)
+		e.write(f.Status, code, msg, inner)
 		return
 	}
 	if bodyErr != nil {

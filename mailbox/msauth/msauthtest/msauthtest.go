@@ -14,14 +14,18 @@ import (
 	"sync"
 )
 
-// Authority is the fake. Secret, when set, is the only client secret it
-// accepts; ClientID is the only client id.
+// Authority is the fake. ClientID is the only client id it accepts.
+// Check, when set, judges a token request's client authentication and
+// returns an AADSTS error text or ""; otherwise Secret, when set, is the
+// only client secret accepted. Set Check before the first request.
 type Authority struct {
 	TenantID, ClientID, Secret string
+	Check                      func(form map[string]string) string
 
 	srv    *httptest.Server
 	mu     sync.Mutex
 	tokens []map[string]string
+	paths  []string
 }
 
 // New starts a fake authority on a loopback TLS server.
@@ -33,6 +37,16 @@ func New(tenantID, clientID, secret string) *Authority {
 
 // Host is the authority host, for AZURE_AUTHORITY_HOST.
 func (a *Authority) Host() string { return a.srv.URL + "/" }
+
+// Authority is the tenant's authority URL (host and tenant id).
+func (a *Authority) Authority() string { return a.srv.URL + "/" + a.TenantID }
+
+// Paths lists the requests received, as "METHOD /path", in order.
+func (a *Authority) Paths() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.paths...)
+}
 
 // Client trusts the server's certificate.
 func (a *Authority) Client() *http.Client { return a.srv.Client() }
@@ -51,8 +65,11 @@ func (a *Authority) TokenRequests() []map[string]string {
 }
 
 func (a *Authority) serve(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	a.paths = append(a.paths, r.Method+" "+r.URL.Path)
+	a.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	base := a.srv.URL + "/" + a.TenantID
+	base := a.Authority()
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/"+a.TenantID+"/v2.0/.well-known/openid-configuration":
 		json.NewEncoder(w).Encode(map[string]any{
@@ -81,10 +98,9 @@ func (a *Authority) serve(w http.ResponseWriter, r *http.Request) {
 				"error_description": fmt.Sprintf("AADSTS900144: unexpected grant %q or client %q", form["grant_type"], form["client_id"])})
 			return
 		}
-		if a.Secret != "" && form["client_secret"] != a.Secret {
+		if msg := a.check(form); msg != "" {
 			w.WriteHeader(http.StatusUnauthorized)
-			json.NewEncoder(w).Encode(map[string]any{"error": "invalid_client",
-				"error_description": "AADSTS7000215: Invalid client secret provided.", "error_codes": []int{7000215}})
+			json.NewEncoder(w).Encode(map[string]any{"error": "invalid_client", "error_description": msg, "error_codes": []int{7000215}})
 			return
 		}
 		json.NewEncoder(w).Encode(map[string]any{
@@ -95,4 +111,14 @@ func (a *Authority) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprintf(w, `{"error":"invalid_request","error_description":"AADSTS90002: no route %s %s"}`, r.Method, r.URL.Path)
 	}
+}
+
+func (a *Authority) check(form map[string]string) string {
+	if a.Check != nil {
+		return a.Check(form)
+	}
+	if a.Secret != "" && form["client_secret"] != a.Secret {
+		return "AADSTS7000215: Invalid client secret provided."
+	}
+	return ""
 }
