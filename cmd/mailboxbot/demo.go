@@ -172,7 +172,7 @@ func (p *player) story() error {
 	}{
 		{func() error { return p.command("U0RITA", "help") }, "the help text", ephemeralTo("U0RITA", "/convert-mailbox")},
 		{func() error { return p.command("U0RITA", "carol@contoso.com") }, "the license blocker (rule 1)", ephemeralTo("U0RITA", "has no license")},
-		{func() error { return p.command("U0RITA", "dave@contoso.com") }, "the on-premises blocker (rule 8)", ephemeralTo("U0RITA", "Set-RemoteMailbox")},
+		{func() error { return p.command("U0RITA", "dave@contoso.com") }, "the on-premises blocker (rule 8)", ephemeralTo("U0RITA", "Set-RemoteMailbox -Identity dave@contoso.com")},
 		{func() error { return p.command("U0RITA", "alice@contoso.com") }, "the request's plan", ephemeralTo("U0RITA", "will be asked to approve")},
 		{nil, "Maria's approval request", dmTo("U0MARIA", "Approve")},
 		{func() error { return p.command("U0ERIN", "alice@contoso.com") }, "the active-request refusal", ephemeralTo("U0ERIN", "already has an active request")},
@@ -204,6 +204,11 @@ func (p *player) story() error {
 		return err
 	}
 	if _, err := p.waitFor("the end of the work", dmTo("U0RITA", "is done")); err != nil {
+		return err
+	}
+	if _, err := p.waitFor("the audit message's last update", func(e slacktest.Entry) bool {
+		return e.Channel == demoAuditChannel && strings.Contains(e.Text, "succeeded")
+	}); err != nil {
 		return err
 	}
 	p.printNew()
@@ -239,16 +244,19 @@ func name(id string) string {
 	return id
 }
 
-func audience(e slacktest.Entry) string {
+// heading says who saw an entry, and where.
+func heading(e slacktest.Entry) string {
 	switch {
 	case e.Channel == demoAuditChannel:
-		return "#mailbox-audit channel"
-	case e.Kind == "ephemeral":
-		return name(e.User) + ", privately"
+		return "#mailbox-audit shows"
+	case e.Kind == slacktest.KindEphemeral:
+		return name(e.User) + " sees, privately"
+	case strings.HasPrefix(e.Channel, "D") && e.Kind == slacktest.KindUpdate:
+		return name(strings.TrimPrefix(e.Channel, "D")) + " sees the direct message updated"
 	case strings.HasPrefix(e.Channel, "D"):
-		return name(strings.TrimPrefix(e.Channel, "D")) + "'s direct messages"
+		return name(strings.TrimPrefix(e.Channel, "D")) + " sees, in a direct message from the bot"
 	}
-	return e.Channel
+	return e.Channel + " shows"
 }
 
 // printNew prints the transcript entries not printed yet. Audit-channel
@@ -259,11 +267,7 @@ func (p *player) printNew() {
 		if e.Channel == demoAuditChannel {
 			continue
 		}
-		verb := "sees"
-		if e.Kind == "update" {
-			verb = "sees the message updated"
-		}
-		fmt.Fprintf(p.out, "   ┌─ %s %s:\n", audience(e), verb)
+		fmt.Fprintf(p.out, "   ┌─ %s:\n", heading(e))
 		printLines(p.out, e.Text)
 		fmt.Fprintln(p.out, "   └─")
 	}

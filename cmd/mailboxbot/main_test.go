@@ -18,7 +18,7 @@ func TestDemo(t *testing.T) {
 		"DEMO MODE",
 		"has no license", // rule 1
 		"Set-RemoteMailbox -Identity dave@contoso.com -Type Shared", // rule 8
-		"Maria's direct messages sees:",
+		"Maria sees, in a direct message from the bot:",
 		"[Approve] [Reject]",
 		"already has an active request",
 		"can't decide it yourself",
