@@ -132,6 +132,7 @@ type Command struct {
 	TeamID      string            `json:"team_id"`
 	Channel     string            `json:"channel"`
 	ResponseURL string            `json:"response_url"`
+	TriggerID   string            `json:"trigger_id,omitempty"` // unique to the invocation
 }
 
 // Click is a verified Approve or Reject click.

@@ -111,9 +111,10 @@ type Request struct {
 	Plan           mailbox.Plan      `json:"plan"`
 	Requester      string            `json:"requester"` // Slack user id
 	TeamID         string            `json:"team_id"`
-	Channel        string            `json:"channel,omitempty"` // where the command was typed
-	Approvers      []string          `json:"approvers"`         // Slack user ids
-	ApproverSource string            `json:"approver_source"`   // "manager" or "configured"
+	Channel        string            `json:"channel,omitempty"`       // where the command was typed
+	Approvers      []string          `json:"approvers"`               // Slack user ids
+	ApproverSource string            `json:"approver_source"`         // "manager" or "configured"
+	ApproverNote   string            `json:"approver_note,omitempty"` // why the manager was passed over
 	State          State             `json:"state"`
 	CreatedAt      time.Time         `json:"created_at"`
 	UpdatedAt      time.Time         `json:"updated_at"`

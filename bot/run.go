@@ -40,9 +40,9 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 	if err != nil {
 		return fmt.Errorf("lock %s: %w", r.Op.Mailbox, err)
 	}
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go s.keepLock(ctx, lock, log)
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	go s.keepLock(ctx, lock, stop, log)
 	defer func() {
 		if err := lock.Release(context.WithoutCancel(ctx)); err != nil {
 			log.Warn("release lock failed", "err", err)
@@ -56,9 +56,15 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 	if !r.State.InFlight() || j.Seq != r.RunSeq {
 		return nil
 	}
+	if r.State == StateApproved {
+		// The plan may be a day old: check the rules again before any change.
+		if reason := s.recheck(ctx, r); reason != "" {
+			return s.refuseToStart(ctx, j.RequestID, reason)
+		}
+	}
 	if r.State != StateRunning {
 		first := r.State == StateApproved
-		r, err = s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+		r, err = s.cfg.Store.Update(ctx, j.RequestID, func(r *Request) error {
 			if !r.State.InFlight() || r.RunSeq != j.Seq {
 				return errNothingToDo
 			}
@@ -86,10 +92,13 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 		}
 		var done bool
 		if r, done, err = s.runStep(ctx, r, i); err != nil || done {
+			if err != nil && context.Cause(ctx) != nil && errors.Is(context.Cause(ctx), errLockLost) {
+				return &RetryAfterError{Err: context.Cause(ctx), After: s.cfg.Jitter(s.cfg.LockTTL / 4)}
+			}
 			return err
 		}
 	}
-	r, err = s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+	r, err = s.cfg.Store.Update(ctx, j.RequestID, func(r *Request) error {
 		if r.State != StateRunning {
 			return errNothingToDo
 		}
@@ -108,12 +117,54 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 	return nil
 }
 
+// recheck plans r's operation again from live data and returns what now
+// stands in the way under the rules, or "". A lookup that fails does not
+// stop the work: the steps meet the same failure and report it.
+func (s *Service) recheck(ctx context.Context, r *Request) string {
+	plan, err := s.cfg.Planner.Plan(ctx, r.Op)
+	if err != nil {
+		s.log.Warn("re-check before start failed; going ahead", "request", r.ID, "err", err)
+		return ""
+	}
+	var reasons []string
+	for _, b := range plan.Blockers() {
+		if b.Rule != 0 { // "already shared" is not a reason to stop: the steps skip
+			reasons = append(reasons, strings.TrimSpace(b.Text+" "+b.Fix))
+		}
+	}
+	return strings.Join(reasons, " ")
+}
+
+// refuseToStart ends an approved request that a rule now blocks, before
+// any change.
+func (s *Service) refuseToStart(ctx context.Context, id, reason string) error {
+	r, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
+		if r.State != StateApproved {
+			return errNothingToDo
+		}
+		r.Failure = "Checked again before starting: " + reason
+		return s.transition(r, StateFailed, "bot", "failed", r.Failure)
+	})
+	if errors.Is(err, errNothingToDo) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("refuse %s: %w", id, err)
+	}
+	s.log.Warn("approved request refused at start", "request", id, "reason", reason)
+	s.tell(ctx, r, fmt.Sprintf("❌ Request `%s` was not started: when I checked *%s* again before changing anything, %s Nothing was changed.", r.ID, r.Op.Mailbox, reason))
+	s.refreshApprovals(ctx, r)
+	s.audit(ctx, r)
+	return nil
+}
+
 // runStep runs step i once. done is true when the job must stop here: the
 // request failed or waits for a later job.
 func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, done bool, _ error) {
+	id := r.ID // r is nil after a failed Update
 	step := r.Steps[i].Step
 	log := s.log.With("request", r.ID, "mailbox", r.Op.Mailbox, "step", step.Name)
-	r, err := s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+	r, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
 		st := &r.Steps[i]
 		st.Attempts++
 		if st.StartedAt.IsZero() {
@@ -122,7 +173,7 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 		return nil
 	})
 	if err != nil {
-		return r, true, fmt.Errorf("step %s of %s: %w", step.Name, r.ID, err)
+		return r, true, fmt.Errorf("step %s of %s: %w", step.Name, id, err)
 	}
 	out, err := s.cfg.Executor.Run(ctx, r.Plan.Target, step)
 	if err != nil {
@@ -146,17 +197,17 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 		next := now.Add(delay)
 		// Queue the next run first: if writing the wait then fails, this
 		// job is retried and finds the next one already queued.
-		if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobRun, ID: runJobID(r.ID, r.RunSeq+1), RequestID: r.ID, Seq: r.RunSeq + 1, At: next}); err != nil {
-			return r, true, fmt.Errorf("schedule wait of %s: %w", r.ID, err)
+		if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobRun, ID: runJobID(id, r.RunSeq+1), RequestID: id, Seq: r.RunSeq + 1, At: next}); err != nil {
+			return r, true, fmt.Errorf("schedule wait of %s: %w", id, err)
 		}
-		r, err = s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+		r, err = s.cfg.Store.Update(ctx, id, func(r *Request) error {
 			r.Steps[i].Status, r.Steps[i].Detail = mailbox.Pending, out.Detail
 			r.RunSeq++
 			r.NextRunAt = next
 			return s.transition(r, StateWaiting, "bot", "waiting", fmt.Sprintf("%s: %s; next check in %s", step.Name, out.Detail, delay.Round(time.Millisecond)))
 		})
 		if err != nil {
-			return r, true, fmt.Errorf("record wait of %s: %w", r.ID, err)
+			return r, true, fmt.Errorf("record wait of %s: %w", id, err)
 		}
 		log.Info("waiting", "detail", out.Detail, "next", delay)
 		if r.Steps[i].Attempts == 1 {
@@ -164,7 +215,7 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 		}
 		return r, true, nil
 	}
-	r, err = s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+	r, err = s.cfg.Store.Update(ctx, id, func(r *Request) error {
 		st := &r.Steps[i]
 		st.Status, st.Detail, st.EndedAt = out.Status, out.Detail, now
 		r.Record(Event{At: now, Actor: "bot", Type: "step", Note: fmt.Sprintf("%s: %s (%s)", step.Name, out.Status, out.Detail)})
@@ -172,7 +223,7 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 		return nil
 	})
 	if err != nil {
-		return r, true, fmt.Errorf("record step %s of %s: %w", step.Name, r.ID, err)
+		return r, true, fmt.Errorf("record step %s of %s: %w", step.Name, id, err)
 	}
 	log.Info("step finished", "status", out.Status, "detail", out.Detail)
 	return r, false, nil
@@ -180,16 +231,17 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 
 // fail ends r at step i, quoting msg (Microsoft's text) to people.
 func (s *Service) fail(ctx context.Context, r *Request, i int, msg, internal string) (*Request, bool, error) {
+	id := r.ID // r is nil after a failed Update
 	now := s.cfg.Now()
 	step := r.Steps[i]
-	r, err := s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+	r, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
 		st := &r.Steps[i]
 		st.Status, st.Error, st.EndedAt = StepFailed, msg, now
 		r.Failure = fmt.Sprintf("Step %d, “%s”, failed: %s", i+1, step.Title, msg)
 		return s.transition(r, StateFailed, "bot", "failed", r.Failure)
 	})
 	if err != nil {
-		return r, true, fmt.Errorf("record failure of %s: %w", r.ID, err)
+		return r, true, fmt.Errorf("record failure of %s: %w", id, err)
 	}
 	s.log.Warn("request failed", "request", r.ID, "step", step.Name, "err", internal)
 	s.tell(ctx, r, fmt.Sprintf("❌ Request `%s` failed at step %d, “%s”. Microsoft said: “%s”. %s",
@@ -221,7 +273,10 @@ func microsoftText(err error) string {
 	return err.Error()
 }
 
-func (s *Service) keepLock(ctx context.Context, l Lock, log interface{ Warn(string, ...any) }) {
+// keepLock refreshes the mailbox lock while the work runs. When the lock
+// cannot be kept, another worker may take it: the work stops (stop), and
+// the queue runs the job again later, from the first unfinished step.
+func (s *Service) keepLock(ctx context.Context, l Lock, stop context.CancelCauseFunc, log interface{ Warn(string, ...any) }) {
 	t := time.NewTicker(s.cfg.LockTTL / 3)
 	defer t.Stop()
 	for {
@@ -230,8 +285,12 @@ func (s *Service) keepLock(ctx context.Context, l Lock, log interface{ Warn(stri
 			return
 		case <-t.C:
 			if err := l.Refresh(ctx, s.cfg.LockTTL); err != nil && ctx.Err() == nil {
-				log.Warn("lock refresh failed", "err", err)
+				log.Warn("mailbox lock lost; stopping the work to resume it later", "err", err)
+				stop(fmt.Errorf("%w: %v", errLockLost, err))
+				return
 			}
 		}
 	}
 }
+
+var errLockLost = errors.New("mailbox lock lost")

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -109,7 +110,11 @@ func jitter(d time.Duration) time.Duration {
 // AcceptCommand queues a parsed command. It is called on Slack's 3-second
 // path, so it does one Redis write and nothing else.
 func (s *Service) AcceptCommand(ctx context.Context, c Command) error {
-	return s.cfg.Queue.Enqueue(ctx, Job{Type: JobCommand, Command: &c})
+	j := Job{Type: JobCommand, Command: &c}
+	if c.TriggerID != "" {
+		j.ID = "command:" + c.TeamID + ":" + c.TriggerID // a retried delivery is queued once
+	}
+	return s.cfg.Queue.Enqueue(ctx, j)
 }
 
 // AcceptClick queues an Approve/Reject click. The same click delivered
@@ -152,6 +157,15 @@ func (s *Service) answer(ctx context.Context, to ReplyTo, a Answer) {
 func (s *Service) handleCommand(ctx context.Context, c Command) error {
 	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
 	log := s.log.With("op", c.Op.Kind, "mailbox", c.Op.Mailbox, "user", c.User)
+	id := s.requestID(c)
+	if r, err := s.cfg.Store.Get(ctx, id); err == nil {
+		// This job ran before and stopped after creating the request (a
+		// crash, a restart): carry on from there rather than start again.
+		log.Info("command job resumed", "request", id)
+		return s.askApprovals(ctx, r, to)
+	} else if !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("look up request %s: %w", id, err)
+	}
 	plan, err := s.cfg.Planner.Plan(ctx, c.Op)
 	if err != nil {
 		log.Warn("plan failed", "err", err)
@@ -169,8 +183,8 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 	}
 	now := s.cfg.Now()
 	r := &Request{
-		ID: s.cfg.NewID(), Op: c.Op, Plan: plan, Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
-		Approvers: approvers, ApproverSource: source, State: StatePending,
+		ID: id, Op: c.Op, Plan: plan, Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
+		Approvers: approvers, ApproverSource: source, ApproverNote: why, State: StatePending,
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.cfg.ApprovalTimeout),
 	}
 	for _, st := range plan.Steps {
@@ -190,40 +204,67 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 		}
 		return fmt.Errorf("create request for %s: %w", c.Op.Mailbox, err)
 	}
-	log = log.With("request", r.ID)
-	log.Info("request created", "approver", strings.Join(approvers, ","), "source", source)
+	log.Info("request created", "request", r.ID, "approver", strings.Join(approvers, ","), "source", source)
+	return s.askApprovals(ctx, r, to)
+}
 
-	var refs []MessageRef
-	var failures []string
-	for _, a := range approvers {
-		ref, err := s.cfg.Notifier.AskApproval(ctx, r, a)
-		if err != nil {
-			log.Error("approval message failed", "approver", a, "err", err)
-			failures = append(failures, fmt.Sprintf("<@%s>: %v", a, err))
-			continue
+// requestID names the request a command creates. A command from Slack has
+// a trigger id, unique to that invocation, so a command job that is run
+// twice creates one request.
+func (s *Service) requestID(c Command) string {
+	if c.TriggerID == "" {
+		return s.cfg.NewID()
+	}
+	sum := sha256.Sum256([]byte(c.TeamID + "\x00" + c.TriggerID))
+	return "req_" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:5])
+}
+
+// askApprovals sends the approval messages of a new request, records them,
+// and answers the requester. Run again on a request whose messages were
+// already recorded, it only answers.
+func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) error {
+	log := s.log.With("request", r.ID, "mailbox", r.Op.Mailbox)
+	if r.State == StatePending && len(r.Approvals) == 0 {
+		var refs []MessageRef
+		var failures []string
+		for _, a := range r.Approvers {
+			ref, err := s.cfg.Notifier.AskApproval(ctx, r, a)
+			if err != nil {
+				log.Error("approval message failed", "approver", a, "err", err)
+				failures = append(failures, fmt.Sprintf("<@%s>: %v", a, err))
+				continue
+			}
+			refs = append(refs, ref)
 		}
-		refs = append(refs, ref)
-	}
-	if len(refs) == 0 {
-		r, _ = s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
-			return s.transition(r, StateCancelled, "bot", "cancelled", "no approver could be reached: "+strings.Join(failures, "; "))
-		})
+		if len(refs) == 0 {
+			if u, err := s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+				return s.transition(r, StateCancelled, "bot", "cancelled", "no approver could be reached: "+strings.Join(failures, "; "))
+			}); err == nil {
+				r = u
+			} else {
+				log.Error("cancel unreachable request failed", "err", err)
+			}
+			s.audit(ctx, r)
+			s.answer(ctx, to, Answer{Text: fmt.Sprintf("I couldn't send the approval request to anyone (%s). Nothing was requested; please try again later.", strings.Join(failures, "; "))})
+			return nil
+		}
+		if u, err := s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+			r.Approvals = append(r.Approvals, refs...)
+			return nil
+		}); err == nil {
+			r = u
+		} else {
+			// The messages went out; only their update after the decision
+			// is lost.
+			log.Error("record approval messages failed", "err", err)
+			r.Approvals = append(r.Approvals, refs...)
+		}
 		s.audit(ctx, r)
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I couldn't send the approval request to anyone (%s). Nothing was requested; please try again later.", strings.Join(failures, "; "))})
-		return nil
 	}
-	r, err = s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
-		r.Approvals = append(r.Approvals, refs...)
-		return nil
-	})
-	if err != nil {
-		log.Error("record approval messages failed", "err", err)
-	}
-	s.audit(ctx, r)
 	text := fmt.Sprintf("Request `%s`: convert *%s* to a shared mailbox. %s will be asked to approve; I'll tell you here and in a direct message what happens.",
-		r.ID, c.Op.Mailbox, mentions(approvers))
-	if source == "configured" && why != "" {
-		text += " (" + why + ", so the configured approvers decide.)"
+		r.ID, r.Op.Mailbox, mentions(r.Approvers))
+	if r.ApproverSource == "configured" && r.ApproverNote != "" {
+		text += " (" + r.ApproverNote + ", so the configured approvers decide.)"
 	}
 	s.answer(ctx, to, Answer{Text: text, Plan: &r.Plan, Request: r})
 	return nil
@@ -467,20 +508,30 @@ func decidedText(r *Request) string {
 	return fmt.Sprintf("Request `%s` is %s. Your click changed nothing.", r.ID, describeState(r.State))
 }
 
-// errNothingToDo aborts an Update that finds nothing to change.
-var errNothingToDo = errors.New("nothing to do")
+// Errors that abort an Update: nothing to change, or not yet.
+var (
+	errNothingToDo = errors.New("nothing to do")
+	errNotYet      = errors.New("not yet due")
+)
 
 // handleExpire expires a request still pending at its deadline.
 func (s *Service) handleExpire(ctx context.Context, id string) error {
+	var early time.Duration
 	r, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
 		if r.State != StatePending {
 			return errNothingToDo
 		}
-		if s.cfg.Now().Before(r.ExpiresAt) {
-			return errNothingToDo // queued early by a clock skew; a later job or click handles it
+		if now := s.cfg.Now(); now.Before(r.ExpiresAt) {
+			// Run early (the queue's clock is another replica's): try again
+			// at the deadline rather than drop the expiry.
+			early = r.ExpiresAt.Sub(now)
+			return errNotYet
 		}
 		return s.transition(r, StateExpired, "bot", "expired", "no decision in time")
 	})
+	if errors.Is(err, errNotYet) {
+		return &RetryAfterError{Err: err, After: early}
+	}
 	if errors.Is(err, errNothingToDo) || errors.Is(err, ErrNotFound) {
 		return nil
 	}

@@ -665,3 +665,162 @@ func TestFailedStepQuotesMicrosoft(t *testing.T) {
 		t.Errorf("told %q", e.notes.tells)
 	}
 }
+
+// dyingNotifier panics in AskApproval the first time: the process dies
+// after the request was created and before anyone was asked.
+type dyingNotifier struct {
+	*notes
+	died bool
+}
+
+func (d *dyingNotifier) AskApproval(ctx context.Context, r *bot.Request, approver string) (bot.MessageRef, error) {
+	if !d.died {
+		d.died = true
+		panic("killed")
+	}
+	return d.notes.AskApproval(ctx, r, approver)
+}
+
+// A command job run again after a crash carries on with the request it
+// created: the approver is asked, and the requester is not told that their
+// own request blocks the mailbox.
+func TestCommandJobRetriedAfterCrashResumes(t *testing.T) {
+	e := newEnv(t, nil)
+	dying := &dyingNotifier{notes: e.notes}
+	cfg := e.cfg
+	cfg.Notifier = dying
+	svc, _ := bot.New(cfg)
+	j := bot.Job{Type: bot.JobCommand, Command: &bot.Command{Op: mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"},
+		User: rita, TeamID: "T0001", Channel: "C0HELP", TriggerID: "1234.5678.abcd"}}
+	if !func() (died bool) {
+		defer func() { died = recover() != nil }()
+		svc.Handle(context.Background(), j)
+		return false
+	}() {
+		t.Fatal("did not die")
+	}
+	if len(e.notes.asks) != 0 {
+		t.Fatal("setup: asked before dying")
+	}
+	if err := svc.Handle(context.Background(), j); err != nil { // the queue runs the job again
+		t.Fatal(err)
+	}
+	if !slices.Equal(e.notes.asks, []string{maria}) {
+		t.Errorf("asked %v, want Maria once", e.notes.asks)
+	}
+	got := e.notes.lastAnswer(t)
+	if strings.Contains(got, "already has an active request") || !strings.Contains(got, "will be asked to approve") {
+		t.Errorf("answer: %s", got)
+	}
+	r := e.request("alice@contoso.com")
+	if len(r.Approvals) != 1 || r.State != bot.StatePending {
+		t.Errorf("request %s approvals %v", r.State, r.Approvals)
+	}
+}
+
+// An expiry job that runs before the deadline (another replica's clock)
+// asks to be run again at the deadline instead of being dropped.
+func TestEarlyExpiryIsPostponedNotDropped(t *testing.T) {
+	e := newEnv(t, func(c *bot.Config) { c.ApprovalTimeout = time.Hour })
+	e.command(rita, "alice@contoso.com")
+	r := e.request("alice@contoso.com")
+	e.clock.Add(59*time.Minute + 58*time.Second)
+	err := e.svc.Handle(context.Background(), bot.Job{Type: bot.JobExpire, RequestID: r.ID})
+	var ra *bot.RetryAfterError
+	if !errors.As(err, &ra) || ra.After != 2*time.Second {
+		t.Fatalf("early expiry: %v, want a retry after 2s", err)
+	}
+	e.clock.Add(2 * time.Second)
+	if err := e.svc.Handle(context.Background(), bot.Job{Type: bot.JobExpire, RequestID: r.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.get(r.ID); got.State != bot.StateExpired {
+		t.Errorf("state %s", got.State)
+	}
+}
+
+// changingPlanner plans from live data like the real one, and from its
+// second call on finds the license gone (rule 1).
+type changingPlanner struct {
+	bot.Planner
+	calls int
+}
+
+func (p *changingPlanner) Plan(ctx context.Context, op mailbox.Operation) (mailbox.Plan, error) {
+	plan, err := p.Planner.Plan(ctx, op)
+	if p.calls++; p.calls > 1 {
+		plan.Findings = append(plan.Findings, mailbox.Finding{Severity: mailbox.Blocker, Rule: 1, Text: "alice@contoso.com has no license.", Fix: "Assign it back."})
+	}
+	return plan, err
+}
+
+// The plan may be a day old when the work starts: the rules are checked
+// again, and a rule that now blocks stops the request before any change.
+func TestApprovedRequestIsCheckedAgainBeforeStart(t *testing.T) {
+	e := newEnv(t, nil)
+	e.cfg.Planner = &changingPlanner{Planner: e.cfg.Planner}
+	e.svc, _ = bot.New(e.cfg)
+	e.command(rita, "alice@contoso.com")
+	r := e.request("alice@contoso.com")
+	e.click(maria, r.ID, true)
+	got := e.get(r.ID)
+	if got.State != bot.StateFailed || !strings.Contains(got.Failure, "has no license") {
+		t.Fatalf("state %s failure %q", got.State, got.Failure)
+	}
+	if len(e.tenant.Changes()) != 0 {
+		t.Errorf("changes: %+v", e.tenant.Changes())
+	}
+	if !e.notes.told("was not started") {
+		t.Errorf("told %q", e.notes.tells)
+	}
+}
+
+// losingLocker hands out locks that cannot be refreshed.
+type losingLocker struct{ bot.Locker }
+
+type lostLock struct{ bot.Lock }
+
+func (l losingLocker) Obtain(ctx context.Context, key string, ttl time.Duration) (bot.Lock, error) {
+	lk, err := l.Locker.Obtain(ctx, key, ttl)
+	return lostLock{lk}, err
+}
+
+func (lostLock) Refresh(context.Context, time.Duration) error { return errors.New("lock not held") }
+
+// slowStep runs until its context ends.
+type slowStep struct{ bot.Executor }
+
+func (slowStep) Run(ctx context.Context, _ mailbox.Target, _ mailbox.Step) (mailbox.Outcome, error) {
+	select {
+	case <-ctx.Done():
+		return mailbox.Outcome{}, ctx.Err()
+	case <-time.After(10 * time.Second):
+		return mailbox.Outcome{}, errors.New("the lock loss did not stop the step")
+	}
+}
+
+// Work whose lock is lost stops, to be resumed later, rather than go on
+// while another worker may take the mailbox.
+func TestLostLockStopsTheWork(t *testing.T) {
+	e := newEnv(t, func(c *bot.Config) { c.LockTTL = 30 * time.Millisecond })
+	e.cfg.Locker = losingLocker{e.cfg.Locker}
+	e.cfg.Executor = slowStep{}
+	e.svc, _ = bot.New(e.cfg)
+	e.command(rita, "alice@contoso.com")
+	r := e.request("alice@contoso.com")
+	if err := e.svc.Handle(context.Background(), bot.Job{Type: bot.JobClick, Click: &bot.Click{RequestID: r.ID, Approve: true, User: maria, TeamID: "T0001", ActionTS: "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	jobs := e.queue.due(e.clock.Now())
+	if len(jobs) != 1 {
+		t.Fatalf("%d jobs", len(jobs))
+	}
+	err := e.svc.Handle(context.Background(), jobs[0])
+	var ra *bot.RetryAfterError
+	if !errors.As(err, &ra) {
+		t.Fatalf("run: %v, want a retry later", err)
+	}
+	if got := e.get(r.ID); got.State != bot.StateRunning {
+		t.Errorf("state %s: the request must wait for the retry, not fail", got.State)
+	}
+}

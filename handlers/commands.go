@@ -81,6 +81,7 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		TeamID:      sc.TeamID,
 		Channel:     sc.ChannelID,
 		ResponseURL: sc.ResponseURL,
+		TriggerID:   sc.TriggerID,
 	}
 	log = log.With("op", c.Op.Kind, "mailbox", c.Op.Mailbox)
 	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)

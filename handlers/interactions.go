@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -76,10 +77,34 @@ func (s *Server) handleInteraction(w http.ResponseWriter, r *http.Request) {
 			err = fmt.Errorf("accept click (gave up after %s): %w", s.timeout, err)
 		}
 		log.Error("approval click not queued", "err", err)
+		s.tellNotQueued(c)
 		return
 	}
 	log.Info("approval click queued")
 }
+
+// tellNotQueued tells the clicker, through the click's response_url, that
+// the click was not recorded: Slack ignores the body of the answer to a
+// click, so silence would look like success.
+func (s *Server) tellNotQueued(c bot.Click) {
+	if s.cfg.Replier == nil {
+		return
+	}
+	s.replies.Add(1)
+	go func() {
+		defer s.replies.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := s.cfg.Replier.Answer(ctx, bot.ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User},
+			bot.Answer{Text: "I couldn't record your click: my queue is unreachable. Nothing was decided; please click again in a minute, and tell the bot's administrators if it persists."})
+		if err != nil {
+			s.log.Error("could not tell the clicker that the click was lost", "approver", c.User, "err", err)
+		}
+	}()
+}
+
+// Wait waits for the replies still being sent in the background.
+func (s *Server) Wait() { s.replies.Wait() }
 
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/mailboxbot/mailboxbot/bot"
@@ -37,6 +38,14 @@ type Config struct {
 	AcceptTimeout time.Duration
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// Replier answers a clicker privately when the click could not be
+	// queued; nil leaves it to the log.
+	Replier Replier
+}
+
+// Replier answers a person privately (handlers/notify implements it).
+type Replier interface {
+	Answer(ctx context.Context, to bot.ReplyTo, a bot.Answer) error
 }
 
 // Server is the Slack HTTP edge.
@@ -44,6 +53,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	timeout time.Duration
+	replies sync.WaitGroup // answers sent in the background
 }
 
 // New returns a Server. It panics when cfg.Verifier or cfg.Bot is nil: a

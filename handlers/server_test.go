@@ -258,6 +258,7 @@ func TestSlashCommandSample(t *testing.T) {
 		TeamID:      "T0001",
 		Channel:     "C2147483705",
 		ResponseURL: "https://hooks.slack.com/commands/1234/5678",
+		TriggerID:   "13345224609.738474920.8088930838d88f008e0",
 	}
 	if len(cmds) != 1 || cmds[0] != want || len(clicks) != 0 {
 		t.Fatalf("bot got commands %+v clicks %+v, want one %+v", cmds, clicks, want)
@@ -564,5 +565,41 @@ func TestNewRequiresVerifierAndBot(t *testing.T) {
 			}()
 			New(cfg)
 		})
+	}
+}
+
+// replies records the private answers the server sends in the background.
+type replies struct {
+	mu  sync.Mutex
+	got []string // "user via response_url: text"
+	ch  chan struct{}
+}
+
+func (r *replies) Answer(_ context.Context, to bot.ReplyTo, a bot.Answer) error {
+	r.mu.Lock()
+	r.got = append(r.got, to.User+" via "+to.ResponseURL+": "+a.Text)
+	r.mu.Unlock()
+	r.ch <- struct{}{}
+	return nil
+}
+
+// A click that cannot be queued is answered privately: Slack ignores the
+// body of the answer to a click, so silence would look like success.
+func TestInteractionQueueUnreachableTellsTheClicker(t *testing.T) {
+	rep := &replies{ch: make(chan struct{}, 1)}
+	h := newHarness(t, func(c *Config) { c.Replier = rep })
+	h.bot.err = errors.New("enqueue: connection refused")
+	if resp, _ := h.post(t, "/slack/interactions", payload(t, nil), slackSigned); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	select {
+	case <-rep.ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the clicker was not told")
+	}
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
+	if len(rep.got) != 1 || !strings.HasPrefix(rep.got[0], "U0MANAGER via https://hooks.slack.com/actions/T0001/6112311/XyZ: I couldn't record your click") {
+		t.Errorf("replies %q", rep.got)
 	}
 }

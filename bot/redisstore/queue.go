@@ -107,9 +107,9 @@ func NewQueue(rdb redis.UniversalClient, cfg QueueConfig) (*Queue, error) {
 func (q *Queue) Name() string { return q.cfg.Name }
 
 // Enqueue stores j for a handler. A job whose ID is still held by the queue
-// (waiting, scheduled, running, waiting for a retry, or archived after its
-// retries ran out) is not enqueued again, and that is not an error; once it
-// has succeeded the ID is free. So a handler that schedules a follow-up of
+// (waiting, scheduled, running or waiting for a retry) is not enqueued again,
+// and that is not an error; once it has succeeded the ID is free, and an
+// archived job (its retries ran out) is replaced. So a handler that schedules a follow-up of
 // its own job needs a new ID (put bot.Job.Seq in it). A job with At in the future runs no earlier than At, and up
 // to about a second after it (asynq keeps such times in whole seconds).
 func (q *Queue) Enqueue(ctx context.Context, j bot.Job) error {
@@ -127,7 +127,11 @@ func (q *Queue) Enqueue(ctx context.Context, j bot.Job) error {
 	if !j.At.IsZero() {
 		opts = append(opts, asynq.ProcessAt(ceilSecond(j.At)))
 	}
-	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(string(j.Type), payload), opts...)
+	task := asynq.NewTask(string(j.Type), payload)
+	_, err = q.client.EnqueueContext(ctx, task, opts...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) && q.replaceArchived(j.ID) {
+		_, err = q.client.EnqueueContext(ctx, task, opts...)
+	}
 	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
 		q.log.Debug("job already queued", "job", j.ID, "request", j.RequestID)
 		return nil
@@ -136,6 +140,30 @@ func (q *Queue) Enqueue(ctx context.Context, j bot.Job) error {
 		return fmt.Errorf("enqueue %s job %s: %w", j.Type, j.ID, err)
 	}
 	return nil
+}
+
+// replaceArchived deletes the task with id when it is archived (its retries
+// ran out), so that its id does not block the same work from being queued
+// again for good. It reports whether it deleted one.
+func (q *Queue) replaceArchived(id string) bool {
+	info, err := q.inspector.GetTaskInfo(q.cfg.Name, id)
+	if err != nil || info.State != asynq.TaskStateArchived {
+		return false
+	}
+	if err := q.inspector.DeleteTask(q.cfg.Name, id); err != nil {
+		q.log.Warn("could not replace an archived job", "job", id, "err", err)
+		return false
+	}
+	q.log.Warn("archived job replaced by a new one", "job", id, "last_err", info.LastErr)
+	return true
+}
+
+// isFailure counts an error toward archiving the job, except a delay the
+// handler asked for (RetryAfter: waiting for a lock or a deadline), which
+// may recur any number of times.
+func isFailure(err error) bool {
+	var ra interface{ RetryAfter() time.Duration }
+	return !errors.As(err, &ra)
 }
 
 // Run handles jobs with handle until ctx is done, then stops taking jobs,
@@ -160,6 +188,7 @@ func (q *Queue) Run(ctx context.Context, handle func(context.Context, bot.Job) e
 		DelayedTaskCheckInterval: q.cfg.DelayedTaskCheckInterval,
 		ShutdownTimeout:          q.cfg.ShutdownTimeout,
 		RetryDelayFunc:           RetryDelay,
+		IsFailure:                isFailure,
 		ErrorHandler:             asynq.ErrorHandlerFunc(q.logFailure),
 		Logger:                   slogAdapter{q.log},
 		LogLevel:                 asynq.DebugLevel, // filtered by the slog handler instead

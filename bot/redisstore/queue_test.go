@@ -362,3 +362,69 @@ func TestRetryDelay(t *testing.T) {
 		t.Errorf("RetryDelay(RetryAfter 42s) = %v, want 42s..43s", got)
 	}
 }
+
+// An archived job (its retries ran out) must not block its id for good:
+// the same work queued again runs again.
+func TestQueueArchivedIDIsReplaced(t *testing.T) {
+	ctx := context.Background()
+	q, rdb := newQueue(t, 1)
+	var calls atomic.Int32
+	ran := make(chan struct{}, 2)
+	run(t, q, func(_ context.Context, j bot.Job) error {
+		ran <- struct{}{}
+		if calls.Add(1) == 1 {
+			return fmt.Errorf("broken for good: %w", asynq.SkipRetry) // archived at once
+		}
+		return nil
+	})
+	j := bot.Job{Type: bot.JobRun, ID: "run:r9:1", RequestID: "r9", Seq: 1}
+	if err := q.Enqueue(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	<-ran
+	deadline := time.Now().Add(waitFor)
+	for {
+		info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(q.Name(), j.ID)
+		if err == nil && info.State == asynq.TaskStateArchived {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job not archived: %v %v", info, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := q.Enqueue(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ran:
+	case <-time.After(waitFor):
+		t.Fatal("the archived job's id blocked the new job")
+	}
+	waitEmpty(t, q)
+}
+
+// A delay the handler asks for is not a failure: it does not use up the
+// retries (MaxRetry is 3 here), so waiting for a lock never archives a job.
+func TestQueueRetryAfterDoesNotUseUpRetries(t *testing.T) {
+	ctx := context.Background()
+	q, _ := newQueue(t, 1)
+	var calls atomic.Int32
+	done := make(chan struct{})
+	run(t, q, func(_ context.Context, j bot.Job) error {
+		if calls.Add(1) <= 4 {
+			return &bot.RetryAfterError{Err: bot.ErrLocked, After: 10 * time.Millisecond}
+		}
+		close(done)
+		return nil
+	})
+	if err := q.Enqueue(ctx, bot.Job{Type: bot.JobRun, ID: "run:r8:1", RequestID: "r8", Seq: 1}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(4 * waitFor):
+		t.Fatalf("job stopped after %d attempts", calls.Load())
+	}
+	waitEmpty(t, q)
+}

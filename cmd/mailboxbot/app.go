@@ -53,6 +53,7 @@ type app struct {
 	store     *redisstore.Store
 	queue     *redisstore.Queue
 	handler   http.Handler
+	edge      *handlers.Server
 	log       *slog.Logger
 	reconcile time.Duration
 }
@@ -96,17 +97,20 @@ func newApp(c appConfig) (*app, error) {
 	h := handlers.New(handlers.Config{
 		Verifier: &handlers.Verifier{Secret: c.SigningSecret, Now: c.Now},
 		TeamID:   c.TeamID, AppID: c.AppID,
-		Bot:    svc,
-		Ready:  store.Ping,
-		Logger: c.Logger,
+		Bot:     svc,
+		Ready:   store.Ping,
+		Replier: slk,
+		Logger:  c.Logger,
 	})
-	return &app{svc: svc, store: store, queue: queue, handler: h.Handler(), log: c.Logger, reconcile: c.ReconcileEvery}, nil
+	return &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, log: c.Logger, reconcile: c.ReconcileEvery}, nil
 }
 
 // run serves HTTP on ln and works the queue until ctx is done. Then it
 // stops taking requests, lets HTTP requests in flight finish, and lets the
 // jobs in progress finish or hands them back to the queue.
-func (a *app) run(ctx context.Context, ln net.Listener) error {
+func (a *app) run(parent context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -138,19 +142,19 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
+		a.log.Error("stopping after a failure", "err", err)
 	}
 	a.log.Info("shutting down: no new requests; finishing work in progress")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
 	if e := srv.Shutdown(shutdownCtx); e != nil {
 		a.log.Warn("http shutdown", "err", e)
 	}
-	if err != nil {
-		return err
-	}
+	cancel() // the queue hands back what it cannot finish; the reconciler stops
 	wg.Wait()
+	a.edge.Wait()
 	a.log.Info("stopped")
-	return nil
+	return err
 }
 
 // reconcileLoop queues approved work whose job may have been lost, at start

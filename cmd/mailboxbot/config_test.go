@@ -86,3 +86,11 @@ func TestConfigSecretFromFile(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestConfigRefusesSocketModeUntilBuilt(t *testing.T) {
+	e := validEnv()
+	e["SLACK_APP_TOKEN"] = "xapp-1-2"
+	if _, err := loadConfig(envOf(e)); err == nil || !strings.Contains(err.Error(), "no Socket Mode") {
+		t.Errorf("SLACK_APP_TOKEN: %v", err)
+	}
+}

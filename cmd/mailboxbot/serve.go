@@ -30,9 +30,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
-	if cfg.SlackAppToken != "" {
-		log.Warn("SLACK_APP_TOKEN is set, but Socket Mode is not available in this version: serving HTTP on LISTEN_ADDR")
-	}
 	ropt, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return fmt.Errorf("REDIS_URL: %v", err)

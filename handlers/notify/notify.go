@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -166,11 +167,11 @@ func (s *Slack) Answer(ctx context.Context, to bot.ReplyTo, a bot.Answer) error 
 	text, blocks := AnswerText(a), AnswerBlocks(a)
 	if to.ResponseURL != "" {
 		err := s.call(ctx, "response_url", func() error {
-			return slack.PostWebhookCustomHTTPContext(ctx, to.ResponseURL, s.http, &slack.WebhookMessage{
+			return redactURL(slack.PostWebhookCustomHTTPContext(ctx, to.ResponseURL, s.http, &slack.WebhookMessage{
 				Text:         text,
 				Blocks:       &slack.Blocks{BlockSet: blocks},
 				ResponseType: slack.ResponseTypeEphemeral,
-			})
+			}))
 		})
 		if err == nil {
 			return nil
@@ -194,6 +195,19 @@ func (s *Slack) Answer(ctx context.Context, to bot.ReplyTo, a bot.Answer) error 
 		return fmt.Errorf("answer %s in %s: %w", to.User, to.Channel, err)
 	}
 	return nil
+}
+
+// redactURL hides the URL in a transport error: a response_url is a
+// credential (it lets anyone post as the bot for 30 minutes) and must not
+// reach a log line.
+func redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// The wrapping messages were rendered with the URL in them: keep
+		// only the transport's cause, which names the host, not the path.
+		return fmt.Errorf("post to the response_url: %w", ue.Err)
+	}
+	return err
 }
 
 // AskApproval sends approver a direct message with r and the Approve and

@@ -1,10 +1,12 @@
 package notify_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -398,5 +400,33 @@ func TestClickOnApproval(t *testing.T) {
 	}
 	if ic.Container.ChannelID != ref.Channel || ic.Container.MessageTs != ref.TS {
 		t.Errorf("container = %+v, want %+v", ic.Container, ref)
+	}
+}
+
+// A response_url is a credential: when posting to it fails on the network
+// (the error names the URL), the log must not show it.
+func TestResponseURLNeverLogged(t *testing.T) {
+	s := slacktest.New(slacktest.Options{BotToken: token})
+	t.Cleanup(s.Close)
+	s.AddUser(requester, "rita", "rita@contoso.com")
+	var logs bytes.Buffer
+	n := notify.New(notify.Config{
+		Client: slack.New(token, slack.OptionAPIURL(s.URL())),
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/commands/T0001/1234/S3CR3T-hook-token"
+	ln.Close() // nothing listens: the post fails with a *url.Error naming the URL
+	if err := n.Answer(t.Context(), bot.ReplyTo{ResponseURL: closed, Channel: "C0HELPDESK", User: requester}, bot.Answer{Text: "Hello."}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "response_url failed") {
+		t.Fatalf("the failure was not logged:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "S3CR3T-hook-token") {
+		t.Errorf("the log shows the response_url:\n%s", logs.String())
 	}
 }
