@@ -103,8 +103,12 @@ type Notifier interface {
 	// UpdateApproval rewrites an approval message to show r's state: once
 	// decided, without buttons, with who decided and when.
 	UpdateApproval(ctx context.Context, r *Request, ref MessageRef) error
-	// Tell sends user a direct message: headline, then r's steps.
+	// Tell sends user a direct message: headline, then r's steps; with a
+	// Retry button when r failed and may still be retried (RetryUntil).
 	Tell(ctx context.Context, user string, r *Request, headline string) error
+	// TellSecret sends user (the requester, alone) a direct message that
+	// carries a credential. text holds the secret: it must not be logged.
+	TellSecret(ctx context.Context, user string, r *Request, text string) error
 	// Audit posts r to the audit channel (ref nil) or updates that message.
 	Audit(ctx context.Context, channel string, r *Request, ref *MessageRef) (MessageRef, error)
 }
@@ -135,9 +139,17 @@ type Command struct {
 	TriggerID   string            `json:"trigger_id,omitempty"` // unique to the invocation
 }
 
-// Click is a verified Approve or Reject click.
+// Actions a click can carry (the buttons' action_id).
+const (
+	ActionApprove = "approve"
+	ActionReject  = "reject"
+	ActionRetry   = "retry" // run a failed request again from its failed step
+)
+
+// Click is a verified click on one of the bot's buttons.
 type Click struct {
 	RequestID   string `json:"request_id"`
+	Action      string `json:"action,omitempty"` // ActionRetry; "" means Approve/Reject by the Approve field
 	Approve     bool   `json:"approve"`
 	User        string `json:"user"` // from the signed payload, never from the button value
 	TeamID      string `json:"team_id"`

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinel errors. Adapter errors (RemoteError) answer errors.Is for them.
@@ -86,13 +87,85 @@ type License struct {
 }
 
 // Directory is what the bot reads and changes in Entra ID (Microsoft Graph).
+// Each method is one Graph call (DESIGN.md section 4); changes are not
+// idempotent by themselves: the steps read first.
 type Directory interface {
 	// User returns a user by object id or user principal name; ErrNotFound.
 	User(ctx context.Context, idOrUPN string) (User, error)
 	// Manager returns the user's manager; ErrNotFound when there is none.
 	Manager(ctx context.Context, userID string) (User, error)
-	// SetAccountEnabled enables or blocks sign-in.
+	// SetAccountEnabled enables or blocks sign-in (PATCH accountEnabled).
 	SetAccountEnabled(ctx context.Context, userID string, enabled bool) error
+	// RevokeSignInSessions ends the user's sessions
+	// (POST /users/{id}/revokeSignInSessions).
+	RevokeSignInSessions(ctx context.Context, userID string) error
+	// AssignLicenses adds and removes licenses by SKU id, with no disabled
+	// plans (POST /users/{id}/assignLicense).
+	AssignLicenses(ctx context.Context, userID string, add, remove []string) error
+	// SubscribedSkus lists the tenant's subscriptions (GET /subscribedSkus).
+	SubscribedSkus(ctx context.Context) ([]Sku, error)
+	// GroupName returns a group's display name; ErrNotFound.
+	GroupName(ctx context.Context, groupID string) (string, error)
+	// ResetPassword sets a new password (PATCH passwordProfile).
+	ResetPassword(ctx context.Context, userID, password string, forceChange bool) error
+	// CreateTemporaryAccessPass creates a Temporary Access Pass
+	// (POST /users/{id}/authentication/temporaryAccessPassMethods); a new
+	// one replaces the old.
+	CreateTemporaryAccessPass(ctx context.Context, userID string, lifetime time.Duration) (TemporaryAccessPass, error)
+	// DeletedUser finds a user in the directory's deleted items by the
+	// user principal name it had (GET /directory/deletedItems/microsoft.graph.user);
+	// ErrNotFound.
+	DeletedUser(ctx context.Context, upn string) (DeletedUser, error)
+	// RestoreDeletedUser restores a deleted user by object id
+	// (POST /directory/deletedItems/{id}/restore).
+	RestoreDeletedUser(ctx context.Context, id string) error
+}
+
+// Sku is one of the tenant's subscriptions (a subscribedSku).
+type Sku struct {
+	ID               string   // skuId
+	PartNumber       string   // skuPartNumber, e.g. "ENTERPRISEPACK"
+	AppliesTo        string   // "User" or "Company"
+	CapabilityStatus string   // "Enabled", "Warning", "Suspended", ...
+	Enabled          int      // prepaidUnits.enabled
+	Consumed         int      // consumedUnits
+	ServicePlans     []string // servicePlans[].servicePlanName, e.g. "EXCHANGE_S_ENTERPRISE"
+}
+
+// Free is the number of units that can still be assigned.
+func (s Sku) Free() int { return s.Enabled - s.Consumed }
+
+// Exchange service plans, as Graph names them.
+const (
+	PlanExchangeOnline1       = "EXCHANGE_S_STANDARD"      // Exchange Online (Plan 1)
+	PlanExchangeOnline2       = "EXCHANGE_S_ENTERPRISE"    // Exchange Online (Plan 2)
+	PlanExchangeKiosk         = "EXCHANGE_S_DESKLESS"      // Exchange Online Kiosk
+	PlanExchangeOnlineArchive = "EXCHANGE_S_ARCHIVE_ADDON" // Exchange Online Archiving
+)
+
+// HasExchange reports whether the SKU includes an Exchange Online mailbox.
+func (s Sku) HasExchange() bool {
+	for _, p := range s.ServicePlans {
+		switch p {
+		case PlanExchangeOnline1, PlanExchangeOnline2, PlanExchangeKiosk:
+			return true
+		}
+	}
+	return false
+}
+
+// TemporaryAccessPass is a new Temporary Access Pass. Pass is a secret:
+// it goes to the requester privately and nowhere else.
+type TemporaryAccessPass struct {
+	Pass      string
+	ExpiresAt time.Time
+}
+
+// DeletedUser is a user in the directory's deleted items. User holds the
+// user principal name it had before deletion.
+type DeletedUser struct {
+	User
+	DeletedAt time.Time
 }
 
 // Recipient type details as Exchange reports them.
@@ -123,12 +196,59 @@ type Mailbox struct {
 	ArchiveStatus                 string
 	HiddenFromAddressListsEnabled bool
 	GrantSendOnBehalfTo           []string
+	AutoExpandingArchiveEnabled   bool
 }
 
-// Exchange is what the bot reads and changes in Exchange Online.
+// OnHold reports a litigation hold or an in-place hold (rule 3).
+func (m Mailbox) OnHold() bool { return m.LitigationHoldEnabled || len(m.InPlaceHolds) > 0 }
+
+// HasArchive reports an archive or an auto-expanding archive (rule 3).
+func (m Mailbox) HasArchive() bool {
+	return m.ArchiveStatus == "Active" || m.AutoExpandingArchiveEnabled
+}
+
+// Access rights of a mailbox permission.
+const (
+	RightFullAccess = "FullAccess"
+	RightSendAs     = "SendAs"
+)
+
+// Permission is one entry of Get-MailboxPermission (User, AccessRights) or
+// Get-RecipientPermission (Trustee, AccessRights).
+type Permission struct {
+	User         string // the user or group as Exchange shows it (UPN or name)
+	AccessRights []string
+	IsInherited  bool
+	Deny         bool
+}
+
+// MailboxStatistics is the answer of Get-MailboxStatistics.
+type MailboxStatistics struct {
+	TotalItemSize int64 // bytes, parsed from "14.61 GB (15,687,850,951 bytes)"
+	ItemCount     int64
+}
+
+// Exchange is what the bot reads and changes in Exchange Online. Every
+// change is sent with Confirm:false and its parameters as JSON values.
 type Exchange interface {
 	// GetMailbox runs Get-Mailbox -Identity; ErrNotFound when there is none.
 	GetMailbox(ctx context.Context, identity string) (Mailbox, error)
 	// SetMailboxType runs Set-Mailbox -Identity -Type.
 	SetMailboxType(ctx context.Context, identity string, t MailboxType) error
+	// MailboxStatistics runs Get-MailboxStatistics -Identity.
+	MailboxStatistics(ctx context.Context, identity string) (MailboxStatistics, error)
+	// MailboxPermissions runs Get-MailboxPermission -Identity.
+	MailboxPermissions(ctx context.Context, identity string) ([]Permission, error)
+	// AddFullAccess runs Add-MailboxPermission -AccessRights FullAccess
+	// -InheritanceType All -AutoMapping.
+	AddFullAccess(ctx context.Context, identity, user string, autoMapping bool) error
+	// RemoveFullAccess runs Remove-MailboxPermission -AccessRights FullAccess
+	// -InheritanceType All.
+	RemoveFullAccess(ctx context.Context, identity, user string) error
+	// RecipientPermissions runs Get-RecipientPermission -Identity.
+	RecipientPermissions(ctx context.Context, identity string) ([]Permission, error)
+	// AddSendAs runs Add-RecipientPermission -AccessRights SendAs -Trustee.
+	AddSendAs(ctx context.Context, identity, trustee string) error
+	// RemoveSendAs runs Remove-RecipientPermission -AccessRights SendAs -Trustee.
+	RemoveSendAs(ctx context.Context, identity, trustee string) error
 }

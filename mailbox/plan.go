@@ -6,18 +6,46 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 )
 
 // Kind names an operation.
 type Kind string
 
-// KindConvertToShared converts a user mailbox to a shared mailbox.
-const KindConvertToShared Kind = "convert_to_shared"
+const (
+	// KindConvertToShared converts a user mailbox to a shared mailbox (and
+	// recovers a deleted user's mailbox first, rule 10).
+	KindConvertToShared Kind = "convert_to_shared"
+	// KindConvertToRegular converts a shared mailbox back to a user mailbox (rule 9).
+	KindConvertToRegular Kind = "convert_to_regular"
+)
 
 // Operation is what a requester asks for, parsed and validated.
 type Operation struct {
-	Kind    Kind   `json:"kind"`
-	Mailbox string `json:"mailbox"` // lower-case address or UPN
+	Kind    Kind    `json:"kind"`
+	Mailbox string  `json:"mailbox"` // lower-case address or UPN
+	Options Options `json:"options,omitzero"`
+}
+
+// Options of an operation. The zero value is the default of each, so that
+// a request stored before an option existed keeps its meaning.
+type Options struct {
+	// To shared.
+	KeepSignIn    bool     `json:"keep_sign_in,omitempty"`   // do not block sign-in (default: block, rule 6)
+	KeepSessions  bool     `json:"keep_sessions,omitempty"`  // do not revoke sessions (default: revoke)
+	KeepLicenses  bool     `json:"keep_licenses,omitempty"`  // do not remove licenses after verification
+	AddLicense    bool     `json:"add_license,omitempty"`    // rule 1: assign a license first when there is none
+	FullAccess    []string `json:"full_access,omitempty"`    // addresses to give Full Access (rule 12)
+	SendAs        []string `json:"send_as,omitempty"`        // addresses to give Send As (rule 12)
+	NoAutoMapping bool     `json:"no_automapping,omitempty"` // Full Access without automapping
+
+	// To regular (rule 9).
+	License  string `json:"license,omitempty"`  // SKU id or part number; "" chooses one
+	Password bool   `json:"password,omitempty"` // a reset password instead of a Temporary Access Pass
+
+	// Both.
+	At     time.Time `json:"at,omitzero"`       // run at this time (approved now); zero: at once
+	DryRun bool      `json:"dry_run,omitempty"` // report what would be done; change nothing
 }
 
 // Severity of a finding.
@@ -44,15 +72,28 @@ type Finding struct {
 type StepName string
 
 const (
-	StepConvertToShared StepName = "convert_to_shared"
-	StepVerifyShared    StepName = "verify_shared"
-	StepBlockSignIn     StepName = "block_sign_in"
+	StepRevokeSessions   StepName = "revoke_sessions"
+	StepBlockSignIn      StepName = "block_sign_in"
+	StepAssignLicense    StepName = "assign_license"    // Arg: SKU id
+	StepGrantFullAccess  StepName = "grant_full_access" // Arg: user principal name
+	StepGrantSendAs      StepName = "grant_send_as"     // Arg: user principal name
+	StepConvertToShared  StepName = "convert_to_shared"
+	StepVerifyShared     StepName = "verify_shared"
+	StepRemoveLicenses   StepName = "remove_licenses" // Arg: SKU ids, comma-separated
+	StepConvertToRegular StepName = "convert_to_regular"
+	StepVerifyRegular    StepName = "verify_regular"
+	StepEnableSignIn     StepName = "enable_sign_in"
+	StepIssueCredential  StepName = "issue_credential" // Arg: "tap" or "password"
+	StepRestoreUser      StepName = "restore_user"
+	StepResetPassword    StepName = "reset_password" // a random password shown to no one
+	StepWaitMailbox      StepName = "wait_mailbox"
 )
 
 // Step is one change (or check) of a plan, in order.
 type Step struct {
 	Name  StepName `json:"name"`
-	Title string   `json:"title"` // for people: "Convert to a shared mailbox"
+	Title string   `json:"title"`         // for people: "Convert to a shared mailbox"
+	Arg   string   `json:"arg,omitempty"` // what the step works on, see StepName
 }
 
 // Target is the mailbox and account an operation works on, as found at
@@ -65,6 +106,9 @@ type Target struct {
 	AccountEnabled       bool   `json:"account_enabled"`
 	ManagerEmail         string `json:"manager_email,omitempty"`
 	ManagerName          string `json:"manager_name,omitempty"`
+	Deleted              bool   `json:"deleted,omitempty"`       // in the deleted items: recover first (rule 10)
+	SizeBytes            int64  `json:"size_bytes,omitempty"`    // mailbox size at planning (rule 2)
+	LicensesKept         string `json:"licenses_kept,omitempty"` // why licenses stay, "" when they go
 }
 
 // Plan is the outcome of the pre-checks: what is true now and the ordered
@@ -215,6 +259,10 @@ const (
 type Outcome struct {
 	Status Status
 	Detail string // for people: "already shared", "still UserMailbox"
+	// Secret is a credential the step made (a Temporary Access Pass or a
+	// password) for the requester alone. It is never stored, logged, put
+	// in Detail or shown to anyone else.
+	Secret string
 }
 
 // Executor runs steps. Each step reads the current state first, so running
