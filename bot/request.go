@@ -124,7 +124,8 @@ type Request struct {
 	RunSeq         int               `json:"run_seq"` // bumped each time the run is (re)scheduled
 	NextRunAt      time.Time         `json:"next_run_at,omitzero"`
 	Failure        string            `json:"failure,omitempty"`
-	Approvals      []MessageRef      `json:"approvals,omitempty"` // the approvers' DMs
+	RetryUntil     time.Time         `json:"retry_until,omitzero"` // a failed request may be retried until then
+	Approvals      []MessageRef      `json:"approvals,omitempty"`  // the approvers' DMs
 	AuditMessage   *MessageRef       `json:"audit_message,omitempty"`
 	History        []Event           `json:"history"`
 }
