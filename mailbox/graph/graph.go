@@ -2,14 +2,16 @@
 // the Microsoft Graph Go SDK (msgraph-sdk-go).
 //
 // It reads a user (identity, sign-in state, directory sync, licenses with the
-// group each comes from), reads a user's manager and enables or blocks
-// sign-in. Requests go through the SDK's middleware (telemetry, query name
-// decoding, user agent, redirects, compression) with this package's retry
-// handler, which honours Retry-After on 429, 503 and 504 within a
-// configurable number of attempts and wait budget. Graph errors become
-// *mailbox.RemoteError carrying Microsoft's own code and message. Licenses,
-// passwords, deleted users and the other calls of DESIGN.md section 4 are
-// not implemented yet.
+// group each comes from), a user's manager, the tenant's subscriptions and a
+// group's name; it enables or blocks sign-in, revokes sessions, assigns and
+// removes licenses, resets a password, creates a Temporary Access Pass, and
+// finds and restores a deleted user. Passwords and passes are never logged
+// nor put in an error. Requests go through the SDK's middleware (telemetry,
+// query name decoding, user agent, redirects, compression) with this
+// package's retry handler, which honours Retry-After on 429, 503 and 504
+// within a configurable number of attempts and wait budget. Graph errors
+// become *mailbox.RemoteError carrying Microsoft's own code and message.
+// Reading a mailbox's purpose (mailboxSettings) is not implemented.
 package graph
 
 import (
@@ -29,7 +31,10 @@ import (
 	khttp "github.com/microsoft/kiota-http-go"
 	jsonserialization "github.com/microsoft/kiota-serialization-json-go"
 	core "github.com/microsoftgraph/msgraph-sdk-go-core"
+	entra "github.com/microsoftgraph/msgraph-sdk-go/directory"
+	"github.com/microsoftgraph/msgraph-sdk-go/groups"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/subscribedskus"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/mailboxbot/mailboxbot/mailbox"
@@ -94,8 +99,12 @@ type Config struct {
 
 // Client is a mailbox.Directory on Microsoft Graph.
 type Client struct {
-	users *users.UsersRequestBuilder
-	log   *slog.Logger
+	base      string // the Graph root, without a trailing slash
+	users     *users.UsersRequestBuilder
+	skus      *subscribedskus.SubscribedSkusRequestBuilder
+	groups    *groups.GroupsRequestBuilder
+	directory *entra.DirectoryRequestBuilder
+	log       *slog.Logger
 }
 
 var _ mailbox.Directory = (*Client)(nil)
@@ -154,10 +163,15 @@ func NewWithAuth(cfg Config, auth absauth.AuthenticationProvider) (*Client, erro
 	if err != nil {
 		return nil, fmt.Errorf("graph: request adapter: %w", err)
 	}
-	adapter.SetBaseUrl(strings.TrimSuffix(base.String(), "/"))
+	root := strings.TrimSuffix(base.String(), "/")
+	adapter.SetBaseUrl(root)
 	return &Client{
-		users: users.NewUsersRequestBuilderInternal(map[string]string{}, adapter),
-		log:   log,
+		base:      root,
+		users:     users.NewUsersRequestBuilderInternal(map[string]string{}, adapter),
+		skus:      subscribedskus.NewSubscribedSkusRequestBuilderInternal(map[string]string{}, adapter),
+		groups:    groups.NewGroupsRequestBuilderInternal(map[string]string{}, adapter),
+		directory: entra.NewDirectoryRequestBuilderInternal(map[string]string{}, adapter),
+		log:       log,
 	}, nil
 }
 

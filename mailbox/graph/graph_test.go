@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,13 +25,30 @@ const (
 	skuE3     = "6fd2c87f-b296-42f0-b197-1e91e994b900"
 	skuEOP2   = "19ec0d23-8335-4cbd-94ac-6050e30712fa"
 	groupID   = "3f1d2e4c-5b6a-4788-9a0b-c1d2e3f40516"
+	skuAddon  = "ee02fd1b-340e-4a4b-b355-4a514e4c8943"
 )
 
-// directory is a tiny in-memory mailbox.Directory for the fake server.
+// directory is a tiny in-memory mailbox.Directory (and
+// graphtest.DeletedUserLister) for the fake server.
 type directory struct {
 	mu       sync.Mutex
 	users    map[string]mailbox.User // by id
 	managers map[string]string       // user id -> manager id
+	skus     []mailbox.Sku
+	groups   map[string]string      // group id -> display name
+	deleted  []mailbox.DeletedUser  // UPNs as they were before deletion
+	noUsage  map[string]bool        // user ids without a usage location
+	revoked  map[string]int         // user id -> revocations
+	assigns  map[string]int         // user id -> successful assignLicense calls
+	password map[string]resetRecord // user id -> last password reset
+	taps     map[string]mailbox.TemporaryAccessPass
+	restored []string
+	now      time.Time
+}
+
+type resetRecord struct {
+	password    string
+	forceChange bool
 }
 
 func (d *directory) find(idOrUPN string) (mailbox.User, bool) {
@@ -72,6 +90,119 @@ func (d *directory) SetAccountEnabled(_ context.Context, userID string, enabled 
 	return nil
 }
 
+func (d *directory) RevokeSignInSessions(_ context.Context, userID string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.users[userID]; !ok {
+		return mailbox.ErrNotFound
+	}
+	d.revoked[userID]++
+	return nil
+}
+
+// AssignLicenses refuses as Graph does: a SKU with no free units, a user
+// without a usage location.
+func (d *directory) AssignLicenses(_ context.Context, userID string, add, remove []string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, ok := d.users[userID]
+	if !ok {
+		return mailbox.ErrNotFound
+	}
+	badRequest := func(msg string) error {
+		return &mailbox.RemoteError{Service: "graph", Status: 400, Code: "Request_BadRequest", Message: msg}
+	}
+	if len(add) > 0 && d.noUsage[userID] {
+		return badRequest("License assignment cannot be done for user with invalid usage location.")
+	}
+	for _, id := range add {
+		i := slices.IndexFunc(d.skus, func(s mailbox.Sku) bool { return s.ID == id })
+		if i < 0 || d.skus[i].Free() <= 0 {
+			return badRequest("Subscription with SKU " + id + " does not have any available licenses.")
+		}
+	}
+	for _, id := range add {
+		if !slices.ContainsFunc(u.Licenses, func(l mailbox.License) bool { return l.SkuID == id && l.AssignedByGroup == "" }) {
+			u.Licenses = append(u.Licenses, mailbox.License{SkuID: id})
+			i := slices.IndexFunc(d.skus, func(s mailbox.Sku) bool { return s.ID == id })
+			d.skus[i].Consumed++
+		}
+	}
+	u.Licenses = slices.DeleteFunc(u.Licenses, func(l mailbox.License) bool {
+		return l.AssignedByGroup == "" && slices.Contains(remove, l.SkuID)
+	})
+	d.users[userID] = u
+	d.assigns[userID]++
+	return nil
+}
+
+func (d *directory) SubscribedSkus(context.Context) ([]mailbox.Sku, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.skus), nil
+}
+
+func (d *directory) GroupName(_ context.Context, groupID string) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n, ok := d.groups[groupID]; ok {
+		return n, nil
+	}
+	return "", mailbox.ErrNotFound
+}
+
+func (d *directory) ResetPassword(_ context.Context, userID, password string, forceChange bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.users[userID]; !ok {
+		return mailbox.ErrNotFound
+	}
+	d.password[userID] = resetRecord{password, forceChange}
+	return nil
+}
+
+func (d *directory) CreateTemporaryAccessPass(_ context.Context, userID string, lifetime time.Duration) (mailbox.TemporaryAccessPass, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.users[userID]; !ok {
+		return mailbox.TemporaryAccessPass{}, mailbox.ErrNotFound
+	}
+	tap := mailbox.TemporaryAccessPass{Pass: "Qh7#tK9!mW2$", ExpiresAt: d.now.Add(lifetime)}
+	d.taps[userID] = tap
+	return tap, nil
+}
+
+// DeletedUser is the backend's own lookup; the fake lists DeletedUsers.
+func (d *directory) DeletedUser(_ context.Context, upn string) (mailbox.DeletedUser, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, u := range d.deleted {
+		if strings.EqualFold(u.UserPrincipalName, upn) {
+			return u, nil
+		}
+	}
+	return mailbox.DeletedUser{}, mailbox.ErrNotFound
+}
+
+func (d *directory) DeletedUsers(context.Context) ([]mailbox.DeletedUser, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.deleted), nil
+}
+
+func (d *directory) RestoreDeletedUser(_ context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	i := slices.IndexFunc(d.deleted, func(u mailbox.DeletedUser) bool { return u.ID == id })
+	if i < 0 {
+		return mailbox.ErrNotFound
+	}
+	d.users[id] = d.deleted[i].User
+	d.deleted = slices.Delete(d.deleted, i, i+1)
+	d.restored = append(d.restored, id)
+	return nil
+}
+
 func (d *directory) enabled(id string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -100,14 +231,40 @@ func newDirectory() *directory {
 	return &directory{
 		users:    map[string]mailbox.User{alice.ID: alice, bob.ID: bob, obrien.ID: obrien},
 		managers: map[string]string{alice.ID: bob.ID},
+		skus:     slices.Clone(tenantSkus),
+		groups:   map[string]string{groupID: "Licensing - Exchange Plan 2"},
+		noUsage:  map[string]bool{},
+		revoked:  map[string]int{},
+		assigns:  map[string]int{},
+		password: map[string]resetRecord{},
+		taps:     map[string]mailbox.TemporaryAccessPass{},
+		now:      time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
 	}
+}
+
+// tenantSkus are the tenant's subscriptions: E3 with free units, Exchange
+// Online Plan 2 with none, and a tenant-wide add-on.
+var tenantSkus = []mailbox.Sku{
+	{ID: skuE3, PartNumber: "ENTERPRISEPACK", AppliesTo: "User", CapabilityStatus: "Enabled", Enabled: 25, Consumed: 14,
+		ServicePlans: []string{"EXCHANGE_S_ENTERPRISE", "SHAREPOINTENTERPRISE", "TEAMS1"}},
+	{ID: skuEOP2, PartNumber: "EXCHANGEENTERPRISE", AppliesTo: "User", CapabilityStatus: "Enabled", Enabled: 5, Consumed: 5,
+		ServicePlans: []string{"EXCHANGE_S_ENTERPRISE"}},
+	{ID: skuAddon, PartNumber: "EXCHANGEARCHIVE_ADDON", AppliesTo: "Company", CapabilityStatus: "Warning", Enabled: 10, Consumed: 0,
+		ServicePlans: []string{"EXCHANGE_S_ARCHIVE_ADDON"}},
 }
 
 // setup starts the fake over a fresh directory and a client for it.
 func setup(t *testing.T, cfg Config) (*Client, *graphtest.Server, *directory) {
 	t.Helper()
+	return setupWith(t, cfg, graphtest.Options{})
+}
+
+// setupWith is setup with the fake's options (its Token is testToken).
+func setupWith(t *testing.T, cfg Config, opts graphtest.Options) (*Client, *graphtest.Server, *directory) {
+	t.Helper()
 	dir := newDirectory()
-	srv := graphtest.New(dir, graphtest.Options{Token: testToken})
+	opts.Token = testToken
+	srv := graphtest.New(dir, opts)
 	t.Cleanup(srv.Close)
 	cfg.BaseURL = srv.URL()
 	cfg.HTTPClient = srv.Client()

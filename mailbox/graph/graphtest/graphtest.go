@@ -2,13 +2,32 @@
 // httptest server speaking Graph's JSON (shapes of DESIGN.md's samples) over
 // any mailbox.Directory, such as the in-memory sandbox tenant.
 //
-// It serves GET /v1.0/users/{id|upn} (honouring $select),
-// GET /v1.0/users/{id}/manager and PATCH /v1.0/users/{id} with
-// accountEnabled, and answers errors as Graph does: 404
-// Request_ResourceNotFound, 401 InvalidAuthenticationToken, 400 for what it
-// does not serve. It records every call and can answer the next or every
-// k-th request with a throttling error and Retry-After. It covers only what
-// mailbox/graph calls; it does not check token signatures or permissions.
+// It serves, each from the backend's method of the same purpose:
+//
+//	GET   /v1.0/users/{id|upn}                 (honouring $select)
+//	GET   /v1.0/users/{id}/manager
+//	PATCH /v1.0/users/{id}                     accountEnabled, passwordProfile
+//	POST  /v1.0/users/{id}/revokeSignInSessions
+//	POST  /v1.0/users/{id}/assignLicense
+//	POST  /v1.0/users/{id}/authentication/temporaryAccessPassMethods
+//	GET   /v1.0/subscribedSkus
+//	GET   /v1.0/groups/{id}                    (honouring $select)
+//	GET   /v1.0/directory/deletedItems/microsoft.graph.user (or graph.user)
+//	POST  /v1.0/directory/deletedItems/{id}/restore
+//
+// Listing deleted users needs a backend that also implements
+// DeletedUserLister; a deleted user's userPrincipalName is rendered as Graph
+// does, its object id followed by the UPN it had. Lists are paged with
+// @odata.nextLink when Options.PageSize is set.
+//
+// It answers errors as Graph does: 404 Request_ResourceNotFound, 401
+// InvalidAuthenticationToken, 400 for what it does not serve, and a
+// backend's *mailbox.RemoteError as it says. It records every call, with
+// passwords in request bodies replaced by Redacted (a Temporary Access Pass
+// is only ever in an answer, which is not recorded), and can answer the next
+// or every k-th request with a throttling error and Retry-After. It covers
+// only what mailbox/graph calls; it does not check token signatures or
+// permissions.
 package graphtest
 
 import (
@@ -37,6 +56,23 @@ type Options struct {
 	// Token is the bearer token requests must carry; "" accepts any
 	// non-empty bearer token (a request without one still gets a 401).
 	Token string
+	// PageSize, when > 0, splits lists (subscribedSkus, deleted users) into
+	// pages of that many entries linked by @odata.nextLink.
+	PageSize int
+	// CompactDeletedUPN renders a deleted user's userPrincipalName with its
+	// object id without dashes in front, instead of the id with dashes.
+	CompactDeletedUPN bool
+}
+
+// Redacted replaces passwords in recorded request bodies (Call.Body).
+const Redacted = "[REDACTED]"
+
+// DeletedUserLister is implemented by backends that hold deleted users. The
+// fake lists GET /directory/deletedItems/microsoft.graph.user from it, with
+// each user's UserPrincipalName as it was before deletion; without it that
+// route answers 501.
+type DeletedUserLister interface {
+	DeletedUsers(ctx context.Context) ([]mailbox.DeletedUser, error)
 }
 
 // Call is one request the server received.
@@ -45,7 +81,7 @@ type Call struct {
 	Path    string     // decoded, relative to URL(): "/users/alice@contoso.com"
 	RawPath string     // as sent, relative to URL(): "/users/alice%40contoso.com"
 	Query   url.Values // decoded query, e.g. Query.Get("$select")
-	Body    string     // decompressed request body
+	Body    string     // decompressed request body, passwords Redacted
 	Status  int        // the status answered
 }
 
@@ -133,7 +169,7 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 		Path:    strings.TrimPrefix(r.URL.Path, "/v1.0"),
 		RawPath: strings.TrimPrefix(r.URL.EscapedPath(), "/v1.0"),
 		Query:   r.URL.Query(),
-		Body:    string(body),
+		Body:    redact(body),
 	}
 	defer func() {
 		call.Status = w.status
@@ -191,6 +227,17 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 		segs = append(segs, v)
 	}
 	ctx := r.Context()
+	notAllowed := func() {
+		e.write(http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.", "")
+	}
+	// route runs h when the request has method, else answers 405.
+	route := func(method string, h func()) {
+		if r.Method != method {
+			notAllowed()
+			return
+		}
+		h()
+	}
 	switch {
 	case len(segs) == 2 && segs[0] == "users" && segs[1] != "":
 		switch r.Method {
@@ -199,14 +246,25 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 		case http.MethodPatch:
 			s.patchUser(ctx, w, e, segs[1], body)
 		default:
-			e.write(http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.", "")
+			notAllowed()
 		}
 	case len(segs) == 3 && segs[0] == "users" && segs[1] != "" && segs[2] == "manager":
-		if r.Method != http.MethodGet {
-			e.write(http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.", "")
-			return
-		}
-		s.getManager(ctx, w, e, r, segs[1])
+		route(http.MethodGet, func() { s.getManager(ctx, w, e, r, segs[1]) })
+	case len(segs) == 3 && segs[0] == "users" && segs[1] != "" && segs[2] == "revokeSignInSessions":
+		route(http.MethodPost, func() { s.revokeSessions(ctx, w, e, segs[1]) })
+	case len(segs) == 3 && segs[0] == "users" && segs[1] != "" && segs[2] == "assignLicense":
+		route(http.MethodPost, func() { s.assignLicense(ctx, w, e, segs[1], body) })
+	case len(segs) == 4 && segs[0] == "users" && segs[1] != "" && segs[2] == "authentication" && segs[3] == "temporaryAccessPassMethods":
+		route(http.MethodPost, func() { s.createTAP(ctx, w, e, segs[1], body) })
+	case len(segs) == 1 && segs[0] == "subscribedSkus":
+		route(http.MethodGet, func() { s.subscribedSkus(ctx, w, e, r) })
+	case len(segs) == 2 && segs[0] == "groups" && segs[1] != "":
+		route(http.MethodGet, func() { s.getGroup(ctx, w, e, r, segs[1]) })
+	case len(segs) == 3 && segs[0] == "directory" && segs[1] == "deletedItems" &&
+		(segs[2] == "microsoft.graph.user" || segs[2] == "graph.user"):
+		route(http.MethodGet, func() { s.deletedUsers(ctx, w, e, r) })
+	case len(segs) == 4 && segs[0] == "directory" && segs[1] == "deletedItems" && segs[2] != "" && segs[3] == "restore":
+		route(http.MethodPost, func() { s.restore(ctx, w, e, segs[2]) })
 	default:
 		e.write(http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+segs[len(segs)-1]+"'.", "")
 	}
@@ -272,13 +330,14 @@ func (s *Server) getManager(ctx context.Context, w http.ResponseWriter, e errorW
 }
 
 func (s *Server) patchUser(ctx context.Context, w http.ResponseWriter, e errorWriter, id string, body []byte) {
-	var props map[string]json.RawMessage
-	if err := json.Unmarshal(body, &props); err != nil || props == nil {
-		e.write(http.StatusBadRequest, "BadRequest",
-			"Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.", "")
+	props, ok := jsonObject(e, body)
+	if !ok {
 		return
 	}
-	var enabled *bool
+	var (
+		enabled  *bool
+		password *passwordProfile
+	)
 	for k, v := range props {
 		switch k {
 		case "@odata.type":
@@ -294,6 +353,12 @@ func (s *Server) patchUser(ctx context.Context, w http.ResponseWriter, e errorWr
 				return
 			}
 			enabled = &b
+		case "passwordProfile":
+			p, ok := parsePasswordProfile(e, v)
+			if !ok {
+				return
+			}
+			password = &p
 		default:
 			e.write(http.StatusBadRequest, "Request_BadRequest", "Property '"+k+"' is not supported by the fake Graph server (graphtest).", "")
 			return
@@ -309,7 +374,67 @@ func (s *Server) patchUser(ctx context.Context, w http.ResponseWriter, e errorWr
 			return
 		}
 	}
+	if password != nil {
+		if err := s.backend.ResetPassword(ctx, u.ID, password.password, password.forceChange); err != nil {
+			e.backendError(err, id)
+			return
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+type passwordProfile struct {
+	password    string
+	forceChange bool
+}
+
+// parsePasswordProfile reads {"password":"..","forceChangePasswordNextSignIn":b}.
+// Its errors never quote the password.
+func parsePasswordProfile(e errorWriter, raw json.RawMessage) (passwordProfile, bool) {
+	var props map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &props); err != nil || props == nil {
+		e.write(http.StatusBadRequest, "BadRequest", "Cannot convert the value of property 'passwordProfile' to the expected type 'microsoft.graph.passwordProfile'.", "")
+		return passwordProfile{}, false
+	}
+	var p passwordProfile
+	for k, v := range props {
+		switch k {
+		case "password":
+			if json.Unmarshal(v, &p.password) != nil {
+				e.write(http.StatusBadRequest, "BadRequest", "Cannot convert the value of property 'password' to the expected type 'Edm.String'.", "")
+				return passwordProfile{}, false
+			}
+		case "forceChangePasswordNextSignIn", "forceChangePasswordNextSignInWithMfa":
+			var b bool
+			if err := json.Unmarshal(v, &b); err != nil {
+				e.write(http.StatusBadRequest, "BadRequest", "Cannot convert the literal '"+string(v)+"' to the expected type 'Edm.Boolean'.", "")
+				return passwordProfile{}, false
+			}
+			if k == "forceChangePasswordNextSignIn" {
+				p.forceChange = b
+			}
+		case "@odata.type":
+		default:
+			e.write(http.StatusBadRequest, "Request_BadRequest", "Property '"+k+"' is not supported by the fake Graph server (graphtest).", "")
+			return passwordProfile{}, false
+		}
+	}
+	if p.password == "" {
+		e.write(http.StatusBadRequest, "Request_BadRequest", "Invalid value specified for property 'passwordProfile' of resource 'User'.", "")
+		return passwordProfile{}, false
+	}
+	return p, true
+}
+
+// jsonObject parses a request body that must be a JSON object.
+func jsonObject(e errorWriter, body []byte) (map[string]json.RawMessage, bool) {
+	var props map[string]json.RawMessage
+	if err := json.Unmarshal(body, &props); err != nil || props == nil {
+		e.write(http.StatusBadRequest, "BadRequest",
+			"Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.", "")
+		return nil, false
+	}
+	return props, true
 }
 
 // selected returns the $select list, or nil for Graph's default properties.

@@ -11,13 +11,17 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
+// oneUser is a mailbox.Directory of one user; it does not list deleted
+// users.
 type oneUser struct {
-	mu sync.Mutex
-	u  mailbox.User
+	mu       sync.Mutex
+	u        mailbox.User
+	password string
 }
 
 func (o *oneUser) User(_ context.Context, id string) (mailbox.User, error) {
@@ -39,6 +43,31 @@ func (o *oneUser) SetAccountEnabled(_ context.Context, id string, enabled bool) 
 	o.u.AccountEnabled = enabled
 	return nil
 }
+
+func (o *oneUser) RevokeSignInSessions(context.Context, string) error { return nil }
+
+func (o *oneUser) AssignLicenses(context.Context, string, []string, []string) error { return nil }
+
+func (o *oneUser) SubscribedSkus(context.Context) ([]mailbox.Sku, error) { return nil, nil }
+
+func (o *oneUser) GroupName(context.Context, string) (string, error) { return "", mailbox.ErrNotFound }
+
+func (o *oneUser) ResetPassword(_ context.Context, _, password string, _ bool) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.password = password
+	return nil
+}
+
+func (o *oneUser) CreateTemporaryAccessPass(_ context.Context, _ string, lifetime time.Duration) (mailbox.TemporaryAccessPass, error) {
+	return mailbox.TemporaryAccessPass{Pass: "s3cret-TAP", ExpiresAt: time.Date(2026, 11, 21, 11, 0, 0, 0, time.UTC)}, nil
+}
+
+func (o *oneUser) DeletedUser(context.Context, string) (mailbox.DeletedUser, error) {
+	return mailbox.DeletedUser{}, mailbox.ErrNotFound
+}
+
+func (o *oneUser) RestoreDeletedUser(context.Context, string) error { return mailbox.ErrNotFound }
 
 const selectAll = "id,displayName,userPrincipalName,mail,accountEnabled,onPremisesSyncEnabled,assignedLicenses,licenseAssignmentStates"
 
@@ -155,8 +184,26 @@ func TestErrors(t *testing.T) {
 			"Resource 'manager' does not exist or one of its queried reference-property objects are not present."},
 		{"GET", "/users/alice@contoso.com", "", "", 401, "InvalidAuthenticationToken", "Access token is empty."},
 		{"GET", "/users/alice@contoso.com", "other", "", 401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience."},
+		{"PATCH", "/users/alice@contoso.com", "tok", `{"jobTitle":"Boss"}`, 400, "Request_BadRequest",
+			"Property 'jobTitle' is not supported by the fake Graph server (graphtest)."},
 		{"PATCH", "/users/alice@contoso.com", "tok", `{"passwordProfile":{}}`, 400, "Request_BadRequest",
-			"Property 'passwordProfile' is not supported by the fake Graph server (graphtest)."},
+			"Invalid value specified for property 'passwordProfile' of resource 'User'."},
+		{"POST", "/users/alice@contoso.com/assignLicense", "tok", `{"addLicenses":[]}`, 400, "Request_BadRequest",
+			"Invalid value specified for property 'removeLicenses' of resource 'User'."},
+		{"POST", "/users/alice@contoso.com/assignLicense", "tok", `{"addLicenses":null,"removeLicenses":[]}`, 400, "Request_BadRequest",
+			"Invalid value specified for property 'addLicenses' of resource 'User'."},
+		{"POST", "/users/alice@contoso.com/assignLicense", "tok", `{"addLicenses":[{"skuId":"E3","disabledPlans":[]}],"removeLicenses":[]}`, 400, "Request_BadRequest",
+			"Invalid value specified for property 'addLicenses' of resource 'User'."},
+		{"POST", "/users/nobody@contoso.com/revokeSignInSessions", "tok", "", 404, "Request_ResourceNotFound",
+			"Resource 'nobody@contoso.com' does not exist or one of its queried reference-property objects are not present."},
+		{"GET", "/users/alice@contoso.com/revokeSignInSessions", "tok", "", 405, "Request_BadRequest",
+			"Specified HTTP method is not allowed for the request target."},
+		{"GET", "/groups/3f1d2e4c-5b6a-4788-9a0b-c1d2e3f40516", "tok", "", 404, "Request_ResourceNotFound",
+			"Resource '3f1d2e4c-5b6a-4788-9a0b-c1d2e3f40516' does not exist or one of its queried reference-property objects are not present."},
+		{"POST", "/directory/deletedItems/87d349ed-44d7-43e1-9a83-5f2406dee5bd/restore", "tok", "", 404, "Request_ResourceNotFound",
+			"Resource '87d349ed-44d7-43e1-9a83-5f2406dee5bd' does not exist or one of its queried reference-property objects are not present."},
+		{"GET", "/directory/deletedItems/microsoft.graph.user", "tok", "", 501, "NotImplemented",
+			"The fake Graph server (graphtest) cannot list deleted users: its backend *graphtest.oneUser does not implement graphtest.DeletedUserLister."},
 		{"PATCH", "/users/alice@contoso.com", "tok", `{"accountEnabled":"no"}`, 400, "BadRequest",
 			"Cannot convert the literal '\"no\"' to the expected type 'Edm.Boolean'."},
 		{"DELETE", "/users/alice@contoso.com", "tok", "", 405, "Request_BadRequest",
@@ -254,5 +301,117 @@ func TestConcurrent(t *testing.T) {
 	}
 	if s.Count("", "/") != 40 || throttled != 20 {
 		t.Errorf("calls %d, throttled %d; want 40 and 20", s.Count("", "/"), throttled)
+	}
+}
+
+func TestRevokeShape(t *testing.T) {
+	s, _ := newServer(t)
+	status, _, got := do(t, s, "POST", "/users/alice@contoso.com/revokeSignInSessions", "tok", nil, false)
+	want := map[string]any{"@odata.context": s.URL() + "/$metadata#Edm.Boolean", "value": true}
+	if status != 200 || !reflect.DeepEqual(got, want) {
+		t.Errorf("%d %v, want 200 %v", status, got, want)
+	}
+}
+
+func TestPasswordAndPassNotRecorded(t *testing.T) {
+	s, backend := newServer(t)
+	status, _, _ := do(t, s, "PATCH", "/users/alice@contoso.com", "tok",
+		[]byte(`{"passwordProfile":{"forceChangePasswordNextSignIn":true,"password":"p\"w<d"}}`), true)
+	if status != 204 {
+		t.Fatalf("status %d", status)
+	}
+	backend.mu.Lock()
+	pw := backend.password
+	backend.mu.Unlock()
+	if pw != `p"w<d` {
+		t.Errorf("backend got password %q", pw)
+	}
+
+	status, _, got := do(t, s, "POST", "/users/alice@contoso.com/authentication/temporaryAccessPassMethods", "tok",
+		[]byte(`{"lifetimeInMinutes":60,"isUsableOnce":false}`), false)
+	if status != 201 {
+		t.Fatalf("status %d", status)
+	}
+	id, _ := got["id"].(string)
+	want := map[string]any{
+		"@odata.context":        s.URL() + "/$metadata#users('87d349ed-44d7-43e1-9a83-5f2406dee5bd')/authentication/temporaryAccessPassMethods/$entity",
+		"id":                    id,
+		"isUsable":              true,
+		"methodUsabilityReason": "EnabledByPolicy",
+		"temporaryAccessPass":   "s3cret-TAP",
+		"createdDateTime":       "2026-11-21T10:00:00.0000000Z",
+		"startDateTime":         "2026-11-21T10:00:00.0000000Z",
+		"lifetimeInMinutes":     float64(60),
+		"isUsableOnce":          false,
+	}
+	if id == "" || !reflect.DeepEqual(got, want) {
+		t.Errorf("TAP answer %v\nwant %v", got, want)
+	}
+
+	calls := s.Calls()
+	if len(calls) != 2 || calls[0].Body != `{"passwordProfile":{"forceChangePasswordNextSignIn":true,"password":"[REDACTED]"}}` ||
+		calls[1].Body != `{"lifetimeInMinutes":60,"isUsableOnce":false}` {
+		t.Errorf("calls = %+v", calls)
+	}
+	for _, c := range calls {
+		if strings.Contains(c.Body, "w<d") || strings.Contains(c.Body, "s3cret-TAP") {
+			t.Errorf("recorded a secret: %+v", c)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"accountEnabled":false}`: `{"accountEnabled":false}`,
+		`{"passwordProfile":{"password":"a\"b","forceChangePasswordNextSignIn":true}}`:           `{"passwordProfile":{"password":"[REDACTED]","forceChangePasswordNextSignIn":true}}`,
+		`{ "passwordProfile" : { "forceChangePasswordNextSignIn" : false , "Password" : "x" } }`: `{ "passwordProfile" : { "forceChangePasswordNextSignIn" : false , "Password" : "[REDACTED]" } }`,
+		`{"list":["password","x"],"password":null,"n":{"temporaryAccessPass":"t"}}`:              `{"list":["password","x"],"password":null,"n":{"temporaryAccessPass":"[REDACTED]"}}`,
+		`{"passwordProfile":{"password":"unterminated`:                                           Redacted,
+		``: ``,
+	} {
+		if got := redact([]byte(in)); got != want {
+			t.Errorf("redact(%s) = %s\nwant %s", in, got, want)
+		}
+	}
+}
+
+// withDeleted is a backend that also lists deleted users.
+type withDeleted struct {
+	*oneUser
+	deleted []mailbox.DeletedUser
+}
+
+func (w withDeleted) DeletedUsers(context.Context) ([]mailbox.DeletedUser, error) {
+	return w.deleted, nil
+}
+
+func TestDeletedUsersShape(t *testing.T) {
+	backend := withDeleted{oneUser: &oneUser{}, deleted: []mailbox.DeletedUser{
+		{User: mailbox.User{ID: "dddddddd-3333-4444-5555-eeeeeeeeeeee", DisplayName: "Avery", UserPrincipalName: "AveryS@contoso.com"},
+			DeletedAt: time.Date(2026, 11, 14, 16, 30, 0, 0, time.UTC)},
+		{User: mailbox.User{ID: "cccccccc-2222-4333-8444-dddddddddddd", UserPrincipalName: "carol@contoso.com", Mail: "carol.c@contoso.com"}},
+	}}
+	for _, compact := range []bool{false, true} {
+		s := New(backend, Options{Token: "tok", PageSize: 1, CompactDeletedUPN: compact})
+		t.Cleanup(s.Close)
+		status, _, got := do(t, s, "GET", "/directory/deletedItems/microsoft.graph.user?$select=id,userPrincipalName,mail,deletedDateTime", "tok", nil, false)
+		upn := "dddddddd-3333-4444-5555-eeeeeeeeeeeeAveryS@contoso.com"
+		if compact {
+			upn = "dddddddd333344445555eeeeeeeeeeeeAveryS@contoso.com"
+		}
+		want := map[string]any{
+			"@odata.context":  s.URL() + "/$metadata#directoryObjects/microsoft.graph.user(id,userPrincipalName,mail,deletedDateTime)",
+			"@odata.nextLink": s.URL() + "/directory/deletedItems/microsoft.graph.user?$select=id,userPrincipalName,mail,deletedDateTime&$skiptoken=1",
+			"value": []any{map[string]any{"id": "dddddddd-3333-4444-5555-eeeeeeeeeeee", "userPrincipalName": upn,
+				"mail": nil, "deletedDateTime": "2026-11-14T16:30:00Z"}},
+		}
+		if status != 200 || !reflect.DeepEqual(got, want) {
+			t.Errorf("compact %v: %d %v\nwant %v", compact, status, got, want)
+		}
+		next := strings.TrimPrefix(got["@odata.nextLink"].(string), s.URL())
+		_, _, got = do(t, s, "GET", next, "tok", nil, false)
+		if v := got["value"].([]any); len(v) != 1 || v[0].(map[string]any)["mail"] != "carol.c@contoso.com" || got["@odata.nextLink"] != nil {
+			t.Errorf("compact %v: second page %v", compact, got)
+		}
 	}
 }
