@@ -7,11 +7,15 @@
 // throttling (429 with Retry-After, 500/502/503/504, and "concurrent request
 // limit" answers) with exponential backoff and jitter, and turns every other
 // non-2xx answer into a *mailbox.RemoteError carrying Microsoft's own sentence.
-// GetMailbox and SetMailboxType implement mailbox.Exchange on top of it.
+// On top of it, one InvokeCommand call each, the Client implements
+// mailbox.Exchange: Get-Mailbox, Set-Mailbox -Type, Get-MailboxStatistics
+// (TotalItemSize parsed to bytes), Get-/Add-/Remove-MailboxPermission
+// (FullAccess) and Get-/Add-/Remove-RecipientPermission (SendAs). Warnings
+// are logged, never errors.
 //
 // It goes no further: it does not cache tokens itself (azidentity credentials
-// do), it does not refresh a token on 401, and it only types the two cmdlets
-// the bot needs; everything else goes through Invoke.
+// do), it does not refresh a token on 401, and it only types the cmdlets the
+// bot needs; everything else goes through Invoke.
 package exchange
 
 import (
@@ -445,6 +449,7 @@ type wireMailbox struct {
 	ArchiveStatus                 string   `json:"ArchiveStatus"`
 	HiddenFromAddressListsEnabled bool     `json:"HiddenFromAddressListsEnabled"`
 	GrantSendOnBehalfTo           []string `json:"GrantSendOnBehalfTo"`
+	AutoExpandingArchiveEnabled   bool     `json:"AutoExpandingArchiveEnabled"`
 }
 
 // GetMailbox runs Get-Mailbox -Identity identity. It returns an error
@@ -479,6 +484,7 @@ func (c *Client) GetMailbox(ctx context.Context, identity string) (mailbox.Mailb
 		ArchiveStatus:                 w.ArchiveStatus,
 		HiddenFromAddressListsEnabled: w.HiddenFromAddressListsEnabled,
 		GrantSendOnBehalfTo:           w.GrantSendOnBehalfTo,
+		AutoExpandingArchiveEnabled:   w.AutoExpandingArchiveEnabled,
 	}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -47,9 +48,14 @@ func (c *staticCred) GetToken(_ context.Context, o policy.TokenRequestOptions) (
 }
 
 // memExchange is a minimal mailbox.Exchange backend for the fake server.
+// It records every change it makes, with the exact arguments it received.
 type memExchange struct {
-	mu  sync.Mutex
-	mbx map[string]mailbox.Mailbox // by lower-case UPN
+	mu      sync.Mutex
+	mbx     map[string]mailbox.Mailbox           // by lower-case UPN
+	stats   map[string]mailbox.MailboxStatistics // by lower-case UPN
+	full    map[string][]mailbox.Permission      // Get-MailboxPermission, by lower-case UPN
+	sendAs  map[string][]mailbox.Permission      // Get-RecipientPermission, by lower-case UPN
+	changes []string                             // "AddFullAccess <identity> <user> <automapping>", ...
 }
 
 func (m *memExchange) GetMailbox(_ context.Context, id string) (mailbox.Mailbox, error) {
@@ -81,6 +87,111 @@ func (m *memExchange) SetMailboxType(_ context.Context, id string, t mailbox.Mai
 	return nil
 }
 
+// has reports whether the mailbox exists; m.mu is held.
+func (m *memExchange) has(id string) bool {
+	_, ok := m.mbx[strings.ToLower(id)]
+	return ok
+}
+
+func (m *memExchange) MailboxStatistics(_ context.Context, id string) (mailbox.MailboxStatistics, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.has(id) {
+		return mailbox.MailboxStatistics{}, mailbox.ErrNotFound
+	}
+	return m.stats[strings.ToLower(id)], nil
+}
+
+func (m *memExchange) MailboxPermissions(_ context.Context, id string) ([]mailbox.Permission, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.has(id) {
+		return nil, mailbox.ErrNotFound
+	}
+	return append([]mailbox.Permission(nil), m.full[strings.ToLower(id)]...), nil
+}
+
+func (m *memExchange) RecipientPermissions(_ context.Context, id string) ([]mailbox.Permission, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.has(id) {
+		return nil, mailbox.ErrNotFound
+	}
+	return append([]mailbox.Permission(nil), m.sendAs[strings.ToLower(id)]...), nil
+}
+
+// grant adds a direct right for who unless present; revoke removes it.
+func grant(perms map[string][]mailbox.Permission, id, who, right string) {
+	k := strings.ToLower(id)
+	for _, p := range perms[k] {
+		if !p.IsInherited && !p.Deny && strings.EqualFold(p.User, who) {
+			return
+		}
+	}
+	perms[k] = append(perms[k], mailbox.Permission{User: who, AccessRights: []string{right}})
+}
+
+func revoke(perms map[string][]mailbox.Permission, id, who string) {
+	k := strings.ToLower(id)
+	var keep []mailbox.Permission
+	for _, p := range perms[k] {
+		if p.IsInherited || p.Deny || !strings.EqualFold(p.User, who) {
+			keep = append(keep, p)
+		}
+	}
+	perms[k] = keep
+}
+
+func (m *memExchange) AddFullAccess(_ context.Context, id, user string, autoMapping bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.has(id) {
+		return mailbox.ErrNotFound
+	}
+	m.changes = append(m.changes, fmt.Sprintf("AddFullAccess %s %s %t", id, user, autoMapping))
+	grant(m.full, id, user, mailbox.RightFullAccess)
+	return nil
+}
+
+func (m *memExchange) RemoveFullAccess(_ context.Context, id, user string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.has(id) {
+		return mailbox.ErrNotFound
+	}
+	m.changes = append(m.changes, fmt.Sprintf("RemoveFullAccess %s %s", id, user))
+	revoke(m.full, id, user)
+	return nil
+}
+
+func (m *memExchange) AddSendAs(_ context.Context, id, trustee string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.has(id) {
+		return mailbox.ErrNotFound
+	}
+	m.changes = append(m.changes, fmt.Sprintf("AddSendAs %s %s", id, trustee))
+	grant(m.sendAs, id, trustee, mailbox.RightSendAs)
+	return nil
+}
+
+func (m *memExchange) RemoveSendAs(_ context.Context, id, trustee string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.has(id) {
+		return mailbox.ErrNotFound
+	}
+	m.changes = append(m.changes, fmt.Sprintf("RemoveSendAs %s %s", id, trustee))
+	revoke(m.sendAs, id, trustee)
+	return nil
+}
+
+func (m *memExchange) changed() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.changes...)
+}
+
 func alice() mailbox.Mailbox {
 	return mailbox.Mailbox{
 		Identity:                      "Alice Andersen",
@@ -95,11 +206,17 @@ func alice() mailbox.Mailbox {
 		ArchiveStatus:                 "Active",
 		HiddenFromAddressListsEnabled: true,
 		GrantSendOnBehalfTo:           []string{"bob"},
+		AutoExpandingArchiveEnabled:   true,
 	}
 }
 
 func newBackend(mbs ...mailbox.Mailbox) *memExchange {
-	m := &memExchange{mbx: map[string]mailbox.Mailbox{}}
+	m := &memExchange{
+		mbx:    map[string]mailbox.Mailbox{},
+		stats:  map[string]mailbox.MailboxStatistics{},
+		full:   map[string][]mailbox.Permission{},
+		sendAs: map[string][]mailbox.Permission{},
+	}
 	for _, mb := range mbs {
 		m.mbx[strings.ToLower(mb.UserPrincipalName)] = mb
 	}

@@ -2,15 +2,23 @@
 // (POST /adminapi/beta/{tenantId}/InvokeCommand) over TLS that speaks the
 // real wire format, for tests that drive the real exchange.Client.
 //
-// Get-Mailbox -Identity and Set-Mailbox -Identity -Type are answered by a
-// mailbox.Exchange backend (for example the in-memory sandbox tenant); any
-// other cmdlet can be answered with Handle. It checks the bearer token, the
-// X-AnchorMailbox header, the content type and the tenant in the path, pages
-// multi-value answers with @odata.nextLink when asked, records every call and
-// injects faults (429/5xx, Retry-After, any body).
+// The cmdlets of mailbox.Exchange are answered by a mailbox.Exchange backend
+// (for example the in-memory sandbox tenant), in the shapes of the real
+// endpoint: Get-Mailbox -Identity, Set-Mailbox -Identity -Type,
+// Get-MailboxStatistics -Identity (TotalItemSize as "14.61 GB (15,687,850,951
+// bytes)"), Get-/Add-/Remove-MailboxPermission (FullAccess, InheritanceType
+// All, AutoMapping) and Get-/Add-/Remove-RecipientPermission (SendAs,
+// Trustee); any other cmdlet can be answered with Handle. A backend error
+// answering mailbox.ErrNotFound becomes Exchange's 404 naming the Identity.
+// It checks the bearer token, the X-AnchorMailbox header, the content type
+// and the tenant in the path, rejects parameters it does not implement with
+// a 400, pages multi-value answers with @odata.nextLink when asked, records
+// every call and injects faults (429/5xx, Retry-After, any body).
 //
-// It goes no further than that: no other parameters of those two cmdlets, no
-// real PowerShell semantics (wildcards, -Filter, -ResultSize).
+// It goes no further than that: no other parameters or access rights of
+// those cmdlets, no real PowerShell semantics (wildcards, -Filter,
+// -ResultSize), and the outcome of a change (already present, nothing to
+// remove) is whatever the backend makes of it.
 package exchangetest
 
 import (
@@ -103,7 +111,7 @@ func (s *Server) Client() *http.Client { return s.srv.Client() }
 func (s *Server) Close() { s.srv.Close() }
 
 // Handle answers cmdlet (case-insensitive) with h, before the built-in
-// Get-Mailbox and Set-Mailbox.
+// answer from the backend.
 func (s *Server) Handle(cmdlet string, h HandlerFunc) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -291,6 +299,20 @@ func (s *Server) run(ctx context.Context, cmdlet string, params map[string]any) 
 		return s.getMailbox(ctx, params)
 	case "set-mailbox":
 		return s.setMailbox(ctx, params)
+	case "get-mailboxstatistics":
+		return s.getMailboxStatistics(ctx, params)
+	case "get-mailboxpermission":
+		return s.getMailboxPermission(ctx, params)
+	case "add-mailboxpermission":
+		return s.addMailboxPermission(ctx, params)
+	case "remove-mailboxpermission":
+		return s.removeMailboxPermission(ctx, params)
+	case "get-recipientpermission":
+		return s.getRecipientPermission(ctx, params)
+	case "add-recipientpermission":
+		return s.addRecipientPermission(ctx, params)
+	case "remove-recipientpermission":
+		return s.removeRecipientPermission(ctx, params)
 	}
 	return nil, nil, &mailbox.RemoteError{Status: http.StatusBadRequest, Code: "BadRequest",
 		Message: fmt.Sprintf("The term '%s' is not recognized as a cmdlet this endpoint runs.", cmdlet)}
@@ -419,17 +441,12 @@ type Mailbox struct {
 	HiddenFromAddressListsEnabled bool     `json:"HiddenFromAddressListsEnabled"`
 	GrantSendOnBehalfToType       string   `json:"GrantSendOnBehalfTo@odata.type"`
 	GrantSendOnBehalfTo           []string `json:"GrantSendOnBehalfTo"`
+	AutoExpandingArchiveEnabled   bool     `json:"AutoExpandingArchiveEnabled"`
 }
 
 // WireMailbox converts a mailbox.Mailbox to its wire shape.
 func WireMailbox(m mailbox.Mailbox) Mailbox {
 	alias, _, _ := strings.Cut(m.PrimarySMTPAddress, "@")
-	nonNil := func(s []string) []string {
-		if s == nil {
-			return []string{}
-		}
-		return s
-	}
 	archive := m.ArchiveStatus
 	if archive == "" {
 		archive = "None"
@@ -450,6 +467,7 @@ func WireMailbox(m mailbox.Mailbox) Mailbox {
 		HiddenFromAddressListsEnabled: m.HiddenFromAddressListsEnabled,
 		GrantSendOnBehalfToType:       "#Collection(String)",
 		GrantSendOnBehalfTo:           nonNil(m.GrantSendOnBehalfTo),
+		AutoExpandingArchiveEnabled:   m.AutoExpandingArchiveEnabled,
 	}
 }
 
