@@ -12,15 +12,26 @@
 //
 // What the suites require is what the interfaces document, plus what
 // Microsoft does: case-insensitive lookups, mailbox.ErrNotFound for a missing
-// user, manager or mailbox (errors.Is), and changes that may be repeated
-// without harm.
+// user, manager, group, deleted user, mailbox or trustee (errors.Is),
+// Microsoft's own text in a *mailbox.RemoteError for a refused license
+// change, grants that may be repeated without harm, and mailbox permission
+// lists that hold Exchange's own entries besides the grants (the suites
+// filter them as callers must).
+//
+// The seed carries the tenant-wide data too (subscriptions in
+// UserSpec.Skus, groups in UserSpec.MemberOf) and a user deleted three days
+// ago (UserSpec.Deleted). TestRecovery needs both interfaces over one
+// tenant: a restored user's mailbox must show within MaxConversionReads
+// Get-Mailbox reads.
 package mailboxtest
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailboxbot/mailboxbot/mailbox"
 	"github.com/mailboxbot/mailboxbot/mailbox/sandbox"
@@ -36,19 +47,42 @@ const (
 	groupAllStaff = "0d2f5a8c-3b1e-4f6a-9c7d-5e4b3a2f1c0d"
 	unknownUPN    = "nobody@fabrikam.com"
 	unknownID     = "00000000-0000-4000-8000-000000000001"
+	annSize       = 15_687_850_951 // bytes
+	annItems      = 48211
+	deletedAgo    = 3 * 24 * time.Hour // gus
 )
+
+// skus returns the tenant's subscriptions. Consumed counts units held
+// outside the seed; with the seeded users: E3 6 of 10, SPE_E3 5 of 5 (ben),
+// Plan 1 1 of 1 (dan), Archiving 1 of 5 (dan), Power BI 0 of 100.
+func skus() []mailbox.Sku {
+	return []mailbox.Sku{
+		{ID: sandbox.SkuOffice365E3, PartNumber: "ENTERPRISEPACK", Enabled: 10, Consumed: 3,
+			ServicePlans: []string{mailbox.PlanExchangeOnline2, "SHAREPOINTENTERPRISE", "TEAMS1"}},
+		{ID: sandbox.SkuMicrosoft365E3, PartNumber: "SPE_E3", Enabled: 5, Consumed: 4,
+			ServicePlans: []string{mailbox.PlanExchangeOnline2, "SHAREPOINTENTERPRISE", "INTUNE_A"}},
+		{ID: sandbox.SkuExchangeOnlinePlan1, PartNumber: "EXCHANGESTANDARD", Enabled: 1,
+			ServicePlans: []string{mailbox.PlanExchangeOnline1}},
+		{ID: sandbox.SkuExchangeOnlineArchive, PartNumber: "EXCHANGEARCHIVE_ADDON", Enabled: 5,
+			ServicePlans: []string{mailbox.PlanExchangeOnlineArchive}},
+		{ID: sandbox.SkuPowerBIStandard, PartNumber: "POWER_BI_STANDARD", Enabled: 100,
+			ServicePlans: []string{"BI_AZURE_P0"}},
+	}
+}
 
 // seed returns the users both suites seed, freshly allocated.
 func seed() []sandbox.UserSpec {
 	return []sandbox.UserSpec{
-		{ // the ordinary case; mail differs from the UPN
+		{ // the ordinary case; mail differs from the UPN. Brings the SKUs.
 			UserPrincipalName: "ann@fabrikam.com", DisplayName: "Ann Archer", Mail: "ann.archer@fabrikam.com",
 			Alias: "ann.archer", Licenses: []mailbox.License{{SkuID: sandbox.SkuOffice365E3}},
-			ManagerUPN: "mia@fabrikam.com",
+			ManagerUPN: "mia@fabrikam.com", MailboxSizeBytes: annSize, MailboxItemCount: annItems,
+			Skus: skus(),
 		},
 		{ // already shared, hidden, licensed through a group
 			UserPrincipalName: "ben@fabrikam.com", DisplayName: "Ben Baker",
 			Licenses:             []mailbox.License{{SkuID: sandbox.SkuMicrosoft365E3, AssignedByGroup: groupAllStaff}},
+			MemberOf:             []sandbox.Group{{ID: groupAllStaff, DisplayName: "All Staff"}},
 			RecipientTypeDetails: mailbox.RecipientSharedMailbox, HiddenFromAddressListsEnabled: true,
 			ManagerUPN: "mia@fabrikam.com",
 		},
@@ -62,7 +96,8 @@ func seed() []sandbox.UserSpec {
 				{SkuID: sandbox.SkuExchangeOnlineArchive},
 			},
 			LitigationHoldEnabled: true, InPlaceHolds: []string{"UniH7d2b1c3e-5f4a-4b6c-8d9e-0a1b2c3d4e5f"},
-			ArchiveStatus: "Active", GrantSendOnBehalfTo: []string{"Ann Archer"}, ManagerUPN: "mia@fabrikam.com",
+			ArchiveStatus: "Active", AutoExpandingArchiveEnabled: true,
+			GrantSendOnBehalfTo: []string{"Ann Archer"}, ManagerUPN: "mia@fabrikam.com",
 		},
 		{ // sign-in blocked
 			UserPrincipalName: "eve@fabrikam.com", DisplayName: "Eve Evers", SignInBlocked: true,
@@ -71,6 +106,11 @@ func seed() []sandbox.UserSpec {
 		{ // a manager without a manager
 			UserPrincipalName: "mia@fabrikam.com", DisplayName: "Mia Moss",
 			Licenses: []mailbox.License{{SkuID: sandbox.SkuOffice365E3}},
+		},
+		{ // deleted three days ago, with a mailbox; mail differs from the UPN
+			UserPrincipalName: "gus@fabrikam.com", DisplayName: "Gus Grant", Mail: "gus.grant@fabrikam.com",
+			Licenses: []mailbox.License{{SkuID: sandbox.SkuOffice365E3}}, ManagerUPN: "mia@fabrikam.com",
+			Deleted: true, DeletedAgo: deletedAgo,
 		},
 	}
 }
@@ -198,6 +238,272 @@ func TestDirectory(t *testing.T, newDir func(t *testing.T, seed []sandbox.UserSp
 			t.Errorf("SetAccountEnabled(unknown) = %v, want ErrNotFound", err)
 		}
 	})
+
+	// skuOf reads the subscriptions and returns the one with the id.
+	skuOf := func(t *testing.T, d mailbox.Directory, id string) mailbox.Sku {
+		t.Helper()
+		all, err := d.SubscribedSkus(ctx)
+		if err != nil {
+			t.Fatalf("SubscribedSkus: %v", err)
+		}
+		for _, s := range all {
+			if strings.EqualFold(s.ID, id) {
+				return s
+			}
+		}
+		t.Fatalf("SubscribedSkus has no %s: %+v", id, all)
+		return mailbox.Sku{}
+	}
+	// refused checks a license change refused with Graph's 400 and its text.
+	refused := func(t *testing.T, err error, text string) {
+		t.Helper()
+		var re *mailbox.RemoteError
+		if !errors.As(err, &re) || re.Status != 400 || !strings.Contains(re.Message, text) {
+			t.Errorf("AssignLicenses = %#v, want a 400 RemoteError saying %q", err, text)
+		}
+	}
+
+	t.Run("SubscribedSkus", func(t *testing.T) {
+		d := newDir(t, seed())
+		all, err := d.SubscribedSkus(ctx)
+		if err != nil {
+			t.Fatalf("SubscribedSkus: %v", err)
+		}
+		var ids []string
+		for _, s := range all {
+			ids = append(ids, strings.ToLower(s.ID))
+		}
+		for _, s := range skus() {
+			if !slices.Contains(ids, s.ID) {
+				t.Errorf("SubscribedSkus lacks %s (%s): %+v", s.PartNumber, s.ID, all)
+			}
+		}
+		e3 := skuOf(t, d, sandbox.SkuOffice365E3)
+		if e3.PartNumber != "ENTERPRISEPACK" || e3.Enabled != 10 || e3.Consumed != 6 || e3.Free() != 4 ||
+			!e3.HasExchange() || e3.AppliesTo != "User" || e3.CapabilityStatus != "Enabled" {
+			t.Errorf("E3 = %+v, want ENTERPRISEPACK, 6 of 10 used, with Exchange, for users, enabled", e3)
+		}
+		if p1 := skuOf(t, d, sandbox.SkuExchangeOnlinePlan1); p1.Free() != 0 || p1.Consumed != 1 ||
+			!slices.Equal(p1.ServicePlans, []string{mailbox.PlanExchangeOnline1}) {
+			t.Errorf("Plan 1 = %+v, want its only unit used by dan, plan %s", p1, mailbox.PlanExchangeOnline1)
+		}
+		if bi := skuOf(t, d, sandbox.SkuPowerBIStandard); bi.HasExchange() || bi.Free() != 100 {
+			t.Errorf("Power BI = %+v, want 100 free units without Exchange", bi)
+		}
+		if ar := skuOf(t, d, sandbox.SkuExchangeOnlineArchive); ar.HasExchange() || ar.Consumed != 1 {
+			t.Errorf("Archiving = %+v, want an add-on without a mailbox, used by dan", ar)
+		}
+	})
+
+	t.Run("AssignLicenses", func(t *testing.T) {
+		d := newDir(t, seed())
+		cal := mustUser(t, d, "cal@fabrikam.com")
+		before := skuOf(t, d, sandbox.SkuOffice365E3).Consumed
+		if err := d.AssignLicenses(ctx, cal.ID, []string{sandbox.SkuOffice365E3}, nil); err != nil {
+			t.Fatalf("AssignLicenses(cal, +E3): %v", err)
+		}
+		if got, want := mustUser(t, d, cal.ID).Licenses, []mailbox.License{{SkuID: sandbox.SkuOffice365E3}}; !slices.Equal(got, want) {
+			t.Errorf("cal licenses = %+v, want %+v", got, want)
+		}
+		if got := skuOf(t, d, sandbox.SkuOffice365E3).Consumed; got != before+1 {
+			t.Errorf("E3 consumed = %d after assigning, want %d", got, before+1)
+		}
+		if err := d.AssignLicenses(ctx, cal.ID, nil, []string{sandbox.SkuOffice365E3}); err != nil {
+			t.Fatalf("AssignLicenses(cal, -E3): %v", err)
+		}
+		if got := mustUser(t, d, cal.ID).Licenses; len(got) != 0 {
+			t.Errorf("cal licenses = %+v after removing, want none", got)
+		}
+		if got := skuOf(t, d, sandbox.SkuOffice365E3).Consumed; got != before {
+			t.Errorf("E3 consumed = %d after removing, want %d", got, before)
+		}
+	})
+
+	t.Run("AssignLicensesAddAndRemove", func(t *testing.T) {
+		d := newDir(t, seed())
+		ann := mustUser(t, d, "ann@fabrikam.com")
+		err := d.AssignLicenses(ctx, ann.ID, []string{sandbox.SkuPowerBIStandard}, []string{sandbox.SkuOffice365E3})
+		if err != nil {
+			t.Fatalf("AssignLicenses(ann, +Power BI, -E3): %v", err)
+		}
+		if got, want := mustUser(t, d, ann.ID).Licenses, []mailbox.License{{SkuID: sandbox.SkuPowerBIStandard}}; !slices.Equal(got, want) {
+			t.Errorf("ann licenses = %+v, want %+v", got, want)
+		}
+		if e3, bi := skuOf(t, d, sandbox.SkuOffice365E3), skuOf(t, d, sandbox.SkuPowerBIStandard); e3.Consumed != 5 || bi.Consumed != 1 {
+			t.Errorf("consumed: E3 %d, Power BI %d; want 5 and 1", e3.Consumed, bi.Consumed)
+		}
+	})
+
+	t.Run("AssignLicensesTwice", func(t *testing.T) {
+		d := newDir(t, seed())
+		ann := mustUser(t, d, "ann@fabrikam.com")
+		if err := d.AssignLicenses(ctx, ann.ID, []string{sandbox.SkuOffice365E3}, nil); err != nil {
+			t.Fatalf("AssignLicenses(ann, +E3) when she has it: %v", err)
+		}
+		if got := mustUser(t, d, ann.ID).Licenses; !slices.Equal(got, ann.Licenses) {
+			t.Errorf("ann licenses = %+v, want %+v unchanged", got, ann.Licenses)
+		}
+		if got := skuOf(t, d, sandbox.SkuOffice365E3).Consumed; got != 6 {
+			t.Errorf("E3 consumed = %d, want 6 unchanged", got)
+		}
+	})
+
+	t.Run("AssignLicensesNoFreeUnits", func(t *testing.T) {
+		d := newDir(t, seed())
+		cal := mustUser(t, d, "cal@fabrikam.com")
+		err := d.AssignLicenses(ctx, cal.ID, []string{sandbox.SkuExchangeOnlinePlan1}, nil)
+		refused(t, err, "Subscription with SKU "+sandbox.SkuExchangeOnlinePlan1+" does not have any available licenses.")
+		// All or nothing: the E3 that has free units is not assigned either.
+		err = d.AssignLicenses(ctx, cal.ID, []string{sandbox.SkuOffice365E3, sandbox.SkuExchangeOnlinePlan1}, nil)
+		refused(t, err, "does not have any available licenses")
+		if got := mustUser(t, d, cal.ID).Licenses; len(got) != 0 {
+			t.Errorf("cal licenses = %+v after refused changes, want none", got)
+		}
+		if got := skuOf(t, d, sandbox.SkuOffice365E3).Consumed; got != 6 {
+			t.Errorf("E3 consumed = %d after refused changes, want 6", got)
+		}
+	})
+
+	t.Run("AssignLicensesGroupInherited", func(t *testing.T) {
+		d := newDir(t, seed())
+		ben := mustUser(t, d, "ben@fabrikam.com")
+		err := d.AssignLicenses(ctx, ben.ID, nil, []string{sandbox.SkuMicrosoft365E3})
+		refused(t, err, "User license is inherited from a group membership and it cannot be removed directly from the user.")
+		if got := mustUser(t, d, ben.ID).Licenses; !slices.Equal(got, ben.Licenses) {
+			t.Errorf("ben licenses = %+v, want %+v unchanged", got, ben.Licenses)
+		}
+		// A license the user does not have cannot be removed either.
+		cal := mustUser(t, d, "cal@fabrikam.com")
+		refused(t, d.AssignLicenses(ctx, cal.ID, nil, []string{sandbox.SkuOffice365E3}), "User does not have a corresponding license.")
+	})
+
+	t.Run("AssignLicensesNotFound", func(t *testing.T) {
+		d := newDir(t, seed())
+		if err := d.AssignLicenses(ctx, unknownID, []string{sandbox.SkuOffice365E3}, nil); !errors.Is(err, mailbox.ErrNotFound) {
+			t.Errorf("AssignLicenses(unknown) = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("GroupName", func(t *testing.T) {
+		d := newDir(t, seed())
+		if name, err := d.GroupName(ctx, groupAllStaff); err != nil || name != "All Staff" {
+			t.Errorf("GroupName(all staff) = %q, %v; want All Staff", name, err)
+		}
+		if name, err := d.GroupName(ctx, unknownID); !errors.Is(err, mailbox.ErrNotFound) {
+			t.Errorf("GroupName(unknown) = %q, %v; want ErrNotFound", name, err)
+		}
+	})
+
+	t.Run("RevokeSignInSessions", func(t *testing.T) {
+		d := newDir(t, seed())
+		ann := mustUser(t, d, "ann@fabrikam.com")
+		for i := range 2 {
+			if err := d.RevokeSignInSessions(ctx, ann.ID); err != nil {
+				t.Fatalf("call %d: RevokeSignInSessions(ann): %v", i, err)
+			}
+		}
+		if got := mustUser(t, d, ann.ID); !got.AccountEnabled {
+			t.Errorf("revoking sessions blocked sign-in")
+		}
+		if err := d.RevokeSignInSessions(ctx, unknownID); !errors.Is(err, mailbox.ErrNotFound) {
+			t.Errorf("RevokeSignInSessions(unknown) = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("ResetPassword", func(t *testing.T) {
+		d := newDir(t, seed())
+		ann := mustUser(t, d, "ann@fabrikam.com")
+		if err := d.ResetPassword(ctx, ann.ID, "Kx7#mQ2v!pL9wR4z", true); err != nil {
+			t.Fatalf("ResetPassword(ann): %v", err)
+		}
+		if got := mustUser(t, d, ann.ID); !equalUser(got, ann) {
+			t.Errorf("after ResetPassword ann = %+v, want %+v", got, ann)
+		}
+		if err := d.ResetPassword(ctx, unknownID, "Kx7#mQ2v!pL9wR4z", true); !errors.Is(err, mailbox.ErrNotFound) {
+			t.Errorf("ResetPassword(unknown) = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("CreateTemporaryAccessPass", func(t *testing.T) {
+		d := newDir(t, seed())
+		ann := mustUser(t, d, "ann@fabrikam.com")
+		start := time.Now()
+		first, err := d.CreateTemporaryAccessPass(ctx, ann.ID, time.Hour)
+		if err != nil {
+			t.Fatalf("CreateTemporaryAccessPass(ann): %v", err)
+		}
+		if len(first.Pass) < 8 {
+			t.Errorf("pass has %d characters, want at least 8", len(first.Pass))
+		}
+		if !first.ExpiresAt.After(start) || first.ExpiresAt.After(time.Now().Add(time.Hour+time.Minute)) {
+			t.Errorf("expires at %v, want about an hour after %v", first.ExpiresAt, start)
+		}
+		second, err := d.CreateTemporaryAccessPass(ctx, ann.ID, time.Hour)
+		if err != nil {
+			t.Fatalf("second CreateTemporaryAccessPass(ann): %v", err)
+		}
+		if second.Pass == first.Pass {
+			t.Errorf("two passes are the same")
+		}
+		if _, err := d.CreateTemporaryAccessPass(ctx, unknownID, time.Hour); !errors.Is(err, mailbox.ErrNotFound) {
+			t.Errorf("CreateTemporaryAccessPass(unknown) = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("DeletedUser", func(t *testing.T) {
+		d := newDir(t, seed())
+		if u, err := d.User(ctx, "gus@fabrikam.com"); !errors.Is(err, mailbox.ErrNotFound) {
+			t.Errorf("User(deleted gus) = %+v, %v; want ErrNotFound", u, err)
+		}
+		var id string
+		for _, key := range []string{"gus@fabrikam.com", "GUS@Fabrikam.com", "gus.grant@fabrikam.com"} {
+			du, err := d.DeletedUser(ctx, key)
+			if err != nil {
+				t.Fatalf("DeletedUser(%q): %v", key, err)
+			}
+			if du.ID == "" || du.UserPrincipalName != "gus@fabrikam.com" || du.DisplayName != "Gus Grant" {
+				t.Errorf("DeletedUser(%q) = %+v, want Gus Grant with the UPN he had", key, du)
+			}
+			if ago := time.Since(du.DeletedAt); ago < deletedAgo-time.Hour || ago > deletedAgo+time.Hour {
+				t.Errorf("DeletedUser(%q) deleted %v ago, want about %v", key, ago, deletedAgo)
+			}
+			if id != "" && du.ID != id {
+				t.Errorf("DeletedUser(%q) id %s, want %s", key, du.ID, id)
+			}
+			id = du.ID
+		}
+		for _, key := range []string{"ann@fabrikam.com", unknownUPN} {
+			if du, err := d.DeletedUser(ctx, key); !errors.Is(err, mailbox.ErrNotFound) {
+				t.Errorf("DeletedUser(%q) = %+v, %v; want ErrNotFound", key, du, err)
+			}
+		}
+	})
+
+	t.Run("RestoreDeletedUser", func(t *testing.T) {
+		d := newDir(t, seed())
+		du, err := d.DeletedUser(ctx, "gus@fabrikam.com")
+		if err != nil {
+			t.Fatalf("DeletedUser(gus): %v", err)
+		}
+		if err := d.RestoreDeletedUser(ctx, du.ID); err != nil {
+			t.Fatalf("RestoreDeletedUser(gus): %v", err)
+		}
+		gus := mustUser(t, d, "gus@fabrikam.com")
+		if gus.ID != du.ID || gus.DisplayName != "Gus Grant" || !strings.EqualFold(gus.Mail, "gus.grant@fabrikam.com") {
+			t.Errorf("restored gus = %+v, want %s, Gus Grant", gus, du.ID)
+		}
+		if m, err := d.Manager(ctx, gus.ID); err != nil || m.UserPrincipalName != "mia@fabrikam.com" {
+			t.Errorf("restored gus's manager = %+v, %v; want mia", m, err)
+		}
+		if got, err := d.DeletedUser(ctx, "gus@fabrikam.com"); !errors.Is(err, mailbox.ErrNotFound) {
+			t.Errorf("DeletedUser(gus) after restoring = %+v, %v; want ErrNotFound", got, err)
+		}
+		for _, id := range []string{du.ID, unknownID} {
+			if err := d.RestoreDeletedUser(ctx, id); !errors.Is(err, mailbox.ErrNotFound) {
+				t.Errorf("RestoreDeletedUser(%s) = %v, want ErrNotFound", id, err)
+			}
+		}
+	})
 }
 
 // TestExchange runs the contract of mailbox.Exchange. newExo returns a fresh
@@ -238,8 +544,8 @@ func TestExchange(t *testing.T, newExo func(t *testing.T, seed []sandbox.UserSpe
 			t.Errorf("Identity %q, ExternalDirectoryObjectID %q: want both set", mb.Identity, mb.ExternalDirectoryObjectID)
 		}
 		if mb.RecipientTypeDetails != mailbox.RecipientUserMailbox || mb.IsDirSynced || mb.LitigationHoldEnabled ||
-			len(mb.InPlaceHolds) != 0 || mb.ArchiveStatus != "None" || mb.HiddenFromAddressListsEnabled ||
-			len(mb.GrantSendOnBehalfTo) != 0 {
+			len(mb.InPlaceHolds) != 0 || mb.ArchiveStatus != "None" || mb.AutoExpandingArchiveEnabled ||
+			mb.HiddenFromAddressListsEnabled || len(mb.GrantSendOnBehalfTo) != 0 || mb.OnHold() || mb.HasArchive() {
 			t.Errorf("GetMailbox(ann) = %+v, want a plain visible UserMailbox without holds or archive", mb)
 		}
 	})
@@ -264,8 +570,8 @@ func TestExchange(t *testing.T, newExo func(t *testing.T, seed []sandbox.UserSpe
 		}
 		dan := mustGet(t, x, "dan@fabrikam.com")
 		if dan.RecipientTypeDetails != mailbox.RecipientUserMailbox || !dan.IsDirSynced || !dan.LitigationHoldEnabled ||
-			dan.ArchiveStatus != "Active" || dan.HiddenFromAddressListsEnabled {
-			t.Errorf("dan = %+v, want a visible, dir-synced UserMailbox on litigation hold with an active archive", dan)
+			dan.ArchiveStatus != "Active" || !dan.AutoExpandingArchiveEnabled || dan.HiddenFromAddressListsEnabled {
+			t.Errorf("dan = %+v, want a visible, dir-synced UserMailbox on litigation hold with an active, auto-expanding archive", dan)
 		}
 		if want := []string{"UniH7d2b1c3e-5f4a-4b6c-8d9e-0a1b2c3d4e5f"}; !slices.Equal(dan.InPlaceHolds, want) {
 			t.Errorf("dan InPlaceHolds = %q, want %q", dan.InPlaceHolds, want)
@@ -277,8 +583,8 @@ func TestExchange(t *testing.T, newExo func(t *testing.T, seed []sandbox.UserSpe
 
 	t.Run("GetMailboxNotFound", func(t *testing.T) {
 		x := newExo(t, seed())
-		// cal exists in the directory but has no mailbox.
-		for _, id := range []string{"cal@fabrikam.com", unknownUPN} {
+		// cal exists in the directory but has no mailbox; gus is deleted.
+		for _, id := range []string{"cal@fabrikam.com", "gus@fabrikam.com", "gus.grant@fabrikam.com", unknownUPN} {
 			if mb, err := x.GetMailbox(ctx, id); !errors.Is(err, mailbox.ErrNotFound) {
 				t.Errorf("GetMailbox(%q) = %+v, %v; want ErrNotFound", id, mb, err)
 			}
@@ -333,6 +639,192 @@ func TestExchange(t *testing.T, newExo func(t *testing.T, seed []sandbox.UserSpe
 			if err := x.SetMailboxType(ctx, id, mailbox.TypeShared); !errors.Is(err, mailbox.ErrNotFound) {
 				t.Errorf("SetMailboxType(%q) = %v, want ErrNotFound", id, err)
 			}
+		}
+	})
+
+	t.Run("MailboxStatistics", func(t *testing.T) {
+		x := newExo(t, seed())
+		st, err := x.MailboxStatistics(ctx, "ann@fabrikam.com")
+		if err != nil {
+			t.Fatalf("MailboxStatistics(ann): %v", err)
+		}
+		if st.TotalItemSize != annSize || st.ItemCount != annItems {
+			t.Errorf("MailboxStatistics(ann) = %+v, want %d bytes in %d items", st, annSize, annItems)
+		}
+		for _, id := range []string{"cal@fabrikam.com", "gus@fabrikam.com", unknownUPN} {
+			if st, err := x.MailboxStatistics(ctx, id); !errors.Is(err, mailbox.ErrNotFound) {
+				t.Errorf("MailboxStatistics(%q) = %+v, %v; want ErrNotFound", id, st, err)
+			}
+		}
+	})
+
+	// grantees reads a mailbox's permissions and keeps the explicit grants
+	// of right, the way callers must: no inherited or denied entries, no
+	// NT AUTHORITY\SELF.
+	grantees := func(t *testing.T, x mailbox.Exchange, identity, right string) []string {
+		t.Helper()
+		read := x.MailboxPermissions
+		if right == mailbox.RightSendAs {
+			read = x.RecipientPermissions
+		}
+		perms, err := read(ctx, identity)
+		if err != nil {
+			t.Fatalf("%s permissions of %s: %v", right, identity, err)
+		}
+		var out []string
+		for _, p := range perms {
+			if !p.IsInherited && !p.Deny && slices.Contains(p.AccessRights, right) &&
+				!strings.HasPrefix(strings.ToUpper(p.User), `NT AUTHORITY\`) {
+				out = append(out, strings.ToLower(p.User))
+			}
+		}
+		return out
+	}
+
+	for _, c := range []struct{ right, addName, rmName string }{
+		{mailbox.RightFullAccess, "AddFullAccess", "RemoveFullAccess"},
+		{mailbox.RightSendAs, "AddSendAs", "RemoveSendAs"},
+	} {
+		// bind returns the change calls of x for the right.
+		bind := func(x mailbox.Exchange) (add, remove func(ctx context.Context, identity, user string) error) {
+			if c.right == mailbox.RightSendAs {
+				return x.AddSendAs, x.RemoveSendAs
+			}
+			return func(ctx context.Context, identity, user string) error {
+				return x.AddFullAccess(ctx, identity, user, true)
+			}, x.RemoveFullAccess
+		}
+
+		t.Run(c.right, func(t *testing.T) {
+			x := newExo(t, seed())
+			add, remove := bind(x)
+			if got := grantees(t, x, "ann@fabrikam.com", c.right); len(got) != 0 {
+				t.Fatalf("before any grant, %s of ann: %q", c.right, got)
+			}
+			// Adding twice is harmless and lists mia once.
+			for i := range 2 {
+				if err := add(ctx, "ann@fabrikam.com", "mia@fabrikam.com"); err != nil {
+					t.Fatalf("call %d: %s(ann, mia): %v", i, c.addName, err)
+				}
+			}
+			if got, want := grantees(t, x, "ann@fabrikam.com", c.right), []string{"mia@fabrikam.com"}; !slices.Equal(got, want) {
+				t.Errorf("after %s, %s of ann = %q, want %q", c.addName, c.right, got, want)
+			}
+			if err := add(ctx, "ann@fabrikam.com", "eve@fabrikam.com"); err != nil {
+				t.Fatalf("%s(ann, eve): %v", c.addName, err)
+			}
+			if got := grantees(t, x, "mia@fabrikam.com", c.right); len(got) != 0 {
+				t.Errorf("granting on ann changed mia's mailbox: %q", got)
+			}
+			// Removing twice is harmless too.
+			for i := range 2 {
+				if err := remove(ctx, "ann@fabrikam.com", "mia@fabrikam.com"); err != nil {
+					t.Fatalf("call %d: %s(ann, mia): %v", i, c.rmName, err)
+				}
+			}
+			if got, want := grantees(t, x, "ann@fabrikam.com", c.right), []string{"eve@fabrikam.com"}; !slices.Equal(got, want) {
+				t.Errorf("after %s, %s of ann = %q, want %q", c.rmName, c.right, got, want)
+			}
+		})
+
+		t.Run(c.right+"NotFound", func(t *testing.T) {
+			x := newExo(t, seed())
+			add, remove := bind(x)
+			for _, call := range []struct {
+				name              string
+				f                 func(ctx context.Context, identity, user string) error
+				identity, trustee string
+			}{
+				{c.addName, add, unknownUPN, "mia@fabrikam.com"},
+				{c.addName, add, "cal@fabrikam.com", "mia@fabrikam.com"},
+				{c.addName, add, "ann@fabrikam.com", unknownUPN},
+				{c.rmName, remove, unknownUPN, "mia@fabrikam.com"},
+			} {
+				if err := call.f(ctx, call.identity, call.trustee); !errors.Is(err, mailbox.ErrNotFound) {
+					t.Errorf("%s(%s, %s) = %v, want ErrNotFound", call.name, call.identity, call.trustee, err)
+				}
+			}
+			if got := grantees(t, x, "ann@fabrikam.com", c.right); len(got) != 0 {
+				t.Errorf("after refused grants, %s of ann: %q", c.right, got)
+			}
+		})
+	}
+
+	t.Run("PermissionsNotFound", func(t *testing.T) {
+		x := newExo(t, seed())
+		if p, err := x.MailboxPermissions(ctx, unknownUPN); !errors.Is(err, mailbox.ErrNotFound) {
+			t.Errorf("MailboxPermissions(unknown) = %+v, %v; want ErrNotFound", p, err)
+		}
+		if p, err := x.RecipientPermissions(ctx, unknownUPN); !errors.Is(err, mailbox.ErrNotFound) {
+			t.Errorf("RecipientPermissions(unknown) = %+v, %v; want ErrNotFound", p, err)
+		}
+	})
+}
+
+// TestRecovery runs the contract that needs both interfaces over one tenant
+// (rule 10): a deleted user's mailbox is not found until the user is
+// restored, and shows again within MaxConversionReads Get-Mailbox reads.
+// newTenant returns a fresh Directory and Exchange holding the seed users;
+// it is called once per subtest.
+func TestRecovery(t *testing.T, newTenant func(t *testing.T, seed []sandbox.UserSpec) (mailbox.Directory, mailbox.Exchange)) {
+	ctx := t.Context()
+
+	t.Run("MailboxReappears", func(t *testing.T) {
+		d, x := newTenant(t, seed())
+		if mb, err := x.GetMailbox(ctx, "gus@fabrikam.com"); !errors.Is(err, mailbox.ErrNotFound) {
+			t.Fatalf("GetMailbox(deleted gus) = %+v, %v; want ErrNotFound", mb, err)
+		}
+		du, err := d.DeletedUser(ctx, "gus@fabrikam.com")
+		if err != nil {
+			t.Fatalf("DeletedUser(gus): %v", err)
+		}
+		if err := d.RestoreDeletedUser(ctx, du.ID); err != nil {
+			t.Fatalf("RestoreDeletedUser(gus): %v", err)
+		}
+		for i := range MaxConversionReads {
+			mb, err := x.GetMailbox(ctx, "gus@fabrikam.com")
+			if errors.Is(err, mailbox.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("read %d: GetMailbox(gus): %v", i, err)
+			}
+			if mb.ExternalDirectoryObjectID != du.ID || mb.UserPrincipalName != "gus@fabrikam.com" ||
+				mb.RecipientTypeDetails != mailbox.RecipientUserMailbox {
+				t.Errorf("restored mailbox = %+v, want gus's user mailbox (%s)", mb, du.ID)
+			}
+			if again, err := x.GetMailbox(ctx, "gus.grant@fabrikam.com"); err != nil || again.ExternalDirectoryObjectID != du.ID {
+				t.Errorf("once back, GetMailbox(gus's mail) = %+v, %v", again, err)
+			}
+			return
+		}
+		t.Fatalf("gus's mailbox is still not found %d reads after the restore", MaxConversionReads)
+	})
+
+	t.Run("RestoreOnlyTheDeleted", func(t *testing.T) {
+		d, x := newTenant(t, seed())
+		du, err := d.DeletedUser(ctx, "gus@fabrikam.com")
+		if err != nil {
+			t.Fatalf("DeletedUser(gus): %v", err)
+		}
+		ann, err := d.User(ctx, "ann@fabrikam.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.RestoreDeletedUser(ctx, ann.ID); !errors.Is(err, mailbox.ErrNotFound) {
+			t.Errorf("RestoreDeletedUser(ann, not deleted) = %v, want ErrNotFound", err)
+		}
+		// Reads of another mailbox do not bring gus's back.
+		for range MaxConversionReads {
+			if _, err := x.GetMailbox(ctx, "ann@fabrikam.com"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if mb, err := x.GetMailbox(ctx, "gus@fabrikam.com"); !errors.Is(err, mailbox.ErrNotFound) {
+			t.Errorf("GetMailbox(gus, still deleted) = %+v, %v; want ErrNotFound", mb, err)
+		}
+		if _, err := d.DeletedUser(ctx, du.UserPrincipalName); err != nil {
+			t.Errorf("DeletedUser(gus) = %v, want him still deleted", err)
 		}
 	})
 }

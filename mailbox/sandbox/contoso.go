@@ -1,6 +1,10 @@
 package sandbox
 
-import "github.com/mailboxbot/mailboxbot/mailbox"
+import (
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
 
 // Names of the Contoso demo tenant.
 const (
@@ -11,6 +15,29 @@ const (
 	ContosoAllStaffGroupID = "4c1f6b0e-2d7a-4e58-9b3e-a11517aff000"
 )
 
+// ContosoAllStaff is the "All Staff" group.
+var ContosoAllStaff = Group{ID: ContosoAllStaffGroupID, DisplayName: "All Staff"}
+
+// ContosoSkus returns the subscriptions of the Contoso demo tenant (see the
+// package comment), freshly allocated on every call. Consumed counts the
+// units of people outside the cast; SubscribedSkus adds the cast's.
+func ContosoSkus() []mailbox.Sku {
+	return []mailbox.Sku{
+		{ID: SkuOffice365E3, PartNumber: "ENTERPRISEPACK", Enabled: 25, Consumed: 10,
+			ServicePlans: []string{mailbox.PlanExchangeOnline2, "SHAREPOINTENTERPRISE", "MCOSTANDARD",
+				"OFFICESUBSCRIPTION", "TEAMS1", "INTUNE_O365"}},
+		{ID: SkuMicrosoft365E3, PartNumber: "SPE_E3", Enabled: 40, Consumed: 39,
+			ServicePlans: []string{mailbox.PlanExchangeOnline2, "SHAREPOINTENTERPRISE", "MCOSTANDARD",
+				"OFFICESUBSCRIPTION", "TEAMS1", "INTUNE_A", "AAD_PREMIUM"}},
+		{ID: SkuExchangeOnlinePlan1, PartNumber: "EXCHANGESTANDARD", Enabled: 10, Consumed: 10,
+			ServicePlans: []string{mailbox.PlanExchangeOnline1}},
+		{ID: SkuExchangeOnlineArchive, PartNumber: "EXCHANGEARCHIVE_ADDON", Enabled: 10, Consumed: 2,
+			ServicePlans: []string{mailbox.PlanExchangeOnlineArchive}},
+		{ID: SkuPowerBIStandard, PartNumber: "POWER_BI_STANDARD", Enabled: 1000000, Consumed: 40,
+			ServicePlans: []string{"BI_AZURE_P0"}},
+	}
+}
+
 // ContosoUsers returns the cast of the Contoso demo tenant (see the package
 // comment), freshly allocated on every call.
 func ContosoUsers() []UserSpec {
@@ -19,7 +46,7 @@ func ContosoUsers() []UserSpec {
 	const gb = 1 << 30
 	return []UserSpec{
 		{UserPrincipalName: "alice@contoso.com", DisplayName: "Alice Andersen", Licenses: lic(),
-			ManagerUPN: "maria@contoso.com", MailboxSizeBytes: 15_687_850_951},
+			ManagerUPN: "maria@contoso.com", MailboxSizeBytes: 15_687_850_951, MailboxItemCount: 48211},
 		{UserPrincipalName: "bob@contoso.com", DisplayName: "Bob Berg", Licenses: lic(),
 			RecipientTypeDetails: mailbox.RecipientSharedMailbox, MailboxSizeBytes: 3 * gb},
 		{UserPrincipalName: "carol@contoso.com", DisplayName: "Carol Chen",
@@ -28,6 +55,7 @@ func ContosoUsers() []UserSpec {
 			OnPremisesSyncEnabled: true, ManagerUPN: "maria@contoso.com", MailboxSizeBytes: 7 * gb},
 		{UserPrincipalName: "erin@contoso.com", DisplayName: "Erin Evans",
 			Licenses:         []mailbox.License{{SkuID: SkuMicrosoft365E3, AssignedByGroup: ContosoAllStaffGroupID}},
+			MemberOf:         []Group{ContosoAllStaff},
 			MailboxSizeBytes: 5 * gb},
 		{UserPrincipalName: "frank@contoso.com", DisplayName: "Frank Fox", Licenses: lic(),
 			ManagerUPN: "grace@contoso.com", MailboxSizeBytes: 58 * gb},
@@ -37,12 +65,34 @@ func ContosoUsers() []UserSpec {
 			MailboxSizeBytes: 9 * gb},
 		{UserPrincipalName: "rita@contoso.com", DisplayName: "Rita Ramos", Licenses: lic(),
 			ManagerUPN: "maria@contoso.com", MailboxSizeBytes: 1 * gb},
+		// Added for issue 3.
+		{UserPrincipalName: "hank@contoso.com", DisplayName: "Hank Hill", Licenses: lic(),
+			ManagerUPN: "maria@contoso.com", MailboxSizeBytes: 112 * gb},
+		{UserPrincipalName: "irene@contoso.com", DisplayName: "Irene Iris", Licenses: lic(),
+			ManagerUPN: "maria@contoso.com", LitigationHoldEnabled: true, MailboxSizeBytes: 12 * gb},
+		{UserPrincipalName: "jack@contoso.com", DisplayName: "Jack Jones", Licenses: lic(),
+			ManagerUPN: "maria@contoso.com", ArchiveStatus: "Active", AutoExpandingArchiveEnabled: true,
+			MailboxSizeBytes: 36 * gb},
+		{UserPrincipalName: "gina@contoso.com", DisplayName: "Gina Grey", Licenses: lic(),
+			ManagerUPN: "maria@contoso.com", Deleted: true, DeletedAgo: 3 * 24 * time.Hour,
+			MailboxSizeBytes: 6 * gb},
+		{UserPrincipalName: "sales@contoso.com", DisplayName: "Sales Team", SignInBlocked: true,
+			RecipientTypeDetails: mailbox.RecipientSharedMailbox, MailboxSizeBytes: 2 * gb},
+		{UserPrincipalName: "kim@contoso.com", DisplayName: "Kim King", Licenses: lic(),
+			MailboxSizeBytes: 3 * gb},
+		{UserPrincipalName: "lee@contoso.com", DisplayName: "Lee Long", Licenses: lic(),
+			MailboxSizeBytes: 2 * gb},
 	}
 }
 
-// NewContoso returns a tenant seeded with ContosoUsers.
+// NewContoso returns a tenant seeded with ContosoSkus and ContosoUsers.
 func NewContoso(opts Options) *Tenant {
 	t := New(opts)
+	for _, s := range ContosoSkus() {
+		if err := t.AddSku(s); err != nil {
+			panic("sandbox: the Contoso SKUs are inconsistent: " + err.Error()) // a bug in this file
+		}
+	}
 	if err := t.AddUsers(ContosoUsers()...); err != nil {
 		panic("sandbox: the Contoso cast is inconsistent: " + err.Error()) // a bug in this file
 	}

@@ -10,16 +10,53 @@
 // real wire.
 //
 // How far it goes: users (object id, UPN, mail, display name, sign-in,
-// on-premises sync, licenses including group-assigned ones, manager) and
-// their mailboxes (recipient type, holds, archive, address-list visibility,
-// Send on Behalf, size). Lookups are case-insensitive, as Microsoft's are.
-// Set-Mailbox -Type is not instant in Exchange Online, and here neither:
-// Options.ConversionLag Get-Mailbox reads after a type change still report the
-// old type. Every change that really changed state is recorded (Changes,
-// ChangeCount); a change that changes nothing (converting a shared mailbox to
-// shared, blocking a blocked account) is accepted and not recorded, so tests
-// can assert that each change was made exactly once. Reads are counted
-// (Reads).
+// on-premises sync, licenses including group-assigned ones, manager,
+// password, Temporary Access Pass, deletion), the tenant's subscriptions
+// (SKUs) and groups, and mailboxes (recipient type, holds, archive and
+// auto-expanding archive, address-list visibility, Send on Behalf, size and
+// item count, Full Access and Send As grants). Lookups are
+// case-insensitive, as Microsoft's are.
+//
+// Exchange Online is not instant, and neither is the sandbox:
+// Options.ConversionLag Get-Mailbox reads after a Set-Mailbox -Type change
+// still report the old type, and the mailbox of a restored user answers
+// "not found" for Options.RestoreLag Get-Mailbox reads (Exchange takes
+// 20-30 minutes to bring it back).
+//
+// Every change that really changed state is recorded (Changes,
+// ChangeCount); a change that changes nothing (converting a shared mailbox
+// to shared, blocking a blocked account, granting a grant that is there) is
+// accepted and not recorded, so tests can assert that each change was made
+// exactly once. Revoking sessions is recorded every time, as Graph cannot
+// tell either. Reads are counted (Reads).
+//
+// Licenses: SubscribedSkus reports Consumed as the seeded units of people
+// outside the tenant plus the licenses its users hold, so assigning and
+// removing licenses keeps it in step. AssignLicenses answers as Graph does
+// for a SKU without free units, a license inherited from a group, a license
+// the user does not have, and a SKU the tenant does not have; it is all or
+// nothing. Group-assigned licenses are seeded and never change. Whether a
+// seeded license's SKU is subscribed is not checked.
+//
+// Secrets: a password is kept only as its SHA-256 and a Temporary Access
+// Pass only in its user; neither is ever in a Change or an error. Tests
+// reach them through CheckPassword, PasswordSet, PasswordMustChange and
+// LastTemporaryAccessPass.
+//
+// Deleted users: a user seeded with UserSpec.Deleted is not found by User,
+// Manager or GetMailbox; DeletedUser finds it by the UPN or mail it had
+// for 30 days after its deletion (DeletedRetention, measured with
+// Options.Now), RestoreDeletedUser brings it back as it was, without
+// licenses (they were released when it was deleted). A deleted user's
+// names stay taken: a new user cannot take them.
+//
+// Mailbox permissions: Get-MailboxPermission lists, besides the Full Access
+// grants, Exchange's own entries (NT AUTHORITY\SELF with FullAccess and
+// ReadPermission, not inherited; NT AUTHORITY\SYSTEM, inherited and
+// denied), and Get-RecipientPermission the mailbox's own SendAs: callers
+// must filter. A trustee is an existing user (shown by its UPN) or a known
+// group (shown by its name); anything else is Exchange's
+// ManagementObjectNotFoundException.
 //
 // Errors are the ones Microsoft answers, as *mailbox.RemoteError with the
 // status, code and text Graph or Exchange would send, so errors.Is(err,
@@ -28,15 +65,29 @@
 //
 // Not modelled yet (the seams are there, the behaviour is not): throttling
 // (every operation passes through Tenant.gate, where a throttle answering
-// 429 with Retry-After will plug in), deleted users and their restore,
-// assigning and removing licenses, and the refusal of changes to a
-// directory-synchronised mailbox. Object ids and mailbox GUIDs are
-// deterministic, derived from the UPN (ObjectID, MailboxGUID), so demo
-// transcripts and golden files are reproducible.
+// 429 with Retry-After will plug in), the refusal of changes to a
+// directory-synchronised mailbox, group membership beyond a user's own
+// groups, disabled plans, and Send on Behalf changes. Object ids and
+// mailbox GUIDs are deterministic, derived from the UPN (ObjectID,
+// MailboxGUID), so demo transcripts and golden files are reproducible; the
+// Temporary Access Passes are random (crypto/rand).
 //
 // # The Contoso cast
 //
-// NewContoso seeds a demo tenant at contoso.com (ContosoUsers lists it):
+// NewContoso seeds a demo tenant at contoso.com (ContosoSkus and
+// ContosoUsers list it). Its subscriptions:
+//
+//   - Office 365 E3 (ENTERPRISEPACK, SkuOffice365E3): Exchange Online Plan 2 and
+//     more; 25 units, 3 free.
+//   - Microsoft 365 E3 (SPE_E3, SkuMicrosoft365E3): Exchange Online Plan 2 and
+//     more; 40 units, none free (the All Staff group holds them).
+//   - Exchange Online Plan 1 (EXCHANGESTANDARD, SkuExchangeOnlinePlan1): 10 units,
+//     none free.
+//   - Exchange Online Archiving (EXCHANGEARCHIVE_ADDON, SkuExchangeOnlineArchive):
+//     the archive add-on, no mailbox; 10 units, 8 free.
+//   - Power BI (free) (POWER_BI_STANDARD, SkuPowerBIStandard): no Exchange; plenty free.
+//
+// Its people:
 //
 //   - alice@ Alice Andersen: Office 365 E3, user mailbox (14.61 GB), manager maria@.
 //     The happy path.
@@ -45,14 +96,26 @@
 //   - dave@ Dave Dekker: synchronised from on-premises AD (onPremisesSyncEnabled and
 //     IsDirSynced; rule 8 blocks), Office 365 E3, manager maria@.
 //   - erin@ Erin Evans: Microsoft 365 E3 assigned through the "All Staff" group
-//     (ContosoAllStaffGroupID), no manager.
+//     (ContosoAllStaffGroupID, ContosoAllStaff; rule 4), no manager.
 //   - frank@ Frank Fox: Office 365 E3, a 58 GB mailbox (over the 50 GB limit of an
 //     unlicensed shared mailbox), manager grace@, who has no Slack account.
 //   - grace@ Grace Green: Office 365 E3, no manager, no Slack account.
-//   - maria@ Maria Martens: the manager of alice, carol, dave and rita; Office 365 E3.
+//   - maria@ Maria Martens: the manager of alice, carol, dave, rita, hank,
+//     irene, jack and gina; Office 365 E3.
 //   - rita@ Rita Ramos: helpdesk (the usual requester), Office 365 E3, manager maria@.
+//   - hank@ Hank Hill: Office 365 E3, a 112 GB mailbox (over 100 GB: rule 2
+//     refuses), manager maria@.
+//   - irene@ Irene Iris: Office 365 E3, on litigation hold (rule 3), manager maria@.
+//   - jack@ Jack Jones: Office 365 E3, an active, auto-expanding archive (rule 3),
+//     manager maria@.
+//   - gina@ Gina Grey: deleted 3 days before the tenant was seeded (Options.Now);
+//     was licensed (Office 365 E3, released), manager maria@ (rule 10).
+//   - sales@ Sales Team: a shared mailbox without a license, sign-in blocked: the
+//     one to convert back (rule 9).
+//   - kim@ Kim King, lee@ Lee Long: Office 365 E3; people to give Full Access and
+//     Send As to (rule 12).
 //
-// All accounts can sign in; every user has a mailbox.
+// All other accounts can sign in; every user has a mailbox.
 package sandbox
 
 import (
@@ -81,6 +144,7 @@ const (
 	SkuExchangeOnlinePlan1   = "4b9405b0-7788-4568-add1-99614e613b69" // EXCHANGESTANDARD
 	SkuExchangeOnlinePlan2   = "19ec0d23-8335-4cbd-94ac-6050e30712fa" // EXCHANGEENTERPRISE
 	SkuExchangeOnlineArchive = "ee02fd1b-340e-4a4b-b355-4a514e4c8943" // EXCHANGEARCHIVE_ADDON
+	SkuPowerBIStandard       = "a403ebcc-fae0-4ca2-8c8c-7a907fd6c235" // POWER_BI_STANDARD
 )
 
 // Options configure a Tenant. The zero value is usable.
@@ -89,7 +153,13 @@ type Options struct {
 	// Set-Mailbox -Type change still report the old type (Exchange is not
 	// instant). 0: the new type shows at once.
 	ConversionLag int
-	// Now stamps recorded changes; nil means time.Now.
+	// RestoreLag is how many Get-Mailbox reads of a restored user's mailbox
+	// still answer "not found" (Exchange takes 20-30 minutes to bring the
+	// mailbox of a restored account back). 0: it is back at once.
+	RestoreLag int
+	// Now stamps recorded changes, dates deletions and Temporary Access
+	// Passes and ends the 30 days a deleted user can be restored; nil means
+	// time.Now.
 	Now func() time.Time
 }
 
@@ -117,6 +187,26 @@ type UserSpec struct {
 	// resolved when read, so the manager may be added later.
 	ManagerUPN string
 
+	// Deleted puts the user in the directory's deleted items: User and
+	// GetMailbox do not find it, DeletedUser does (for 30 days after
+	// DeletedAt), RestoreDeletedUser brings it back. Its licenses were
+	// released when it was deleted: Licenses are ignored.
+	Deleted bool
+	// DeletedAt is when the user was deleted; when zero, DeletedAgo before
+	// the tenant's clock (Options.Now) at the time it is seeded.
+	DeletedAt  time.Time
+	DeletedAgo time.Duration
+
+	// Skus and MemberOf are tenant-wide: they travel with a user so that a
+	// []UserSpec alone seeds a whole tenant (the contract suites hand their
+	// factories nothing else). The tenant subscribes to each SKU and learns
+	// each group it does not know yet, as AddSku and AddGroup do.
+	Skus []mailbox.Sku
+	// MemberOf lists groups the user belongs to, such as the group of a
+	// license with AssignedByGroup. A license may name a group the tenant
+	// does not know: GroupName then answers not found.
+	MemberOf []Group
+
 	// NoMailbox: the user has no Exchange Online mailbox; the fields below
 	// are then ignored.
 	NoMailbox bool
@@ -125,10 +215,20 @@ type UserSpec struct {
 	LitigationHoldEnabled         bool
 	InPlaceHolds                  []string
 	ArchiveStatus                 string // "None" (default) or "Active"
+	AutoExpandingArchiveEnabled   bool
 	HiddenFromAddressListsEnabled bool
 	GrantSendOnBehalfTo           []string
 	// MailboxSizeBytes is the TotalItemSize of Get-MailboxStatistics.
 	MailboxSizeBytes int64
+	// MailboxItemCount is its ItemCount; default: one item per 325 kB.
+	MailboxItemCount int64
+}
+
+// Group is a group of the directory, as far as the sandbox knows it: its
+// name for GroupName, and a trustee Exchange can grant permissions to.
+type Group struct {
+	ID          string
+	DisplayName string
 }
 
 // ChangeKind names a kind of change.
@@ -139,9 +239,33 @@ const (
 	ChangeMailboxType ChangeKind = "mailbox_type"
 	// ChangeAccountEnabled: accountEnabled was changed.
 	ChangeAccountEnabled ChangeKind = "account_enabled"
+	// ChangeSessionsRevoked: revokeSignInSessions was called. Every call
+	// counts, as in Graph, which does not know whether there were any.
+	ChangeSessionsRevoked ChangeKind = "sessions_revoked"
+	// ChangeLicenseAdded: a direct license was assigned (To: the SKU id).
+	ChangeLicenseAdded ChangeKind = "license_added"
+	// ChangeLicenseRemoved: a direct license was removed (From: the SKU id).
+	ChangeLicenseRemoved ChangeKind = "license_removed"
+	// ChangePasswordReset: the password was set (To: "true" when it must be
+	// changed at next sign-in). The password itself is never recorded.
+	ChangePasswordReset ChangeKind = "password_reset"
+	// ChangeTemporaryAccessPass: a Temporary Access Pass was created (To:
+	// when it expires, RFC 3339). The pass itself is never recorded.
+	ChangeTemporaryAccessPass ChangeKind = "temporary_access_pass"
+	// ChangeUserRestored: a deleted user was restored ("deleted" -> "active").
+	ChangeUserRestored ChangeKind = "user_restored"
+	// ChangeFullAccessAdded, ChangeFullAccessRemoved: a Full Access grant
+	// (To or From: the trustee as Get-MailboxPermission shows it).
+	ChangeFullAccessAdded   ChangeKind = "full_access_added"
+	ChangeFullAccessRemoved ChangeKind = "full_access_removed"
+	// ChangeSendAsAdded, ChangeSendAsRemoved: a Send As grant (To or From:
+	// the trustee as Get-RecipientPermission shows it).
+	ChangeSendAsAdded   ChangeKind = "send_as_added"
+	ChangeSendAsRemoved ChangeKind = "send_as_removed"
 )
 
-// Change is one change that really changed the tenant's state.
+// Change is one change that really changed the tenant's state. It never
+// holds a secret (a password or a Temporary Access Pass).
 type Change struct {
 	Seq               int // 1, 2, ... in the order the changes were made
 	At                time.Time
@@ -153,23 +277,37 @@ type Change struct {
 
 // Names of the read operations counted by Reads.
 const (
-	ReadUser        = "User"
-	ReadManager     = "Manager"
-	ReadGetMailbox  = "GetMailbox"
-	ReadMailboxSize = "MailboxSize"
+	ReadUser                 = "User"
+	ReadManager              = "Manager"
+	ReadGetMailbox           = "GetMailbox"
+	ReadMailboxSize          = "MailboxSize" // MailboxStatistics and MailboxSizeBytes
+	ReadSubscribedSkus       = "SubscribedSkus"
+	ReadGroupName            = "GroupName"
+	ReadDeletedUser          = "DeletedUser"
+	ReadMailboxPermissions   = "MailboxPermissions"
+	ReadRecipientPermissions = "RecipientPermissions"
 )
 
 // Tenant is an in-memory Microsoft 365 tenant. It is safe for concurrent use.
 type Tenant struct {
-	lag int
-	now func() time.Time
+	lag, restoreLag int
+	now             func() time.Time
 
 	mu      sync.Mutex
 	users   []*user          // in the order they were added
 	byKey   map[string]*user // lower-case object id, UPN and mail
 	byMbx   map[string]*user // lower-case UPN, SMTP address, alias, GUID, object id
+	skus    []*sku           // in the order they were added
+	groups  []Group          // in the order they were added
 	changes []Change
 	reads   map[string]int
+}
+
+// sku is a subscription; base counts the units consumed by users the
+// sandbox does not model.
+type sku struct {
+	mailbox.Sku
+	base int
 }
 
 type user struct {
@@ -178,6 +316,15 @@ type user struct {
 	licenses                   []mailbox.License
 	managerUPN                 string
 	mbx                        *mbox // nil: no mailbox
+
+	deleted   bool
+	deletedAt time.Time
+
+	// Secrets, for the test accessors only: never in a Change, a log
+	// line or an error.
+	passwordHash   []byte // SHA-256 of the last password set; nil: none
+	passwordChange bool   // the last password must be changed at next sign-in
+	tap            *mailbox.TemporaryAccessPass
 }
 
 type mbox struct {
@@ -188,9 +335,21 @@ type mbox struct {
 	dirSynced, litHold bool
 	inPlaceHolds       []string
 	archive            string
+	autoExpanding      bool
 	hidden             bool
 	sendOnBehalf       []string
-	sizeBytes          int64
+	sizeBytes, items   int64
+	// absentLeft is how many more Get-Mailbox reads answer "not found"
+	// after the user was restored (Options.RestoreLag).
+	absentLeft int
+	fullAccess []grant  // explicit Full Access, in the order granted
+	sendAs     []string // Send As trustees, in the order granted
+}
+
+// grant is a Full Access grant to a trustee (as Exchange shows it).
+type grant struct {
+	trustee     string
+	autoMapping bool
 }
 
 // New returns an empty tenant.
@@ -200,11 +359,12 @@ func New(opts Options) *Tenant {
 		now = time.Now
 	}
 	return &Tenant{
-		lag:   max(opts.ConversionLag, 0),
-		now:   now,
-		byKey: make(map[string]*user),
-		byMbx: make(map[string]*user),
-		reads: make(map[string]int),
+		lag:        max(opts.ConversionLag, 0),
+		restoreLag: max(opts.RestoreLag, 0),
+		now:        now,
+		byKey:      make(map[string]*user),
+		byMbx:      make(map[string]*user),
+		reads:      make(map[string]int),
 	}
 }
 
@@ -227,9 +387,11 @@ func uuid5(name string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// AddUser seeds a user (and its mailbox) and returns the user as the
-// Directory reads it. It fails when the UPN is empty or when any of its
-// names (object id, UPN, mail, alias) is already taken.
+// AddUser seeds a user (and its mailbox), the SKUs and groups it carries,
+// and returns the user as the Directory reads it. It fails, changing
+// nothing, when the UPN is empty, when any of its names (object id, UPN,
+// mail, alias) is already taken, by a deleted user too, or when it carries
+// a SKU or group that conflicts with one the tenant has.
 func (t *Tenant) AddUser(s UserSpec) (mailbox.User, error) {
 	if s.UserPrincipalName == "" || !strings.Contains(s.UserPrincipalName, "@") {
 		return mailbox.User{}, fmt.Errorf("sandbox: add user %q: %w", s.UserPrincipalName, mailbox.ErrInvalidAddress)
@@ -243,6 +405,14 @@ func (t *Tenant) AddUser(s UserSpec) (mailbox.User, error) {
 		onPremSync:  s.OnPremisesSyncEnabled,
 		licenses:    slices.Clone(s.Licenses),
 		managerUPN:  s.ManagerUPN,
+		deleted:     s.Deleted,
+		deletedAt:   s.DeletedAt,
+	}
+	if u.deleted {
+		u.licenses = nil // released on deletion
+		if u.deletedAt.IsZero() {
+			u.deletedAt = t.now().Add(-s.DeletedAgo)
+		}
 	}
 	if u.id == "" {
 		u.id = ObjectID(u.upn)
@@ -266,19 +436,25 @@ func (t *Tenant) AddUser(s UserSpec) (mailbox.User, error) {
 		if alias == "" {
 			alias, _, _ = strings.Cut(u.upn, "@")
 		}
+		items := s.MailboxItemCount
+		if items == 0 {
+			items = s.MailboxSizeBytes / 325_000
+		}
 		u.mbx = &mbox{
-			guid:         MailboxGUID(u.upn),
-			alias:        alias,
-			smtp:         u.mail,
-			actual:       rt,
-			shown:        rt,
-			dirSynced:    s.OnPremisesSyncEnabled,
-			litHold:      s.LitigationHoldEnabled,
-			inPlaceHolds: slices.Clone(s.InPlaceHolds),
-			archive:      archive,
-			hidden:       s.HiddenFromAddressListsEnabled,
-			sendOnBehalf: slices.Clone(s.GrantSendOnBehalfTo),
-			sizeBytes:    s.MailboxSizeBytes,
+			guid:          MailboxGUID(u.upn),
+			alias:         alias,
+			smtp:          u.mail,
+			actual:        rt,
+			shown:         rt,
+			dirSynced:     s.OnPremisesSyncEnabled,
+			litHold:       s.LitigationHoldEnabled,
+			inPlaceHolds:  slices.Clone(s.InPlaceHolds),
+			archive:       archive,
+			autoExpanding: s.AutoExpandingArchiveEnabled,
+			hidden:        s.HiddenFromAddressListsEnabled,
+			sendOnBehalf:  slices.Clone(s.GrantSendOnBehalfTo),
+			sizeBytes:     s.MailboxSizeBytes,
+			items:         items,
 		}
 	}
 
@@ -290,6 +466,16 @@ func (t *Tenant) AddUser(s UserSpec) (mailbox.User, error) {
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	for _, k := range s.Skus {
+		if err := t.checkSku(k); err != nil {
+			return mailbox.User{}, fmt.Errorf("sandbox: add user %s: %w", u.upn, err)
+		}
+	}
+	for _, g := range s.MemberOf {
+		if err := t.checkGroup(g); err != nil {
+			return mailbox.User{}, fmt.Errorf("sandbox: add user %s: %w", u.upn, err)
+		}
+	}
 	for _, k := range dirKeys {
 		if _, ok := t.byKey[k]; ok {
 			return mailbox.User{}, fmt.Errorf("sandbox: add user %s: %q is already taken", u.upn, k)
@@ -299,6 +485,12 @@ func (t *Tenant) AddUser(s UserSpec) (mailbox.User, error) {
 		if _, ok := t.byMbx[k]; ok {
 			return mailbox.User{}, fmt.Errorf("sandbox: add user %s: mailbox identity %q is already taken", u.upn, k)
 		}
+	}
+	for _, k := range s.Skus {
+		t.addSku(k)
+	}
+	for _, g := range s.MemberOf {
+		t.addGroup(g)
 	}
 	for _, k := range dirKeys {
 		t.byKey[k] = u
@@ -343,6 +535,33 @@ func (u *user) public() mailbox.User {
 	}
 }
 
+// live finds a user that is not deleted by object id, UPN or mail; t.mu is
+// held.
+func (t *Tenant) live(key string) (*user, bool) {
+	u, ok := t.byKey[strings.ToLower(key)]
+	if !ok || u.deleted {
+		return nil, false
+	}
+	return u, true
+}
+
+// mailbox finds a mailbox Exchange shows, by any of its identities; t.mu
+// is held. A restored user's mailbox is absent for Options.RestoreLag
+// Get-Mailbox reads (read: this is one).
+func (t *Tenant) mailbox(identity string, read bool) (*user, bool) {
+	u, ok := t.byMbx[strings.ToLower(identity)]
+	if !ok || u.deleted {
+		return nil, false
+	}
+	if u.mbx.absentLeft > 0 {
+		if read {
+			u.mbx.absentLeft--
+		}
+		return nil, false
+	}
+	return u, true
+}
+
 // gate runs first in every operation, with t.mu held. It is where a
 // throttle (an error answering 429 with Retry-After) will plug in.
 func (t *Tenant) gate(ctx context.Context, op string) error {
@@ -375,7 +594,7 @@ func (t *Tenant) User(ctx context.Context, idOrUPN string) (mailbox.User, error)
 	if err := t.gate(ctx, op); err != nil {
 		return mailbox.User{}, err
 	}
-	u, ok := t.byKey[strings.ToLower(idOrUPN)]
+	u, ok := t.live(idOrUPN)
 	if !ok {
 		return mailbox.User{}, graphNotFound(op, idOrUPN)
 	}
@@ -392,11 +611,11 @@ func (t *Tenant) Manager(ctx context.Context, userID string) (mailbox.User, erro
 	if err := t.gate(ctx, op); err != nil {
 		return mailbox.User{}, err
 	}
-	u, ok := t.byKey[strings.ToLower(userID)]
+	u, ok := t.live(userID)
 	if !ok {
 		return mailbox.User{}, graphNotFound(op, userID)
 	}
-	m, ok := t.byKey[strings.ToLower(u.managerUPN)]
+	m, ok := t.live(u.managerUPN)
 	if u.managerUPN == "" || !ok {
 		return mailbox.User{}, graphNotFound(op, "manager")
 	}
@@ -412,7 +631,7 @@ func (t *Tenant) SetAccountEnabled(ctx context.Context, userID string, enabled b
 	if err := t.gate(ctx, op); err != nil {
 		return err
 	}
-	u, ok := t.byKey[strings.ToLower(userID)]
+	u, ok := t.live(userID)
 	if !ok {
 		return graphNotFound(op, userID)
 	}
@@ -426,8 +645,9 @@ func (t *Tenant) SetAccountEnabled(ctx context.Context, userID string, enabled b
 
 // GetMailbox returns a mailbox by UPN, primary SMTP address, alias, mailbox
 // GUID or object id, case-insensitively; mailbox.ErrNotFound when there is
-// none (also for a user without a mailbox). Within Options.ConversionLag
-// reads after a type change it still reports the old type.
+// none (also for a user without a mailbox, a deleted user, and a restored
+// user within Options.RestoreLag reads). Within Options.ConversionLag reads
+// after a type change it still reports the old type.
 func (t *Tenant) GetMailbox(ctx context.Context, identity string) (mailbox.Mailbox, error) {
 	const op = "Get-Mailbox"
 	t.mu.Lock()
@@ -436,7 +656,7 @@ func (t *Tenant) GetMailbox(ctx context.Context, identity string) (mailbox.Mailb
 	if err := t.gate(ctx, op); err != nil {
 		return mailbox.Mailbox{}, err
 	}
-	u, ok := t.byMbx[strings.ToLower(identity)]
+	u, ok := t.mailbox(identity, true)
 	if !ok {
 		return mailbox.Mailbox{}, exchangeNotFound(op, identity)
 	}
@@ -457,6 +677,7 @@ func (t *Tenant) GetMailbox(ctx context.Context, identity string) (mailbox.Mailb
 		LitigationHoldEnabled:         m.litHold,
 		InPlaceHolds:                  slices.Clone(m.inPlaceHolds),
 		ArchiveStatus:                 m.archive,
+		AutoExpandingArchiveEnabled:   m.autoExpanding,
 		HiddenFromAddressListsEnabled: m.hidden,
 		GrantSendOnBehalfTo:           slices.Clone(m.sendOnBehalf),
 	}, nil
@@ -485,7 +706,7 @@ func (t *Tenant) SetMailboxType(ctx context.Context, identity string, typ mailbo
 	if err := t.gate(ctx, op); err != nil {
 		return err
 	}
-	u, ok := t.byMbx[strings.ToLower(identity)]
+	u, ok := t.mailbox(identity, false)
 	if !ok {
 		return exchangeNotFound(op, identity)
 	}
@@ -505,27 +726,20 @@ func (t *Tenant) SetMailboxType(ctx context.Context, identity string, typ mailbo
 // MailboxSizeBytes returns the TotalItemSize of a mailbox in bytes
 // (Get-MailboxStatistics); mailbox.ErrNotFound when there is none.
 func (t *Tenant) MailboxSizeBytes(ctx context.Context, identity string) (int64, error) {
-	const op = "Get-MailboxStatistics"
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.reads[ReadMailboxSize]++
-	if err := t.gate(ctx, op); err != nil {
-		return 0, err
-	}
-	u, ok := t.byMbx[strings.ToLower(identity)]
-	if !ok {
-		return 0, exchangeNotFound(op, identity)
-	}
-	return u.mbx.sizeBytes, nil
+	st, err := t.MailboxStatistics(ctx, identity)
+	return st.TotalItemSize, err
 }
 
-// Users returns every user, in the order they were added.
+// Users returns every user that is not deleted, in the order they were
+// added.
 func (t *Tenant) Users() []mailbox.User {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]mailbox.User, len(t.users))
-	for i, u := range t.users {
-		out[i] = u.public()
+	var out []mailbox.User
+	for _, u := range t.users {
+		if !u.deleted {
+			out = append(out, u.public())
+		}
 	}
 	return out
 }

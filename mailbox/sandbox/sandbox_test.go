@@ -40,6 +40,17 @@ func TestExchangeContract(t *testing.T) {
 	}
 }
 
+func TestRecoveryContract(t *testing.T) {
+	for _, lag := range []int{0, 1, 5} {
+		t.Run(fmt.Sprintf("lag%d", lag), func(t *testing.T) {
+			mailboxtest.TestRecovery(t, func(t *testing.T, seed []sandbox.UserSpec) (mailbox.Directory, mailbox.Exchange) {
+				tn := seeded(t, sandbox.Options{RestoreLag: lag, ConversionLag: lag}, seed)
+				return tn, tn
+			})
+		})
+	}
+}
+
 func recipientType(t *testing.T, tn *sandbox.Tenant, identity string) string {
 	t.Helper()
 	mb, err := tn.GetMailbox(t.Context(), identity)
@@ -220,17 +231,24 @@ func TestContosoCast(t *testing.T) {
 		name, manager, recipient string
 		licensed, dirSynced      bool
 		group                    string
+		blocked                  bool
 	}
 	cast := map[string]want{
-		"alice": {"Alice Andersen", "maria", "UserMailbox", true, false, ""},
-		"bob":   {"Bob Berg", "", "SharedMailbox", true, false, ""},
-		"carol": {"Carol Chen", "maria", "UserMailbox", false, false, ""},
-		"dave":  {"Dave Dekker", "maria", "UserMailbox", true, true, ""},
-		"erin":  {"Erin Evans", "", "UserMailbox", true, false, sandbox.ContosoAllStaffGroupID},
-		"frank": {"Frank Fox", "grace", "UserMailbox", true, false, ""},
-		"grace": {"Grace Green", "", "UserMailbox", true, false, ""},
-		"maria": {"Maria Martens", "", "UserMailbox", true, false, ""},
-		"rita":  {"Rita Ramos", "maria", "UserMailbox", true, false, ""},
+		"alice": {"Alice Andersen", "maria", "UserMailbox", true, false, "", false},
+		"bob":   {"Bob Berg", "", "SharedMailbox", true, false, "", false},
+		"carol": {"Carol Chen", "maria", "UserMailbox", false, false, "", false},
+		"dave":  {"Dave Dekker", "maria", "UserMailbox", true, true, "", false},
+		"erin":  {"Erin Evans", "", "UserMailbox", true, false, sandbox.ContosoAllStaffGroupID, false},
+		"frank": {"Frank Fox", "grace", "UserMailbox", true, false, "", false},
+		"grace": {"Grace Green", "", "UserMailbox", true, false, "", false},
+		"maria": {"Maria Martens", "", "UserMailbox", true, false, "", false},
+		"rita":  {"Rita Ramos", "maria", "UserMailbox", true, false, "", false},
+		"hank":  {"Hank Hill", "maria", "UserMailbox", true, false, "", false},
+		"irene": {"Irene Iris", "maria", "UserMailbox", true, false, "", false},
+		"jack":  {"Jack Jones", "maria", "UserMailbox", true, false, "", false},
+		"sales": {"Sales Team", "", "SharedMailbox", false, false, "", true},
+		"kim":   {"Kim King", "", "UserMailbox", true, false, "", false},
+		"lee":   {"Lee Long", "", "UserMailbox", true, false, "", false},
 	}
 	if got := len(tn.Users()); got != len(cast) {
 		t.Errorf("%d users, want %d", got, len(cast))
@@ -242,7 +260,7 @@ func TestContosoCast(t *testing.T) {
 			t.Errorf("%s: %v", upn, err)
 			continue
 		}
-		if u.DisplayName != w.name || u.Mail != upn || !u.AccountEnabled || u.OnPremisesSyncEnabled != w.dirSynced {
+		if u.DisplayName != w.name || u.Mail != upn || u.AccountEnabled == w.blocked || u.OnPremisesSyncEnabled != w.dirSynced {
 			t.Errorf("%s = %+v", upn, u)
 		}
 		if u.ID != sandbox.ObjectID(upn) || !uuidRE.MatchString(u.ID) {
@@ -443,7 +461,7 @@ func TestPlanAndRun(t *testing.T) {
 		t.Helper()
 		for _, s := range plan.Steps {
 			if s.Name == name {
-				out, err := e.Run(ctx, plan.Target, s)
+				out, err := e.Run(ctx, plan.Target, s, false)
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
