@@ -1,8 +1,6 @@
 package mailbox
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -91,9 +89,10 @@ const (
 
 // Step is one change (or check) of a plan, in order.
 type Step struct {
-	Name  StepName `json:"name"`
-	Title string   `json:"title"`         // for people: "Convert to a shared mailbox"
-	Arg   string   `json:"arg,omitempty"` // what the step works on, see StepName
+	Name          StepName `json:"name"`
+	Title         string   `json:"title"`                    // for people: "Convert to a shared mailbox"
+	Arg           string   `json:"arg,omitempty"`            // what the step works on, see StepName
+	NoAutoMapping bool     `json:"no_automapping,omitempty"` // for StepGrantFullAccess
 }
 
 // Target is the mailbox and account an operation works on, as found at
@@ -158,90 +157,6 @@ func ParseAddress(s string) (string, error) {
 	return strings.ToLower(s), nil
 }
 
-// Planner runs the pre-checks of an operation against live data.
-type Planner struct {
-	Directory Directory
-	Exchange  Exchange
-}
-
-// ErrNoMailbox: the user exists but has no Exchange Online mailbox.
-var ErrNoMailbox = errors.New("no Exchange Online mailbox")
-
-// Plan looks up the account and mailbox of op and returns the plan. Errors
-// are lookup failures: ErrNotFound for an unknown user, ErrNoMailbox for a
-// user without a mailbox, or a Microsoft error. Rule violations are not
-// errors: they are blockers in the plan.
-func (p *Planner) Plan(ctx context.Context, op Operation) (Plan, error) {
-	switch op.Kind {
-	case KindConvertToShared:
-		return p.planConvertToShared(ctx, op)
-	}
-	return Plan{}, fmt.Errorf("plan: unknown operation %q", op.Kind)
-}
-
-func (p *Planner) planConvertToShared(ctx context.Context, op Operation) (Plan, error) {
-	u, err := p.Directory.User(ctx, op.Mailbox)
-	if err != nil {
-		return Plan{}, fmt.Errorf("look up user %s: %w", op.Mailbox, err)
-	}
-	mb, err := p.Exchange.GetMailbox(ctx, u.UserPrincipalName)
-	if errors.Is(err, ErrNotFound) {
-		return Plan{}, fmt.Errorf("look up mailbox %s: %w", u.UserPrincipalName, ErrNoMailbox)
-	}
-	if err != nil {
-		return Plan{}, fmt.Errorf("look up mailbox %s: %w", u.UserPrincipalName, err)
-	}
-	plan := Plan{
-		Op: op,
-		Target: Target{
-			UserID:               u.ID,
-			UserPrincipalName:    u.UserPrincipalName,
-			DisplayName:          u.DisplayName,
-			RecipientTypeDetails: mb.RecipientTypeDetails,
-			AccountEnabled:       u.AccountEnabled,
-		},
-	}
-	if m, err := p.Directory.Manager(ctx, u.ID); err == nil {
-		plan.Target.ManagerEmail, plan.Target.ManagerName = m.Email(), m.DisplayName
-	} else if !errors.Is(err, ErrNotFound) {
-		return Plan{}, fmt.Errorf("look up manager of %s: %w", u.UserPrincipalName, err)
-	}
-	add := func(f Finding) { plan.Findings = append(plan.Findings, f) }
-
-	switch mb.RecipientTypeDetails {
-	case RecipientSharedMailbox:
-		add(Finding{Severity: Blocker, Text: fmt.Sprintf("%s is already a shared mailbox.", u.UserPrincipalName),
-			Fix: "Nothing to do. To manage who may use it, use /shared-mailbox."})
-	case RecipientUserMailbox:
-	default:
-		add(Finding{Severity: Blocker, Text: fmt.Sprintf("%s is a %s, not a user mailbox.", u.UserPrincipalName, mb.RecipientTypeDetails),
-			Fix: "Only a user mailbox (UserMailbox) can be converted to a shared mailbox."})
-	}
-	// Rule 8: a synchronised account must be converted on-premises.
-	if u.OnPremisesSyncEnabled || mb.IsDirSynced {
-		add(Finding{Severity: Blocker, Rule: 8,
-			Text: fmt.Sprintf("%s is synchronised from on-premises Active Directory; a change made in the cloud would be overwritten.", u.UserPrincipalName),
-			Fix:  fmt.Sprintf("Convert it on your Exchange server (2013 CU21 / 2016 CU10 or later) with: Set-RemoteMailbox -Identity %s -Type Shared", u.UserPrincipalName)})
-	}
-	// Rule 1: a license is needed at conversion time.
-	if len(u.Licenses) == 0 {
-		add(Finding{Severity: Blocker, Rule: 1,
-			Text: fmt.Sprintf("%s has no license. A mailbox must be licensed when it is converted; without one it is disconnected and deleted after 30 days.", u.UserPrincipalName),
-			Fix:  "Assign the license back to the account in the Microsoft 365 admin center, then ask again."})
-	}
-	// Rule 7: inbox rules are kept.
-	add(Finding{Severity: Info, Rule: 7, Text: "Inbox rules are kept after the conversion."})
-	// Rule 5: the account stays.
-	add(Finding{Severity: Info, Rule: 5, Text: "The user account is kept: it anchors the shared mailbox. Do not delete it."})
-
-	plan.Steps = []Step{
-		{Name: StepConvertToShared, Title: "Convert to a shared mailbox (Set-Mailbox -Type Shared)"},
-		{Name: StepVerifyShared, Title: "Verify that Exchange reports SharedMailbox"},
-		{Name: StepBlockSignIn, Title: "Block sign-in of the account (rule 6)"},
-	}
-	return plan, nil
-}
-
 // Status of a step after one run.
 type Status string
 
@@ -263,51 +178,4 @@ type Outcome struct {
 	// password) for the requester alone. It is never stored, logged, put
 	// in Detail or shown to anyone else.
 	Secret string
-}
-
-// Executor runs steps. Each step reads the current state first, so running
-// it again after a crash does no harm.
-type Executor struct {
-	Directory Directory
-	Exchange  Exchange
-}
-
-// Run runs one step of a plan against its target.
-func (e *Executor) Run(ctx context.Context, t Target, s Step) (Outcome, error) {
-	switch s.Name {
-	case StepConvertToShared:
-		mb, err := e.Exchange.GetMailbox(ctx, t.UserPrincipalName)
-		if err != nil {
-			return Outcome{}, err
-		}
-		if mb.RecipientTypeDetails == RecipientSharedMailbox {
-			return Outcome{Status: Skipped, Detail: "already a shared mailbox"}, nil
-		}
-		if err := e.Exchange.SetMailboxType(ctx, t.UserPrincipalName, TypeShared); err != nil {
-			return Outcome{}, err
-		}
-		return Outcome{Status: Done, Detail: "Set-Mailbox -Type Shared accepted"}, nil
-	case StepVerifyShared:
-		mb, err := e.Exchange.GetMailbox(ctx, t.UserPrincipalName)
-		if err != nil {
-			return Outcome{}, err
-		}
-		if mb.RecipientTypeDetails == RecipientSharedMailbox {
-			return Outcome{Status: Done, Detail: "Exchange reports SharedMailbox"}, nil
-		}
-		return Outcome{Status: Pending, Detail: "Exchange still reports " + mb.RecipientTypeDetails}, nil
-	case StepBlockSignIn:
-		u, err := e.Directory.User(ctx, t.UserID)
-		if err != nil {
-			return Outcome{}, err
-		}
-		if !u.AccountEnabled {
-			return Outcome{Status: Skipped, Detail: "sign-in was already blocked"}, nil
-		}
-		if err := e.Directory.SetAccountEnabled(ctx, t.UserID, false); err != nil {
-			return Outcome{}, err
-		}
-		return Outcome{Status: Done, Detail: "sign-in blocked"}, nil
-	}
-	return Outcome{}, fmt.Errorf("run step: unknown step %q", s.Name)
 }

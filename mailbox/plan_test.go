@@ -77,35 +77,8 @@ func TestPlanConvertToShared(t *testing.T) {
 		p.Target.ManagerEmail != "maria@contoso.com" || p.Target.UserID == "" {
 		t.Errorf("plan: %+v", p)
 	}
-	var names []mailbox.StepName
-	for _, s := range p.Steps {
-		names = append(names, s.Name)
-	}
-	if len(names) != 3 || names[0] != mailbox.StepConvertToShared || names[1] != mailbox.StepVerifyShared || names[2] != mailbox.StepBlockSignIn {
-		t.Errorf("steps %v", names)
-	}
-}
-
-// Rule 1: a mailbox without a license is not offered for conversion.
-func TestRule1LicenseRequired(t *testing.T) {
-	p, err := plan(t, sandbox.NewContoso(sandbox.Options{}), "carol@contoso.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := blockerRules(p); len(r) != 1 || r[0] != 1 || !strings.Contains(p.Blockers()[0].Fix, "Assign the license back") {
-		t.Errorf("blockers %+v", p.Blockers())
-	}
-}
-
-// Rule 8: a synchronised account is refused with the on-premises command.
-func TestRule8OnPremisesSynced(t *testing.T) {
-	p, err := plan(t, sandbox.NewContoso(sandbox.Options{}), "dave@contoso.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := blockerRules(p); len(r) != 1 || r[0] != 8 ||
-		!strings.Contains(p.Blockers()[0].Fix, "Set-RemoteMailbox -Identity dave@contoso.com -Type Shared") {
-		t.Errorf("blockers %+v", p.Blockers())
+	if p.Target.SizeBytes == 0 {
+		t.Error("the size was not measured (rule 2)")
 	}
 }
 
@@ -126,24 +99,9 @@ func TestPlanRefusesWhatCannotBeConverted(t *testing.T) {
 	}
 }
 
-// Rules 5 and 7 are told, not enforced: the account is kept, inbox rules stay.
-func TestRules5And7AreTold(t *testing.T) {
-	p, err := plan(t, sandbox.NewContoso(sandbox.Options{}), "alice@contoso.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules := map[int]bool{}
-	for _, f := range p.Findings {
-		if f.Severity == mailbox.Info {
-			rules[f.Rule] = true
-		}
-	}
-	if !rules[5] || !rules[7] {
-		t.Errorf("findings %+v", p.Findings)
-	}
-}
-
-// Each step reads the state first: run twice, it changes the tenant once.
+// Each step reads the state first: run twice, it changes the tenant once
+// (revoking sessions is the exception: it has no state to read, and doing
+// it twice is harmless).
 func TestStepsAreIdempotent(t *testing.T) {
 	tn := sandbox.NewContoso(sandbox.Options{})
 	p, err := plan(t, tn, "alice@contoso.com")
@@ -153,12 +111,12 @@ func TestStepsAreIdempotent(t *testing.T) {
 	ex := &mailbox.Executor{Directory: tn, Exchange: tn}
 	for round := range 2 {
 		for _, s := range p.Steps {
-			out, err := ex.Run(context.Background(), p.Target, s)
+			out, err := ex.Run(context.Background(), p.Target, s, false)
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := mailbox.Done
-			if round == 1 && s.Name != mailbox.StepVerifyShared {
+			if round == 1 && s.Name != mailbox.StepVerifyShared && s.Name != mailbox.StepRevokeSessions {
 				want = mailbox.Skipped
 			}
 			if out.Status != want {
@@ -166,7 +124,14 @@ func TestStepsAreIdempotent(t *testing.T) {
 			}
 		}
 	}
-	if n := len(tn.Changes()); n != 2 {
-		t.Errorf("%d changes, want 2", n)
+	var changes []string
+	for _, c := range tn.Changes() {
+		if !strings.HasPrefix(string(c.Kind), "sessions") {
+			changes = append(changes, string(c.Kind))
+		}
+	}
+	// block sign-in, convert, remove the license: once each.
+	if len(changes) != 3 {
+		t.Errorf("changes %v, want 3", changes)
 	}
 }

@@ -1,0 +1,374 @@
+package mailbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Executor runs steps. Each step reads the current state first and changes
+// only what differs, so running it again after a crash does no harm. In a
+// dry run it reads, and describes the call it would make instead of making it.
+type Executor struct {
+	Directory Directory
+	Exchange  Exchange
+	// CredentialTTL is a Temporary Access Pass's lifetime (8 h).
+	CredentialTTL time.Duration
+	// NewPassword makes a password; nil uses a random 20-character one.
+	NewPassword func() (string, error)
+}
+
+// Run runs one step of a plan against its target.
+func (e *Executor) Run(ctx context.Context, t Target, s Step, dryRun bool) (Outcome, error) {
+	x := run{e: e, ctx: ctx, t: t, s: s, dry: dryRun}
+	switch s.Name {
+	case StepRevokeSessions:
+		return x.change("POST /users/"+t.UserID+"/revokeSignInSessions", nil, "sign-in sessions revoked", func() error {
+			return e.Directory.RevokeSignInSessions(ctx, t.UserID)
+		})
+	case StepBlockSignIn:
+		return x.signIn(false)
+	case StepEnableSignIn:
+		return x.signIn(true)
+	case StepAssignLicense:
+		return x.assignLicense()
+	case StepRemoveLicenses:
+		return x.removeLicenses()
+	case StepGrantFullAccess:
+		return x.grant(RightFullAccess)
+	case StepGrantSendAs:
+		return x.grant(RightSendAs)
+	case StepConvertToShared:
+		return x.convert(TypeShared, RecipientSharedMailbox)
+	case StepConvertToRegular:
+		return x.convert(TypeRegular, RecipientUserMailbox)
+	case StepVerifyShared:
+		return x.verify(RecipientSharedMailbox)
+	case StepVerifyRegular:
+		return x.verify(RecipientUserMailbox)
+	case StepIssueCredential:
+		return x.credential()
+	case StepRestoreUser:
+		return x.restore()
+	case StepResetPassword:
+		return x.resetPassword()
+	case StepWaitMailbox:
+		return x.waitMailbox()
+	}
+	return Outcome{}, fmt.Errorf("run step: unknown step %q", s.Name)
+}
+
+// run is one step being run.
+type run struct {
+	e   *Executor
+	ctx context.Context
+	t   Target
+	s   Step
+	dry bool
+}
+
+// unread reports a read that found nothing in a dry run: the account or
+// mailbox is not there because nothing before was really done (a deleted
+// user is not restored in a dry run). The step is described all the same.
+func (x run) unread(err error) bool { return x.dry && errors.Is(err, ErrNotFound) }
+
+// change makes one change, or in a dry run describes the call: what it
+// would send and to where.
+func (x run) change(call string, body any, done string, do func() error) (Outcome, error) {
+	if x.dry {
+		return Outcome{Status: Skipped, Detail: "would send " + describe(call, body)}, nil
+	}
+	if err := do(); err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Status: Done, Detail: done}, nil
+}
+
+func describe(call string, body any) string {
+	if body == nil {
+		return call
+	}
+	b, _ := json.Marshal(body)
+	return call + " " + string(b)
+}
+
+func exo(cmdlet string, params map[string]any) string {
+	params["Confirm"] = false
+	b, _ := json.Marshal(params)
+	return "Exchange " + cmdlet + " " + string(b)
+}
+
+func (x run) signIn(enabled bool) (Outcome, error) {
+	u, err := x.e.Directory.User(x.ctx, x.t.UserID)
+	if x.unread(err) {
+		u, err = User{AccountEnabled: !enabled}, nil
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	word := map[bool]string{false: "blocked", true: "enabled"}[enabled]
+	if u.AccountEnabled == enabled {
+		return Outcome{Status: Skipped, Detail: "sign-in was already " + word}, nil
+	}
+	return x.change("PATCH /users/"+x.t.UserID, map[string]bool{"accountEnabled": enabled}, "sign-in "+word, func() error {
+		return x.e.Directory.SetAccountEnabled(x.ctx, x.t.UserID, enabled)
+	})
+}
+
+func licenseBody(add, remove []string) map[string]any {
+	adds := []map[string]any{}
+	for _, id := range add {
+		adds = append(adds, map[string]any{"disabledPlans": []string{}, "skuId": id})
+	}
+	return map[string]any{"addLicenses": adds, "removeLicenses": append([]string{}, remove...)}
+}
+
+func (x run) assignLicense() (Outcome, error) {
+	u, err := x.e.Directory.User(x.ctx, x.t.UserID)
+	if x.unread(err) {
+		err = nil
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	if slices.ContainsFunc(u.Licenses, func(l License) bool { return l.SkuID == x.s.Arg }) {
+		return Outcome{Status: Skipped, Detail: "the license was already assigned"}, nil
+	}
+	return x.change("POST /users/"+x.t.UserID+"/assignLicense", licenseBody([]string{x.s.Arg}, nil), "license assigned", func() error {
+		return x.e.Directory.AssignLicenses(x.ctx, x.t.UserID, []string{x.s.Arg}, nil)
+	})
+}
+
+// removeLicenses removes the step's direct licenses after the conversion,
+// checking rules 2 and 3 again on the live mailbox: its size or a hold
+// found now keeps them (a deleted user's mailbox could not be measured
+// when the plan was made).
+func (x run) removeLicenses() (Outcome, error) {
+	mb, err := x.e.Exchange.GetMailbox(x.ctx, x.t.UserPrincipalName)
+	if x.unread(err) {
+		ids := strings.Split(x.s.Arg, ",")
+		return x.change("POST /users/"+x.t.UserID+"/assignLicense", licenseBody(nil, ids), "", nil)
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	stats, err := x.e.Exchange.MailboxStatistics(x.ctx, x.t.UserPrincipalName)
+	if err != nil {
+		return Outcome{}, err
+	}
+	switch {
+	case stats.TotalItemSize >= UnlicensedSharedMax:
+		return Outcome{Status: Skipped, Detail: fmt.Sprintf("licenses kept: the mailbox is %s, over the 50 GB of an unlicensed shared mailbox (rule 2)", FormatSize(stats.TotalItemSize))}, nil
+	case mb.OnHold() || mb.HasArchive():
+		return Outcome{Status: Skipped, Detail: "licenses kept: the mailbox has a hold or an archive (rule 3)"}, nil
+	}
+	u, err := x.e.Directory.User(x.ctx, x.t.UserID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	var remove []string
+	for _, id := range strings.Split(x.s.Arg, ",") {
+		if slices.ContainsFunc(u.Licenses, func(l License) bool { return l.SkuID == id && l.AssignedByGroup == "" }) {
+			remove = append(remove, id)
+		}
+	}
+	if len(remove) == 0 {
+		return Outcome{Status: Skipped, Detail: "no direct license left to remove"}, nil
+	}
+	return x.change("POST /users/"+x.t.UserID+"/assignLicense", licenseBody(nil, remove), fmt.Sprintf("%d license(s) removed", len(remove)), func() error {
+		return x.e.Directory.AssignLicenses(x.ctx, x.t.UserID, nil, remove)
+	})
+}
+
+func (x run) grant(right string) (Outcome, error) {
+	mbx, who := x.t.UserPrincipalName, x.s.Arg
+	var perms []Permission
+	var err error
+	if right == RightFullAccess {
+		perms, err = x.e.Exchange.MailboxPermissions(x.ctx, mbx)
+	} else {
+		perms, err = x.e.Exchange.RecipientPermissions(x.ctx, mbx)
+	}
+	if x.unread(err) {
+		err = nil
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	if HasRight(perms, who, right) {
+		return Outcome{Status: Skipped, Detail: who + " already had " + right}, nil
+	}
+	if right == RightFullAccess {
+		params := map[string]any{"Identity": mbx, "User": who, "AccessRights": []string{RightFullAccess}, "InheritanceType": "All", "AutoMapping": !x.s.NoAutoMapping}
+		return x.change(exo("Add-MailboxPermission", params), nil, "Full Access given to "+who, func() error {
+			return x.e.Exchange.AddFullAccess(x.ctx, mbx, who, !x.s.NoAutoMapping)
+		})
+	}
+	params := map[string]any{"Identity": mbx, "Trustee": who, "AccessRights": []string{RightSendAs}}
+	return x.change(exo("Add-RecipientPermission", params), nil, "Send As given to "+who, func() error {
+		return x.e.Exchange.AddSendAs(x.ctx, mbx, who)
+	})
+}
+
+// HasRight reports whether perms give who the right explicitly (not
+// inherited, not denied).
+func HasRight(perms []Permission, who, right string) bool {
+	for _, p := range perms {
+		if strings.EqualFold(p.User, who) && !p.IsInherited && !p.Deny && slices.Contains(p.AccessRights, right) {
+			return true
+		}
+	}
+	return false
+}
+
+func (x run) convert(to MailboxType, want string) (Outcome, error) {
+	mb, err := x.e.Exchange.GetMailbox(x.ctx, x.t.UserPrincipalName)
+	if x.unread(err) {
+		err = nil
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	if mb.RecipientTypeDetails == want {
+		return Outcome{Status: Skipped, Detail: "Exchange already reports " + want}, nil
+	}
+	return x.change(exo("Set-Mailbox", map[string]any{"Identity": x.t.UserPrincipalName, "Type": string(to)}), nil,
+		"Set-Mailbox -Type "+string(to)+" accepted", func() error {
+			return x.e.Exchange.SetMailboxType(x.ctx, x.t.UserPrincipalName, to)
+		})
+}
+
+func (x run) verify(want string) (Outcome, error) {
+	if x.dry {
+		return Outcome{Status: Skipped, Detail: "would wait until Get-Mailbox reports " + want}, nil
+	}
+	mb, err := x.e.Exchange.GetMailbox(x.ctx, x.t.UserPrincipalName)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if mb.RecipientTypeDetails == want {
+		return Outcome{Status: Done, Detail: "Exchange reports " + want}, nil
+	}
+	return Outcome{Status: Pending, Detail: "Exchange still reports " + mb.RecipientTypeDetails}, nil
+}
+
+func (x run) credential() (Outcome, error) {
+	ttl := x.e.CredentialTTL
+	if ttl <= 0 {
+		ttl = DefaultCredentialTTL
+	}
+	if x.s.Arg == "password" {
+		if x.dry {
+			return Outcome{Status: Skipped, Detail: `would send PATCH /users/` + x.t.UserID + ` {"passwordProfile":{"forceChangePasswordNextSignIn":true,"password":"(random)"}} and send you the password privately`}, nil
+		}
+		pw, err := x.e.password()
+		if err != nil {
+			return Outcome{}, err
+		}
+		if err := x.e.Directory.ResetPassword(x.ctx, x.t.UserID, pw, true); err != nil {
+			return Outcome{}, err
+		}
+		return Outcome{Status: Done, Detail: "password reset (change required at next sign-in); sent to the requester privately", Secret: pw}, nil
+	}
+	body := map[string]any{"lifetimeInMinutes": int(ttl / time.Minute), "isUsableOnce": false}
+	if x.dry {
+		return Outcome{Status: Skipped, Detail: "would send " + describe("POST /users/"+x.t.UserID+"/authentication/temporaryAccessPassMethods", body) + " and send you the pass privately"}, nil
+	}
+	tap, err := x.e.Directory.CreateTemporaryAccessPass(x.ctx, x.t.UserID, ttl)
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Status: Done, Detail: fmt.Sprintf("Temporary Access Pass created, valid until %s; sent to the requester privately", tap.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")), Secret: tap.Pass}, nil
+}
+
+func (x run) restore() (Outcome, error) {
+	if _, err := x.e.Directory.User(x.ctx, x.t.UserID); err == nil {
+		return Outcome{Status: Skipped, Detail: "the account was already restored"}, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return Outcome{}, err
+	}
+	return x.change("POST /directory/deletedItems/"+x.s.Arg+"/restore", nil, "account restored", func() error {
+		return x.e.Directory.RestoreDeletedUser(x.ctx, x.s.Arg)
+	})
+}
+
+// resetPassword sets a random password that nobody is shown: the account
+// of a recovered mailbox only anchors it, and its sign-in is blocked next.
+func (x run) resetPassword() (Outcome, error) {
+	if x.dry {
+		return Outcome{Status: Skipped, Detail: `would send PATCH /users/` + x.t.UserID + ` {"passwordProfile":{"forceChangePasswordNextSignIn":true,"password":"(random, shown to no one)"}}`}, nil
+	}
+	pw, err := x.e.password()
+	if err != nil {
+		return Outcome{}, err
+	}
+	if err := x.e.Directory.ResetPassword(x.ctx, x.t.UserID, pw, true); err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Status: Done, Detail: "password reset to a random value shown to no one"}, nil
+}
+
+func (x run) waitMailbox() (Outcome, error) {
+	if x.dry {
+		return Outcome{Status: Skipped, Detail: "would wait until Get-Mailbox finds the mailbox again (typically 20-30 minutes)"}, nil
+	}
+	mb, err := x.e.Exchange.GetMailbox(x.ctx, x.t.UserPrincipalName)
+	if errors.Is(err, ErrNotFound) {
+		return Outcome{Status: Pending, Detail: "the mailbox is not back yet"}, nil
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Status: Done, Detail: "the mailbox is back (" + mb.RecipientTypeDetails + ")"}, nil
+}
+
+func (e *Executor) password() (string, error) {
+	if e.NewPassword != nil {
+		return e.NewPassword()
+	}
+	return RandomPassword()
+}
+
+// RandomPassword returns a 20-character password with upper and lower
+// case letters, digits and symbols, from crypto/rand.
+func RandomPassword() (string, error) {
+	sets := []string{"ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789", "!@#$%*-_=+?"}
+	all := strings.Join(sets, "")
+	pick := func(s string) (byte, error) {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(s))))
+		if err != nil {
+			return 0, err
+		}
+		return s[n.Int64()], nil
+	}
+	b := make([]byte, 0, 20)
+	for _, s := range sets { // one of each kind
+		c, err := pick(s)
+		if err != nil {
+			return "", err
+		}
+		b = append(b, c)
+	}
+	for len(b) < 20 {
+		c, err := pick(all)
+		if err != nil {
+			return "", err
+		}
+		b = append(b, c)
+	}
+	for i := len(b) - 1; i > 0; i-- { // shuffle
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
+		if err != nil {
+			return "", err
+		}
+		j := n.Int64()
+		b[i], b[j] = b[j], b[i]
+	}
+	return string(b), nil
+}
