@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
 // CommandName is the slash command's usual name. Any command whose name
@@ -50,7 +51,7 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	p, err := ParseConvert(sc.Text)
+	p, err := ParseConvert(sc.Text, s.now())
 	if err != nil {
 		log.Info("slash command not understood", "err", err)
 		writeEphemeral(w, err.Error()+" "+usageLine(cmd))
@@ -94,6 +95,14 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		writeEphemeral(w, textQueueDown)
 		return
 	}
-	log.Info("command queued")
-	writeEphemeral(w, fmt.Sprintf("Checking %s… I'll answer here in a moment.", c.Op.Mailbox))
+	log.Info("command queued", "kind", c.Op.Kind, "dry_run", c.Op.Options.DryRun)
+	writeEphemeral(w, checkingText(c.Op))
+}
+
+// checkingText is the immediate answer to a queued command.
+func checkingText(op mailbox.Operation) string {
+	if op.Options.DryRun {
+		return fmt.Sprintf("Checking %s… (dry run: nothing will be changed) I'll answer here in a moment.", op.Mailbox)
+	}
+	return fmt.Sprintf("Checking %s… I'll answer here in a moment.", op.Mailbox)
 }

@@ -11,10 +11,12 @@
 // HTTP 200, never a 500. Who clicked comes from the signed payload, never
 // from a button's value. ParseConvert is the /convert-mailbox grammar.
 //
-// How far it goes in this version: /convert-mailbox <address> [to shared]
-// and help; "to regular", status, list, cancel and the form answer that they
-// are not available yet. Interactions other than the approve and reject
-// buttons are acknowledged and ignored. Socket Mode is not here yet.
+// How far it goes in this version: /convert-mailbox <address> [to shared|to
+// regular] [options] (sign-in, sessions, licenses, Full Access, Send As,
+// members, automapping, license, password, at, dry-run) and help; status,
+// list, cancel and the form answer that they are not available yet. The
+// Approve, Reject and Retry buttons become clicks; other interactions are
+// acknowledged and ignored. Socket Mode is not here yet.
 //
 // Rendering messages and talking to Slack's Web API live in handlers/notify.
 package handlers

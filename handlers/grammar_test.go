@@ -2,19 +2,40 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
+// gNow is the time the grammar tests parse at: 2025-11-21 10:00 UTC.
+var gNow = time.Date(2025, 11, 21, 10, 0, 0, 0, time.UTC)
+
 func convertOf(addr string) Parsed {
 	return Parsed{Verb: VerbConvert, Op: mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: addr}}
 }
 
+// withOpts is a conversion of alice@contoso.com of kind k with options o.
+func withOpts(k mailbox.Kind, o mailbox.Options) Parsed {
+	return Parsed{Verb: VerbConvert, Op: mailbox.Operation{Kind: k, Mailbox: "alice@contoso.com", Options: o}}
+}
+
+const (
+	shared  = mailbox.KindConvertToShared
+	regular = mailbox.KindConvertToRegular
+)
+
 func TestParseConvert(t *testing.T) {
+	list := func(a ...string) []string { return a }
+	many := make([]string, MaxListed+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("u%d@contoso.com", i)
+	}
 	for _, tc := range []struct {
 		text    string
 		want    Parsed
@@ -37,9 +58,60 @@ func TestParseConvert(t *testing.T) {
 		{text: "<mailto:alice@contoso.com|alice@contoso.com>", want: convertOf("alice@contoso.com")},
 		{text: "<mailto:Alice@contoso.com|Alice@contoso.com> to shared", want: convertOf("alice@contoso.com")},
 		{text: "first.last+it@sub.contoso.co.uk", want: convertOf("first.last+it@sub.contoso.co.uk")},
+		{text: "alice@contoso.com to shared to shared", want: convertOf("alice@contoso.com")},
 
-		{text: "alice@contoso.com to regular", want: Parsed{Verb: VerbNotYet, Feature: "to regular"}},
-		{text: "alice@contoso.com TO User", want: Parsed{Verb: VerbNotYet, Feature: "to regular"}},
+		// To shared: every option.
+		{text: "alice@contoso.com dry-run", want: withOpts(shared, mailbox.Options{DryRun: true})},
+		{text: "alice@contoso.com keep-signin", want: withOpts(shared, mailbox.Options{KeepSignIn: true})},
+		{text: "alice@contoso.com keep-sessions", want: withOpts(shared, mailbox.Options{KeepSessions: true})},
+		{text: "alice@contoso.com keep-license", want: withOpts(shared, mailbox.Options{KeepLicenses: true})},
+		{text: "alice@contoso.com add-license", want: withOpts(shared, mailbox.Options{AddLicense: true})},
+		{text: "alice@contoso.com to shared KEEP-SIGNIN --Keep-Sessions keep-license add-license dry-run",
+			want: withOpts(shared, mailbox.Options{KeepSignIn: true, KeepSessions: true, KeepLicenses: true, AddLicense: true, DryRun: true})},
+		{text: "alice@contoso.com —dry-run keep-sign-in", want: withOpts(shared, mailbox.Options{DryRun: true, KeepSignIn: true})}, // smart punctuation
+		{text: "alice@contoso.com members bob@contoso.com,carol@contoso.com",
+			want: withOpts(shared, mailbox.Options{FullAccess: list("bob@contoso.com", "carol@contoso.com"), SendAs: list("bob@contoso.com", "carol@contoso.com")})},
+		{text: "alice@contoso.com full-access bob@contoso.com",
+			want: withOpts(shared, mailbox.Options{FullAccess: list("bob@contoso.com")})},
+		{text: "alice@contoso.com send-as Bob@Contoso.com",
+			want: withOpts(shared, mailbox.Options{SendAs: list("bob@contoso.com")})},
+		{text: "alice@contoso.com full-access bob@contoso.com, carol@contoso.com send-as dave@contoso.com no-automap",
+			want: withOpts(shared, mailbox.Options{FullAccess: list("bob@contoso.com", "carol@contoso.com"), SendAs: list("dave@contoso.com"), NoAutoMapping: true})},
+		{text: "alice@contoso.com full-access bob@contoso.com carol@contoso.com ,dave@contoso.com",
+			want: withOpts(shared, mailbox.Options{FullAccess: list("bob@contoso.com", "carol@contoso.com", "dave@contoso.com")})},
+		{text: "alice@contoso.com members <mailto:Bob@contoso.com|Bob@contoso.com>,bob@contoso.com send-as BOB@contoso.com",
+			want: withOpts(shared, mailbox.Options{FullAccess: list("bob@contoso.com"), SendAs: list("bob@contoso.com")})},
+		{text: "alice@contoso.com send-as bob@contoso.com members carol@contoso.com no-automap",
+			want: withOpts(shared, mailbox.Options{SendAs: list("bob@contoso.com", "carol@contoso.com"), FullAccess: list("carol@contoso.com"), NoAutoMapping: true})},
+		{text: "alice@contoso.com members bob@contoso.com, to shared",
+			want: withOpts(shared, mailbox.Options{FullAccess: list("bob@contoso.com"), SendAs: list("bob@contoso.com")})},
+		{text: "alice@contoso.com members " + strings.Join(many[:MaxListed], ","),
+			want: withOpts(shared, mailbox.Options{FullAccess: many[:MaxListed], SendAs: many[:MaxListed]})},
+
+		// To regular.
+		{text: "alice@contoso.com to regular", want: withOpts(regular, mailbox.Options{})},
+		{text: "alice@contoso.com TO User", want: withOpts(regular, mailbox.Options{})},
+		{text: "alice@contoso.com to regular license SPE_E3 password",
+			want: withOpts(regular, mailbox.Options{License: "SPE_E3", Password: true})},
+		{text: "alice@contoso.com to regular license 6FD2C87F-B296-42F0-B197-1E91E994B900",
+			want: withOpts(regular, mailbox.Options{License: "6fd2c87f-b296-42f0-b197-1e91e994b900"})},
+		{text: "alice@contoso.com license Microsoft_365_E3_(no_Teams) password to regular",
+			want: withOpts(regular, mailbox.Options{License: "Microsoft_365_E3_(no_Teams)", Password: true})},
+		{text: "alice@contoso.com to regular license spe_e3 license SPE_E3",
+			want: withOpts(regular, mailbox.Options{License: "spe_e3"})},
+
+		// Both: at and dry-run.
+		{text: "alice@contoso.com at 2025-11-22 18:00",
+			want: withOpts(shared, mailbox.Options{At: time.Date(2025, 11, 22, 18, 0, 0, 0, time.UTC)})},
+		{text: "alice@contoso.com AT 2025-11-22 18:00:30 utc dry-run",
+			want: withOpts(shared, mailbox.Options{At: time.Date(2025, 11, 22, 18, 0, 30, 0, time.UTC), DryRun: true})},
+		{text: "alice@contoso.com to regular at 2025-11-22T18:00:00+01:00 dry-run",
+			want: withOpts(regular, mailbox.Options{At: time.Date(2025, 11, 22, 17, 0, 0, 0, time.UTC), DryRun: true})},
+		{text: "alice@contoso.com at 2025-11-22t18:00z", want: withOpts(shared, mailbox.Options{At: time.Date(2025, 11, 22, 18, 0, 0, 0, time.UTC)})},
+		{text: "alice@contoso.com at 2025-11-22T18:00", want: withOpts(shared, mailbox.Options{At: time.Date(2025, 11, 22, 18, 0, 0, 0, time.UTC)})},
+		{text: "alice@contoso.com at 2025-11-21T10:01:00-00:00", want: withOpts(shared, mailbox.Options{At: gNow.Add(time.Minute)})},
+		{text: "alice@contoso.com at 2026-02-19 10:00", want: withOpts(shared, mailbox.Options{At: gNow.Add(MaxScheduleAhead)})}, // exactly 90 days
+
 		{text: "status", want: Parsed{Verb: VerbNotYet, Feature: "status"}},
 		{text: "STATUS alice@contoso.com", want: Parsed{Verb: VerbNotYet, Feature: "status"}},
 		{text: "List", want: Parsed{Verb: VerbNotYet, Feature: "list"}},
@@ -52,21 +124,66 @@ func TestParseConvert(t *testing.T) {
 		{text: "al`ice@contoso", problem: "`al'ice@contoso` is not a valid e-mail address."},
 		{text: "alice", problem: "`alice` is neither an e-mail address nor a command I know."},
 		{text: "convert alice@contoso.com", problem: "`convert` is neither an e-mail address nor a command I know."},
-		{text: "to shared alice@contoso.com", problem: "`to` is neither an e-mail address nor a command I know."},
+		{text: "to shared alice@contoso.com", problem: "Start with the mailbox's address, then `to` and the options: I read `to` first."},
+		{text: "Dry-Run alice@contoso.com", problem: "Start with the mailbox's address, then `to` and the options: I read `Dry-Run` first."},
 		{text: "<@U0ALICE|alice>", problem: "`&lt;@U0ALICE|alice&gt;` is a Slack user: give the e-mail address of the mailbox instead."},
 		{text: "@alice", problem: "`@alice` is a Slack user: give the e-mail address of the mailbox instead."},
 		{text: "<#C0123|general>", problem: "`&lt;#C0123|general&gt;` is a Slack channel: give the e-mail address of the mailbox instead."},
 		{text: "<!channel>", problem: "`&lt;!channel&gt;` is neither an e-mail address nor a command I know."},
 		{text: "alice@contoso.com bob@contoso.com", problem: "Give one address at a time: I read `alice@contoso.com` and `bob@contoso.com`."},
-		{text: "alice@contoso.com to", problem: "`to` must be followed by `shared`."},
-		{text: "alice@contoso.com to archive", problem: "`archive` is not a mailbox type I know: say `to shared`."},
-		{text: "alice@contoso.com shared", problem: "I don't understand `shared` after the address."},
-		{text: "alice@contoso.com   now  please", problem: "I don't understand `now please` after the address."},
-		{text: "alice@contoso.com to shared now", problem: "I don't understand `now` after `to shared`."},
+		{text: "alice@contoso.com to", problem: "`to` must be followed by `shared` or `regular`."},
+		{text: "alice@contoso.com to archive", problem: "`archive` is not a mailbox type I know: say `to shared` or `to regular`."},
+		{text: "alice@contoso.com to shared to regular", problem: "Say `to shared` or `to regular`, not both."},
+		{text: "alice@contoso.com shared", problem: "I don't understand `shared`: did you mean `to shared`?"},
+		{text: "alice@contoso.com Regular", problem: "I don't understand `Regular`: did you mean `to regular`?"},
+		{text: "alice@contoso.com   now  please", problem: "I don't understand `now`."},
+		{text: "alice@contoso.com to shared now", problem: "I don't understand `now`."},
+		{text: "alice@contoso.com dry-run frobnicate", problem: "I don't understand `frobnicate`."},
+		{text: "alice@contoso.com dry-run bob@contoso.com",
+			problem: "I don't understand `bob@contoso.com` here: to give someone access, put `members`, `full-access` or `send-as` before the address."},
+
+		// Options that do not fit the direction.
+		{text: "alice@contoso.com license SPE_E3", problem: "`license` goes with `to regular` only; this converts to a shared mailbox."},
+		{text: "alice@contoso.com to shared password", problem: "`password` goes with `to regular` only; this converts to a shared mailbox."},
+		{text: "alice@contoso.com to regular members bob@contoso.com", problem: "`members` goes with `to shared` only; this converts back to a user mailbox."},
+		{text: "alice@contoso.com keep-signin to regular", problem: "`keep-signin` goes with `to shared` only; this converts back to a user mailbox."},
+		{text: "alice@contoso.com to user no-automap", problem: "`no-automap` goes with `to shared` only; this converts back to a user mailbox."},
+
+		// Lists.
+		{text: "alice@contoso.com members", problem: "`members` needs one or more addresses, separated by commas: `members bob@contoso.com,carol@contoso.com`."},
+		{text: "alice@contoso.com full-access dry-run", problem: "`full-access` needs one or more addresses, separated by commas: `full-access bob@contoso.com,carol@contoso.com`."},
+		{text: "alice@contoso.com send-as to shared", problem: "`send-as` needs one or more addresses, separated by commas: `send-as bob@contoso.com,carol@contoso.com`."},
+		{text: "alice@contoso.com full-access bob", problem: "`bob` in `full-access` is not a valid e-mail address."},
+		{text: "alice@contoso.com send-as bob@contoso.com,<mailto:carol@|carol@>", problem: "`carol@` in `send-as` is not a valid e-mail address."},
+		{text: "alice@contoso.com members bob@contoso.com,Alice@Contoso.com", problem: "`alice@contoso.com` is the mailbox itself: it cannot be in `members`."},
+		{text: "alice@contoso.com full-access <mailto:alice@contoso.com|alice@contoso.com>", problem: "`alice@contoso.com` is the mailbox itself: it cannot be in `full-access`."},
+		{text: "alice@contoso.com members " + strings.Join(many, ","), problem: "At most 50 people in `members`; ask for the others in another request."},
+		{text: "alice@contoso.com no-automap", problem: "`no-automap` needs `full-access` or `members`: it turns automapping off for the people given Full Access."},
+		{text: "alice@contoso.com send-as bob@contoso.com no-automap", problem: "`no-automap` needs `full-access` or `members`: it turns automapping off for the people given Full Access."},
+
+		// license.
+		{text: "alice@contoso.com to regular license", problem: "`license` needs a SKU id or part number, for example `license SPE_E3`."},
+		{text: "alice@contoso.com to regular license password", problem: "`license` needs a SKU id or part number, for example `license SPE_E3`."},
+		{text: "alice@contoso.com to regular license a;b", problem: "`a;b` is not a SKU id or part number (such as `SPE_E3`)."},
+		{text: "alice@contoso.com to regular license SPE_E3 license SPE_E5", problem: "Give one `license`: I read `SPE_E3` and `SPE_E5`."},
+
+		// at.
+		{text: "alice@contoso.com at", problem: "`at` needs a date and time, for example `at 2025-11-22 18:00` (UTC)."},
+		{text: "alice@contoso.com at dry-run", problem: "`at` needs a date and time, for example `at 2025-11-22 18:00` (UTC)."},
+		{text: "alice@contoso.com at tomorrow", problem: "`at tomorrow` is not a date and time I can read: say `at 2025-11-22 18:00` (UTC) or give a zone, `at 2025-11-22T18:00:00+01:00`."},
+		{text: "alice@contoso.com at 2025-11-22 6pm", problem: "`at 2025-11-22 6pm` is not a date and time I can read: say `at 2025-11-22 18:00` (UTC) or give a zone, `at 2025-11-22T18:00:00+01:00`."},
+		{text: "alice@contoso.com at 2025-13-01 10:00", problem: "`at 2025-13-01` is not a date and time I can read: say `at 2025-11-22 18:00` (UTC) or give a zone, `at 2025-11-22T18:00:00+01:00`."},
+		{text: "alice@contoso.com at 2025-11-22", problem: "`at 2025-11-22` needs a time of day too, for example `at 2025-11-22 18:00` (UTC)."},
+		{text: "alice@contoso.com at 2025-11-21 09:59", problem: "`at 2025-11-21 09:59` is in the past: it is now 2025-11-21 10:00 UTC."},
+		{text: "alice@contoso.com at 2025-11-21 10:00 UTC", problem: "`at 2025-11-21 10:00 UTC` is in the past: it is now 2025-11-21 10:00 UTC."},
+		{text: "alice@contoso.com at 2025-11-21T11:30:00+02:00", problem: "`at 2025-11-21T11:30:00+02:00` is in the past: it is now 2025-11-21 10:00 UTC."},
+		{text: "alice@contoso.com at 2026-02-19 10:01", problem: "`at 2026-02-19 10:01` is more than 90 days ahead: schedule it by 2026-02-19 10:00 UTC."},
+		{text: "alice@contoso.com at 2025-11-22 18:00 at 2025-11-23 18:00", problem: "Give one time: `at` appears twice."},
+
 		{text: strings.Repeat("x", 100), problem: "`" + strings.Repeat("x", 59) + "…` is neither an e-mail address nor a command I know."},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
-			got, err := ParseConvert(tc.text)
+			got, err := ParseConvert(tc.text, gNow)
 			checkParseInvariants(t, tc.text, got, err)
 			if tc.problem != "" {
 				var ue *UsageError
@@ -75,7 +192,7 @@ func TestParseConvert(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got != tc.want {
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("ParseConvert(%q) = %+v, %v; want %+v", tc.text, got, err, tc.want)
 			}
 		})
@@ -91,7 +208,7 @@ func checkParseInvariants(t *testing.T, text string, p Parsed, err error) {
 		if !errors.As(err, &ue) || !errors.Is(err, ErrUsage) {
 			t.Fatalf("ParseConvert(%q): error %v (%T) is not a *UsageError", text, err, err)
 		}
-		if p != (Parsed{}) {
+		if !reflect.DeepEqual(p, Parsed{}) {
 			t.Fatalf("ParseConvert(%q): both a result %+v and an error %v", text, p, err)
 		}
 		msg := ue.Problem
@@ -112,32 +229,83 @@ func checkParseInvariants(t *testing.T, text string, p Parsed, err error) {
 	words := strings.Fields(text)
 	switch p.Verb {
 	case VerbHelp:
-		if p.Empty != (len(words) == 0) || p.Op != (mailbox.Operation{}) || p.Feature != "" {
+		if p.Empty != (len(words) == 0) || !reflect.DeepEqual(p.Op, mailbox.Operation{}) || p.Feature != "" {
 			t.Fatalf("ParseConvert(%q) = %+v: bad help", text, p)
 		}
 	case VerbNotYet:
 		switch p.Feature {
-		case "to regular", "status", "list", "cancel":
+		case "status", "list", "cancel":
 		default:
 			t.Fatalf("ParseConvert(%q) = %+v: unknown feature", text, p)
 		}
+		if !reflect.DeepEqual(p.Op, mailbox.Operation{}) || p.Empty {
+			t.Fatalf("ParseConvert(%q) = %+v: bad not-yet", text, p)
+		}
 	case VerbConvert:
-		if p.Op.Kind != mailbox.KindConvertToShared || p.Empty || p.Feature != "" {
+		if p.Empty || p.Feature != "" {
 			t.Fatalf("ParseConvert(%q) = %+v: bad convert", text, p)
 		}
 		again, err := mailbox.ParseAddress(p.Op.Mailbox)
 		if err != nil || again != p.Op.Mailbox || p.Op.Mailbox != strings.ToLower(p.Op.Mailbox) {
 			t.Fatalf("ParseConvert(%q) = %+v: mailbox is not a valid lower-case address (%v)", text, p, err)
 		}
+		if problem := badOptions(p.Op); problem != "" {
+			t.Fatalf("ParseConvert(%q) = %+v: %s", text, p, problem)
+		}
 	default:
 		t.Fatalf("ParseConvert(%q) = %+v: unknown verb", text, p)
 	}
 	// An address alone is always a conversion of that address.
 	if len(words) == 1 {
-		if addr, err := mailbox.ParseAddress(words[0]); err == nil && p != convertOf(addr) {
+		if addr, err := mailbox.ParseAddress(words[0]); err == nil && !reflect.DeepEqual(p, convertOf(addr)) {
 			t.Fatalf("ParseConvert(%q) = %+v, want a conversion of %s", text, p, addr)
 		}
 	}
+}
+
+// badOptions says what is wrong with a parsed operation's options, or "".
+func badOptions(op mailbox.Operation) string {
+	o := op.Options
+	for name, l := range map[string][]string{"full access": o.FullAccess, "send as": o.SendAs} {
+		if len(l) > MaxListed {
+			return fmt.Sprintf("%d addresses in %s", len(l), name)
+		}
+		seen := map[string]bool{}
+		for _, a := range l {
+			if again, err := mailbox.ParseAddress(a); err != nil || again != a {
+				return fmt.Sprintf("%s: %q is not a valid lower-case address", name, a)
+			}
+			if a == op.Mailbox {
+				return name + " holds the mailbox itself"
+			}
+			if seen[a] {
+				return fmt.Sprintf("%s: %s twice", name, a)
+			}
+			seen[a] = true
+		}
+	}
+	if o.NoAutoMapping && len(o.FullAccess) == 0 {
+		return "no-automap without Full Access"
+	}
+	if !o.At.IsZero() && (o.At.Location() != time.UTC || !o.At.After(gNow) || o.At.After(gNow.Add(MaxScheduleAhead))) {
+		return fmt.Sprintf("time %s is not UTC within 90 days", o.At)
+	}
+	switch op.Kind {
+	case mailbox.KindConvertToShared:
+		if o.License != "" || o.Password {
+			return "to-regular options on a conversion to shared"
+		}
+	case mailbox.KindConvertToRegular:
+		if o.KeepSignIn || o.KeepSessions || o.KeepLicenses || o.AddLicense || o.NoAutoMapping || len(o.FullAccess)+len(o.SendAs) > 0 {
+			return "to-shared options on a conversion to regular"
+		}
+		if o.License != "" && !skuPattern.MatchString(o.License) {
+			return fmt.Sprintf("license %q", o.License)
+		}
+	default:
+		return "unknown kind"
+	}
+	return ""
 }
 
 // unescape turns Slack's &lt; and &gt; back into what Slack shows.
@@ -154,17 +322,33 @@ func TestParseConvertProperties(t *testing.T) {
 		"é@ü.de", "ñ", "💥", "\u202e", "\u00a0", "\u2028", "\u200b", "%s", "%!v", "\\", "\"q\"@x.y", "(a)@b.c",
 		strings.Repeat("x", 300) + "@contoso.com", "a@" + strings.Repeat("b.", 200) + "com", strings.Repeat("`", 61),
 		strings.Repeat("é", 100), strings.Repeat("<", 70),
+		"keep-signin", "KEEP-SESSIONS", "keep-license", "add-license", "full-access", "send-as", "members", "no-automap",
+		"license", "SPE_E3", "password", "at", "2025-11-22", "18:00", "2025-11-22T18:00:00+01:00", "1999-01-01", "UTC",
+		"dry-run", "--dry-run", ",", "to regular", "TO shared", "to user", "bob@contoso.com,", ",carol@contoso.com", "a@b.co,,b@c.de", "alice@contoso.com,x",
 	}
+	// Whole phrases of the grammar, so that random texts also reach valid
+	// commands with options.
+	phrases := []string{"to regular", "to shared", "dry-run", "keep-signin", "keep-sessions", "password", "license SPE_E3",
+		"at 2025-11-22 18:00", "at 2025-11-22T18:00:00+01:00", "members bob@contoso.com", "full-access bob@contoso.com,carol@contoso.com",
+		"no-automap", "send-as alice@contoso.com"}
 	seps := []string{" ", "  ", "\t", "\n", "\u00a0", "", "\r\n"}
 	rng := rand.New(rand.NewPCG(2026, 11))
-	texts := make([]string, 0, 600)
-	for range 500 {
+	texts := make([]string, 0, 1100)
+	for range 1000 {
 		var b strings.Builder
-		for i := range rng.IntN(6) {
+		n := rng.IntN(8)
+		for i := range n {
 			if i > 0 || rng.IntN(4) == 0 {
 				b.WriteString(seps[rng.IntN(len(seps))])
 			}
-			b.WriteString(pieces[rng.IntN(len(pieces))])
+			switch {
+			case i == 0 && rng.IntN(2) == 0:
+				b.WriteString("alice@contoso.com") // reach the options more often
+			case i > 0 && rng.IntN(2) == 0:
+				b.WriteString(phrases[rng.IntN(len(phrases))])
+			default:
+				b.WriteString(pieces[rng.IntN(len(pieces))])
+			}
 		}
 		texts = append(texts, b.String())
 	}
@@ -175,26 +359,34 @@ func TestParseConvertProperties(t *testing.T) {
 		}
 		texts = append(texts, string(buf))
 	}
-	verbs := map[Verb]int{}
+	outcomes := map[string]int{}
 	for _, text := range texts {
-		p, err := ParseConvert(text)
+		p, err := ParseConvert(text, gNow)
 		checkParseInvariants(t, text, p, err)
-		if err != nil {
-			verbs["error"]++
-		} else {
-			verbs[p.Verb]++
+		switch {
+		case err != nil:
+			outcomes["error"]++
+		case p.Verb == VerbConvert && !reflect.DeepEqual(p.Op.Options, mailbox.Options{}):
+			outcomes[string(p.Op.Kind)+" with options"]++
+		case p.Verb == VerbConvert:
+			outcomes[string(p.Op.Kind)]++
+		default:
+			outcomes[string(p.Verb)]++
 		}
 	}
 	// The generator must reach every outcome, or the test proves little.
-	for _, v := range []Verb{VerbHelp, VerbConvert, VerbNotYet, "error"} {
-		if verbs[v] == 0 {
-			t.Errorf("no random text produced %q; outcomes: %v", v, verbs)
+	for _, v := range []string{string(VerbHelp), string(VerbNotYet), "error", string(shared), string(regular),
+		string(shared) + " with options", string(regular) + " with options"} {
+		if outcomes[v] == 0 {
+			t.Errorf("no random text produced %q; outcomes: %v", v, outcomes)
 		}
 	}
-	t.Logf("outcomes of %d texts: %v", len(texts), verbs)
+	t.Logf("outcomes of %d texts: %v", len(texts), outcomes)
 
-	// Every text in the grammar, whatever its case and spacing, converts.
+	// Every text in the grammar, whatever its case, spacing and the order
+	// of its options, parses to the operation it says.
 	addrs := []string{"alice@contoso.com", "Bob.Smith@Example.org", "x+y@a.b.co", "<mailto:ann@contoso.com|ann@contoso.com>"}
+	people := []string{"p1@contoso.com", "P2@Contoso.com", "<mailto:p3@contoso.com|p3@contoso.com>", "p4@fabrikam.com"}
 	randCase := func(s string) string {
 		r := []rune(s)
 		for i := range r {
@@ -205,31 +397,117 @@ func TestParseConvertProperties(t *testing.T) {
 		return string(r)
 	}
 	space := func() string { return strings.Repeat(seps[rng.IntN(len(seps)-2)], 1+rng.IntN(3)) } // no empty separator
-	for range 200 {
+	pick := func() ([]string, []string) {                                                        // typed, and what they mean
+		var typed, want []string
+		for _, p := range people {
+			if rng.IntN(2) == 0 {
+				typed = append(typed, p)
+				a, _ := mailbox.ParseAddress(p)
+				want = append(want, a)
+			}
+		}
+		if len(typed) == 0 {
+			typed, want = []string{people[0]}, []string{"p1@contoso.com"}
+		}
+		return typed, want
+	}
+	joinList := func(typed []string) string {
+		seps := []string{",", ", ", " ,", " "}
+		var b strings.Builder
+		for i, a := range typed {
+			if i > 0 {
+				b.WriteString(seps[rng.IntN(len(seps))])
+			}
+			b.WriteString(a)
+		}
+		return b.String()
+	}
+	for range 400 {
 		addr := addrs[rng.IntN(len(addrs))]
+		mb, _ := mailbox.ParseAddress(addr)
+		want := mailbox.Operation{Kind: shared, Mailbox: mb}
+		var opts []string
+		dir := ""
+		switch rng.IntN(3) {
+		case 1:
+			dir = randCase("to") + space() + randCase("shared")
+		case 2:
+			dir = randCase("to") + space() + randCase([]string{"regular", "user"}[rng.IntN(2)])
+			want.Kind = regular
+		}
+		if dir != "" {
+			opts = append(opts, dir)
+		}
+		o := &want.Options
+		flag := func(word string, set *bool) {
+			if rng.IntN(3) == 0 {
+				opts = append(opts, randCase(word))
+				*set = true
+			}
+		}
+		flag("dry-run", &o.DryRun)
+		if rng.IntN(3) == 0 {
+			at := gNow.Add(time.Duration(1+rng.IntN(89*24)) * time.Hour).Truncate(time.Minute)
+			if rng.IntN(2) == 0 {
+				opts = append(opts, randCase("at")+space()+at.Format("2006-01-02")+space()+at.Format("15:04"))
+			} else {
+				opts = append(opts, randCase("at")+space()+at.In(time.FixedZone("", 3600)).Format(time.RFC3339))
+			}
+			o.At = at
+		}
+		if want.Kind == shared {
+			flag("keep-signin", &o.KeepSignIn)
+			flag("keep-sessions", &o.KeepSessions)
+			flag("keep-license", &o.KeepLicenses)
+			flag("add-license", &o.AddLicense)
+			switch rng.IntN(4) {
+			case 1:
+				typed, got := pick()
+				opts = append(opts, randCase("members")+space()+joinList(typed))
+				o.FullAccess, o.SendAs = got, got
+				flag("no-automap", &o.NoAutoMapping)
+			case 2:
+				typed, got := pick()
+				opts = append(opts, randCase("full-access")+space()+joinList(typed))
+				o.FullAccess = got
+				flag("no-automap", &o.NoAutoMapping)
+			case 3:
+				typed, got := pick()
+				opts = append(opts, randCase("send-as")+space()+joinList(typed))
+				o.SendAs = got
+			}
+		} else {
+			flag("password", &o.Password)
+			if rng.IntN(2) == 0 {
+				opts = append(opts, randCase("license")+space()+"SPE_E3")
+				o.License = "SPE_E3"
+			}
+		}
+		rng.Shuffle(len(opts), func(i, j int) { opts[i], opts[j] = opts[j], opts[i] })
 		text := space() + addr
-		if rng.IntN(2) == 0 {
-			text += space() + randCase("to") + space() + randCase("shared")
+		for _, w := range opts {
+			text += space() + w
 		}
 		if rng.IntN(2) == 0 {
 			text += space()
 		}
-		p, err := ParseConvert(text)
+		p, err := ParseConvert(text, gNow)
 		checkParseInvariants(t, text, p, err)
-		want, _ := mailbox.ParseAddress(addr)
-		if err != nil || p != convertOf(want) {
-			t.Fatalf("ParseConvert(%q) = %+v, %v; want a conversion of %s", text, p, err, want)
+		if err != nil || !reflect.DeepEqual(p, Parsed{Verb: VerbConvert, Op: want}) {
+			t.Fatalf("ParseConvert(%q) = %+v, %v; want %+v", text, p, err, want)
 		}
 	}
 }
 
 func FuzzParseConvert(f *testing.F) {
 	for _, s := range []string{"", "help", "alice@contoso.com to shared", "<mailto:a@b.co|a@b.co>", "a@b.co to regular",
-		"status x", "alice@", "<@U1>", "a@b.co b@c.de", "a@b.co to", "\xff"} {
+		"status x", "alice@", "<@U1>", "a@b.co b@c.de", "a@b.co to", "\xff",
+		"a@b.co members c@d.ef,g@h.ij no-automap dry-run", "a@b.co to regular license SPE_E3 password at 2025-11-22 18:00",
+		"a@b.co at 2025-11-22T18:00:00+01:00", "a@b.co full-access a@b.co"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		p, err := ParseConvert(text)
+		p, err := ParseConvert(text, gNow)
 		checkParseInvariants(t, text, p, err)
 	})
 }

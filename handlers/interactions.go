@@ -12,20 +12,23 @@ import (
 	"github.com/mailboxbot/mailboxbot/bot"
 )
 
-// Action ids of the approval buttons. A button's value carries the request
-// id, and nothing else is read from it.
+// Action ids of the bot's buttons: Approve and Reject on an approval
+// request, Retry on the report of a failed request. A button's value
+// carries the request id, and nothing else is read from it.
 const (
-	ActionApprove = "approve"
-	ActionReject  = "reject"
+	ActionApprove = bot.ActionApprove
+	ActionReject  = bot.ActionReject
+	ActionRetry   = bot.ActionRetry
 )
 
 // maxRequestID bounds a button value taken as a request id.
 const maxRequestID = 128
 
-// handleInteraction takes a verified interaction. Slack ignores the body of
-// the answer to block_actions and needs a 200 for every verified request,
-// so every path answers 200 with an empty body; the only call it makes is
-// Bot.AcceptClick, bounded by the accept timeout.
+// handleInteraction takes a verified interaction: a click on Approve,
+// Reject or Retry becomes a bot.Click whose user is the signed payload's.
+// Slack ignores the body of the answer to block_actions and needs a 200 for
+// every verified request, so every path answers 200 with an empty body; the
+// only call it makes is Bot.AcceptClick, bounded by the accept timeout.
 func (s *Server) handleInteraction(w http.ResponseWriter, r *http.Request) {
 	defer w.WriteHeader(http.StatusOK)
 
@@ -45,7 +48,7 @@ func (s *Server) handleInteraction(w http.ResponseWriter, r *http.Request) {
 	}
 	var act *slack.BlockAction
 	for _, a := range ic.ActionCallback.BlockActions {
-		if a.ActionID == ActionApprove || a.ActionID == ActionReject {
+		if a.ActionID == ActionApprove || a.ActionID == ActionReject || a.ActionID == ActionRetry {
 			act = a
 			break
 		}
@@ -57,6 +60,7 @@ func (s *Server) handleInteraction(w http.ResponseWriter, r *http.Request) {
 
 	c := bot.Click{
 		RequestID:   act.Value,
+		Action:      act.ActionID,
 		Approve:     act.ActionID == ActionApprove,
 		User:        ic.User.ID, // from the signed payload, never from the button
 		TeamID:      ic.Team.ID,
@@ -65,9 +69,15 @@ func (s *Server) handleInteraction(w http.ResponseWriter, r *http.Request) {
 		ResponseURL: ic.ResponseURL,
 		ActionTS:    firstNonEmpty(act.ActionTs, ic.ActionTs),
 	}
-	log = log.With("request", c.RequestID, "approver", c.User, "approve", c.Approve)
+	// The clicker of Retry is (meant to be) the requester; of Approve and
+	// Reject, an approver. The bot checks either.
+	who := "approver"
+	if c.Action == ActionRetry {
+		who = "requester"
+	}
+	log = log.With("request", c.RequestID, who, c.User, "action", c.Action)
 	if c.User == "" || c.RequestID == "" || len(c.RequestID) > maxRequestID {
-		log.Warn("approval click without a user or a request id ignored", "value_len", len(act.Value))
+		log.Warn("click without a user or a request id ignored", "value_len", len(act.Value))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
@@ -76,11 +86,11 @@ func (s *Server) handleInteraction(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("accept click (gave up after %s): %w", s.timeout, err)
 		}
-		log.Error("approval click not queued", "err", err)
+		log.Error("click not queued", "err", err)
 		s.tellNotQueued(c)
 		return
 	}
-	log.Info("approval click queued")
+	log.Info("click queued")
 }
 
 // tellNotQueued tells the clicker, through the click's response_url, that
@@ -95,10 +105,14 @@ func (s *Server) tellNotQueued(c bot.Click) {
 		defer s.replies.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		nothing := "Nothing was decided"
+		if c.Action == ActionRetry {
+			nothing = "Nothing was retried"
+		}
 		err := s.cfg.Replier.Answer(ctx, bot.ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User},
-			bot.Answer{Text: "I couldn't record your click: my queue is unreachable. Nothing was decided; please click again in a minute, and tell the bot's administrators if it persists."})
+			bot.Answer{Text: "I couldn't record your click: my queue is unreachable. " + nothing + "; please click again in a minute, and tell the bot's administrators if it persists."})
 		if err != nil {
-			s.log.Error("could not tell the clicker that the click was lost", "approver", c.User, "err", err)
+			s.log.Error("could not tell the clicker that the click was lost", "request", c.RequestID, "user", c.User, "err", err)
 		}
 	}()
 }

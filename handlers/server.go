@@ -41,6 +41,9 @@ type Config struct {
 	// Replier answers a clicker privately when the click could not be
 	// queued; nil leaves it to the log.
 	Replier Replier
+	// Now is the clock against which a command's `at` time is checked;
+	// nil means time.Now.
+	Now func() time.Time
 }
 
 // Replier answers a person privately (handlers/notify implements it).
@@ -53,6 +56,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	timeout time.Duration
+	now     func() time.Time
 	replies sync.WaitGroup // answers sent in the background
 }
 
@@ -71,6 +75,10 @@ func New(cfg Config) *Server {
 	}
 	if s.timeout <= 0 {
 		s.timeout = 2 * time.Second
+	}
+	s.now = cfg.Now
+	if s.now == nil {
+		s.now = time.Now
 	}
 	return s
 }

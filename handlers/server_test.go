@@ -1,16 +1,17 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/mailboxbot/mailboxbot/internal/testlog"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,39 +71,22 @@ func (f *fakeBot) assertNothing(t *testing.T) {
 	}
 }
 
-// syncBuffer collects log output written from the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type harness struct {
 	url string
 	bot *fakeBot
-	log *syncBuffer
+	log *testlog.Buffer
 }
 
 func newHarness(t *testing.T, mod ...func(*Config)) *harness {
 	t.Helper()
-	h := &harness{bot: &fakeBot{}, log: &syncBuffer{}}
+	h := &harness{bot: &fakeBot{}, log: &testlog.Buffer{}}
 	cfg := Config{
 		Verifier: &Verifier{Secret: testSecret, Now: func() time.Time { return testNow }},
 		TeamID:   "T0001",
 		AppID:    "A123456",
 		Bot:      h.bot,
 		Logger:   slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:      func() time.Time { return testNow },
 	}
 	for _, m := range mod {
 		m(&cfg)
@@ -260,7 +244,7 @@ func TestSlashCommandSample(t *testing.T) {
 		ResponseURL: "https://hooks.slack.com/commands/1234/5678",
 		TriggerID:   "13345224609.738474920.8088930838d88f008e0",
 	}
-	if len(cmds) != 1 || cmds[0] != want || len(clicks) != 0 {
+	if len(cmds) != 1 || !reflect.DeepEqual(cmds[0], want) || len(clicks) != 0 {
 		t.Fatalf("bot got commands %+v clicks %+v, want one %+v", cmds, clicks, want)
 	}
 	logs := h.log.String()
@@ -275,18 +259,29 @@ func TestSlashCommandSample(t *testing.T) {
 }
 
 func TestSlashCommandAnswers(t *testing.T) {
-	usage := "Usage: `/convert-mailbox &lt;address&gt; [to shared]` — try `/convert-mailbox help`."
+	usage := "Usage: `/convert-mailbox &lt;address&gt; [to shared|to regular] [options]` — try `/convert-mailbox help`."
 	for _, tc := range []struct {
 		name     string
 		set      map[string]string
 		want     string   // the whole text, or
 		contains []string // parts of it
-		queued   string   // the mailbox queued, if any
+		queued   *mailbox.Operation
 	}{
 		{name: "help", set: map[string]string{"text": " HELP "}, contains: []string{
-			"converts a Microsoft 365 user mailbox to a shared mailbox",
-			"`/convert-mailbox &lt;address&gt; [to shared]`",
-			"Example: `/convert-mailbox alice@contoso.com`",
+			"converts a Microsoft 365 user mailbox to a shared mailbox, or a shared mailbox back to a user mailbox",
+			"`/convert-mailbox &lt;address&gt; [to shared] [options]`",
+			"`/convert-mailbox &lt;address&gt; to regular [options]`",
+			// Every option, one line each.
+			"\n• `keep-signin`: ", "\n• `keep-sessions`: ", "\n• `keep-license`: ", "\n• `add-license`: ",
+			"\n• `members &lt;address&gt;[,…]`: give these people Full Access and Send As",
+			"\n• `full-access &lt;address&gt;[,…]`: ", "\n• `send-as &lt;address&gt;[,…]`: ", "\n• `no-automap`: ",
+			"\n• `license &lt;SKU id or part number&gt;`: ", "\n• `password`: ",
+			"\n• `at 2026-01-15 18:00`: approve now, run at that time; a time without a zone is UTC", "at most 90 days ahead",
+			"\n• `dry-run`: ",
+			"Examples: `/convert-mailbox alice@contoso.com members bob@contoso.com,carol@contoso.com`",
+			// The order of the work, both ways.
+			"revoke sessions → block sign-in → grants (Full Access, Send As) → convert → verify that Exchange reports a shared mailbox → remove the licenses",
+			"assign a license → convert → verify → enable sign-in → a Temporary Access Pass (or a password) goes to you alone, in a private message",
 			"A license is needed", "The account is kept", "Sign-in is blocked",
 			"converted on-premises (`Set-RemoteMailbox -Identity &lt;address&gt; -Type Shared`)",
 			"manager in Microsoft Entra", "Nobody approves their own request",
@@ -299,20 +294,33 @@ func TestSlashCommandAnswers(t *testing.T) {
 		{name: "two addresses", set: map[string]string{"text": "alice@contoso.com bob@contoso.com"},
 			want: "Give one address at a time: I read `alice@contoso.com` and `bob@contoso.com`. " + usage},
 		{name: "extra words", set: map[string]string{"text": "alice@contoso.com right now"},
-			want: "I don't understand `right now` after the address. " + usage},
-		{name: "to regular", set: map[string]string{"text": "alice@contoso.com to regular"}, contains: []string{
-			"(`to regular`) is not available yet in this version", "Available now: `/convert-mailbox &lt;address&gt; [to shared]`",
-		}},
+			want: "I don't understand `right`. " + usage},
+		{name: "option of the other direction", set: map[string]string{"text": "alice@contoso.com to regular members bob@contoso.com"},
+			want: "`members` goes with `to shared` only; this converts back to a user mailbox. " + usage},
+		{name: "time in the past", set: map[string]string{"text": "alice@contoso.com at 2025-11-21 10:00"},
+			want: "`at 2025-11-21 10:00` is in the past: it is now 2025-11-21 10:01 UTC. " + usage},
+		{name: "to regular", set: map[string]string{"text": "alice@contoso.com to regular"},
+			want:   "Checking alice@contoso.com… I'll answer here in a moment.",
+			queued: &mailbox.Operation{Kind: mailbox.KindConvertToRegular, Mailbox: "alice@contoso.com"}},
+		{name: "to regular with options", set: map[string]string{"text": "alice@contoso.com TO REGULAR license SPE_E3 password dry-run at 2025-11-22 18:00"},
+			want: "Checking alice@contoso.com… (dry run: nothing will be changed) I'll answer here in a moment.",
+			queued: &mailbox.Operation{Kind: mailbox.KindConvertToRegular, Mailbox: "alice@contoso.com", Options: mailbox.Options{
+				License: "SPE_E3", Password: true, DryRun: true, At: time.Date(2025, 11, 22, 18, 0, 0, 0, time.UTC)}}},
+		{name: "to shared with options", set: map[string]string{"text": "<mailto:Alice@contoso.com|Alice@contoso.com> members <mailto:bob@contoso.com|bob@contoso.com>, carol@contoso.com keep-license no-automap dry-run"},
+			want: "Checking alice@contoso.com… (dry run: nothing will be changed) I'll answer here in a moment.",
+			queued: &mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com", Options: mailbox.Options{
+				KeepLicenses: true, NoAutoMapping: true, DryRun: true,
+				FullAccess: []string{"bob@contoso.com", "carol@contoso.com"}, SendAs: []string{"bob@contoso.com", "carol@contoso.com"}}}},
 		{name: "status", set: map[string]string{"text": "status alice@contoso.com"}, contains: []string{
-			"`status` is not available yet in this version",
+			"`status` is not available yet in this version", "Available now: `/convert-mailbox &lt;address&gt; [to shared|to regular] [options]`",
 		}},
 		{name: "renamed command, help", set: map[string]string{"command": "/convert-mailbox-test", "text": "help"}, contains: []string{
-			"`/convert-mailbox-test &lt;address&gt; [to shared]`", "Example: `/convert-mailbox-test alice@contoso.com`",
+			"`/convert-mailbox-test &lt;address&gt; [to shared] [options]`", "Examples: `/convert-mailbox-test alice@contoso.com members",
 		}},
 		{name: "renamed command, error", set: map[string]string{"command": "/test-convert-mailbox", "text": "bob"},
-			want: "`bob` is neither an e-mail address nor a command I know. Usage: `/test-convert-mailbox &lt;address&gt; [to shared]` — try `/test-convert-mailbox help`."},
+			want: "`bob` is neither an e-mail address nor a command I know. Usage: `/test-convert-mailbox &lt;address&gt; [to shared|to regular] [options]` — try `/test-convert-mailbox help`."},
 		{name: "renamed command, convert", set: map[string]string{"command": "/convert-mailbox-test", "text": "<mailto:Bob@Contoso.com|Bob@Contoso.com> to shared"},
-			want: "Checking bob@contoso.com… I'll answer here in a moment.", queued: "bob@contoso.com"},
+			want: "Checking bob@contoso.com… I'll answer here in a moment.", queued: &mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "bob@contoso.com"}},
 		{name: "another command", set: map[string]string{"command": "/shared-mailbox", "text": "alice@contoso.com"},
 			want: "I don't know the command `/shared-mailbox`. Nothing was requested."},
 		{name: "wrong team", set: map[string]string{"team_id": "T0EVIL"}, want: textWrongTenant},
@@ -333,12 +341,12 @@ func TestSlashCommandAnswers(t *testing.T) {
 				}
 			}
 			cmds, clicks := h.bot.calls()
-			if tc.queued == "" {
+			if tc.queued == nil {
 				h.bot.assertNothing(t)
 				return
 			}
-			if len(cmds) != 1 || cmds[0].Op.Mailbox != tc.queued || cmds[0].User != "U2147483697" || len(clicks) != 0 {
-				t.Fatalf("bot got %+v %+v, want one command for %s", cmds, clicks, tc.queued)
+			if len(cmds) != 1 || !reflect.DeepEqual(cmds[0].Op, *tc.queued) || cmds[0].User != "U2147483697" || cmds[0].TriggerID == "" || len(clicks) != 0 {
+				t.Fatalf("bot got %+v %+v, want one command %+v", cmds, clicks, *tc.queued)
 			}
 		})
 	}
@@ -407,6 +415,7 @@ func TestInteractionSample(t *testing.T) {
 	}
 	want := bot.Click{
 		RequestID:   "req_01JD3K7Q",
+		Action:      bot.ActionApprove,
 		Approve:     true,
 		User:        "U0MANAGER",
 		TeamID:      "T0001",
@@ -441,7 +450,7 @@ func TestInteractionUserIsTheSignedUser(t *testing.T) {
 	if len(clicks) != 1 {
 		t.Fatalf("bot got %d clicks, want 1", len(clicks))
 	}
-	if c := clicks[0]; c.User != "U0INTRUDER" || c.RequestID != "req_01JD3K7Q" || c.Approve {
+	if c := clicks[0]; c.User != "U0INTRUDER" || c.RequestID != "req_01JD3K7Q" || c.Approve || c.Action != bot.ActionReject {
 		t.Fatalf("click %+v, want a rejection by U0INTRUDER of req_01JD3K7Q", c)
 	}
 }
@@ -600,6 +609,59 @@ func TestInteractionQueueUnreachableTellsTheClicker(t *testing.T) {
 	rep.mu.Lock()
 	defer rep.mu.Unlock()
 	if len(rep.got) != 1 || !strings.HasPrefix(rep.got[0], "U0MANAGER via https://hooks.slack.com/actions/T0001/6112311/XyZ: I couldn't record your click") {
+		t.Errorf("replies %q", rep.got)
+	}
+}
+
+// A click on Retry (on the requester's report of a failed request) is a
+// retry click by the signed payload's user, never an approval.
+func TestInteractionRetry(t *testing.T) {
+	h := newHarness(t)
+	body := payload(t, func(p map[string]any) {
+		p["user"].(map[string]any)["id"] = "U0RITA"
+		a := action(p)
+		a["action_id"], a["block_id"], a["value"] = "retry", "retry:req_01JD3K7Q", "req_01JD3K7Q"
+		a["text"].(map[string]any)["text"] = "Retry from the failed step"
+	})
+	resp, got := h.post(t, "/slack/interactions", body, slackSigned)
+	if resp.StatusCode != http.StatusOK || got != "" {
+		t.Fatalf("status %d body %q, want 200 and empty", resp.StatusCode, got)
+	}
+	want := bot.Click{
+		RequestID:   "req_01JD3K7Q",
+		Action:      bot.ActionRetry,
+		User:        "U0RITA",
+		TeamID:      "T0001",
+		Channel:     "D0MANAGERDM",
+		MessageTS:   "1763719200.000200",
+		ResponseURL: "https://hooks.slack.com/actions/T0001/6112311/XyZ",
+		ActionTS:    "1763719260.443911",
+	}
+	if _, clicks := h.bot.calls(); len(clicks) != 1 || clicks[0] != want {
+		t.Fatalf("bot got clicks %+v, want one %+v", clicks, want)
+	}
+	if logs := h.log.String(); !strings.Contains(logs, "click queued") || !strings.Contains(logs, "requester=U0RITA") || !strings.Contains(logs, "action=retry") {
+		t.Errorf("log does not record the retry click:\n%s", logs)
+	}
+}
+
+// A retry click that cannot be queued is answered: nothing was retried.
+func TestInteractionRetryQueueUnreachable(t *testing.T) {
+	rep := &replies{ch: make(chan struct{}, 1)}
+	h := newHarness(t, func(c *Config) { c.Replier = rep })
+	h.bot.err = errors.New("enqueue: connection refused")
+	body := payload(t, func(p map[string]any) { action(p)["action_id"] = "retry" })
+	if resp, _ := h.post(t, "/slack/interactions", body, slackSigned); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	select {
+	case <-rep.ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the clicker was not told")
+	}
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
+	if len(rep.got) != 1 || !strings.Contains(rep.got[0], "Nothing was retried") {
 		t.Errorf("replies %q", rep.got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -143,17 +144,63 @@ func TestGolden(t *testing.T) {
 		{"tell_waiting", func() message {
 			r := running()
 			h := "⏳ *alice@contoso.com* is being converted; Exchange has not caught up yet. I will check again."
-			return message{notify.TellText(r, h), notify.TellBlocks(r, h)}
+			return message{notify.TellText(r, h), notify.TellBlocks(r, h, t0)}
 		}},
 		{"tell_succeeded", func() message {
 			r := succeeded()
 			h := "✅ *alice@contoso.com* is now a shared mailbox."
-			return message{notify.TellText(r, h), notify.TellBlocks(r, h)}
+			return message{notify.TellText(r, h), notify.TellBlocks(r, h, t0)}
 		}},
 		{"tell_failed", func() message {
 			r := failedReq()
 			h := "❌ Converting *alice@contoso.com* failed."
-			return message{notify.TellText(r, h), notify.TellBlocks(r, h)}
+			return message{notify.TellText(r, h), notify.TellBlocks(r, h, t0)}
+		}},
+		{"approval_options_scheduled", func() message {
+			r := optionsReq()
+			return message{notify.ApprovalText(r), notify.ApprovalBlocks(r, t0)}
+		}},
+		{"approval_deleted", func() message {
+			r := requestOf(deletedPlan())
+			return message{notify.ApprovalText(r), notify.ApprovalBlocks(r, t0)}
+		}},
+		{"approval_dry_run", func() message {
+			r := pending()
+			r.Op.Options.DryRun = true
+			return message{notify.ApprovalText(r), notify.ApprovalBlocks(r, t0)}
+		}},
+		{"answer_plan_regular", func() message {
+			p := regularPlan()
+			a := bot.Answer{Text: "Here is what converting *alice@contoso.com* back to a user mailbox involves. I have asked <@U0MARIA> to approve.", Plan: &p}
+			return message{notify.AnswerText(a), notify.AnswerBlocks(a)}
+		}},
+		{"answer_plan_deleted", func() message {
+			p := deletedPlan()
+			a := bot.Answer{Text: "*dan@contoso.com* belongs to a deleted user. Here is how its mailbox would be recovered and converted.", Plan: &p}
+			return message{notify.AnswerText(a), notify.AnswerBlocks(a)}
+		}},
+		{"tell_dry_run", func() message {
+			r := dryRunDone()
+			h := "✅ Request `req_01JD3K7Q` is done: this was a dry run: nothing was changed. Each step shows what it would have sent."
+			return message{notify.TellText(r, h), notify.TellBlocks(r, h, r.UpdatedAt)}
+		}},
+		{"tell_failed_retry", func() message {
+			r := retryable()
+			h := "❌ Converting *alice@contoso.com* failed."
+			return message{notify.TellText(r, h), notify.TellBlocks(r, h, r.UpdatedAt.Add(time.Minute))}
+		}},
+		{"tell_retrying", func() message {
+			r := retrying()
+			h := "⏳ Microsoft is busy; I will try again shortly."
+			return message{notify.TellText(r, h), notify.TellBlocks(r, h, r.UpdatedAt)}
+		}},
+		{"secret", func() message {
+			r := requestOf(regularPlan())
+			return message{notify.SecretText(r), notify.SecretBlocks(r, "🔑 Temporary Access Pass for *alice@contoso.com*: `T3mp-Acc3ss-Pass`")}
+		}},
+		{"audit_dry_run", func() message {
+			r := dryRunDone()
+			return message{notify.AuditText(r), notify.AuditBlocks(r)}
 		}},
 		{"audit_pending", func() message {
 			r := pending()
@@ -190,7 +237,7 @@ func TestEscaping(t *testing.T) {
 		{notify.ApprovalText(r), notify.ApprovalBlocks(r, t0)},
 		{notify.DecidedText(r), notify.DecidedBlocks(r)},
 		{notify.AuditText(r), notify.AuditBlocks(r)},
-		{notify.TellText(r, "done"), notify.TellBlocks(r, "done")},
+		{notify.TellText(r, "done"), notify.TellBlocks(r, "done", t0)},
 	} {
 		raw := string(encode(t, m))
 		if strings.Contains(raw, "<!channel>") || strings.Contains(raw, "<@U0CEO>") {
@@ -231,7 +278,7 @@ func TestApprovalBeforeAndAfterExpiry(t *testing.T) {
 func TestLongErrorTruncated(t *testing.T) {
 	r := failedReq()
 	r.Steps[1].Error = strings.Repeat("very long error ", 1000)
-	m := message{notify.TellText(r, "failed"), notify.TellBlocks(r, "failed")}
+	m := message{notify.TellText(r, "failed"), notify.TellBlocks(r, "failed", t0)}
 	checkValid(t, m)
 	raw := string(encode(t, m))
 	if !strings.Contains(raw, "> very long error") || !strings.Contains(raw, "…") {

@@ -27,6 +27,7 @@ func convertPlan() mailbox.Plan {
 			AccountEnabled:       true,
 			ManagerEmail:         "maria@contoso.com",
 			ManagerName:          "Maria Manager",
+			LicensesKept:         "litigation hold (rule 3)",
 		},
 		Findings: []mailbox.Finding{
 			{Severity: mailbox.Warning, Rule: 3, Text: "alice@contoso.com has a litigation hold: the license stays after the conversion."},
@@ -135,5 +136,155 @@ func failedReq() *bot.Request {
 	r.Steps[1].Error = "The operation couldn't be performed because object 'alice@contoso.com' couldn't be found on 'AM6PR04A008DC01.EURPR04A008.prod.outlook.com'."
 	r.Failure = "Verify that Exchange reports SharedMailbox failed: Microsoft answered HTTP 404 NotFound."
 	r.UpdatedAt = t0.Add(20 * time.Minute)
+	return r
+}
+
+// sizeBig is a 63.2 GB mailbox (Exchange's GB: 2^30 bytes).
+const sizeBig = 67_860_000_000
+
+// optionsReq is a pending conversion to shared with options: members
+// without automapping, sessions kept, scheduled for the next evening, and
+// a mailbox too big to lose its license (rule 2).
+func optionsReq() *bot.Request {
+	r := pending()
+	r.Op.Options = mailbox.Options{
+		KeepSessions:  true,
+		FullAccess:    []string{"bob@contoso.com", "carol@contoso.com"},
+		SendAs:        []string{"bob@contoso.com", "carol@contoso.com"},
+		NoAutoMapping: true,
+		At:            time.Date(2025, 11, 22, 18, 0, 0, 0, time.UTC),
+	}
+	r.Plan.Op = r.Op
+	r.Plan.Target.SizeBytes = sizeBig
+	r.Plan.Target.LicensesKept = "the mailbox holds 63.2 GB; without a license a shared mailbox holds 50 GB (rule 2)"
+	r.Plan.Findings = []mailbox.Finding{
+		{Severity: mailbox.Warning, Rule: 2, Text: "License kept: the mailbox is 63.2 GB, over the 50 GB a shared mailbox holds without one."},
+		{Severity: mailbox.Info, Rule: 7, Text: "Inbox rules are kept after the conversion."},
+		{Severity: mailbox.Info, Rule: 5, Text: "The user account is kept: it anchors the shared mailbox. Do not delete it."},
+	}
+	r.Plan.Steps = []mailbox.Step{
+		{Name: mailbox.StepBlockSignIn, Title: "Block sign-in of the account (rule 6)"},
+		{Name: mailbox.StepGrantFullAccess, Title: "Give bob@contoso.com Full Access (no automapping)", Arg: "bob@contoso.com", NoAutoMapping: true},
+		{Name: mailbox.StepGrantFullAccess, Title: "Give carol@contoso.com Full Access (no automapping)", Arg: "carol@contoso.com", NoAutoMapping: true},
+		{Name: mailbox.StepGrantSendAs, Title: "Give bob@contoso.com Send As", Arg: "bob@contoso.com"},
+		{Name: mailbox.StepGrantSendAs, Title: "Give carol@contoso.com Send As", Arg: "carol@contoso.com"},
+		{Name: mailbox.StepConvertToShared, Title: "Convert to a shared mailbox (Set-Mailbox -Type Shared)"},
+		{Name: mailbox.StepVerifyShared, Title: "Verify that Exchange reports SharedMailbox"},
+	}
+	r.Steps = nil
+	for _, s := range r.Plan.Steps {
+		r.Steps = append(r.Steps, bot.StepState{Step: s})
+	}
+	return r
+}
+
+// dryRunDone is a dry run of the default conversion that went through:
+// each step says what it would have done.
+func dryRunDone() *bot.Request {
+	r := decided(true)
+	r.Op.Options.DryRun = true
+	r.Plan.Op = r.Op
+	r.Plan.Target.LicensesKept = ""
+	r.Plan.Steps = []mailbox.Step{
+		{Name: mailbox.StepRevokeSessions, Title: "Revoke the user's sessions"},
+		{Name: mailbox.StepBlockSignIn, Title: "Block sign-in of the account (rule 6)"},
+		{Name: mailbox.StepConvertToShared, Title: "Convert to a shared mailbox (Set-Mailbox -Type Shared)"},
+		{Name: mailbox.StepVerifyShared, Title: "Verify that Exchange reports SharedMailbox"},
+		{Name: mailbox.StepRemoveLicenses, Title: "Remove the direct licenses after verification", Arg: "6fd2c87f-b296-42f0-b197-1e91e994b900"},
+	}
+	r.Steps = nil
+	for _, s := range r.Plan.Steps {
+		r.Steps = append(r.Steps, bot.StepState{Step: s, Status: mailbox.Done})
+	}
+	r.Steps[0].Detail = "would POST /users/0b1c2d3e-1111-2222-3333-444455556666/revokeSignInSessions"
+	r.Steps[1].Status, r.Steps[1].Detail = mailbox.Skipped, "sign-in is already blocked"
+	r.Steps[2].Detail = `would run Set-Mailbox {"Identity":"alice@contoso.com","Type":"Shared"}`
+	r.Steps[3].Detail = "would check that Exchange reports SharedMailbox"
+	r.Steps[4].Detail = `would POST /users/0b1c2d3e-1111-2222-3333-444455556666/assignLicense {"addLicenses":[],"removeLicenses":["6fd2c87f-b296-42f0-b197-1e91e994b900"]}`
+	r.State = bot.StateSucceeded
+	r.UpdatedAt = t0.Add(14 * time.Minute)
+	return r
+}
+
+// retryable is failedReq that may be retried for a day.
+func retryable() *bot.Request {
+	r := failedReq()
+	r.RetryUntil = r.UpdatedAt.Add(24 * time.Hour)
+	return r
+}
+
+// retrying is running() while step 1 is retried after a passing fault.
+func retrying() *bot.Request {
+	r := running()
+	r.Steps[0].Status, r.Steps[0].Attempts = mailbox.Pending, 2
+	r.Steps[0].Detail = "Microsoft was busy (“The server is busy. Please try again later.”); trying again"
+	r.Steps[0].Error = "The server is busy. Please try again later."
+	r.Steps[1].Status, r.Steps[1].Detail, r.Steps[1].Attempts = "", "", 0
+	return r
+}
+
+// regularPlan converts a shared mailbox back to a user mailbox (rule 9).
+func regularPlan() mailbox.Plan {
+	return mailbox.Plan{
+		Op: mailbox.Operation{Kind: mailbox.KindConvertToRegular, Mailbox: "alice@contoso.com"},
+		Target: mailbox.Target{
+			UserID:               "0b1c2d3e-1111-2222-3333-444455556666",
+			UserPrincipalName:    "alice@contoso.com",
+			DisplayName:          "Alice Andersen",
+			RecipientTypeDetails: mailbox.RecipientSharedMailbox,
+			ManagerEmail:         "maria@contoso.com",
+			ManagerName:          "Maria Manager",
+			SizeBytes:            15_687_850_951,
+		},
+		Findings: []mailbox.Finding{
+			{Severity: mailbox.Info, Rule: 9, Text: "License chosen: Office 365 E3 (ENTERPRISEPACK), 12 free units, includes Exchange Online."},
+		},
+		Steps: []mailbox.Step{
+			{Name: mailbox.StepAssignLicense, Title: "Assign the license Office 365 E3 (ENTERPRISEPACK)", Arg: "6fd2c87f-b296-42f0-b197-1e91e994b900"},
+			{Name: mailbox.StepConvertToRegular, Title: "Convert to a user mailbox (Set-Mailbox -Type Regular)"},
+			{Name: mailbox.StepVerifyRegular, Title: "Verify that Exchange reports UserMailbox"},
+			{Name: mailbox.StepEnableSignIn, Title: "Enable sign-in of the account"},
+			{Name: mailbox.StepIssueCredential, Title: "Create a Temporary Access Pass and send it to you privately", Arg: "tap"},
+		},
+	}
+}
+
+// deletedPlan recovers a deleted user's mailbox and converts it (rule 10).
+func deletedPlan() mailbox.Plan {
+	return mailbox.Plan{
+		Op: mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "dan@contoso.com",
+			Options: mailbox.Options{FullAccess: []string{"bob@contoso.com"}, SendAs: []string{"bob@contoso.com"}}},
+		Target: mailbox.Target{
+			UserID:            "7a6b5c4d-aaaa-bbbb-cccc-ddddeeeeffff",
+			UserPrincipalName: "dan@contoso.com",
+			DisplayName:       "Dan Dekker",
+			Deleted:           true,
+		},
+		Findings: []mailbox.Finding{
+			{Severity: mailbox.Warning, Rule: 10, Text: "dan@contoso.com was deleted on 2025-11-10; it can be restored until 2025-12-10."},
+			{Severity: mailbox.Info, Rule: 10, Text: "The mailbox comes back 20-30 minutes after the account is restored; the bot waits for it, up to 2 hours."},
+		},
+		Steps: []mailbox.Step{
+			{Name: mailbox.StepRestoreUser, Title: "Restore the deleted account"},
+			{Name: mailbox.StepAssignLicense, Title: "Assign the license Office 365 E3 (ENTERPRISEPACK)", Arg: "6fd2c87f-b296-42f0-b197-1e91e994b900"},
+			{Name: mailbox.StepResetPassword, Title: "Reset the password (shown to no one)"},
+			{Name: mailbox.StepBlockSignIn, Title: "Block sign-in of the account (rule 6)"},
+			{Name: mailbox.StepWaitMailbox, Title: "Wait until the mailbox exists again"},
+			{Name: mailbox.StepConvertToShared, Title: "Convert to a shared mailbox (Set-Mailbox -Type Shared)"},
+			{Name: mailbox.StepVerifyShared, Title: "Verify that Exchange reports SharedMailbox"},
+			{Name: mailbox.StepRemoveLicenses, Title: "Remove the direct licenses after verification", Arg: "6fd2c87f-b296-42f0-b197-1e91e994b900"},
+			{Name: mailbox.StepGrantFullAccess, Title: "Give bob@contoso.com Full Access", Arg: "bob@contoso.com"},
+			{Name: mailbox.StepGrantSendAs, Title: "Give bob@contoso.com Send As", Arg: "bob@contoso.com"},
+		},
+	}
+}
+
+// requestOf is a pending request for plan.
+func requestOf(p mailbox.Plan) *bot.Request {
+	r := pending()
+	r.Op, r.Plan, r.Steps = p.Op, p, nil
+	for _, s := range p.Steps {
+		r.Steps = append(r.Steps, bot.StepState{Step: s})
+	}
 	return r
 }

@@ -1,6 +1,7 @@
 // Package notify talks to Slack's Web API for the bot: it implements
 // bot.Notifier (private answers, approval requests and their updates,
-// progress reports in direct messages, the audit channel) and
+// progress reports in direct messages with a Retry button for a failed
+// request, credentials to the requester alone, the audit channel) and
 // bot.SlackDirectory (users by e-mail) with github.com/slack-go/slack, and
 // renders every message as Block Kit (blocks.go, pure functions other
 // packages may reuse).
@@ -17,7 +18,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -235,12 +239,62 @@ func (s *Slack) UpdateApproval(ctx context.Context, r *bot.Request, ref bot.Mess
 	return nil
 }
 
-// Tell sends user a direct message: headline (mrkdwn), then r's steps.
+// Tell sends user a direct message: headline (mrkdwn), then r's steps. The
+// requester of a failed request that may still be retried (CanRetry) also
+// gets the Retry button; anyone else is only told.
 func (s *Slack) Tell(ctx context.Context, user string, r *bot.Request, headline string) error {
-	if _, err := s.dm(ctx, user, TellText(r, headline), TellBlocks(r, headline)); err != nil {
+	retry := user == r.Requester && CanRetry(r, s.now())
+	if _, err := s.dm(ctx, user, TellText(r, headline), tellBlocks(r, headline, retry)); err != nil {
 		return fmt.Errorf("tell %s about %s: %w", user, r.ID, err)
 	}
 	return nil
+}
+
+// ErrNotRequester: TellSecret sends a credential to the request's
+// requester and to nobody else.
+var ErrNotRequester = errors.New("a credential goes only to the requester")
+
+// TellSecret sends user, who must be r's requester, a direct message with
+// text, which holds a credential: the blocks carry it, the fallback text
+// (shown in notifications) does not. Neither the log nor the returned
+// error holds any of text; when Slack's error repeats a piece of it, the
+// error's text is withheld.
+func (s *Slack) TellSecret(ctx context.Context, user string, r *bot.Request, text string) error {
+	if r == nil {
+		return fmt.Errorf("send a credential to %s: no request: %w", user, ErrNotRequester)
+	}
+	if user == "" || user != r.Requester {
+		return fmt.Errorf("send the credential of %s to %s: %w", r.ID, user, ErrNotRequester)
+	}
+	if _, err := s.dm(ctx, user, SecretText(r), SecretBlocks(r, text)); err != nil {
+		return fmt.Errorf("send the credential of %s to %s: %w", r.ID, user, withhold(err, text))
+	}
+	s.log.InfoContext(ctx, "credential sent privately", "request", r.ID, "requester", user)
+	return nil
+}
+
+// withheldError stands for an error whose text repeated part of a
+// credential message: it keeps the chain (errors.Is, errors.As) but not
+// the text.
+type withheldError struct{ err error }
+
+func (e *withheldError) Error() string {
+	return "slack call failed (its error text is withheld: it repeated part of the credential message)"
+}
+func (e *withheldError) Unwrap() error { return e.err }
+
+// withhold returns err, or a withheldError when err's text holds a piece
+// (a word of 6 characters or more) of text.
+func withhold(err error, text string) error {
+	msg := err.Error()
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune("`*_~:;,.()[]<>\"'", r)
+	}) {
+		if utf8.RuneCountInString(w) >= 6 && strings.Contains(msg, w) {
+			return &withheldError{err}
+		}
+	}
+	return err
 }
 
 // Audit posts r to channel (ref nil) or updates the message ref points at.

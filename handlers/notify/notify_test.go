@@ -430,3 +430,271 @@ func TestResponseURLNeverLogged(t *testing.T) {
 		t.Errorf("the log shows the response_url:\n%s", logs.String())
 	}
 }
+
+// retryButton returns the Retry button of a message, if any.
+func retryButton(t *testing.T, e slacktest.Entry) (btn struct {
+	block, actionID, value string
+	confirm                bool
+}, found bool) {
+	t.Helper()
+	for _, b := range blocksOf(t, e) {
+		if b.Type != "actions" {
+			continue
+		}
+		for _, el := range b.Elements {
+			if el.ActionID == notify.ActionRetry {
+				btn.block, btn.actionID, btn.value = b.BlockID, el.ActionID, el.Value
+				btn.confirm = el.Confirm != nil && el.Confirm.Confirm.Text == "Retry" && el.Confirm.Deny.Text == "Cancel" &&
+					strings.Contains(el.Confirm.Text.Text, "again from step 2")
+				return btn, true
+			}
+			t.Errorf("unexpected button %q on a report", el.ActionID)
+		}
+	}
+	return btn, false
+}
+
+// TestTellRetryButton: the requester's report of a failed request has a
+// Retry button while now (t0) is before RetryUntil, and not otherwise.
+func TestTellRetryButton(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		req    func() *bot.Request
+		user   string
+		button bool
+	}{
+		{"failed, retry window open", func() *bot.Request { r := failedReq(); r.RetryUntil = t0.Add(time.Hour); return r }, requester, true},
+		{"failed, open for another nanosecond", func() *bot.Request { r := failedReq(); r.RetryUntil = t0.Add(1); return r }, requester, true},
+		{"failed, window closes now", func() *bot.Request { r := failedReq(); r.RetryUntil = t0; return r }, requester, false},
+		{"failed, window closed", func() *bot.Request { r := failedReq(); r.RetryUntil = t0.Add(-time.Minute); return r }, requester, false},
+		{"failed, no retry allowed", failedReq, requester, false},
+		{"succeeded", func() *bot.Request { r := succeeded(); r.RetryUntil = t0.Add(time.Hour); return r }, requester, false},
+		{"waiting", func() *bot.Request { r := running(); r.RetryUntil = t0.Add(time.Hour); return r }, requester, false},
+		{"failed, told to someone else", func() *bot.Request { r := failedReq(); r.RetryUntil = t0.Add(time.Hour); return r }, manager, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setup(t, 0)
+			r := tc.req()
+			if err := e.notify.Tell(t.Context(), tc.user, r, "❌ Converting *alice@contoso.com* failed."); err != nil {
+				t.Fatal(err)
+			}
+			msgs := e.slack.Messages("D" + tc.user)
+			if len(msgs) != 1 {
+				t.Fatalf("%d messages, want 1", len(msgs))
+			}
+			btn, found := retryButton(t, msgs[0])
+			if found != tc.button {
+				t.Fatalf("Retry button present = %v, want %v:\n%s", found, tc.button, msgs[0].Text)
+			}
+			hasLine := strings.Contains(msgs[0].Text, "You can retry until")
+			if hasLine != tc.button {
+				t.Errorf("retry line present = %v, want %v:\n%s", hasLine, tc.button, msgs[0].Text)
+			}
+			if !found {
+				return
+			}
+			if btn.value != reqID || btn.block != notify.RetryBlockID+reqID || !btn.confirm {
+				t.Errorf("button = %+v, want value %s, block retry:%s and a confirm dialog", btn, reqID, reqID)
+			}
+			until := r.RetryUntil.UTC().Format("2006-01-02 15:04 UTC")
+			if !strings.Contains(msgs[0].Text, "You can retry until "+until) || !strings.Contains(msgs[0].Text, "[Retry from the failed step]") {
+				t.Errorf("text lacks the retry line or the button:\n%s", msgs[0].Text)
+			}
+		})
+	}
+}
+
+// clickBot is a handlers.Bot that hands the clicks it gets to the test.
+type clickBot struct{ clicks chan bot.Click }
+
+func (b clickBot) AcceptCommand(context.Context, bot.Command) error {
+	return errors.New("no commands here")
+}
+func (b clickBot) AcceptClick(_ context.Context, c bot.Click) error { b.clicks <- c; return nil }
+
+// TestClickRetry: clicking Retry on the report Tell sent goes, signed,
+// through the real handlers to the bot as a retry click by the clicker.
+func TestClickRetry(t *testing.T) {
+	e := setup(t, 0)
+	ctx := t.Context()
+	r := failedReq()
+	r.RetryUntil = t0.Add(time.Hour)
+	if err := e.notify.Tell(ctx, requester, r, "❌ failed"); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.slack.Messages("D" + requester)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	const secret = "signing-secret"
+	b := clickBot{clicks: make(chan bot.Click, 2)}
+	srv := httptest.NewServer(handlers.New(handlers.Config{
+		Verifier: &handlers.Verifier{Secret: secret, Now: func() time.Time { return t0 }},
+		TeamID:   "T0001",
+		Bot:      b,
+	}).Handler())
+	defer srv.Close()
+
+	status, _, err := e.slack.Click(ctx, srv.URL, secret, requester, msgs[0].Channel, msgs[0].TS, notify.ActionRetry)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("Click = %d, %v", status, err)
+	}
+	c := <-b.clicks
+	if c.Action != bot.ActionRetry || c.RequestID != reqID || c.User != requester || c.Approve ||
+		c.Channel != msgs[0].Channel || c.MessageTS != msgs[0].TS || c.ResponseURL == "" || c.ActionTS == "" {
+		t.Errorf("click = %+v, want a retry of %s by %s", c, reqID, requester)
+	}
+	// The same message as another user saw it: still that user's click.
+	if _, _, err := e.slack.ClickVersion(ctx, srv.URL, secret, manager, msgs[0], notify.ActionRetry); err != nil {
+		t.Fatal(err)
+	}
+	if c := <-b.clicks; c.User != manager || c.Action != bot.ActionRetry {
+		t.Errorf("second click = %+v, want a retry click by %s", c, manager)
+	}
+}
+
+// credential is what TellSecret carries in the tests.
+const credential = "Xk9#qT2v-PassFor-Alice"
+
+func secretText() string {
+	return "🔑 Temporary Access Pass for *alice@contoso.com*: `" + credential + "`\nGive it to Alice in person."
+}
+
+// capture is a notifier on a fake Slack with a debug logger into logs.
+func capture(t *testing.T, maxWaits int) (*slacktest.Server, *notify.Slack, *bytes.Buffer) {
+	t.Helper()
+	s := slacktest.New(slacktest.Options{BotToken: token, Now: func() time.Time { return t0 }})
+	t.Cleanup(s.Close)
+	s.AddUser(requester, "rita", "rita@contoso.com")
+	s.AddUser(manager, "maria", "maria@contoso.com")
+	var logs bytes.Buffer
+	n := notify.New(notify.Config{
+		Client:            slack.New(token, slack.OptionAPIURL(s.URL())),
+		Logger:            slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:               func() time.Time { return t0 },
+		MaxRateLimitWaits: maxWaits,
+	})
+	return s, n, &logs
+}
+
+// TestTellSecret: the credential goes in one direct message to the
+// requester, in the blocks only (not the notification's fallback text),
+// and nowhere else: no other channel, no ephemeral, not the log.
+func TestTellSecret(t *testing.T) {
+	s, n, logs := capture(t, 0)
+	r := requestOf(regularPlan())
+	if err := n.TellSecret(t.Context(), requester, r, secretText()); err != nil {
+		t.Fatal(err)
+	}
+	tr := s.Transcript()
+	if len(tr) != 1 {
+		t.Fatalf("%d entries, want one direct message: %+v", len(tr), tr)
+	}
+	m := tr[0]
+	if m.Kind != slacktest.KindMessage || m.Channel != "D"+requester || m.User != requester {
+		t.Fatalf("entry = %+v, want a direct message to %s", m, requester)
+	}
+	if !strings.Contains(m.Text, credential) || !strings.Contains(m.Text, "Request `req_01JD3K7Q` · Convert back to a user mailbox · alice@contoso.com") {
+		t.Errorf("message lacks the credential or the line about the request:\n%s", m.Text)
+	}
+	if strings.Contains(m.RawText, credential) || !strings.Contains(m.RawText, "alice@contoso.com") {
+		t.Errorf("fallback text %q: want the mailbox and not the credential", m.RawText)
+	}
+	if !strings.Contains(logs.String(), "credential sent privately") {
+		t.Errorf("the delivery is not logged:\n%s", logs)
+	}
+	if strings.Contains(logs.String(), credential) || strings.Contains(logs.String(), "PassFor") {
+		t.Errorf("the log holds the credential:\n%s", logs)
+	}
+}
+
+// TestTellSecretOnlyToRequester: a credential is never sent to anyone but
+// the requester, whatever the caller asks.
+func TestTellSecretOnlyToRequester(t *testing.T) {
+	s, n, logs := capture(t, 0)
+	r := requestOf(regularPlan())
+	for _, user := range []string{manager, "", "C0HELPDESK"} {
+		err := n.TellSecret(t.Context(), user, r, secretText())
+		if !errors.Is(err, notify.ErrNotRequester) || strings.Contains(err.Error(), credential) {
+			t.Errorf("TellSecret to %q: err = %v, want ErrNotRequester without the credential", user, err)
+		}
+	}
+	if err := n.TellSecret(t.Context(), requester, nil, secretText()); !errors.Is(err, notify.ErrNotRequester) {
+		t.Errorf("TellSecret without a request: err = %v, want ErrNotRequester", err)
+	}
+	if tr := s.Transcript(); len(tr) != 0 || s.Calls("conversations.open")+s.Calls("chat.postMessage") != 0 {
+		t.Errorf("Slack was called: %+v", tr)
+	}
+	if strings.Contains(logs.String(), credential) {
+		t.Errorf("the log holds the credential:\n%s", logs)
+	}
+}
+
+// TestTellSecretFailureLeaksNothing: when Slack fails (rate limit after
+// the waits, unknown user), neither the log nor the error holds the
+// credential, and nothing was posted.
+func TestTellSecretFailureLeaksNothing(t *testing.T) {
+	t.Run("rate limited", func(t *testing.T) {
+		s, n, logs := capture(t, 1)
+		s.RateLimitNext("chat.postMessage", 2, 1)
+		err := n.TellSecret(t.Context(), requester, requestOf(regularPlan()), secretText())
+		var rl *slack.RateLimitedError
+		if !errors.As(err, &rl) {
+			t.Fatalf("err = %v, want a rate limit error", err)
+		}
+		if strings.Contains(err.Error(), credential) {
+			t.Errorf("the error holds the credential: %v", err)
+		}
+		if !strings.Contains(logs.String(), "slack rate limit") {
+			t.Errorf("the wait was not logged:\n%s", logs)
+		}
+		if strings.Contains(logs.String(), credential) {
+			t.Errorf("the log holds the credential:\n%s", logs)
+		}
+		if len(s.Messages("D"+requester)) != 0 {
+			t.Error("a message was posted")
+		}
+	})
+	t.Run("unknown user", func(t *testing.T) {
+		s, n, logs := capture(t, 0)
+		r := requestOf(regularPlan())
+		r.Requester = "U0GONE"
+		err := n.TellSecret(t.Context(), "U0GONE", r, secretText())
+		if err == nil || !strings.Contains(err.Error(), "user_not_found") || strings.Contains(err.Error(), credential) {
+			t.Fatalf("err = %v, want user_not_found without the credential", err)
+		}
+		if strings.Contains(logs.String(), credential) || len(s.Transcript()) != 0 {
+			t.Errorf("log %s, transcript %+v", logs, s.Transcript())
+		}
+	})
+	// A Slack (or a proxy) that repeats the message in its error: the
+	// error's text is withheld, its chain kept.
+	t.Run("error repeats the message", func(t *testing.T) {
+		echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			switch r.URL.Path {
+			case "/api/conversations.open":
+				_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": map[string]any{"id": "D" + requester}})
+			default:
+				_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "invalid_blocks: " + r.FormValue("blocks")})
+			}
+		}))
+		defer echo.Close()
+		var logs bytes.Buffer
+		n := notify.New(notify.Config{
+			Client: slack.New(token, slack.OptionAPIURL(echo.URL+"/api/")),
+			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		})
+		err := n.TellSecret(t.Context(), requester, requestOf(regularPlan()), secretText())
+		var se slack.SlackErrorResponse
+		if !errors.As(err, &se) {
+			t.Fatalf("err = %v, want a Slack error in the chain", err)
+		}
+		if strings.Contains(err.Error(), credential) || !strings.Contains(err.Error(), "withheld") {
+			t.Errorf("err = %v, want the text withheld", err)
+		}
+		if strings.Contains(logs.String(), credential) {
+			t.Errorf("the log holds the credential:\n%s", logs.String())
+		}
+	})
+}
