@@ -21,7 +21,9 @@ type Store interface {
 	// atomically. When fn returns an error nothing is written, and Update
 	// returns the unchanged request with that error. It bumps Version,
 	// appends the events fn added to History to the audit log, releases the
-	// mailbox when the new state is terminal and tracks in-flight requests.
+	// mailbox when the new state is terminal, claims it again when a
+	// terminal request becomes active (a retry; an *ActiveError when another
+	// request holds it) and tracks in-flight requests.
 	Update(ctx context.Context, id string, fn func(*Request) error) (*Request, error)
 	// InFlight lists the ids of requests whose state is InFlight.
 	InFlight(ctx context.Context) ([]string, error)
@@ -124,9 +126,10 @@ type Planner interface {
 	Plan(ctx context.Context, op mailbox.Operation) (mailbox.Plan, error)
 }
 
-// Executor runs one step (mailbox.Executor).
+// Executor runs one step (mailbox.Executor); in a dry run it describes
+// the change instead of making it.
 type Executor interface {
-	Run(ctx context.Context, t mailbox.Target, s mailbox.Step) (mailbox.Outcome, error)
+	Run(ctx context.Context, t mailbox.Target, s mailbox.Step, dryRun bool) (mailbox.Outcome, error)
 }
 
 // Command is a parsed slash command, queued for planning.

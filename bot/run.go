@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -56,7 +57,7 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 	if !r.State.InFlight() || j.Seq != r.RunSeq {
 		return nil
 	}
-	if r.State == StateApproved {
+	if r.State == StateApproved && !started(r) {
 		// The plan may be a day old: check the rules again before any change.
 		if reason := s.recheck(ctx, r); reason != "" {
 			return s.refuseToStart(ctx, j.RequestID, reason)
@@ -82,7 +83,7 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 		}
 		if first {
 			log.Info("work started")
-			s.tell(ctx, r, fmt.Sprintf("Work on request `%s` has started: converting *%s* to a shared mailbox.", r.ID, r.Op.Mailbox))
+			s.tell(ctx, r, fmt.Sprintf("Work on request `%s` has started: %s%s.", r.ID, opPhrase(r), dryTag(r)))
 			s.audit(ctx, r)
 		}
 	}
@@ -111,7 +112,7 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 		return fmt.Errorf("finish %s: %w", j.RequestID, err)
 	}
 	log.Info("request succeeded")
-	s.tell(ctx, r, fmt.Sprintf("✅ Request `%s` is done: *%s* is now a shared mailbox.", r.ID, r.Op.Mailbox))
+	s.tell(ctx, r, fmt.Sprintf("✅ Request `%s` is done: %s", r.ID, doneText(r)))
 	s.refreshApprovals(ctx, r)
 	s.audit(ctx, r)
 	return nil
@@ -158,6 +159,16 @@ func (s *Service) refuseToStart(ctx context.Context, id, reason string) error {
 	return nil
 }
 
+// started reports whether any step of r has run.
+func started(r *Request) bool {
+	for _, st := range r.Steps {
+		if st.Attempts > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // runStep runs step i once. done is true when the job must stop here: the
 // request failed or waits for a later job.
 func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, done bool, _ error) {
@@ -175,49 +186,43 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 	if err != nil {
 		return r, true, fmt.Errorf("step %s of %s: %w", step.Name, id, err)
 	}
-	out, err := s.cfg.Executor.Run(ctx, r.Plan.Target, step)
+	st := r.Steps[i]
+	out, err := s.cfg.Executor.Run(ctx, r.Plan.Target, step, r.Op.Options.DryRun)
 	if err != nil {
 		if ctx.Err() != nil {
 			// Shutting down: hand the job back; the step is re-run (it is idempotent).
 			return r, true, ctx.Err()
 		}
+		if temporary(err) && st.Attempts < s.cfg.StepRetries {
+			// Throttled or a passing fault, after the client's own retries:
+			// try the step again later, durably.
+			log.Warn("step hit a passing fault; trying again later", "attempt", st.Attempts, "err", err)
+			return s.later(ctx, r, i, "Microsoft was busy; trying again", microsoftText(err), s.backoff(s.cfg.RetryDelay, st.Attempts))
+		}
 		log.Error("step failed", "err", err)
 		return s.fail(ctx, r, i, microsoftText(err), err.Error())
 	}
+	if out.Secret != "" {
+		// The credential goes to the requester alone, now; it is never
+		// stored. If it cannot be delivered the step is not done, and its
+		// next run makes a new one (which replaces this one).
+		if err := s.cfg.Notifier.TellSecret(ctx, r.Requester, r, secretText(r, step, out.Secret, s.cfg.Now())); err != nil {
+			log.Error("credential not delivered; the step runs again later", "err", err)
+			return r, true, &RetryAfterError{Err: fmt.Errorf("deliver credential of %s: %w", id, err), After: s.cfg.Jitter(30 * time.Second)}
+		}
+	}
 	now := s.cfg.Now()
 	if out.Status == mailbox.Pending {
-		st := r.Steps[i]
-		if now.Sub(st.StartedAt) >= s.cfg.VerifyTimeout {
+		if limit := s.waitLimit(step.Name); now.Sub(st.StartedAt) >= limit {
 			msg := fmt.Sprintf("%s after waiting %s. The change was requested but is not confirmed; check the mailbox in the Exchange admin center before doing anything else.",
-				out.Detail, s.cfg.VerifyTimeout)
+				out.Detail, limit)
 			return s.fail(ctx, r, i, msg, "")
 		}
-		delay := s.cfg.VerifyDelay << min(st.Attempts-1, 16)
-		delay = s.cfg.Jitter(min(delay, s.cfg.VerifyMaxDelay))
-		next := now.Add(delay)
-		// Queue the next run first: if writing the wait then fails, this
-		// job is retried and finds the next one already queued.
-		if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobRun, ID: runJobID(id, r.RunSeq+1), RequestID: id, Seq: r.RunSeq + 1, At: next}); err != nil {
-			return r, true, fmt.Errorf("schedule wait of %s: %w", id, err)
-		}
-		r, err = s.cfg.Store.Update(ctx, id, func(r *Request) error {
-			r.Steps[i].Status, r.Steps[i].Detail = mailbox.Pending, out.Detail
-			r.RunSeq++
-			r.NextRunAt = next
-			return s.transition(r, StateWaiting, "bot", "waiting", fmt.Sprintf("%s: %s; next check in %s", step.Name, out.Detail, delay.Round(time.Millisecond)))
-		})
-		if err != nil {
-			return r, true, fmt.Errorf("record wait of %s: %w", id, err)
-		}
-		log.Info("waiting", "detail", out.Detail, "next", delay)
-		if r.Steps[i].Attempts == 1 {
-			s.audit(ctx, r)
-		}
-		return r, true, nil
+		return s.later(ctx, r, i, out.Detail, "", s.backoff(s.cfg.VerifyDelay, st.Attempts))
 	}
 	r, err = s.cfg.Store.Update(ctx, id, func(r *Request) error {
 		st := &r.Steps[i]
-		st.Status, st.Detail, st.EndedAt = out.Status, out.Detail, now
+		st.Status, st.Detail, st.Error, st.EndedAt = out.Status, out.Detail, "", now
 		r.Record(Event{At: now, Actor: "bot", Type: "step", Note: fmt.Sprintf("%s: %s (%s)", step.Name, out.Status, out.Detail)})
 		r.UpdatedAt = now
 		return nil
@@ -229,6 +234,62 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 	return r, false, nil
 }
 
+// backoff is base doubled for each attempt after the first, capped at
+// VerifyMaxDelay, with jitter.
+func (s *Service) backoff(base time.Duration, attempts int) time.Duration {
+	d := base << min(max(attempts-1, 0), 16)
+	return s.cfg.Jitter(min(d, s.cfg.VerifyMaxDelay))
+}
+
+// waitLimit bounds how long a step may keep answering Pending.
+func (s *Service) waitLimit(name mailbox.StepName) time.Duration {
+	if name == mailbox.StepWaitMailbox {
+		return s.cfg.MailboxWaitTimeout
+	}
+	return s.cfg.VerifyTimeout
+}
+
+// later makes step i of r run again after delay, in a new job: the wait is
+// in Redis, so it survives a restart of every replica. errText is
+// Microsoft's text when the step is retried after a passing fault.
+func (s *Service) later(ctx context.Context, r *Request, i int, detail, errText string, delay time.Duration) (*Request, bool, error) {
+	id, step := r.ID, r.Steps[i].Step
+	next := s.cfg.Now().Add(delay)
+	// Queue the next run first: if writing the wait then fails, this job
+	// is retried and finds the next one already queued.
+	if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobRun, ID: runJobID(id, r.RunSeq+1), RequestID: id, Seq: r.RunSeq + 1, At: next}); err != nil {
+		return r, true, fmt.Errorf("schedule wait of %s: %w", id, err)
+	}
+	u, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
+		r.Steps[i].Status, r.Steps[i].Detail, r.Steps[i].Error = mailbox.Pending, detail, errText
+		r.RunSeq++
+		r.NextRunAt = next
+		return s.transition(r, StateWaiting, "bot", "waiting", fmt.Sprintf("%s: %s; next try in %s", step.Name, detail, delay.Round(time.Millisecond)))
+	})
+	if err != nil {
+		return r, true, fmt.Errorf("record wait of %s: %w", id, err)
+	}
+	s.log.Info("waiting", "request", id, "step", step.Name, "detail", detail, "next", delay)
+	if u.Steps[i].Attempts == 1 {
+		s.audit(ctx, u)
+	}
+	return u, true, nil
+}
+
+// temporary reports a fault worth trying again later: throttling, a 5xx,
+// Exchange's concurrency limit, a timeout.
+func temporary(err error) bool {
+	var t interface{ Temporary() bool }
+	if errors.As(err, &t) && t.Temporary() {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
+}
+
 // fail ends r at step i, quoting msg (Microsoft's text) to people.
 func (s *Service) fail(ctx context.Context, r *Request, i int, msg, internal string) (*Request, bool, error) {
 	id := r.ID // r is nil after a failed Update
@@ -238,6 +299,9 @@ func (s *Service) fail(ctx context.Context, r *Request, i int, msg, internal str
 		st := &r.Steps[i]
 		st.Status, st.Error, st.EndedAt = StepFailed, msg, now
 		r.Failure = fmt.Sprintf("Step %d, “%s”, failed: %s", i+1, step.Title, msg)
+		if s.cfg.RetryWindow > 0 {
+			r.RetryUntil = now.Add(s.cfg.RetryWindow)
+		}
 		return s.transition(r, StateFailed, "bot", "failed", r.Failure)
 	})
 	if err != nil {

@@ -39,6 +39,17 @@ type Config struct {
 	// VerifyDelay is the first wait between checks (10 s); it doubles up to
 	// VerifyMaxDelay (2 min), with jitter.
 	VerifyDelay, VerifyMaxDelay time.Duration
+	// MailboxWaitTimeout bounds the wait for a restored user's mailbox to
+	// come back (rule 10; 2 h).
+	MailboxWaitTimeout time.Duration
+	// StepRetries is how many times a step that meets a passing fault
+	// (throttling, 5xx) is tried before the request fails (5); RetryDelay
+	// is the first wait between tries (30 s), doubling up to VerifyMaxDelay.
+	StepRetries int
+	RetryDelay  time.Duration
+	// RetryWindow is how long after a failure the requester may retry it
+	// from the failed step without a new approval (24 h; 0 turns it off).
+	RetryWindow time.Duration
 	// LockTTL is the lifetime of a mailbox lock; it is refreshed while the
 	// work runs (1 min).
 	LockTTL time.Duration
@@ -79,6 +90,16 @@ func New(cfg Config) (*Service, error) {
 	def(&cfg.VerifyDelay, 10*time.Second)
 	def(&cfg.VerifyMaxDelay, 2*time.Minute)
 	def(&cfg.LockTTL, time.Minute)
+	def(&cfg.MailboxWaitTimeout, 2*time.Hour)
+	def(&cfg.RetryDelay, 30*time.Second)
+	if cfg.StepRetries <= 0 {
+		cfg.StepRetries = 5
+	}
+	if cfg.RetryWindow < 0 {
+		cfg.RetryWindow = 0
+	} else if cfg.RetryWindow == 0 {
+		cfg.RetryWindow = 24 * time.Hour
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -173,12 +194,12 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 		return nil
 	}
 	if b := plan.Blockers(); len(b) > 0 {
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I can't convert *%s* to a shared mailbox. Nothing was requested.", c.Op.Mailbox), Plan: &plan})
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I can't %s. Nothing was requested.", phrase(c.Op, plan.Target.Deleted)), Plan: &plan})
 		return nil
 	}
 	approvers, source, why := s.route(ctx, plan, c.User)
 	if len(approvers) == 0 {
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("No one can approve converting *%s*: %s, and no other approvers are configured (MAILBOXBOT_APPROVERS). Nothing was requested; ask the bot's administrators to name approvers.", c.Op.Mailbox, why), Plan: &plan})
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("No one can approve this request to %s: %s, and no other approvers are configured (MAILBOXBOT_APPROVERS). Nothing was requested; ask the bot's administrators to name approvers.", phrase(c.Op, plan.Target.Deleted), why), Plan: &plan})
 		return nil
 	}
 	now := s.cfg.Now()
@@ -261,8 +282,11 @@ func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) erro
 		}
 		s.audit(ctx, r)
 	}
-	text := fmt.Sprintf("Request `%s`: convert *%s* to a shared mailbox. %s will be asked to approve; I'll tell you here and in a direct message what happens.",
-		r.ID, r.Op.Mailbox, mentions(r.Approvers))
+	text := fmt.Sprintf("Request `%s`: %s%s. %s will be asked to approve; I'll tell you here and in a direct message what happens.",
+		r.ID, opPhrase(r), dryTag(r), mentions(r.Approvers))
+	if at := r.Op.Options.At; !at.IsZero() {
+		text += " Once approved, the work starts at " + slackDate(at) + "."
+	}
 	if r.ApproverSource == "configured" && r.ApproverNote != "" {
 		text += " (" + r.ApproverNote + ", so the configured approvers decide.)"
 	}
@@ -276,6 +300,8 @@ func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) erro
 func (s *Service) route(ctx context.Context, plan mailbox.Plan, requester string) (ids []string, source, why string) {
 	t := plan.Target
 	switch {
+	case t.Deleted:
+		why = fmt.Sprintf("%s is a deleted account, whose manager cannot be read", t.UserPrincipalName)
 	case t.ManagerEmail == "":
 		why = fmt.Sprintf("%s has no manager in Microsoft Entra ID", t.UserPrincipalName)
 	default:
@@ -412,6 +438,9 @@ var errRetriedClick = errors.New("retried click")
 // compare-and-set in the Store: the first click wins, every other is told
 // who decided and when.
 func (s *Service) handleClick(ctx context.Context, c Click) error {
+	if c.Action == ActionRetry {
+		return s.handleRetry(ctx, c)
+	}
 	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
 	log := s.log.With("request", c.RequestID, "approver", c.User)
 	expired := false
@@ -439,6 +468,9 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 		r.Decision = &Decision{By: c.User, At: now, Approved: c.Approve, Click: c.ActionTS}
 		if c.Approve {
 			r.RunSeq = 1
+			if at := r.Op.Options.At; at.After(now) {
+				r.NextRunAt = at // scheduled: approved now, run then
+			}
 			return s.transition(r, StateApproved, c.User, "approved", "")
 		}
 		return s.transition(r, StateRejected, c.User, "rejected", "")
@@ -479,19 +511,25 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 		}
 	}
 	s.refreshApprovals(ctx, r)
-	if r.Decision.Approved {
-		s.tell(ctx, r, fmt.Sprintf("<@%s> approved your request `%s` to convert *%s*. The work is queued; I'll report each step.", c.User, r.ID, r.Op.Mailbox))
-	} else {
-		s.tell(ctx, r, fmt.Sprintf("<@%s> rejected your request `%s` to convert *%s*. Nothing was changed.", c.User, r.ID, r.Op.Mailbox))
+	switch {
+	case !r.Decision.Approved:
+		s.tell(ctx, r, fmt.Sprintf("<@%s> rejected your request `%s` to %s. Nothing was changed.", c.User, r.ID, opPhrase(r)))
+	case r.NextRunAt.After(s.cfg.Now()):
+		s.tell(ctx, r, fmt.Sprintf("<@%s> approved your request `%s` to %s%s. The work starts at %s; I'll report each step.", c.User, r.ID, opPhrase(r), dryTag(r), slackDate(r.NextRunAt)))
+	default:
+		s.tell(ctx, r, fmt.Sprintf("<@%s> approved your request `%s` to %s%s. The work is queued; I'll report each step.", c.User, r.ID, opPhrase(r), dryTag(r)))
 	}
 	s.audit(ctx, r)
 	return nil
 }
 
+// slackDate writes t for Slack, in each reader's time zone.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
 func decidedText(r *Request) string {
-	at := func(t time.Time) string {
-		return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
-	}
+	at := slackDate
 	if d := r.Decision; d != nil {
 		verb := "rejected"
 		if d.Approved {
@@ -545,8 +583,8 @@ func (s *Service) handleExpire(ctx context.Context, id string) error {
 func (s *Service) afterExpiry(ctx context.Context, r *Request) {
 	s.log.Info("request expired", "request", r.ID, "mailbox", r.Op.Mailbox)
 	s.refreshApprovals(ctx, r)
-	s.tell(ctx, r, fmt.Sprintf("Your request `%s` to convert *%s* expired: nobody decided within %s. Nothing was changed; ask again if it is still needed.",
-		r.ID, r.Op.Mailbox, s.cfg.ApprovalTimeout))
+	s.tell(ctx, r, fmt.Sprintf("Your request `%s` to %s expired: nobody decided within %s. Nothing was changed; ask again if it is still needed.",
+		r.ID, opPhrase(r), s.cfg.ApprovalTimeout))
 	s.audit(ctx, r)
 }
 
@@ -582,4 +620,66 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// errTooLate: the time to retry a failed request has passed.
+var errTooLate = errors.New("too late to retry")
+
+// handleRetry runs a failed request again from its failed step, without a
+// new approval, while RetryUntil has not passed. The requester or an
+// approver may ask; the mailbox is claimed again.
+func (s *Service) handleRetry(ctx context.Context, c Click) error {
+	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
+	from := 0
+	r, err := s.cfg.Store.Update(ctx, c.RequestID, func(r *Request) error {
+		if (r.TeamID != "" && c.TeamID != r.TeamID) || (c.User != r.Requester && !r.IsApprover(c.User)) {
+			return ErrNotApprover
+		}
+		if r.State != StateFailed {
+			return errNothingToDo
+		}
+		now := s.cfg.Now()
+		if r.RetryUntil.IsZero() || !now.Before(r.RetryUntil) {
+			return errTooLate
+		}
+		from = len(r.Steps)
+		for i := range r.Steps {
+			st := &r.Steps[i]
+			if st.Status == StepFailed || st.Status == mailbox.Pending || st.Status == "" {
+				from = min(from, i)
+				st.Status, st.Error, st.Detail, st.Attempts, st.StartedAt, st.EndedAt = "", "", "", 0, time.Time{}, time.Time{}
+			}
+		}
+		r.Failure, r.RetryUntil, r.NextRunAt = "", time.Time{}, time.Time{}
+		r.RunSeq++
+		return s.transition(r, StateApproved, c.User, "retried", fmt.Sprintf("from step %d", from+1))
+	})
+	var active *ActiveError
+	switch {
+	case errors.Is(err, ErrNotFound):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. Your click changed nothing.", c.RequestID)})
+		return nil
+	case errors.Is(err, ErrNotApprover):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only <@%s>, who asked, or %s can retry request `%s`. Your click changed nothing.", r.Requester, mentions(r.Approvers), r.ID)})
+		return nil
+	case errors.Is(err, errNothingToDo):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` is %s: there is nothing to retry.", r.ID, describeState(r.State)), Request: r})
+		return nil
+	case errors.Is(err, errTooLate):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("The time to retry request `%s` ended on %s. Ask again with /convert-mailbox; it will need a new approval.", r.ID, slackDate(r.RetryUntil))})
+		return nil
+	case errors.As(err, &active):
+		s.answer(ctx, to, Answer{Text: s.activeText(ctx, r.Op.Mailbox, active.ID)})
+		return nil
+	case err != nil:
+		return fmt.Errorf("retry %s: %w", c.RequestID, err)
+	}
+	s.log.Info("request retried", "request", r.ID, "user", c.User, "from_step", from+1)
+	if err := s.enqueueRun(ctx, r); err != nil {
+		s.log.Error("queue retried work failed; the reconciler will retry", "request", r.ID, "err", err)
+	}
+	s.tell(ctx, r, fmt.Sprintf("🔁 <@%s> retried request `%s` from step %d, without a new approval.", c.User, r.ID, from+1))
+	s.refreshApprovals(ctx, r)
+	s.audit(ctx, r)
+	return nil
 }

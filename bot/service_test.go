@@ -102,6 +102,7 @@ type notes struct {
 	tells    []string // "user: headline"
 	audits   int
 	failTell bool
+	secrets  []string // "user: text" of TellSecret
 }
 
 func (n *notes) Answer(_ context.Context, to bot.ReplyTo, a bot.Answer) error {
@@ -138,6 +139,13 @@ func (n *notes) Tell(_ context.Context, user string, r *bot.Request, headline st
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.tells = append(n.tells, user+": "+headline)
+	return nil
+}
+
+func (n *notes) TellSecret(_ context.Context, user string, r *bot.Request, text string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.secrets = append(n.secrets, user+": "+text)
 	return nil
 }
 
@@ -297,7 +305,8 @@ func TestConvertToSharedEndToEnd(t *testing.T) {
 	r = e.get(r.ID)
 	// ConversionLag 1: the first verification still reads UserMailbox, so
 	// the request waits, durably, for a later job.
-	if r.State != bot.StateWaiting || r.Steps[0].Status != mailbox.Done || r.Steps[1].Status != mailbox.Pending {
+	if r.State != bot.StateWaiting || stepOf(r, mailbox.StepConvertToShared).Status != mailbox.Done ||
+		stepOf(r, mailbox.StepVerifyShared).Status != mailbox.Pending {
 		t.Fatalf("after approval: %s %+v", r.State, r.Steps)
 	}
 	if e.queue.count(bot.JobRun) != 1 {
@@ -323,9 +332,8 @@ func TestConvertToSharedEndToEnd(t *testing.T) {
 	if mb.RecipientTypeDetails != mailbox.RecipientSharedMailbox || u.AccountEnabled {
 		t.Errorf("tenant: %s enabled=%v", mb.RecipientTypeDetails, u.AccountEnabled)
 	}
-	if n := len(e.tenant.Changes()); n != 2 {
-		t.Errorf("%d changes, want 2: %+v", n, e.tenant.Changes())
-	}
+	// Revoke sessions, block sign-in, convert, remove the license: each once.
+	eachOnce(t, e.tenant, "alice@contoso.com", 4)
 	for _, want := range []string{"approved your request", "has started", "is done"} {
 		if !e.notes.told(want) {
 			t.Errorf("requester not told %q: %q", want, e.notes.tells)
@@ -475,9 +483,8 @@ func TestFiftyConcurrentApprovesRunOnce(t *testing.T) {
 	if got := e.get(r.ID); got.State != bot.StateSucceeded {
 		t.Fatalf("state %s", got.State)
 	}
-	if c := e.tenant.ChangeCount("erin@contoso.com"); len(e.tenant.Changes()) != 2 {
-		t.Errorf("changes %v", c)
-	}
+	// erin's license comes from a group: it stays (rule 4).
+	eachOnce(t, e.tenant, "erin@contoso.com", 3)
 }
 
 func TestExpiry(t *testing.T) {
@@ -548,12 +555,12 @@ type crashAfter struct {
 	n int
 }
 
-func (c *crashAfter) Run(ctx context.Context, t mailbox.Target, s mailbox.Step) (mailbox.Outcome, error) {
+func (c *crashAfter) Run(ctx context.Context, t mailbox.Target, s mailbox.Step, dry bool) (mailbox.Outcome, error) {
 	if c.n == 0 {
 		panic("killed")
 	}
 	c.n--
-	return c.Executor.Run(ctx, t, s)
+	return c.Executor.Run(ctx, t, s, dry)
 }
 
 func handleDying(svc *bot.Service, j bot.Job) (died bool) {
@@ -603,9 +610,7 @@ func TestRestartBetweenApprovalAndCompletion(t *testing.T) {
 	if got := e.get(r.ID); got.State != bot.StateSucceeded {
 		t.Fatalf("state %s %+v", got.State, got.Steps)
 	}
-	if n := len(e.tenant.Changes()); n != 2 {
-		t.Errorf("%d changes, want 2 (each once): %+v", n, e.tenant.Changes())
-	}
+	eachOnce(t, e.tenant, "erin@contoso.com", 3)
 }
 
 func TestVerificationIsBounded(t *testing.T) {
@@ -637,7 +642,7 @@ func TestVerificationIsBounded(t *testing.T) {
 	if len(delays) < 4 || !slices.Equal(delays[:4], want) {
 		t.Errorf("delays %v", delays)
 	}
-	if !e.notes.told("Already done: Convert to a shared mailbox") {
+	if !e.notes.told("Already done: Revoke sign-in sessions (rule 6); Block sign-in of the account (rule 6); Convert to a shared mailbox (Set-Mailbox -Type Shared). Nothing after") {
 		t.Errorf("told %q", e.notes.tells)
 	}
 }
@@ -658,10 +663,10 @@ func TestFailedStepQuotesMicrosoft(t *testing.T) {
 	r := e.request("alice@contoso.com")
 	e.click(maria, r.ID, true)
 	got := e.get(r.ID)
-	if got.State != bot.StateFailed || got.Steps[0].Status != bot.StepFailed {
+	if got.State != bot.StateFailed || stepOf(got, mailbox.StepConvertToShared).Status != bot.StepFailed {
 		t.Fatalf("state %s steps %+v", got.State, got.Steps)
 	}
-	if !e.notes.told("failed at step 1, “Convert to a shared mailbox (Set-Mailbox -Type Shared)”. Microsoft said: “The mailbox can't be converted because it's on litigation hold.”. Nothing had been changed.") {
+	if !e.notes.told("failed at step 3, “Convert to a shared mailbox (Set-Mailbox -Type Shared)”. Microsoft said: “The mailbox can't be converted because it's on litigation hold.”. Already done: Revoke sign-in sessions (rule 6); Block sign-in of the account (rule 6). Nothing after the failed step was run.") {
 		t.Errorf("told %q", e.notes.tells)
 	}
 }
@@ -790,7 +795,7 @@ func (lostLock) Refresh(context.Context, time.Duration) error { return errors.Ne
 // slowStep runs until its context ends.
 type slowStep struct{ bot.Executor }
 
-func (slowStep) Run(ctx context.Context, _ mailbox.Target, _ mailbox.Step) (mailbox.Outcome, error) {
+func (slowStep) Run(ctx context.Context, _ mailbox.Target, _ mailbox.Step, _ bool) (mailbox.Outcome, error) {
 	select {
 	case <-ctx.Done():
 		return mailbox.Outcome{}, ctx.Err()
@@ -822,5 +827,29 @@ func TestLostLockStopsTheWork(t *testing.T) {
 	}
 	if got := e.get(r.ID); got.State != bot.StateRunning {
 		t.Errorf("state %s: the request must wait for the retry, not fail", got.State)
+	}
+}
+
+// stepOf returns r's step called name.
+func stepOf(r *bot.Request, name mailbox.StepName) bot.StepState {
+	for _, st := range r.Steps {
+		if st.Name == name {
+			return st
+		}
+	}
+	return bot.StepState{}
+}
+
+// eachOnce checks that the tenant changed upn in n kinds of way, each once.
+func eachOnce(t *testing.T, tn *sandbox.Tenant, upn string, n int) {
+	t.Helper()
+	c := tn.ChangeCount(upn)
+	if len(c) != n {
+		t.Errorf("%s changed in %d ways, want %d: %v", upn, len(c), n, c)
+	}
+	for kind, k := range c {
+		if k != 1 {
+			t.Errorf("%s: %s made %d times", upn, kind, k)
+		}
 	}
 }

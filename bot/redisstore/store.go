@@ -207,10 +207,34 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*bot.Request) err
 				release = activeKey
 			}
 		}
+		claim := ""
+		if cur.State.Terminal() && !next.State.Terminal() {
+			// Out of a terminal state (a failed request retried): the
+			// mailbox must be claimed again, unless another request has it.
+			activeKey := s.activeKey(cur.Op.Mailbox)
+			if err := tx.Watch(ctx, activeKey).Err(); err != nil {
+				return err
+			}
+			holder, err := tx.Get(ctx, activeKey).Result()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
+			if holder != "" && holder != id {
+				other, err := s.load(ctx, tx, holder)
+				if err == nil && !other.State.Terminal() {
+					out = cur
+					return &fnError{&bot.ActiveError{ID: holder}}
+				}
+			}
+			claim = activeKey
+		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, reqKey, data, 0)
 			if release != "" {
 				p.Del(ctx, release)
+			}
+			if claim != "" {
+				p.Set(ctx, claim, id, 0)
 			}
 			s.trackInFlight(ctx, p, next)
 			s.audit(ctx, p, next, added)

@@ -34,13 +34,15 @@ type appConfig struct {
 
 	SigningSecret, TeamID, AppID string
 
-	Approvers       []string
-	AuditChannel    string
-	ApprovalTimeout time.Duration
-	VerifyTimeout   time.Duration
-	VerifyDelay     time.Duration
-	VerifyMaxDelay  time.Duration
-	ReconcileEvery  time.Duration
+	Approvers          []string
+	AuditChannel       string
+	ApprovalTimeout    time.Duration
+	VerifyTimeout      time.Duration
+	VerifyDelay        time.Duration
+	VerifyMaxDelay     time.Duration
+	MailboxWaitTimeout time.Duration
+	RetryWindow        time.Duration
+	ReconcileEvery     time.Duration
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -80,16 +82,18 @@ func newApp(c appConfig) (*app, error) {
 	svc, err := bot.New(bot.Config{
 		Store: store, Queue: queue, Locker: redisstore.NewLocker(c.Redis, c.Prefix),
 		Notifier: slk, Slack: slk,
-		Planner:         &mailbox.Planner{Directory: c.Directory, Exchange: c.Exchange},
-		Executor:        &mailbox.Executor{Directory: c.Directory, Exchange: c.Exchange},
-		Approvers:       c.Approvers,
-		AuditChannel:    c.AuditChannel,
-		ApprovalTimeout: c.ApprovalTimeout,
-		VerifyTimeout:   c.VerifyTimeout,
-		VerifyDelay:     c.VerifyDelay,
-		VerifyMaxDelay:  c.VerifyMaxDelay,
-		Now:             c.Now,
-		Logger:          c.Logger,
+		Planner:            &mailbox.Planner{Directory: c.Directory, Exchange: c.Exchange, Now: c.Now},
+		Executor:           &mailbox.Executor{Directory: c.Directory, Exchange: c.Exchange},
+		Approvers:          c.Approvers,
+		AuditChannel:       c.AuditChannel,
+		ApprovalTimeout:    c.ApprovalTimeout,
+		VerifyTimeout:      c.VerifyTimeout,
+		VerifyDelay:        c.VerifyDelay,
+		VerifyMaxDelay:     c.VerifyMaxDelay,
+		MailboxWaitTimeout: c.MailboxWaitTimeout,
+		RetryWindow:        c.RetryWindow,
+		Now:                c.Now,
+		Logger:             c.Logger,
 	})
 	if err != nil {
 		return nil, err

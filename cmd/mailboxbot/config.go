@@ -43,7 +43,9 @@ type Config struct {
 	AuditChannel    string        `env:"MAILBOXBOT_AUDIT_CHANNEL"`
 	ApprovalTimeout time.Duration `env:"MAILBOXBOT_APPROVAL_TIMEOUT" envDefault:"24h"`
 	VerifyTimeout   time.Duration `env:"MAILBOXBOT_VERIFY_TIMEOUT" envDefault:"30m"`
-	VerifyDelay     time.Duration `env:"MAILBOXBOT_VERIFY_DELAY" envDefault:"10s"` // first wait between checks; doubles up to 2m
+	VerifyDelay     time.Duration `env:"MAILBOXBOT_VERIFY_DELAY" envDefault:"10s"`        // first wait between checks; doubles up to 2m
+	MailboxWait     time.Duration `env:"MAILBOXBOT_MAILBOX_WAIT_TIMEOUT" envDefault:"2h"` // rule 10: wait for a restored mailbox
+	RetryWindow     time.Duration `env:"MAILBOXBOT_RETRY_WINDOW" envDefault:"24h"`        // a failed request may be retried this long; 0 turns it off
 	Workers         int           `env:"MAILBOXBOT_WORKERS" envDefault:"10"`
 	KeyPrefix       string        `env:"MAILBOXBOT_REDIS_PREFIX" envDefault:"mailboxbot:"`
 	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info"`
@@ -194,6 +196,12 @@ func (c Config) validate() []string {
 	}
 	if c.VerifyDelay < 10*time.Millisecond || c.VerifyDelay > 10*time.Minute {
 		p = append(p, "MAILBOXBOT_VERIFY_DELAY must be between 10ms and 10m")
+	}
+	if c.MailboxWait < time.Minute {
+		p = append(p, "MAILBOXBOT_MAILBOX_WAIT_TIMEOUT must be at least 1m (a restored mailbox typically takes 20-30 minutes)")
+	}
+	if c.RetryWindow < 0 {
+		p = append(p, "MAILBOXBOT_RETRY_WINDOW must not be negative (0 turns retries off)")
 	}
 	if c.Workers < 1 || c.Workers > 200 {
 		p = append(p, "MAILBOXBOT_WORKERS must be between 1 and 200")

@@ -97,12 +97,22 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	p.printTranscript()
 
-	mb, _ := tenant.GetMailbox(ctx, "alice@contoso.com")
-	u, _ := tenant.User(ctx, "alice@contoso.com")
-	fmt.Fprintf(stdout, "\nIn the sandbox tenant: alice@contoso.com is now a %s; sign-in enabled: %v.\n", mb.RecipientTypeDetails, u.AccountEnabled)
+	fmt.Fprintln(stdout, "\nIn the sandbox tenant:")
+	for _, addr := range []string{"alice@contoso.com", "sales@contoso.com"} {
+		mb, _ := tenant.GetMailbox(ctx, addr)
+		u, _ := tenant.User(ctx, addr)
+		fmt.Fprintf(stdout, "  %s is a %s; sign-in enabled: %v; licenses: %d.\n", addr, mb.RecipientTypeDetails, u.AccountEnabled, len(u.Licenses))
+	}
 	fmt.Fprintf(stdout, "Changes made to the tenant, each once:\n")
 	for _, c := range tenant.Changes() {
-		fmt.Fprintf(stdout, "  %d. %s %s: %s -> %s\n", c.Seq, c.UserPrincipalName, c.Kind, c.From, c.To)
+		what := strings.ReplaceAll(string(c.Kind), "_", " ")
+		switch {
+		case c.From != "" && c.To != "":
+			what += ": " + c.From + " -> " + c.To
+		case c.From != "" || c.To != "":
+			what += ": " + c.From + c.To
+		}
+		fmt.Fprintf(stdout, "  %d. %s %s\n", c.Seq, c.UserPrincipalName, what)
 	}
 	fmt.Fprintf(stdout, "\nDemo finished in %s.\n", time.Since(start).Round(10*time.Millisecond))
 	return nil
@@ -152,16 +162,25 @@ func (p *player) waitFor(what string, match func(slacktest.Entry) bool) (slackte
 	return found, nil
 }
 
-func ephemeralTo(user, contains string) func(slacktest.Entry) bool {
+func ephemeralTo(user string, contains ...string) func(slacktest.Entry) bool {
 	return func(e slacktest.Entry) bool {
-		return e.Kind == "ephemeral" && e.User == user && strings.Contains(e.Text, contains)
+		return e.Kind == slacktest.KindEphemeral && e.User == user && containsAll(e.Text, contains)
 	}
 }
 
-func dmTo(user, contains string) func(slacktest.Entry) bool {
+func dmTo(user string, contains ...string) func(slacktest.Entry) bool {
 	return func(e slacktest.Entry) bool {
-		return e.Channel == "D"+user && strings.Contains(e.Text, contains)
+		return e.Channel == "D"+user && containsAll(e.Text, contains)
 	}
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *player) story() error {
@@ -217,7 +236,45 @@ func (p *player) story() error {
 	if err := p.click("U0MARIA", approval); err != nil {
 		return err
 	}
-	if _, err := p.waitFor("the already-decided answer", ephemeralTo("U0MARIA", "already approved")); err != nil {
+	told, err := p.waitFor("the already-decided answer", ephemeralTo("U0MARIA", "already approved"))
+	if err != nil {
+		return err
+	}
+	// The stale copy she clicked is brought up to date too.
+	if _, err := p.waitFor("the refresh of Maria's message", func(e slacktest.Entry) bool {
+		return e.Kind == slacktest.KindUpdate && e.Channel == approval.Channel && e.TS == approval.TS && e.Seq > told.Seq
+	}); err != nil {
+		return err
+	}
+	p.printNew()
+	return p.convertBack()
+}
+
+// convertBack is the second act: a shared mailbox back to a user mailbox
+// (rule 9); the Temporary Access Pass goes to the requester alone.
+func (p *player) convertBack() error {
+	fmt.Fprintln(p.out, "\n── Act 2: the sales team's shared mailbox becomes a user mailbox again ──")
+	if err := p.command("U0RITA", "sales@contoso.com to regular"); err != nil {
+		return err
+	}
+	if _, err := p.waitFor("the plan to convert back", ephemeralTo("U0RITA", "sales@contoso.com back to a user mailbox", "will be asked to approve")); err != nil {
+		return err
+	}
+	ask, err := p.waitFor("Ada's approval request", dmTo("U0ADA", "sales@contoso.com", "[Approve]"))
+	if err != nil {
+		return err
+	}
+	p.printNew()
+	p.say("Ada (no manager is known for sales@, so the configured approver decides) clicks Approve")
+	if err := p.click("U0ADA", ask); err != nil {
+		return err
+	}
+	if _, err := p.waitFor("the end of the work", dmTo("U0RITA", "is a user mailbox again")); err != nil {
+		return err
+	}
+	if _, err := p.waitFor("the audit message's last update", func(e slacktest.Entry) bool {
+		return e.Channel == demoAuditChannel && strings.Contains(e.Text, "sales@") && strings.Contains(e.Text, "succeeded")
+	}); err != nil {
 		return err
 	}
 	p.printNew()
@@ -276,19 +333,16 @@ func (p *player) printNew() {
 
 func (p *player) printTranscript() {
 	p.printNew()
-	var last *slacktest.Entry
-	n := 0
+	updates := map[string]int{}
 	for _, e := range p.fake.Transcript() {
 		if e.Channel == demoAuditChannel {
-			last = &e
-			n++
+			updates[e.TS]++
 		}
 	}
-	if last == nil {
-		return
+	for _, m := range p.fake.Messages(demoAuditChannel) {
+		fmt.Fprintf(p.out, "▶ #mailbox-audit: one message per request (posted once, updated %d times), as it ends:\n", updates[m.TS]-1)
+		printLines(p.out, m.Text)
 	}
-	fmt.Fprintf(p.out, "▶ The audit channel's message for the request (posted once, updated %d times), as it ends:\n", n-1)
-	printLines(p.out, last.Text)
 }
 
 // printLines prints a rendered message, with people's names for their

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/pem"
 	"fmt"
+	"github.com/mailboxbot/mailboxbot/internal/testlog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -117,27 +118,9 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// syncBuffer collects the bot's log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // serve starts `mailboxbot serve` and returns a function that stops it
 // (SIGTERM-like: the context is cancelled) and returns run's error.
-func (w *world) serve(log *syncBuffer) (stop func() error) {
+func (w *world) serve(log *testlog.Buffer) (stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -232,7 +215,7 @@ func (w *world) assertNoSecrets(log string) {
 // through Graph, every notification, and a refused forgery.
 func TestServeEndToEnd(t *testing.T) {
 	w := newWorld(t, 1)
-	log := &syncBuffer{}
+	log := &testlog.Buffer{}
 	stop := w.serve(log)
 
 	// A forged request is refused and nothing is acted upon.
@@ -262,7 +245,7 @@ func TestServeEndToEnd(t *testing.T) {
 	done := w.waitFor("the report to Rita", func(e slacktest.Entry) bool {
 		return e.Channel == "DU0RITA" && strings.Contains(e.Text, "is done")
 	})
-	for _, want := range []string{"✅ 1. Convert to a shared mailbox", "✅ 2. Verify", "✅ 3. Block sign-in"} {
+	for _, want := range []string{"✅ 1. Revoke sign-in sessions", "✅ 2. Block sign-in", "✅ 3. Convert to a shared mailbox", "✅ 4. Verify", "✅ 5. Remove the direct licenses"} {
 		if !strings.Contains(done.Text, want) {
 			t.Errorf("report lacks %q:\n%s", want, done.Text)
 		}
@@ -301,9 +284,7 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Errorf("no token requested for %s (got %v)", want, scopes)
 		}
 	}
-	if n := len(w.tenant.Changes()); n != 2 {
-		t.Errorf("%d tenant changes, want 2: %+v", n, w.tenant.Changes())
-	}
+	eachChangeOnce(t, w.tenant, "alice@contoso.com", 4) // sessions, sign-in, type, license
 	mb, _ := w.tenant.GetMailbox(context.Background(), "alice@contoso.com")
 	if mb.RecipientTypeDetails != mailbox.RecipientSharedMailbox {
 		t.Errorf("alice is %s", mb.RecipientTypeDetails)
@@ -320,7 +301,7 @@ func TestServeEndToEnd(t *testing.T) {
 func TestServeResumesAfterRestart(t *testing.T) {
 	w := newWorld(t, 3)
 	w.env["MAILBOXBOT_VERIFY_DELAY"] = "1s"
-	log := &syncBuffer{}
+	log := &testlog.Buffer{}
 	stop := w.serve(log)
 	w.command("U0RITA", "alice@contoso.com")
 	ask := w.waitFor("Maria's approval DM", func(e slacktest.Entry) bool {
@@ -343,9 +324,7 @@ func TestServeResumesAfterRestart(t *testing.T) {
 	if n := w.exo.Count("Set-Mailbox"); n != 1 {
 		t.Errorf("Set-Mailbox sent %d times", n)
 	}
-	if n := len(w.tenant.Changes()); n != 2 {
-		t.Errorf("%d tenant changes, want 2: %+v", n, w.tenant.Changes())
-	}
+	eachChangeOnce(t, w.tenant, "alice@contoso.com", 4)
 	if err := stop2(); err != nil {
 		t.Errorf("second serve: %v", err)
 	}
@@ -382,7 +361,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 func TestTwoReplicasFiftyClicks(t *testing.T) {
 	w := newWorld(t, 0)
 	w.env["MAILBOXBOT_APPROVERS"] = "U0ADA,U0MARIA" // erin has no manager: both are asked
-	log := &syncBuffer{}
+	log := &testlog.Buffer{}
 	w.serve(log)
 	first := w.botURL
 	w.env["LISTEN_ADDR"] = freeAddr(t)
@@ -433,10 +412,92 @@ func TestTwoReplicasFiftyClicks(t *testing.T) {
 	if n := w.graph.Count(http.MethodPatch, "/users/"); n != 1 {
 		t.Errorf("PATCH /users sent %d times, want 1", n)
 	}
-	if n := len(w.tenant.Changes()); n != 2 {
-		t.Errorf("%d tenant changes, want 2", n)
-	}
+	eachChangeOnce(t, w.tenant, "erin@contoso.com", 3) // erin's license comes from a group
 	if n := told(w.slack.Transcript()); n != 49 {
 		t.Errorf("%d clicks told who decided, want exactly 49", n)
 	}
+}
+
+// eachChangeOnce checks that the tenant changed upn in n kinds of way,
+// each exactly once.
+func eachChangeOnce(t *testing.T, tn *sandbox.Tenant, upn string, n int) {
+	t.Helper()
+	c := tn.ChangeCount(upn)
+	if len(c) != n {
+		t.Errorf("%s changed in %d ways, want %d: %v", upn, len(c), n, c)
+	}
+	for kind, k := range c {
+		if k != 1 {
+			t.Errorf("%s: %s made %d times", upn, kind, k)
+		}
+	}
+}
+
+// TestServeUnderFaults: Graph answers 503 and Exchange 429 (Retry-After 1)
+// to one call in five, while three requests run through `serve`: a
+// conversion with members, one whose licenses stay (rule 2), and one back
+// to a user mailbox (rule 9). Every request completes, each change is made
+// once, and the Temporary Access Pass reaches the requester's direct
+// messages and nothing else.
+func TestServeUnderFaults(t *testing.T) {
+	w := newWorld(t, 1)
+	w.graph.FailEvery(5, http.StatusServiceUnavailable, "")
+	w.exo.FailEvery(5, http.StatusTooManyRequests, "1")
+	log := &testlog.Buffer{}
+	stop := w.serve(log)
+
+	requests := []struct{ text, approver, done string }{
+		{"alice@contoso.com members kim@contoso.com", "U0MARIA", "alice@contoso.com is now a shared mailbox"},
+		{"frank@contoso.com", "U0ADA", "frank@contoso.com is now a shared mailbox"}, // grace, his manager, has no Slack account
+		{"sales@contoso.com to regular", "U0ADA", "sales@contoso.com is a user mailbox again"},
+	}
+	for _, r := range requests {
+		mb := strings.Fields(r.text)[0]
+		w.command("U0RITA", r.text)
+		ask := w.waitFor("the approval request for "+mb, func(e slacktest.Entry) bool {
+			return e.Channel == "D"+r.approver && strings.Contains(e.Text, mb) && strings.Contains(e.Text, "[Approve]")
+		})
+		w.click(r.approver, ask, "approve")
+	}
+	for _, r := range requests {
+		w.waitFor(r.done, func(e slacktest.Entry) bool { return e.Channel == "DU0RITA" && strings.Contains(e.Text, r.done) })
+	}
+	if n := w.graph.Count("", ""); n < 10 {
+		t.Fatalf("only %d Graph calls: the faults proved nothing", n)
+	}
+	failed := 0
+	for _, c := range w.graph.Calls() {
+		if c.Status == http.StatusServiceUnavailable {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Error("no Graph call was answered 503")
+	}
+	eachChangeOnce(t, w.tenant, "alice@contoso.com", 6) // sessions, sign-in, Full Access, Send As, type, license
+	eachChangeOnce(t, w.tenant, "frank@contoso.com", 3) // sessions, sign-in, type: the license stays (58 GB)
+	eachChangeOnce(t, w.tenant, "sales@contoso.com", 4) // license, type, sign-in, pass
+	pass := w.tenant.LastTemporaryAccessPass("sales@contoso.com")
+	if pass == "" {
+		t.Fatal("no pass issued")
+	}
+	if err := stop(); err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	if strings.Contains(log.String(), pass) {
+		t.Error("the pass is in the log")
+	}
+	seen := 0
+	for _, e := range w.slack.Transcript() {
+		if strings.Contains(e.Text, pass) || strings.Contains(string(e.Blocks), pass) {
+			if e.Channel != "DU0RITA" {
+				t.Errorf("the pass reached %s (%s)", e.Channel, e.Kind)
+			}
+			seen++
+		}
+	}
+	if seen != 1 {
+		t.Errorf("the pass was sent %d times, want once", seen)
+	}
+	w.assertNoSecrets(log.String())
 }

@@ -25,16 +25,31 @@ func TestDemo(t *testing.T) {
 		"✅ Approved by @Maria",
 		"is done: alice@contoso.com is now a shared mailbox",
 		"already approved by @Maria",
-		"alice@contoso.com is now a SharedMailbox; sign-in enabled: false",
-		"1. alice@contoso.com mailbox_type: UserMailbox -> SharedMailbox",
-		"2. alice@contoso.com account_enabled: true -> false",
+		"Rita sees, in a direct message from the bot:\n   │ 🔑 Temporary Access Pass for sales@contoso.com", // rule 9, privately
+		"is done: sales@contoso.com is a user mailbox again",
+		"alice@contoso.com is a SharedMailbox; sign-in enabled: false; licenses: 0.",
+		"sales@contoso.com is a UserMailbox; sign-in enabled: true; licenses: 1.",
+		"1. alice@contoso.com sessions revoked",
+		"2. alice@contoso.com account enabled: true -> false",
+		"3. alice@contoso.com mailbox type: UserMailbox -> SharedMailbox",
+		"4. alice@contoso.com license removed",
+		"#mailbox-audit: one message per request",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
-	if strings.Contains(out.String(), "3. alice") {
-		t.Error("a change was made twice")
+	// The pass reaches Rita's direct messages and nobody else.
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, "Temporary Access Pass for sales") && !strings.Contains(line, "🔑") {
+			t.Errorf("the pass shows outside Rita's message: %s", line)
+		}
+	}
+	if strings.Count(out.String(), "Temporary Access Pass for sales@contoso.com: `") != 1 {
+		t.Error("the pass is shown more than once")
+	}
+	if strings.Contains(out.String(), "9. ") {
+		t.Error("more changes than planned: something was done twice")
 	}
 }
 

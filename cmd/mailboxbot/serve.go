@@ -69,6 +69,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		SigningSecret: cfg.SlackSigningSecret, TeamID: cfg.SlackTeamID, AppID: cfg.SlackAppID,
 		Approvers: cfg.Approvers, AuditChannel: cfg.AuditChannel,
 		ApprovalTimeout: cfg.ApprovalTimeout, VerifyTimeout: cfg.VerifyTimeout, VerifyDelay: cfg.VerifyDelay,
+		MailboxWaitTimeout: cfg.MailboxWait, RetryWindow: retryWindow(cfg.RetryWindow),
 		Logger: log,
 	})
 	if err != nil {
@@ -91,4 +92,13 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// retryWindow maps the setting to bot.Config, where 0 means the default
+// and a negative value turns retries off.
+func retryWindow(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
