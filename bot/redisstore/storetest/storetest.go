@@ -171,6 +171,43 @@ func Run(t *testing.T, newStore func(t *testing.T) bot.Store) {
 		}
 	})
 
+	t.Run("RetryClaimsMailboxAgain", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.Create(ctx, NewRequest("r1", "alice@contoso.com")); err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []func(*bot.Request) error{
+			Transition(bot.StatePending, bot.StateApproved, "U222", T0),
+			Transition(bot.StateApproved, bot.StateFailed, "bot", T0),
+		} {
+			if _, err := s.Update(ctx, "r1", step); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Failed: the mailbox is free, and another request takes it.
+		if err := s.Create(ctx, NewRequest("r2", "alice@contoso.com")); err != nil {
+			t.Fatalf("Create after r1 failed: %v", err)
+		}
+		_, err := s.Update(ctx, "r1", Transition(bot.StateFailed, bot.StateApproved, "U111", T0))
+		var active *bot.ActiveError
+		if !errors.As(err, &active) || active.ID != "r2" {
+			t.Fatalf("retry while r2 holds the mailbox: err = %v, want ActiveError r2", err)
+		}
+		if r, _ := s.Get(ctx, "r1"); r.State != bot.StateFailed {
+			t.Errorf("the refused retry wrote: r1 is %s", r.State)
+		}
+		// r2 ends; the retry claims the mailbox again.
+		if _, err := s.Update(ctx, "r2", Transition(bot.StatePending, bot.StateRejected, "U222", T0)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Update(ctx, "r1", Transition(bot.StateFailed, bot.StateApproved, "U111", T0)); err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+		if err := s.Create(ctx, NewRequest("r3", "alice@contoso.com")); !errors.Is(err, bot.ErrActiveRequest) {
+			t.Errorf("Create while the retried r1 runs: err = %v, want ErrActiveRequest", err)
+		}
+	})
+
 	t.Run("UpdateBumpsVersion", func(t *testing.T) {
 		s := newStore(t)
 		if err := s.Create(ctx, NewRequest("r1", "alice@contoso.com")); err != nil {
