@@ -119,6 +119,9 @@ type Notifier interface {
 type SlackDirectory interface {
 	// UserIDByEmail returns the Slack user id for an e-mail; ErrNoSlackUser.
 	UserIDByEmail(ctx context.Context, email string) (string, error)
+	// EmailOf returns a Slack user's e-mail address (users.info;
+	// users:read.email); ErrNoSlackUser when unknown or without one.
+	EmailOf(ctx context.Context, userID string) (string, error)
 }
 
 // Planner runs the pre-checks of an operation (mailbox.Planner).

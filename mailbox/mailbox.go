@@ -119,6 +119,20 @@ type Directory interface {
 	// RestoreDeletedUser restores a deleted user by object id
 	// (POST /directory/deletedItems/{id}/restore).
 	RestoreDeletedUser(ctx context.Context, id string) error
+	// GroupByMail finds a mail-enabled group by its address
+	// (GET /groups?$filter=mail eq '...'); ErrNotFound.
+	GroupByMail(ctx context.Context, address string) (Group, error)
+	// GroupMembers lists a group's members that are users
+	// (GET /groups/{id}/members/microsoft.graph.user, all pages).
+	GroupMembers(ctx context.Context, groupID string) ([]User, error)
+}
+
+// Group is a mail-enabled group (a security group or a Microsoft 365 group).
+type Group struct {
+	ID              string
+	DisplayName     string
+	Mail            string
+	SecurityEnabled bool
 }
 
 // Sku is one of the tenant's subscriptions (a subscribedSku).
@@ -251,4 +265,15 @@ type Exchange interface {
 	AddSendAs(ctx context.Context, identity, trustee string) error
 	// RemoveSendAs runs Remove-RecipientPermission -AccessRights SendAs -Trustee.
 	RemoveSendAs(ctx context.Context, identity, trustee string) error
+	// SetSendOnBehalf runs Set-Mailbox -GrantSendOnBehalfTo with the hashtable
+	// form {"@odata.type":"#Exchange.GenericHashTable","Add":[...],"Remove":[...]}.
+	SetSendOnBehalf(ctx context.Context, identity string, add, remove []string) error
+	// NewSharedMailbox runs New-Mailbox -Shared -Name -DisplayName
+	// -PrimarySmtpAddress and returns the new mailbox.
+	NewSharedMailbox(ctx context.Context, name, displayName, address string) (Mailbox, error)
+	// AcceptedDomains runs Get-AcceptedDomain and returns the domain names.
+	AcceptedDomains(ctx context.Context) ([]string, error)
+	// RecipientExists runs Get-Recipient -Identity: whether any recipient
+	// (mailbox, group, contact, user) already has the address.
+	RecipientExists(ctx context.Context, address string) (bool, error)
 }

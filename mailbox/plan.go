@@ -16,6 +16,23 @@ const (
 	KindConvertToShared Kind = "convert_to_shared"
 	// KindConvertToRegular converts a shared mailbox back to a user mailbox (rule 9).
 	KindConvertToRegular Kind = "convert_to_regular"
+	// KindCreateShared creates a shared mailbox (rules 11, 12).
+	KindCreateShared Kind = "create_shared"
+	// KindGrant gives a person or group a right on a mailbox (rules 12-14).
+	KindGrant Kind = "grant"
+	// KindRevoke takes a right away.
+	KindRevoke Kind = "revoke"
+	// KindMembers lists who has which right; it changes nothing.
+	KindMembers Kind = "members"
+)
+
+// Right is a mailbox right as the commands name it.
+type Right string
+
+const (
+	FullAccess   Right = "full-access"
+	SendAs       Right = "send-as"
+	SendOnBehalf Right = "send-on-behalf"
 )
 
 // Operation is what a requester asks for, parsed and validated.
@@ -23,6 +40,15 @@ type Operation struct {
 	Kind    Kind    `json:"kind"`
 	Mailbox string  `json:"mailbox"` // lower-case address or UPN
 	Options Options `json:"options,omitzero"`
+
+	// KindCreateShared: the new mailbox's display name, and the members
+	// who get Full Access and Send As (addresses, or Slack mentions "<@U…>"
+	// until the bot resolves them).
+	DisplayName string   `json:"display_name,omitempty"`
+	Members     []string `json:"members,omitempty"`
+	// KindGrant and KindRevoke: who (an address or a Slack mention) and what.
+	Trustee string `json:"trustee,omitempty"`
+	Right   Right  `json:"right,omitempty"`
 }
 
 // Options of an operation. The zero value is the default of each, so that
@@ -36,6 +62,7 @@ type Options struct {
 	FullAccess    []string `json:"full_access,omitempty"`    // addresses to give Full Access (rule 12)
 	SendAs        []string `json:"send_as,omitempty"`        // addresses to give Send As (rule 12)
 	NoAutoMapping bool     `json:"no_automapping,omitempty"` // Full Access without automapping
+	EachMember    bool     `json:"each_member,omitempty"`    // rule 14: grant a group's members one by one
 
 	// To regular (rule 9).
 	License  string `json:"license,omitempty"`  // SKU id or part number; "" chooses one
@@ -70,21 +97,26 @@ type Finding struct {
 type StepName string
 
 const (
-	StepRevokeSessions   StepName = "revoke_sessions"
-	StepBlockSignIn      StepName = "block_sign_in"
-	StepAssignLicense    StepName = "assign_license"    // Arg: SKU id
-	StepGrantFullAccess  StepName = "grant_full_access" // Arg: user principal name
-	StepGrantSendAs      StepName = "grant_send_as"     // Arg: user principal name
-	StepConvertToShared  StepName = "convert_to_shared"
-	StepVerifyShared     StepName = "verify_shared"
-	StepRemoveLicenses   StepName = "remove_licenses" // Arg: SKU ids, comma-separated
-	StepConvertToRegular StepName = "convert_to_regular"
-	StepVerifyRegular    StepName = "verify_regular"
-	StepEnableSignIn     StepName = "enable_sign_in"
-	StepIssueCredential  StepName = "issue_credential" // Arg: "tap" or "password"
-	StepRestoreUser      StepName = "restore_user"
-	StepResetPassword    StepName = "reset_password" // a random password shown to no one
-	StepWaitMailbox      StepName = "wait_mailbox"
+	StepRevokeSessions     StepName = "revoke_sessions"
+	StepBlockSignIn        StepName = "block_sign_in"
+	StepAssignLicense      StepName = "assign_license"    // Arg: SKU id
+	StepGrantFullAccess    StepName = "grant_full_access" // Arg: user principal name
+	StepGrantSendAs        StepName = "grant_send_as"     // Arg: user principal name
+	StepConvertToShared    StepName = "convert_to_shared"
+	StepVerifyShared       StepName = "verify_shared"
+	StepRemoveLicenses     StepName = "remove_licenses" // Arg: SKU ids, comma-separated
+	StepConvertToRegular   StepName = "convert_to_regular"
+	StepVerifyRegular      StepName = "verify_regular"
+	StepEnableSignIn       StepName = "enable_sign_in"
+	StepIssueCredential    StepName = "issue_credential" // Arg: "tap" or "password"
+	StepRestoreUser        StepName = "restore_user"
+	StepResetPassword      StepName = "reset_password" // a random password shown to no one
+	StepWaitMailbox        StepName = "wait_mailbox"   // and its account, for a new mailbox
+	StepCreateShared       StepName = "create_shared_mailbox"
+	StepGrantSendOnBehalf  StepName = "grant_send_on_behalf"  // Arg: user principal name
+	StepRevokeFullAccess   StepName = "revoke_full_access"    // Arg: the trustee as Exchange names it
+	StepRevokeSendAs       StepName = "revoke_send_as"        // Arg: the trustee
+	StepRevokeSendOnBehalf StepName = "revoke_send_on_behalf" // Arg: the trustee
 )
 
 // Step is one change (or check) of a plan, in order.
