@@ -25,10 +25,20 @@ type Config struct {
 	Slack    SlackDirectory
 	Planner  Planner
 	Executor Executor
+	// Members answers `/shared-mailbox members`; nil: not available.
+	Members MembersReader
 
 	// Approvers are asked when the owner has no manager, the manager has no
 	// Slack account, or the manager is the requester (Slack user ids).
 	Approvers []string
+	// Policy says who approves each kind of operation: PolicyManager (for a
+	// conversion the mailbox owner's manager, for the others the
+	// requester's), PolicyApprovers, or PolicyNone. A kind not listed
+	// falls back to DefaultPolicy.
+	Policy map[mailbox.Kind]string
+	// People finds the requester's manager for PolicyManager on
+	// /shared-mailbox operations (mailbox.Directory does).
+	People People
 	// AuditChannel gets one message per request, updated as it moves; ""
 	// turns the channel off (the audit stream in the Store stays).
 	AuditChannel string
@@ -59,6 +69,32 @@ type Config struct {
 	Jitter func(d time.Duration) time.Duration // spreads retries; default ±20 %
 	Logger *slog.Logger
 }
+
+// Approval policies.
+const (
+	PolicyManager   = "manager"
+	PolicyApprovers = "approvers"
+	PolicyNone      = "none"
+)
+
+// DefaultPolicy: conversions, creations and grants need approval (by a
+// manager); revocations do not (issue 4).
+var DefaultPolicy = map[mailbox.Kind]string{
+	mailbox.KindConvertToShared:  PolicyManager,
+	mailbox.KindConvertToRegular: PolicyManager,
+	mailbox.KindCreateShared:     PolicyManager,
+	mailbox.KindGrant:            PolicyManager,
+	mailbox.KindRevoke:           PolicyNone,
+}
+
+// People reads users and managers (mailbox.Directory).
+type People interface {
+	User(ctx context.Context, idOrUPN string) (mailbox.User, error)
+	Manager(ctx context.Context, userID string) (mailbox.User, error)
+}
+
+// MembersReader reads who may use a mailbox (mailbox.Members over Exchange).
+type MembersReader func(ctx context.Context, mbx string) (mailbox.Mailbox, []mailbox.Member, error)
 
 // Service runs the request lifecycle. It is safe for concurrent use, and
 // several replicas may run against one Store and Queue.
@@ -112,6 +148,19 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	policy := map[mailbox.Kind]string{}
+	for k, v := range DefaultPolicy {
+		policy[k] = v
+	}
+	for k, v := range cfg.Policy {
+		switch v {
+		case PolicyManager, PolicyApprovers, PolicyNone:
+			policy[k] = v
+		default:
+			return nil, fmt.Errorf("bot: policy for %s: %q is not manager, approvers or none", k, v)
+		}
+	}
+	cfg.Policy = policy
 	return &Service{cfg: cfg, log: cfg.Logger}, nil
 }
 
@@ -187,6 +236,16 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 	} else if !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("look up request %s: %w", id, err)
 	}
+	op, problem := s.resolveMentions(ctx, c.Op)
+	if problem != "" {
+		s.answer(ctx, to, Answer{Text: problem})
+		return nil
+	}
+	c.Op = op
+	if c.Op.Kind == mailbox.KindMembers {
+		s.answer(ctx, to, s.membersAnswer(ctx, c.Op.Mailbox))
+		return nil
+	}
 	plan, err := s.cfg.Planner.Plan(ctx, c.Op)
 	if err != nil {
 		log.Warn("plan failed", "err", err)
@@ -197,7 +256,15 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I can't %s. Nothing was requested.", phrase(c.Op, plan.Target.Deleted)), Plan: &plan})
 		return nil
 	}
-	approvers, source, why := s.route(ctx, plan, c.User)
+	if len(plan.Steps) == 0 {
+		s.answer(ctx, to, Answer{Text: "Nothing to do: it is already so. Nothing was requested.", Plan: &plan})
+		return nil
+	}
+	policy := s.cfg.Policy[c.Op.Kind]
+	approvers, source, why := s.route(ctx, plan, c.User, policy)
+	if policy == PolicyNone {
+		return s.startUnapproved(ctx, c, plan, to)
+	}
 	if len(approvers) == 0 {
 		s.answer(ctx, to, Answer{Text: fmt.Sprintf("No one can approve this request to %s: %s, and no other approvers are configured (MAILBOXBOT_APPROVERS). Nothing was requested; ask the bot's administrators to name approvers.", phrase(c.Op, plan.Target.Deleted), why), Plan: &plan})
 		return nil
@@ -245,6 +312,10 @@ func (s *Service) requestID(c Command) string {
 // already recorded, it only answers.
 func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) error {
 	log := s.log.With("request", r.ID, "mailbox", r.Op.Mailbox)
+	if r.ApproverSource == PolicyNone {
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s`: %s%s. This needs no approval (the bot's policy); the work is queued and I'll report each step.", r.ID, opPhrase(r), dryTag(r)), Plan: &r.Plan, Request: r})
+		return nil
+	}
 	if r.State == StatePending && len(r.Approvals) == 0 {
 		var refs []MessageRef
 		var failures []string
@@ -297,9 +368,27 @@ func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) erro
 // route picks the approvers: the manager of the mailbox's owner when they
 // have a Slack account and are not the requester, else the configured
 // approvers other than the requester. why says why the manager was passed over.
-func (s *Service) route(ctx context.Context, plan mailbox.Plan, requester string) (ids []string, source, why string) {
+func (s *Service) route(ctx context.Context, plan mailbox.Plan, requester, policy string) (ids []string, source, why string) {
 	t := plan.Target
+	conversion := plan.Op.Kind == mailbox.KindConvertToShared || plan.Op.Kind == mailbox.KindConvertToRegular
 	switch {
+	case policy == PolicyNone:
+		return nil, PolicyNone, ""
+	case policy == PolicyApprovers:
+		why = "the configured approvers decide this kind of request"
+	case !conversion:
+		var email string
+		email, why = s.requestersManager(ctx, requester)
+		if email != "" {
+			t.ManagerEmail = email
+			if id, err := s.cfg.Slack.UserIDByEmail(ctx, email); err == nil && id != requester {
+				return []string{id}, "manager", ""
+			} else if err == nil {
+				why = "you are your own manager"
+			} else {
+				why = fmt.Sprintf("your manager, %s, has no Slack account", email)
+			}
+		}
 	case t.Deleted:
 		why = fmt.Sprintf("%s is a deleted account, whose manager cannot be read", t.UserPrincipalName)
 	case t.ManagerEmail == "":
@@ -348,7 +437,7 @@ func planProblem(mb string, err error) string {
 	case errors.Is(err, mailbox.ErrNoMailbox):
 		return fmt.Sprintf("*%s* exists in Microsoft Entra ID but has no Exchange Online mailbox, so there is nothing to convert. Nothing was requested.", mb)
 	case errors.Is(err, mailbox.ErrNotFound):
-		return fmt.Sprintf("I can't find *%s* in Microsoft Entra ID. Check the address (it must be the user's sign-in name or e-mail address). Nothing was requested.", mb)
+		return fmt.Sprintf("I can't find *%s* in Microsoft 365 (Entra ID or Exchange Online). Check the address: a user's sign-in name, or a mailbox's e-mail address. Nothing was requested.", mb)
 	case errors.As(err, &re):
 		return fmt.Sprintf("Microsoft answered an error while I looked up *%s*: “%s” (%s, HTTP %d). Nothing was requested; try again later, and tell the bot's administrators if it persists.", mb, re.Message, re.Service, re.Status)
 	}
@@ -682,4 +771,99 @@ func (s *Service) handleRetry(ctx context.Context, c Click) error {
 	s.refreshApprovals(ctx, r)
 	s.audit(ctx, r)
 	return nil
+}
+
+// startUnapproved creates a request that its policy lets run without
+// approval, and queues its work.
+func (s *Service) startUnapproved(ctx context.Context, c Command, plan mailbox.Plan, to ReplyTo) error {
+	now := s.cfg.Now()
+	r := &Request{
+		ID: s.requestID(c), Op: c.Op, Plan: plan, Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
+		ApproverSource: PolicyNone, State: StateApproved, RunSeq: 1,
+		CreatedAt: now, UpdatedAt: now, ExpiresAt: now,
+	}
+	if at := c.Op.Options.At; at.After(now) {
+		r.NextRunAt = at
+	}
+	for _, st := range plan.Steps {
+		r.Steps = append(r.Steps, StepState{Step: st})
+	}
+	r.Record(Event{At: now, Actor: c.User, Type: "created", To: StateApproved, Note: "no approval needed (policy)"})
+	if err := s.cfg.Store.Create(ctx, r); err != nil {
+		var active *ActiveError
+		if errors.As(err, &active) {
+			s.answer(ctx, to, Answer{Text: s.activeText(ctx, c.Op.Mailbox, active.ID)})
+			return nil
+		}
+		return fmt.Errorf("create request for %s: %w", c.Op.Mailbox, err)
+	}
+	s.log.Info("request created without approval (policy)", "request", r.ID, "op", r.Op.Kind, "mailbox", r.Op.Mailbox)
+	if err := s.enqueueRun(ctx, r); err != nil {
+		s.log.Error("queue work failed; the reconciler will retry", "request", r.ID, "err", err)
+	}
+	s.audit(ctx, r)
+	return s.askApprovals(ctx, r, to)
+}
+
+// requestersManager finds the requester's manager's e-mail, through their
+// Slack e-mail and Entra ID; why says why not.
+func (s *Service) requestersManager(ctx context.Context, requester string) (email, why string) {
+	if s.cfg.People == nil {
+		return "", "managers cannot be looked up"
+	}
+	mine, err := s.cfg.Slack.EmailOf(ctx, requester)
+	if err != nil {
+		return "", "I couldn't read your e-mail address in Slack"
+	}
+	u, err := s.cfg.People.User(ctx, mine)
+	if err != nil {
+		return "", fmt.Sprintf("your address %s is not a user in Microsoft Entra ID", mine)
+	}
+	m, err := s.cfg.People.Manager(ctx, u.ID)
+	if err != nil {
+		return "", "you have no manager in Microsoft Entra ID"
+	}
+	return m.Email(), ""
+}
+
+// mentionID reads a Slack mention "<@U123>" or "<@U123|name>".
+func mentionID(s string) (string, bool) {
+	if !strings.HasPrefix(s, "<@") || !strings.HasSuffix(s, ">") {
+		return "", false
+	}
+	id, _, _ := strings.Cut(s[2:len(s)-1], "|")
+	return id, id != ""
+}
+
+// resolveMentions replaces Slack mentions in op with the people's e-mail
+// addresses, which name them in Microsoft 365. problem is a sentence for
+// the requester when one cannot be resolved.
+func (s *Service) resolveMentions(ctx context.Context, op mailbox.Operation) (mailbox.Operation, string) {
+	var problem string
+	resolve := func(x string) string {
+		id, ok := mentionID(x)
+		if !ok || problem != "" {
+			return x
+		}
+		email, err := s.cfg.Slack.EmailOf(ctx, id)
+		if err != nil {
+			problem = fmt.Sprintf("I can't find the e-mail address of <@%s> in Slack, so I can't match them to a Microsoft 365 user. Name them by e-mail address instead. Nothing was requested.", id)
+			return x
+		}
+		return strings.ToLower(email)
+	}
+	list := func(xs []string) []string {
+		var out []string
+		for _, x := range xs {
+			if r := resolve(x); !slices.Contains(out, r) && r != op.Mailbox {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	op.Trustee = resolve(op.Trustee)
+	op.Members = list(op.Members)
+	op.Options.FullAccess = list(op.Options.FullAccess)
+	op.Options.SendAs = list(op.Options.SendAs)
+	return op, problem
 }

@@ -60,6 +60,16 @@ func (e *Executor) Run(ctx context.Context, t Target, s Step, dryRun bool) (Outc
 		return x.resetPassword()
 	case StepWaitMailbox:
 		return x.waitMailbox()
+	case StepCreateShared:
+		return x.createShared()
+	case StepGrantSendOnBehalf:
+		return x.sendOnBehalf(true)
+	case StepRevokeSendOnBehalf:
+		return x.sendOnBehalf(false)
+	case StepRevokeFullAccess:
+		return x.revoke(RightFullAccess)
+	case StepRevokeSendAs:
+		return x.revoke(RightSendAs)
 	}
 	return Outcome{}, fmt.Errorf("run step: unknown step %q", s.Name)
 }
@@ -314,18 +324,113 @@ func (x run) resetPassword() (Outcome, error) {
 	return Outcome{Status: Done, Detail: "password reset to a random value shown to no one"}, nil
 }
 
+// waitMailbox waits until Exchange finds the mailbox and Entra ID its
+// account: a restored user's (rule 10) or a new shared mailbox's (Arg
+// "new"), which Exchange may not find for a while after creating it.
 func (x run) waitMailbox() (Outcome, error) {
+	fresh := x.s.Arg == "new"
 	if x.dry {
+		if fresh {
+			return Outcome{Status: Skipped, Detail: "would wait until Get-Mailbox and GET /users find the new mailbox and its account"}, nil
+		}
 		return Outcome{Status: Skipped, Detail: "would wait until Get-Mailbox finds the mailbox again (typically 20-30 minutes)"}, nil
 	}
 	mb, err := x.e.Exchange.GetMailbox(x.ctx, x.t.UserPrincipalName)
 	if errors.Is(err, ErrNotFound) {
+		if fresh {
+			return Outcome{Status: Pending, Detail: "Exchange does not find the new mailbox yet"}, nil
+		}
 		return Outcome{Status: Pending, Detail: "the mailbox is not back yet"}, nil
 	}
 	if err != nil {
 		return Outcome{}, err
 	}
+	if fresh && (mb.RecipientTypeDetails != RecipientSharedMailbox || !strings.EqualFold(mb.DisplayName, x.t.DisplayName)) {
+		return Outcome{}, fmt.Errorf("the address %s belongs to %q (%s), not to the new shared mailbox %q: someone else took it", x.t.UserPrincipalName, mb.DisplayName, mb.RecipientTypeDetails, x.t.DisplayName)
+	}
+	if _, err := x.e.Directory.User(x.ctx, x.t.UserID); errors.Is(err, ErrNotFound) {
+		return Outcome{Status: Pending, Detail: "Microsoft Entra ID does not find the mailbox's account yet"}, nil
+	} else if err != nil {
+		return Outcome{}, err
+	}
+	if fresh {
+		return Outcome{Status: Done, Detail: "Exchange and Entra ID find the new mailbox"}, nil
+	}
 	return Outcome{Status: Done, Detail: "the mailbox is back (" + mb.RecipientTypeDetails + ")"}, nil
+}
+
+// createShared creates the mailbox once. New-Mailbox is not idempotent: the
+// step reads first, and if Exchange refuses because the address now exists
+// — an earlier run's New-Mailbox that went through before a crash — it
+// counts as done; the wait that follows checks it is our mailbox.
+func (x run) createShared() (Outcome, error) {
+	addr, name := x.t.UserPrincipalName, x.t.DisplayName
+	if _, err := x.e.Exchange.GetMailbox(x.ctx, addr); err == nil {
+		return Outcome{Status: Skipped, Detail: "the mailbox already exists"}, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return Outcome{}, err
+	}
+	params := map[string]any{"Shared": true, "Name": name, "DisplayName": name, "PrimarySmtpAddress": addr}
+	if x.dry {
+		return Outcome{Status: Skipped, Detail: "would send " + exo("New-Mailbox", params)}, nil
+	}
+	if _, err := x.e.Exchange.NewSharedMailbox(x.ctx, name, name, addr); err != nil {
+		if taken, terr := x.e.Exchange.RecipientExists(x.ctx, addr); terr == nil && taken {
+			return Outcome{Status: Skipped, Detail: "the address exists now (an earlier try went through); checked next"}, nil
+		}
+		return Outcome{}, err
+	}
+	return Outcome{Status: Done, Detail: "New-Mailbox -Shared accepted"}, nil
+}
+
+func (x run) sendOnBehalf(add bool) (Outcome, error) {
+	mbx, who := x.t.UserPrincipalName, x.s.Arg
+	mb, err := x.e.Exchange.GetMailbox(x.ctx, mbx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	has := slices.ContainsFunc(mb.GrantSendOnBehalfTo, func(h string) bool { return strings.EqualFold(h, who) })
+	if has == add {
+		return Outcome{Status: Skipped, Detail: map[bool]string{true: who + " already had Send on Behalf", false: who + " did not have Send on Behalf"}[add]}, nil
+	}
+	key, done := "Remove", "Send on Behalf taken away from "+who
+	if add {
+		key, done = "Add", "Send on Behalf given to "+who
+	}
+	params := map[string]any{"Identity": mbx, "GrantSendOnBehalfTo": map[string]any{"@odata.type": "#Exchange.GenericHashTable", key: []string{who}}}
+	return x.change(exo("Set-Mailbox", params), nil, done, func() error {
+		if add {
+			return x.e.Exchange.SetSendOnBehalf(x.ctx, mbx, []string{who}, nil)
+		}
+		return x.e.Exchange.SetSendOnBehalf(x.ctx, mbx, nil, []string{who})
+	})
+}
+
+func (x run) revoke(right string) (Outcome, error) {
+	mbx, who := x.t.UserPrincipalName, x.s.Arg
+	var perms []Permission
+	var err error
+	if right == RightFullAccess {
+		perms, err = x.e.Exchange.MailboxPermissions(x.ctx, mbx)
+	} else {
+		perms, err = x.e.Exchange.RecipientPermissions(x.ctx, mbx)
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	if !HasRight(perms, who, right) {
+		return Outcome{Status: Skipped, Detail: who + " did not have " + right}, nil
+	}
+	if right == RightFullAccess {
+		params := map[string]any{"Identity": mbx, "User": who, "AccessRights": []string{RightFullAccess}, "InheritanceType": "All"}
+		return x.change(exo("Remove-MailboxPermission", params), nil, "Full Access taken away from "+who, func() error {
+			return x.e.Exchange.RemoveFullAccess(x.ctx, mbx, who)
+		})
+	}
+	params := map[string]any{"Identity": mbx, "Trustee": who, "AccessRights": []string{RightSendAs}}
+	return x.change(exo("Remove-RecipientPermission", params), nil, "Send As taken away from "+who, func() error {
+		return x.e.Exchange.RemoveSendAs(x.ctx, mbx, who)
+	})
 }
 
 func (e *Executor) password() (string, error) {

@@ -48,6 +48,10 @@ func (p *Planner) Plan(ctx context.Context, op Operation) (Plan, error) {
 		return p.planToShared(ctx, op)
 	case KindConvertToRegular:
 		return p.planToRegular(ctx, op)
+	case KindCreateShared:
+		return p.planCreate(ctx, op)
+	case KindGrant, KindRevoke:
+		return p.planAccess(ctx, op)
 	}
 	return Plan{}, fmt.Errorf("plan: unknown operation %q", op.Kind)
 }

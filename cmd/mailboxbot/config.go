@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
 // Config is the bot's configuration, read from the environment with the
@@ -43,9 +45,13 @@ type Config struct {
 	AuditChannel    string        `env:"MAILBOXBOT_AUDIT_CHANNEL"`
 	ApprovalTimeout time.Duration `env:"MAILBOXBOT_APPROVAL_TIMEOUT" envDefault:"24h"`
 	VerifyTimeout   time.Duration `env:"MAILBOXBOT_VERIFY_TIMEOUT" envDefault:"30m"`
-	VerifyDelay     time.Duration `env:"MAILBOXBOT_VERIFY_DELAY" envDefault:"10s"`        // first wait between checks; doubles up to 2m
-	MailboxWait     time.Duration `env:"MAILBOXBOT_MAILBOX_WAIT_TIMEOUT" envDefault:"2h"` // rule 10: wait for a restored mailbox
-	RetryWindow     time.Duration `env:"MAILBOXBOT_RETRY_WINDOW" envDefault:"24h"`        // a failed request may be retried this long; 0 turns it off
+	VerifyDelay     time.Duration `env:"MAILBOXBOT_VERIFY_DELAY" envDefault:"10s"`         // first wait between checks; doubles up to 2m
+	MailboxWait     time.Duration `env:"MAILBOXBOT_MAILBOX_WAIT_TIMEOUT" envDefault:"2h"`  // rule 10: wait for a restored mailbox
+	RetryWindow     time.Duration `env:"MAILBOXBOT_RETRY_WINDOW" envDefault:"24h"`         // a failed request may be retried this long; 0 turns it off
+	PolicyConvert   string        `env:"MAILBOXBOT_APPROVAL_CONVERT" envDefault:"manager"` // manager | approvers | none
+	PolicyCreate    string        `env:"MAILBOXBOT_APPROVAL_CREATE" envDefault:"manager"`
+	PolicyGrant     string        `env:"MAILBOXBOT_APPROVAL_GRANT" envDefault:"manager"`
+	PolicyRevoke    string        `env:"MAILBOXBOT_APPROVAL_REVOKE" envDefault:"none"`
 	Workers         int           `env:"MAILBOXBOT_WORKERS" envDefault:"10"`
 	KeyPrefix       string        `env:"MAILBOXBOT_REDIS_PREFIX" envDefault:"mailboxbot:"`
 	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info"`
@@ -203,6 +209,14 @@ func (c Config) validate() []string {
 	if c.RetryWindow < 0 {
 		p = append(p, "MAILBOXBOT_RETRY_WINDOW must not be negative (0 turns retries off)")
 	}
+	for name, v := range map[string]string{"MAILBOXBOT_APPROVAL_CONVERT": c.PolicyConvert, "MAILBOXBOT_APPROVAL_CREATE": c.PolicyCreate,
+		"MAILBOXBOT_APPROVAL_GRANT": c.PolicyGrant, "MAILBOXBOT_APPROVAL_REVOKE": c.PolicyRevoke} {
+		switch v {
+		case "manager", "approvers", "none":
+		default:
+			p = append(p, fmt.Sprintf("%s=%q must be manager, approvers or none", name, v))
+		}
+	}
 	if c.Workers < 1 || c.Workers > 200 {
 		p = append(p, "MAILBOXBOT_WORKERS must be between 1 and 200")
 	}
@@ -217,4 +231,12 @@ func (c Config) validate() []string {
 		p = append(p, "LOG_LEVEL must be debug, info, warn or error")
 	}
 	return p
+}
+
+// policy maps the MAILBOXBOT_APPROVAL_* settings to the bot's.
+func (c Config) policy() map[mailbox.Kind]string {
+	return map[mailbox.Kind]string{
+		mailbox.KindConvertToShared: c.PolicyConvert, mailbox.KindConvertToRegular: c.PolicyConvert,
+		mailbox.KindCreateShared: c.PolicyCreate, mailbox.KindGrant: c.PolicyGrant, mailbox.KindRevoke: c.PolicyRevoke,
+	}
 }

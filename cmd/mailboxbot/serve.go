@@ -67,7 +67,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Slack:         slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(hc)),
 		HTTPClient:    hc,
 		SigningSecret: cfg.SlackSigningSecret, TeamID: cfg.SlackTeamID, AppID: cfg.SlackAppID,
-		Approvers: cfg.Approvers, AuditChannel: cfg.AuditChannel,
+		Approvers: cfg.Approvers, AuditChannel: cfg.AuditChannel, Policy: cfg.policy(),
 		ApprovalTimeout: cfg.ApprovalTimeout, VerifyTimeout: cfg.VerifyTimeout, VerifyDelay: cfg.VerifyDelay,
 		MailboxWaitTimeout: cfg.MailboxWait, RetryWindow: retryWindow(cfg.RetryWindow),
 		Logger: log,
