@@ -239,7 +239,8 @@ func TestCredentialGoesOnlyToTheRequester(t *testing.T) {
 	if pass == "" {
 		t.Fatal("no pass issued")
 	}
-	if len(e.notes.secrets) != 1 || !strings.HasPrefix(e.notes.secrets[0], rita+": ") || !strings.Contains(e.notes.secrets[0], pass) {
+	shown := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(pass) // Slack mrkdwn
+	if len(e.notes.secrets) != 1 || !strings.HasPrefix(e.notes.secrets[0], rita+": ") || !strings.Contains(e.notes.secrets[0], "`"+shown+"`") {
 		t.Fatalf("secret messages %q", e.notes.secrets)
 	}
 	where := map[string]string{"log": logs.String()}

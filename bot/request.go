@@ -85,6 +85,7 @@ type StepState struct {
 	Detail    string         `json:"detail,omitempty"`
 	Error     string         `json:"error,omitempty"` // Microsoft's own text when it failed
 	Attempts  int            `json:"attempts,omitempty"`
+	Faults    int            `json:"faults,omitempty"` // passing faults in a row (throttling, 5xx, undelivered credential)
 	StartedAt time.Time      `json:"started_at,omitzero"`
 	EndedAt   time.Time      `json:"ended_at,omitzero"`
 }

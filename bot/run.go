@@ -193,11 +193,12 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 			// Shutting down: hand the job back; the step is re-run (it is idempotent).
 			return r, true, ctx.Err()
 		}
-		if temporary(err) && st.Attempts < s.cfg.StepRetries {
+		if temporary(err) && st.Faults+1 < s.cfg.StepRetries {
 			// Throttled or a passing fault, after the client's own retries:
-			// try the step again later, durably.
-			log.Warn("step hit a passing fault; trying again later", "attempt", st.Attempts, "err", err)
-			return s.later(ctx, r, i, "Microsoft was busy; trying again", microsoftText(err), s.backoff(s.cfg.RetryDelay, st.Attempts))
+			// try the step again later, durably. Faults count apart from the
+			// polls of a wait, so a long wait survives one busy answer.
+			log.Warn("step hit a passing fault; trying again later", "faults", st.Faults+1, "err", err)
+			return s.later(ctx, r, i, "Microsoft was busy; trying again", microsoftText(err), st.Faults+1, s.backoff(s.cfg.RetryDelay, st.Faults+1))
 		}
 		log.Error("step failed", "err", err)
 		return s.fail(ctx, r, i, microsoftText(err), err.Error())
@@ -207,8 +208,14 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 		// stored. If it cannot be delivered the step is not done, and its
 		// next run makes a new one (which replaces this one).
 		if err := s.cfg.Notifier.TellSecret(ctx, r.Requester, r, secretText(r, step, out.Secret, s.cfg.Now())); err != nil {
-			log.Error("credential not delivered; the step runs again later", "err", err)
-			return r, true, &RetryAfterError{Err: fmt.Errorf("deliver credential of %s: %w", id, err), After: s.cfg.Jitter(30 * time.Second)}
+			// Bounded: each new run replaces the credential, so a requester
+			// who cannot get direct messages must not loop forever.
+			if st.Faults+1 < s.cfg.StepRetries {
+				log.Error("credential not delivered; the step runs again later", "faults", st.Faults+1, "err", err)
+				return s.later(ctx, r, i, "the credential could not be sent to you; trying again", "Slack: "+err.Error(), st.Faults+1, s.backoff(s.cfg.RetryDelay, st.Faults+1))
+			}
+			log.Error("credential not delivered; giving up", "err", err)
+			return s.fail(ctx, r, i, "The credential was made but could not be sent to you in Slack ("+err.Error()+"), so nobody has it. Fix the direct messages (or ask an administrator to), then Retry: a new one replaces it.", err.Error())
 		}
 	}
 	now := s.cfg.Now()
@@ -218,7 +225,7 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 				out.Detail, limit)
 			return s.fail(ctx, r, i, msg, "")
 		}
-		return s.later(ctx, r, i, out.Detail, "", s.backoff(s.cfg.VerifyDelay, st.Attempts))
+		return s.later(ctx, r, i, out.Detail, "", 0, s.backoff(s.cfg.VerifyDelay, st.Attempts))
 	}
 	r, err = s.cfg.Store.Update(ctx, id, func(r *Request) error {
 		st := &r.Steps[i]
@@ -252,7 +259,7 @@ func (s *Service) waitLimit(name mailbox.StepName) time.Duration {
 // later makes step i of r run again after delay, in a new job: the wait is
 // in Redis, so it survives a restart of every replica. errText is
 // Microsoft's text when the step is retried after a passing fault.
-func (s *Service) later(ctx context.Context, r *Request, i int, detail, errText string, delay time.Duration) (*Request, bool, error) {
+func (s *Service) later(ctx context.Context, r *Request, i int, detail, errText string, faults int, delay time.Duration) (*Request, bool, error) {
 	id, step := r.ID, r.Steps[i].Step
 	next := s.cfg.Now().Add(delay)
 	// Queue the next run first: if writing the wait then fails, this job
@@ -261,7 +268,7 @@ func (s *Service) later(ctx context.Context, r *Request, i int, detail, errText 
 		return r, true, fmt.Errorf("schedule wait of %s: %w", id, err)
 	}
 	u, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
-		r.Steps[i].Status, r.Steps[i].Detail, r.Steps[i].Error = mailbox.Pending, detail, errText
+		r.Steps[i].Status, r.Steps[i].Detail, r.Steps[i].Error, r.Steps[i].Faults = mailbox.Pending, detail, errText, faults
 		r.RunSeq++
 		r.NextRunAt = next
 		return s.transition(r, StateWaiting, "bot", "waiting", fmt.Sprintf("%s: %s; next try in %s", step.Name, detail, delay.Round(time.Millisecond)))

@@ -736,7 +736,7 @@ func (s *Service) handleRetry(ctx context.Context, c Click) error {
 			st := &r.Steps[i]
 			if st.Status == StepFailed || st.Status == mailbox.Pending || st.Status == "" {
 				from = min(from, i)
-				st.Status, st.Error, st.Detail, st.Attempts, st.StartedAt, st.EndedAt = "", "", "", 0, time.Time{}, time.Time{}
+				st.Status, st.Error, st.Detail, st.Attempts, st.Faults, st.StartedAt, st.EndedAt = "", "", "", 0, 0, time.Time{}, time.Time{}
 			}
 		}
 		r.Failure, r.RetryUntil, r.NextRunAt = "", time.Time{}, time.Time{}
@@ -753,6 +753,9 @@ func (s *Service) handleRetry(ctx context.Context, c Click) error {
 		return nil
 	case errors.Is(err, errNothingToDo):
 		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` is %s: there is nothing to retry.", r.ID, describeState(r.State)), Request: r})
+		return nil
+	case errors.Is(err, errTooLate) && r.RetryUntil.IsZero():
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` cannot be retried: it stopped before any change because a rule stood in the way. Ask again with /convert-mailbox once that is fixed.", r.ID)})
 		return nil
 	case errors.Is(err, errTooLate):
 		s.answer(ctx, to, Answer{Text: fmt.Sprintf("The time to retry request `%s` ended on %s. Ask again with /convert-mailbox; it will need a new approval.", r.ID, slackDate(r.RetryUntil))})

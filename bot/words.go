@@ -59,8 +59,10 @@ func dryTag(r *Request) string {
 	return ""
 }
 
-// secretText carries a credential to the requester, alone.
+// secretText carries a credential to the requester, alone. The secret is
+// escaped for Slack's mrkdwn (&, <, >).
 func secretText(r *Request, step mailbox.Step, secret string, now time.Time) string {
+	secret = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(secret)
 	if step.Arg == "password" {
 		return fmt.Sprintf("🔑 New password for *%s*: `%s`\nIt must be changed at the first sign-in. Give it to the person who will use the mailbox in person or by phone, never by e-mail or in a channel. I show it only here, once.",
 			r.Op.Mailbox, secret)

@@ -173,6 +173,10 @@ func (x run) removeLicenses() (Outcome, error) {
 		return Outcome{}, err
 	}
 	switch {
+	case mb.RecipientTypeDetails != RecipientSharedMailbox && !x.dry: // a dry run converted nothing
+		// Rule 1: never unlicense a mailbox that is not (or no longer) shared:
+		// it would be disconnected, and deleted after 30 days.
+		return Outcome{}, fmt.Errorf("%s is a %s, not a shared mailbox: its licenses stay (rule 1)", x.t.UserPrincipalName, mb.RecipientTypeDetails)
 	case stats.TotalItemSize >= UnlicensedSharedMax:
 		return Outcome{Status: Skipped, Detail: fmt.Sprintf("licenses kept: the mailbox is %s, over the 50 GB of an unlicensed shared mailbox (rule 2)", FormatSize(stats.TotalItemSize))}, nil
 	case mb.OnHold() || mb.HasArchive():
@@ -304,7 +308,15 @@ func (x run) restore() (Outcome, error) {
 		return Outcome{}, err
 	}
 	return x.change("POST /directory/deletedItems/"+x.s.Arg+"/restore", nil, "account restored", func() error {
-		return x.e.Directory.RestoreDeletedUser(x.ctx, x.s.Arg)
+		err := x.e.Directory.RestoreDeletedUser(x.ctx, x.s.Arg)
+		if errors.Is(err, ErrNotFound) {
+			// Not in the deleted items: an earlier run may have restored it
+			// and the read before lagged. Restored is what we want.
+			if _, uerr := x.e.Directory.User(x.ctx, x.t.UserID); uerr == nil {
+				return nil
+			}
+		}
+		return err
 	})
 }
 

@@ -132,10 +132,19 @@ func (p *Planner) planToShared(ctx context.Context, op Operation) (Plan, error) 
 	}
 	members := p.members(ctx, &d, op)
 
-	// Rule 1: a license is needed when the mailbox is converted.
+	// Rule 1: a license with Exchange Online is needed when the mailbox is
+	// converted.
 	added := ""
-	if len(u.Licenses) == 0 {
-		sku, ok := chooseSku(d.skus)
+	size := p.size(ctx, upn)
+	if plans := d.userPlans(u); len(u.Licenses) > 0 && !hasExchange(plans) {
+		d.add(Blocker, 1, fmt.Sprintf("%s has licenses, but none includes Exchange Online, so its mailbox is not licensed.", upn),
+			"Assign a license that includes Exchange Online (or ask again with `add-license`), then ask again.")
+		if op.Options.AddLicense {
+			d.Findings = d.Findings[:len(d.Findings)-1]
+		}
+	}
+	if len(u.Licenses) == 0 || (op.Options.AddLicense && !hasExchange(d.userPlans(u))) {
+		sku, ok := chooseSku(d.skus, size)
 		switch {
 		case op.Options.AddLicense && ok:
 			added = sku.ID
@@ -342,13 +351,15 @@ func directLicenses(u User) []string {
 }
 
 // chooseSku picks a license to assign: a subscription for users, enabled,
-// with free units and an Exchange Online plan. Plan 1 (the plainest
-// mailbox) is preferred, then the one with the most free units.
-func chooseSku(skus []Sku) (Sku, bool) {
+// with free units and an Exchange Online plan big enough for a mailbox of
+// size bytes (-1: unknown): Kiosk holds 2 GB, Plan 1 50 GB, Plan 2 100 GB.
+// Plan 1 (the plainest mailbox that fits) is preferred, then the one with
+// the most free units.
+func chooseSku(skus []Sku, size int64) (Sku, bool) {
 	var c []Sku
 	for _, s := range skus {
 		if (s.AppliesTo == "" || s.AppliesTo == "User") && (s.CapabilityStatus == "" || s.CapabilityStatus == "Enabled") &&
-			s.Free() > 0 && s.HasExchange() {
+			s.Free() > 0 && s.HasExchange() && fits(s, size) {
 			c = append(c, s)
 		}
 	}
@@ -365,6 +376,30 @@ func chooseSku(skus []Sku) (Sku, bool) {
 		return cmp.Or(cmp.Compare(plan1(a), plan1(b)), cmp.Compare(b.Free(), a.Free()), strings.Compare(a.PartNumber, b.PartNumber))
 	})
 	return c[0], true
+}
+
+// fits reports whether s's Exchange plan holds a mailbox of size bytes.
+func fits(s Sku, size int64) bool {
+	switch {
+	case slices.Contains(s.ServicePlans, PlanExchangeOnline2):
+		return size < LicensedSharedMax
+	case slices.Contains(s.ServicePlans, PlanExchangeOnline1):
+		return size < UnlicensedSharedMax
+	}
+	return size >= 0 && size < 2*GB // Kiosk, and only when the size is known
+}
+
+func hasExchange(plans map[string]bool) bool {
+	return plans[PlanExchangeOnline1] || plans[PlanExchangeOnline2] || plans[PlanExchangeKiosk]
+}
+
+// size is the mailbox's size in bytes, or -1 when it cannot be read.
+func (p *Planner) size(ctx context.Context, upn string) int64 {
+	st, err := p.Exchange.MailboxStatistics(ctx, upn)
+	if err != nil {
+		return -1
+	}
+	return st.TotalItemSize
 }
 
 // findSku finds a SKU by id or part number.
@@ -387,8 +422,12 @@ func (p *Planner) planRecover(ctx context.Context, op Operation, del DeletedUser
 	d.Target.Deleted = true
 	upn := del.UserPrincipalName
 	until := del.DeletedAt.Add(DeletedRetention)
-	if !p.now().Before(until) {
-		d.add(Blocker, 10, fmt.Sprintf("%s was deleted on %s, more than 30 days ago: the account and its mailbox can no longer be restored.", upn, del.DeletedAt.UTC().Format("2006-01-02")), "")
+	start := p.now()
+	if op.Options.At.After(start) {
+		start = op.Options.At // a scheduled recovery must still be in time when it runs
+	}
+	if !start.Before(until) {
+		d.add(Blocker, 10, fmt.Sprintf("%s was deleted on %s: by the time the work would start, more than 30 days will have passed, and the account and its mailbox can no longer be restored.", upn, del.DeletedAt.UTC().Format("2006-01-02")), "Ask to run it now, not later.")
 	} else {
 		d.add(Info, 10, fmt.Sprintf("%s was deleted on %s. The account can be restored until %s; its mailbox comes back 20-30 minutes after the account is restored and licensed, and I wait for it.",
 			upn, del.DeletedAt.UTC().Format("2006-01-02"), until.UTC().Format("2006-01-02 15:04 UTC")), "")
@@ -397,7 +436,7 @@ func (p *Planner) planRecover(ctx context.Context, op Operation, del DeletedUser
 		d.add(Blocker, 8, fmt.Sprintf("%s was synchronised from on-premises Active Directory: restore it there.", upn),
 			fmt.Sprintf("Restore the account on-premises, then convert it with: Set-RemoteMailbox -Identity %s -Type Shared", upn))
 	}
-	sku, ok := chooseSku(d.skus)
+	sku, ok := chooseSku(d.skus, -1) // the size of a deleted mailbox cannot be read
 	if !ok {
 		d.add(Blocker, 10, "To bring the mailbox back the account needs a license with Exchange Online, and no subscription has one free.", "Free or buy a license that includes Exchange Online, then ask again.")
 	}
@@ -442,8 +481,8 @@ func (p *Planner) planToRegular(ctx context.Context, op Operation) (Plan, error)
 	}
 	// Rule 9: a license with Exchange Online, with free units.
 	license := ""
-	plans := d.userPlans(u)
-	hasExchange := plans[PlanExchangeOnline1] || plans[PlanExchangeOnline2] || plans[PlanExchangeKiosk]
+	licensed := hasExchange(d.userPlans(u))
+	size := p.size(ctx, upn)
 	switch {
 	case op.Options.License != "":
 		sku, ok := findSku(d.skus, op.Options.License)
@@ -452,15 +491,17 @@ func (p *Planner) planToRegular(ctx context.Context, op Operation) (Plan, error)
 			d.add(Blocker, 9, fmt.Sprintf("The tenant has no subscription %q.", op.Options.License), "Name a SKU id or part number of the tenant (for example ENTERPRISEPACK), or leave `license` out and I choose one.")
 		case !sku.HasExchange():
 			d.add(Blocker, 9, fmt.Sprintf("%s does not include Exchange Online, so the mailbox would not work.", sku.PartNumber), "Name a license that includes Exchange Online.")
+		case size > 0 && !fits(sku, size):
+			d.add(Blocker, 9, fmt.Sprintf("%s's Exchange plan does not hold a mailbox of %s.", sku.PartNumber, FormatSize(size)), "Name a license with a bigger Exchange plan (Plan 2 holds 100 GB).")
 		case sku.Free() <= 0 && !slices.ContainsFunc(u.Licenses, func(l License) bool { return l.SkuID == sku.ID }):
 			d.add(Blocker, 9, fmt.Sprintf("%s has no free licenses (%d of %d used).", sku.PartNumber, sku.Consumed, sku.Enabled), "Free one, buy one, or name another license.")
 		default:
 			license = sku.ID
 		}
-	case hasExchange:
+	case licensed:
 		d.add(Info, 9, fmt.Sprintf("%s already has a license with Exchange Online.", upn), "")
 	default:
-		if sku, ok := chooseSku(d.skus); ok {
+		if sku, ok := chooseSku(d.skus, size); ok {
 			license = sku.ID
 			d.add(Info, 9, fmt.Sprintf("License to assign: %s (%d free), a subscription with Exchange Online.", sku.PartNumber, sku.Free()), "")
 		} else {
@@ -470,21 +511,23 @@ func (p *Planner) planToRegular(ctx context.Context, op Operation) (Plan, error)
 	cred := "tap"
 	if op.Options.Password {
 		cred = "password"
-		d.add(Info, 9, "The user gets a new password that must be changed at the next sign-in; I send it only to you, in a private message.", "")
+		d.add(Info, 9, "The old password is replaced by a new one that must be changed at the next sign-in; I send it only to you, in a private message.", "")
 	} else {
-		d.add(Info, 9, fmt.Sprintf("The user gets a Temporary Access Pass valid %s; I send it only to you, in a private message.", Hours(DefaultCredentialTTL)), "")
+		d.add(Info, 9, fmt.Sprintf("The old password is replaced by a random one nobody knows, and the user gets a Temporary Access Pass valid %s; I send it only to you, in a private message.", Hours(DefaultCredentialTTL)), "")
 	}
 	if license != "" {
 		d.step(StepAssignLicense, license, fmt.Sprintf("Assign a license: %s (rule 9)", d.skuName(license)))
 	}
 	d.step(StepConvertToRegular, "", "Convert to a user mailbox (Set-Mailbox -Type Regular)")
 	d.step(StepVerifyRegular, "", "Verify that Exchange reports UserMailbox")
-	d.step(StepEnableSignIn, "", "Enable sign-in of the account")
+	// The old owner's password must not come back with sign-in (rule 6).
 	if cred == "tap" {
+		d.step(StepResetPassword, "", "Reset the old password to a random value shown to no one")
 		d.step(StepIssueCredential, cred, "Create a Temporary Access Pass, sent to you privately")
 	} else {
 		d.step(StepIssueCredential, cred, "Reset the password (change required at next sign-in), sent to you privately")
 	}
+	d.step(StepEnableSignIn, "", "Enable sign-in of the account, now that the old password is gone")
 	return d.Plan, nil
 }
 

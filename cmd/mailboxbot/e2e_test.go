@@ -476,7 +476,7 @@ func TestServeUnderFaults(t *testing.T) {
 	}
 	eachChangeOnce(t, w.tenant, "alice@contoso.com", 6) // sessions, sign-in, Full Access, Send As, type, license
 	eachChangeOnce(t, w.tenant, "frank@contoso.com", 3) // sessions, sign-in, type: the license stays (58 GB)
-	eachChangeOnce(t, w.tenant, "sales@contoso.com", 4) // license, type, sign-in, pass
+	eachChangeOnce(t, w.tenant, "sales@contoso.com", 5) // license, type, old password replaced, pass, sign-in
 	pass := w.tenant.LastTemporaryAccessPass("sales@contoso.com")
 	if pass == "" {
 		t.Fatal("no pass issued")
