@@ -10,8 +10,15 @@
 // On top of it, one InvokeCommand call each, the Client implements
 // mailbox.Exchange: Get-Mailbox, Set-Mailbox -Type, Get-MailboxStatistics
 // (TotalItemSize parsed to bytes), Get-/Add-/Remove-MailboxPermission
-// (FullAccess) and Get-/Add-/Remove-RecipientPermission (SendAs). Warnings
-// are logged, never errors.
+// (FullAccess), Get-/Add-/Remove-RecipientPermission (SendAs), Set-Mailbox
+// -GrantSendOnBehalfTo (the Add/Remove hashtable), New-Mailbox -Shared,
+// Get-AcceptedDomain and Get-Recipient. Warnings are logged, never errors.
+//
+// A cmdlet that must not run twice (New-Mailbox) goes through InvokeOnce,
+// which retries only the answers that say the cmdlet did not run (429 with
+// Retry-After, the concurrent request limit) and never a 5xx, a timeout or a
+// broken connection: after those it may have run, and the error answers
+// errors.Is(err, ErrMayHaveRun).
 //
 // It goes no further: it does not cache tokens itself (azidentity credentials
 // do), it does not refresh a token on 401, and it only types the cmdlets the
@@ -61,6 +68,10 @@ var (
 	ErrAmbiguous = errors.New("identity matches more than one mailbox")
 	// ErrBadResponse: the answer was not in the shape InvokeCommand promises.
 	ErrBadResponse = errors.New("unexpected answer from Exchange Online")
+	// ErrMayHaveRun: a cmdlet run with InvokeOnce failed in a way (a 5xx, a
+	// timeout, a broken connection) after which it may still have run; it was
+	// not retried. Look at the state before running it again.
+	ErrMayHaveRun = errors.New("the cmdlet may have run; it was not retried")
 )
 
 // Config configures a Client. TenantID and Credential are required; every
@@ -192,8 +203,25 @@ type page struct {
 
 // Invoke runs cmdlet with params (each a JSON value: string, bool, number,
 // []string, or a map such as {"@odata.type":"#Exchange.GenericHashTable",
-// "Add":"bob@contoso.com"}) and returns every page of its answer.
+// "Add":"bob@contoso.com"}) and returns every page of its answer. It retries
+// throttling, 5xx answers and transport faults, so the cmdlet must be safe to
+// run twice (a read, or a change that ends in the same state).
 func (c *Client) Invoke(ctx context.Context, cmdlet string, params map[string]any) (*Result, error) {
+	return c.invoke(ctx, cmdlet, params, true)
+}
+
+// InvokeOnce is Invoke for a cmdlet that must not run twice, such as
+// New-Mailbox: it retries only a 429 with Retry-After and the concurrent
+// request limit answer, which mean the cmdlet did not run. After a 5xx, a
+// timeout or a broken connection it may have run: it returns at once with an
+// error answering errors.Is(err, ErrMayHaveRun) (and, for a 5xx, carrying
+// the *mailbox.RemoteError).
+func (c *Client) InvokeOnce(ctx context.Context, cmdlet string, params map[string]any) (*Result, error) {
+	return c.invoke(ctx, cmdlet, params, false)
+}
+
+// invoke runs cmdlet; safe says whether every fault may be retried.
+func (c *Client) invoke(ctx context.Context, cmdlet string, params map[string]any, safe bool) (*Result, error) {
 	if cmdlet == "" {
 		return nil, errors.New("exchange: empty cmdlet name")
 	}
@@ -214,7 +242,7 @@ func (c *Client) Invoke(ctx context.Context, cmdlet string, params map[string]an
 		if n >= maxPages {
 			return nil, fmt.Errorf("exchange %s: more than %d pages: %w", cmdlet, maxPages, ErrBadResponse)
 		}
-		raw, err := c.post(ctx, cmdlet, target.String(), body)
+		raw, err := c.post(ctx, cmdlet, target.String(), body, safe)
 		if err != nil {
 			return nil, err
 		}
@@ -243,10 +271,11 @@ func (c *Client) Invoke(ctx context.Context, cmdlet string, params map[string]an
 }
 
 // post sends one request, retrying while the fault is passing, and returns
-// the body of a 2xx answer.
-func (c *Client) post(ctx context.Context, cmdlet, target string, body []byte) ([]byte, error) {
+// the body of a 2xx answer. Unless safe, only faults that say the cmdlet did
+// not run are retried.
+func (c *Client) post(ctx context.Context, cmdlet, target string, body []byte, safe bool) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
-		raw, delay, err := c.try(ctx, cmdlet, target, body, attempt)
+		raw, delay, err := c.try(ctx, cmdlet, target, body, attempt, safe)
 		if err == nil {
 			return raw, nil
 		}
@@ -263,8 +292,9 @@ func (c *Client) post(ctx context.Context, cmdlet, target string, body []byte) (
 }
 
 // try sends the request once. On failure it returns how long to wait before
-// retrying, or a negative delay when retrying cannot help.
-func (c *Client) try(ctx context.Context, cmdlet, target string, body []byte, attempt int) ([]byte, time.Duration, error) {
+// retrying, or a negative delay when retrying cannot help or, unless safe,
+// could run the cmdlet a second time.
+func (c *Client) try(ctx context.Context, cmdlet, target string, body []byte, attempt int, safe bool) ([]byte, time.Duration, error) {
 	tok, err := c.cfg.Credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.cfg.Scope}})
 	if err != nil {
 		return nil, -1, fmt.Errorf("exchange %s: get token for %s: %w", cmdlet, c.cfg.Scope, err)
@@ -282,11 +312,17 @@ func (c *Client) try(ctx context.Context, cmdlet, target string, body []byte, at
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		// A transport fault (reset, timeout) may pass; a cancelled ctx will not.
+		if !safe {
+			return nil, -1, fmt.Errorf("exchange %s: %w (%w)", cmdlet, err, ErrMayHaveRun)
+		}
 		return nil, c.backoff(attempt), fmt.Errorf("exchange %s: %w", cmdlet, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
+		if !safe {
+			return nil, -1, fmt.Errorf("exchange %s: read answer: %w (%w)", cmdlet, err, ErrMayHaveRun)
+		}
 		return nil, c.backoff(attempt), fmt.Errorf("exchange %s: read answer: %w", cmdlet, err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -295,6 +331,21 @@ func (c *Client) try(ctx context.Context, cmdlet, target string, body []byte, at
 
 	rerr := remoteError(cmdlet, resp, raw)
 	limit := concurrencyLimit(raw)
+	if !safe {
+		// Only answers that say the cmdlet was not run are retried.
+		switch {
+		case limit:
+			return nil, c.backoff(attempt), limitError{rerr}
+		case resp.StatusCode == http.StatusTooManyRequests:
+			if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()); ok {
+				return nil, d, rerr
+			}
+			return nil, -1, rerr
+		case resp.StatusCode >= 500:
+			return nil, -1, fmt.Errorf("%w (%w)", rerr, ErrMayHaveRun)
+		}
+		return nil, -1, rerr
+	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()); ok {
@@ -467,9 +518,19 @@ func (c *Client) GetMailbox(ctx context.Context, identity string) (mailbox.Mailb
 	default:
 		return mailbox.Mailbox{}, fmt.Errorf("get mailbox %s: %d mailboxes: %w", identity, len(res.Values), ErrAmbiguous)
 	}
+	mb, err := decodeMailbox(res.Values[0])
+	if err != nil {
+		return mailbox.Mailbox{}, fmt.Errorf("get mailbox %s: %w", identity, err)
+	}
+	return mb, nil
+}
+
+// decodeMailbox maps a mailbox object (the answer of Get-Mailbox or
+// New-Mailbox).
+func decodeMailbox(raw json.RawMessage) (mailbox.Mailbox, error) {
 	var w wireMailbox
-	if err := json.Unmarshal(res.Values[0], &w); err != nil {
-		return mailbox.Mailbox{}, fmt.Errorf("get mailbox %s: %w: %w", identity, ErrBadResponse, err)
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return mailbox.Mailbox{}, fmt.Errorf("%w: %w", ErrBadResponse, err)
 	}
 	return mailbox.Mailbox{
 		Identity:                      w.Identity,

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,6 +57,8 @@ type memExchange struct {
 	full    map[string][]mailbox.Permission      // Get-MailboxPermission, by lower-case UPN
 	sendAs  map[string][]mailbox.Permission      // Get-RecipientPermission, by lower-case UPN
 	changes []string                             // "AddFullAccess <identity> <user> <automapping>", ...
+	domains []string                             // Get-AcceptedDomain
+	others  map[string]bool                      // addresses of recipients that are not mailboxes, lower-case
 }
 
 func (m *memExchange) GetMailbox(_ context.Context, id string) (mailbox.Mailbox, error) {
@@ -186,6 +189,75 @@ func (m *memExchange) RemoveSendAs(_ context.Context, id, trustee string) error 
 	return nil
 }
 
+// SetSendOnBehalf adds and removes delegates of GrantSendOnBehalfTo.
+func (m *memExchange) SetSendOnBehalf(_ context.Context, id string, add, remove []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mb, ok := m.mbx[strings.ToLower(id)]
+	if !ok {
+		return mailbox.ErrNotFound
+	}
+	m.changes = append(m.changes, fmt.Sprintf("SetSendOnBehalf %s %q %q", id, add, remove))
+	list := slices.Clone(mb.GrantSendOnBehalfTo)
+	for _, a := range add {
+		if !slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, a) }) {
+			list = append(list, a)
+		}
+	}
+	list = slices.DeleteFunc(list, func(x string) bool {
+		return slices.ContainsFunc(remove, func(r string) bool { return strings.EqualFold(x, r) })
+	})
+	mb.GrantSendOnBehalfTo = list
+	m.mbx[strings.ToLower(id)] = mb
+	return nil
+}
+
+// taken reports whether a recipient has address; m.mu is held.
+func (m *memExchange) taken(address string) bool {
+	if m.others[strings.ToLower(address)] {
+		return true
+	}
+	for _, mb := range m.mbx {
+		if strings.EqualFold(mb.PrimarySMTPAddress, address) || strings.EqualFold(mb.UserPrincipalName, address) {
+			return true
+		}
+	}
+	return false
+}
+
+// NewSharedMailbox refuses a taken address with Exchange's sentence, without
+// its exception name (the fake adds it).
+func (m *memExchange) NewSharedMailbox(_ context.Context, name, displayName, address string) (mailbox.Mailbox, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.taken(address) {
+		return mailbox.Mailbox{}, &mailbox.RemoteError{Service: "exchange", Op: "New-Mailbox", Status: 400,
+			Code: "BadRequest", Message: exchangetest.AddressTakenMessage(address)}
+	}
+	m.changes = append(m.changes, fmt.Sprintf("NewSharedMailbox %s|%s|%s", name, displayName, address))
+	mb := mailbox.Mailbox{
+		Identity:             name,
+		DisplayName:          displayName,
+		UserPrincipalName:    address,
+		PrimarySMTPAddress:   address,
+		RecipientTypeDetails: mailbox.RecipientSharedMailbox,
+	}
+	m.mbx[strings.ToLower(address)] = mb
+	return mb, nil
+}
+
+func (m *memExchange) AcceptedDomains(context.Context) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.domains), nil
+}
+
+func (m *memExchange) RecipientExists(_ context.Context, address string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.taken(address), nil
+}
+
 func (m *memExchange) changed() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -216,6 +288,7 @@ func newBackend(mbs ...mailbox.Mailbox) *memExchange {
 		stats:  map[string]mailbox.MailboxStatistics{},
 		full:   map[string][]mailbox.Permission{},
 		sendAs: map[string][]mailbox.Permission{},
+		others: map[string]bool{},
 	}
 	for _, mb := range mbs {
 		m.mbx[strings.ToLower(mb.UserPrincipalName)] = mb

@@ -4,21 +4,30 @@
 //
 // The cmdlets of mailbox.Exchange are answered by a mailbox.Exchange backend
 // (for example the in-memory sandbox tenant), in the shapes of the real
-// endpoint: Get-Mailbox -Identity, Set-Mailbox -Identity -Type,
-// Get-MailboxStatistics -Identity (TotalItemSize as "14.61 GB (15,687,850,951
-// bytes)"), Get-/Add-/Remove-MailboxPermission (FullAccess, InheritanceType
-// All, AutoMapping) and Get-/Add-/Remove-RecipientPermission (SendAs,
-// Trustee); any other cmdlet can be answered with Handle. A backend error
-// answering mailbox.ErrNotFound becomes Exchange's 404 naming the Identity.
+// endpoint: Get-Mailbox -Identity, Set-Mailbox -Identity with -Type and/or
+// -GrantSendOnBehalfTo (the {"@odata.type":"#Exchange.GenericHashTable",
+// "Add":..,"Remove":..} form only), Get-MailboxStatistics -Identity
+// (TotalItemSize as "14.61 GB (15,687,850,951 bytes)"),
+// Get-/Add-/Remove-MailboxPermission (FullAccess, InheritanceType All,
+// AutoMapping), Get-/Add-/Remove-RecipientPermission (SendAs, Trustee),
+// New-Mailbox -Shared -Name -DisplayName -PrimarySmtpAddress,
+// Get-AcceptedDomain and Get-Recipient -Identity; any other cmdlet can be
+// answered with Handle. A backend error answering mailbox.ErrNotFound becomes
+// Exchange's 404 (ManagementObjectNotFoundException) naming the Identity; a
+// backend's *mailbox.RemoteError is answered with its status, code and
+// message (a taken proxy address as Exchange's
+// WLCDManagedMemberExistsException, see AddressTakenError).
 // It checks the bearer token, the X-AnchorMailbox header, the content type
 // and the tenant in the path, rejects parameters it does not implement with
 // a 400, pages multi-value answers with @odata.nextLink when asked, records
 // every call and injects faults (429/5xx, Retry-After, any body).
 //
 // It goes no further than that: no other parameters or access rights of
-// those cmdlets, no real PowerShell semantics (wildcards, -Filter,
-// -ResultSize), and the outcome of a change (already present, nothing to
-// remove) is whatever the backend makes of it.
+// those cmdlets (New-Mailbox needs Shared true and a PrimarySmtpAddress), no
+// real PowerShell semantics (wildcards, -Filter, -ResultSize), and the
+// outcome of a change (already present, nothing to remove, an address taken)
+// is whatever the backend makes of it; Set-Mailbox warns "no settings ...
+// modified" when Get-Mailbox answers the same before and after.
 package exchangetest
 
 import (
@@ -313,6 +322,12 @@ func (s *Server) run(ctx context.Context, cmdlet string, params map[string]any) 
 		return s.addRecipientPermission(ctx, params)
 	case "remove-recipientpermission":
 		return s.removeRecipientPermission(ctx, params)
+	case "new-mailbox":
+		return s.newMailbox(ctx, params)
+	case "get-accepteddomain":
+		return s.getAcceptedDomain(ctx, params)
+	case "get-recipient":
+		return s.getRecipient(ctx, params)
 	}
 	return nil, nil, &mailbox.RemoteError{Status: http.StatusBadRequest, Code: "BadRequest",
 		Message: fmt.Sprintf("The term '%s' is not recognized as a cmdlet this endpoint runs.", cmdlet)}
@@ -380,30 +395,47 @@ func (s *Server) getMailbox(ctx context.Context, params map[string]any) ([]any, 
 	return []any{WireMailbox(mb)}, []string{}, nil
 }
 
+// setMailbox runs Set-Mailbox -Identity with -Type, -GrantSendOnBehalfTo (the
+// Add/Remove hashtable only) or both.
 func (s *Server) setMailbox(ctx context.Context, params map[string]any) ([]any, []string, error) {
-	if err := onlyParams("Set-Mailbox", params, "Identity", "Type", "Confirm"); err != nil {
+	if err := onlyParams("Set-Mailbox", params, "Identity", "Type", "GrantSendOnBehalfTo", "Confirm"); err != nil {
 		return nil, nil, err
 	}
 	id, err := identityParam(params)
 	if err != nil {
 		return nil, nil, err
 	}
-	tv, _ := param(params, "Type")
+	tv, hasType := param(params, "Type")
 	t, ok := tv.(string)
-	if !ok || t == "" {
-		return nil, nil, badParam("The fake Set-Mailbox requires a Type string, got %v.", tv)
+	if hasType && (!ok || t == "") {
+		return nil, nil, badParam("Cannot bind parameter 'Type': expected a non-empty string, got %v.", tv)
 	}
-	if c, ok := param(params, "Confirm"); ok {
-		if _, isBool := c.(bool); !isBool {
-			return nil, nil, badParam("Cannot bind parameter 'Confirm': expected a boolean, got %v.", c)
+	sv, hasSOB := param(params, "GrantSendOnBehalfTo")
+	var add, remove []string
+	if hasSOB {
+		if add, remove, err = hashtableParam("GrantSendOnBehalfTo", sv); err != nil {
+			return nil, nil, err
 		}
+	}
+	if !hasType && !hasSOB {
+		return nil, nil, badParam("The fake Set-Mailbox requires Type or GrantSendOnBehalfTo.")
+	}
+	if _, err := boolParam(params, "Confirm", true); err != nil {
+		return nil, nil, err
 	}
 	before, err := s.backend.GetMailbox(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.backend.SetMailboxType(ctx, id, mailbox.MailboxType(t)); err != nil {
-		return nil, nil, err
+	if hasType {
+		if err := s.backend.SetMailboxType(ctx, id, mailbox.MailboxType(t)); err != nil {
+			return nil, nil, err
+		}
+	}
+	if hasSOB {
+		if err := s.backend.SetSendOnBehalf(ctx, id, add, remove); err != nil {
+			return nil, nil, err
+		}
 	}
 	after, err := s.backend.GetMailbox(ctx, id)
 	if err != nil {

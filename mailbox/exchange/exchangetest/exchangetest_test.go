@@ -78,6 +78,29 @@ func (o *oneMailbox) GetMailbox(_ context.Context, id string) (mailbox.Mailbox, 
 
 func (o *oneMailbox) SetMailboxType(context.Context, string, mailbox.MailboxType) error { return nil }
 
+func (o *oneMailbox) SetSendOnBehalf(_ context.Context, id string, add, remove []string) error {
+	return o.change(id, fmt.Sprintf("SetSendOnBehalf %q %q", add, remove))
+}
+
+// NewSharedMailbox refuses alice's address as Exchange does, in the
+// backend's words (the fake adds the exception name).
+func (o *oneMailbox) NewSharedMailbox(_ context.Context, name, displayName, address string) (mailbox.Mailbox, error) {
+	if strings.EqualFold(address, o.mb.UserPrincipalName) {
+		return mailbox.Mailbox{}, &mailbox.RemoteError{Status: 400, Code: "BadRequest", Message: AddressTakenMessage(address)}
+	}
+	o.changes = append(o.changes, fmt.Sprintf("NewSharedMailbox %s|%s|%s", name, displayName, address))
+	return mailbox.Mailbox{Identity: name, DisplayName: displayName, UserPrincipalName: address,
+		PrimarySMTPAddress: address, RecipientTypeDetails: mailbox.RecipientSharedMailbox}, nil
+}
+
+func (o *oneMailbox) AcceptedDomains(context.Context) ([]string, error) {
+	return []string{"contoso.com", "contoso.onmicrosoft.com"}, nil
+}
+
+func (o *oneMailbox) RecipientExists(_ context.Context, address string) (bool, error) {
+	return strings.EqualFold(address, o.mb.UserPrincipalName) || strings.EqualFold(address, "team@contoso.com"), nil
+}
+
 type reply struct {
 	status int
 	header http.Header
