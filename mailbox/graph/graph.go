@@ -2,8 +2,10 @@
 // the Microsoft Graph Go SDK (msgraph-sdk-go).
 //
 // It reads a user (identity, sign-in state, directory sync, licenses with the
-// group each comes from), a user's manager, the tenant's subscriptions and a
-// group's name; it enables or blocks sign-in, revokes sessions, assigns and
+// group each comes from), a user's manager, the tenant's subscriptions, a
+// group's name, a mail-enabled group by its address ($filter=mail eq '..',
+// the address quoted as an OData literal) and a group's user members (every
+// page); it enables or blocks sign-in, revokes sessions, assigns and
 // removes licenses, resets a password, creates a Temporary Access Pass, and
 // finds and restores a deleted user. Passwords and passes are never logged
 // nor put in an error. Requests go through the SDK's middleware (telemetry,

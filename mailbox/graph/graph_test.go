@@ -44,6 +44,8 @@ type directory struct {
 	taps     map[string]mailbox.TemporaryAccessPass
 	restored []string
 	now      time.Time
+	mailGrps []mailbox.Group     // mail-enabled groups, for GroupByMail
+	members  map[string][]string // group id -> member user ids
 }
 
 type resetRecord struct {
@@ -203,6 +205,42 @@ func (d *directory) RestoreDeletedUser(_ context.Context, id string) error {
 	return nil
 }
 
+// GroupsByMail (graphtest.GroupsByMailLister) lists every group with the
+// address, so that a test can give two groups one address.
+func (d *directory) GroupsByMail(_ context.Context, address string) ([]mailbox.Group, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []mailbox.Group
+	for _, g := range d.mailGrps {
+		if strings.EqualFold(g.Mail, address) {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+func (d *directory) GroupByMail(ctx context.Context, address string) (mailbox.Group, error) {
+	gs, _ := d.GroupsByMail(ctx, address)
+	if len(gs) == 0 {
+		return mailbox.Group{}, mailbox.ErrNotFound
+	}
+	return gs[0], nil
+}
+
+func (d *directory) GroupMembers(_ context.Context, groupID string) ([]mailbox.User, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ids, ok := d.members[groupID]
+	if !ok {
+		return nil, mailbox.ErrNotFound
+	}
+	out := []mailbox.User{}
+	for _, id := range ids {
+		out = append(out, d.users[id])
+	}
+	return out, nil
+}
+
 func (d *directory) enabled(id string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -239,6 +277,7 @@ func newDirectory() *directory {
 		password: map[string]resetRecord{},
 		taps:     map[string]mailbox.TemporaryAccessPass{},
 		now:      time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
+		members:  map[string][]string{},
 	}
 }
 

@@ -12,6 +12,8 @@
 //	POST  /v1.0/users/{id}/authentication/temporaryAccessPassMethods
 //	GET   /v1.0/subscribedSkus
 //	GET   /v1.0/groups/{id}                    (honouring $select)
+//	GET   /v1.0/groups?$filter=mail eq '..'    (honouring $select)
+//	GET   /v1.0/groups/{id}/members/microsoft.graph.user (or graph.user)
 //	GET   /v1.0/directory/deletedItems/microsoft.graph.user (or graph.user)
 //	POST  /v1.0/directory/deletedItems/{id}/restore
 //
@@ -56,8 +58,9 @@ type Options struct {
 	// Token is the bearer token requests must carry; "" accepts any
 	// non-empty bearer token (a request without one still gets a 401).
 	Token string
-	// PageSize, when > 0, splits lists (subscribedSkus, deleted users) into
-	// pages of that many entries linked by @odata.nextLink.
+	// PageSize, when > 0, splits lists (subscribedSkus, deleted users,
+	// groups, group members) into pages of that many entries linked by
+	// @odata.nextLink.
 	PageSize int
 	// CompactDeletedUPN renders a deleted user's userPrincipalName with its
 	// object id without dashes in front, instead of the id with dashes.
@@ -71,18 +74,31 @@ const Redacted = "[REDACTED]"
 // fake lists GET /directory/deletedItems/microsoft.graph.user from it, with
 // each user's UserPrincipalName as it was before deletion; without it that
 // route answers 501.
+//
+// GET /groups takes only the filter mail eq '<address>' (an OData string, a
+// quote doubled) and answers 400 for any other; it lists the groups of the
+// backend's GroupsByMail when the backend is a GroupsByMailLister, else the
+// one group of GroupByMail (none on ErrNotFound).
 type DeletedUserLister interface {
 	DeletedUsers(ctx context.Context) ([]mailbox.DeletedUser, error)
 }
 
+// GroupsByMailLister is implemented by backends that can hold several
+// groups with one address (a misconfigured tenant); the fake lists
+// GET /groups?$filter=mail eq '..' from it when it is there.
+type GroupsByMailLister interface {
+	GroupsByMail(ctx context.Context, address string) ([]mailbox.Group, error)
+}
+
 // Call is one request the server received.
 type Call struct {
-	Method  string
-	Path    string     // decoded, relative to URL(): "/users/alice@contoso.com"
-	RawPath string     // as sent, relative to URL(): "/users/alice%40contoso.com"
-	Query   url.Values // decoded query, e.g. Query.Get("$select")
-	Body    string     // decompressed request body, passwords Redacted
-	Status  int        // the status answered
+	Method   string
+	Path     string     // decoded, relative to URL(): "/users/alice@contoso.com"
+	RawPath  string     // as sent, relative to URL(): "/users/alice%40contoso.com"
+	Query    url.Values // decoded query, e.g. Query.Get("$select")
+	RawQuery string     // the query as sent, without '?'
+	Body     string     // decompressed request body, passwords Redacted
+	Status   int        // the status answered
 }
 
 // Server is a fake Graph v1.0 endpoint. It is safe for concurrent use.
@@ -165,11 +181,12 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	w := &statusWriter{ResponseWriter: rw}
 	body, bodyErr := readBody(r)
 	call := Call{
-		Method:  r.Method,
-		Path:    strings.TrimPrefix(r.URL.Path, "/v1.0"),
-		RawPath: strings.TrimPrefix(r.URL.EscapedPath(), "/v1.0"),
-		Query:   r.URL.Query(),
-		Body:    redact(body),
+		Method:   r.Method,
+		Path:     strings.TrimPrefix(r.URL.Path, "/v1.0"),
+		RawPath:  strings.TrimPrefix(r.URL.EscapedPath(), "/v1.0"),
+		Query:    r.URL.Query(),
+		RawQuery: r.URL.RawQuery,
+		Body:     redact(body),
 	}
 	defer func() {
 		call.Status = w.status
@@ -258,8 +275,13 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 		route(http.MethodPost, func() { s.createTAP(ctx, w, e, segs[1], body) })
 	case len(segs) == 1 && segs[0] == "subscribedSkus":
 		route(http.MethodGet, func() { s.subscribedSkus(ctx, w, e, r) })
+	case len(segs) == 1 && segs[0] == "groups":
+		route(http.MethodGet, func() { s.listGroups(ctx, w, e, r) })
 	case len(segs) == 2 && segs[0] == "groups" && segs[1] != "":
 		route(http.MethodGet, func() { s.getGroup(ctx, w, e, r, segs[1]) })
+	case len(segs) == 4 && segs[0] == "groups" && segs[1] != "" && segs[2] == "members" &&
+		(segs[3] == "microsoft.graph.user" || segs[3] == "graph.user"):
+		route(http.MethodGet, func() { s.groupMembers(ctx, w, e, r, segs[1]) })
 	case len(segs) == 3 && segs[0] == "directory" && segs[1] == "deletedItems" &&
 		(segs[2] == "microsoft.graph.user" || segs[2] == "graph.user"):
 		route(http.MethodGet, func() { s.deletedUsers(ctx, w, e, r) })

@@ -69,6 +69,26 @@ func (o *oneUser) DeletedUser(context.Context, string) (mailbox.DeletedUser, err
 
 func (o *oneUser) RestoreDeletedUser(context.Context, string) error { return mailbox.ErrNotFound }
 
+// oneGroupID is the id of the one group: sales@contoso.com (or
+// o'brien team@contoso.com), whose one member is the user.
+const oneGroupID = "3f1d2e4c-5b6a-4788-9a0b-c1d2e3f40516"
+
+func (o *oneUser) GroupByMail(_ context.Context, address string) (mailbox.Group, error) {
+	if address != "sales@contoso.com" && address != "o'brien team@contoso.com" {
+		return mailbox.Group{}, mailbox.ErrNotFound
+	}
+	return mailbox.Group{ID: oneGroupID, DisplayName: "Sales", Mail: address, SecurityEnabled: true}, nil
+}
+
+func (o *oneUser) GroupMembers(_ context.Context, groupID string) ([]mailbox.User, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if groupID != oneGroupID {
+		return nil, mailbox.ErrNotFound
+	}
+	return []mailbox.User{o.u}, nil
+}
+
 const selectAll = "id,displayName,userPrincipalName,mail,accountEnabled,onPremisesSyncEnabled,assignedLicenses,licenseAssignmentStates"
 
 func newServer(t *testing.T) (*Server, *oneUser) {
