@@ -19,16 +19,23 @@
 // filter them as callers must).
 //
 // The seed carries the tenant-wide data too (subscriptions in
-// UserSpec.Skus, groups in UserSpec.MemberOf) and a user deleted three days
-// ago (UserSpec.Deleted). TestRecovery needs both interfaces over one
-// tenant: a restored user's mailbox must show within MaxConversionReads
-// Get-Mailbox reads.
+// UserSpec.Skus, groups and their members in UserSpec.MemberOf: All Staff
+// without mail, and the mail-enabled security group sales@fabrikam.com)
+// and a user deleted three days ago (UserSpec.Deleted). The tenant's
+// accepted domains must include fabrikam.com, not example.org;
+// support@fabrikam.com is free. A new shared mailbox, like a restored
+// user's, must show within MaxConversionReads Get-Mailbox reads (and its
+// account within as many User reads); creating a taken address must fail
+// with Microsoft's text naming the address. GrantSendOnBehalfTo may list a
+// trustee by UPN, display name or alias. TestRecovery needs both
+// interfaces over one tenant.
 package mailboxtest
 
 import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +52,9 @@ const MaxConversionReads = 50
 // The seeded tenant, at fabrikam.com.
 const (
 	groupAllStaff = "0d2f5a8c-3b1e-4f6a-9c7d-5e4b3a2f1c0d"
+	groupSales    = "5b8e1f3a-7c2d-4e9b-8a6f-1d0c9b8a7e6f" // sales@, members ann, mia, gus (deleted)
+	salesMail     = "sales@fabrikam.com"
+	freeAddress   = "support@fabrikam.com" // no one has it
 	unknownUPN    = "nobody@fabrikam.com"
 	unknownID     = "00000000-0000-4000-8000-000000000001"
 	annSize       = 15_687_850_951 // bytes
@@ -70,6 +80,9 @@ func skus() []mailbox.Sku {
 	}
 }
 
+// sales is the mail-enabled security group of the seed.
+var sales = sandbox.Group{ID: groupSales, DisplayName: "Fabrikam Sales", Mail: salesMail, SecurityEnabled: true}
+
 // seed returns the users both suites seed, freshly allocated.
 func seed() []sandbox.UserSpec {
 	return []sandbox.UserSpec{
@@ -77,7 +90,7 @@ func seed() []sandbox.UserSpec {
 			UserPrincipalName: "ann@fabrikam.com", DisplayName: "Ann Archer", Mail: "ann.archer@fabrikam.com",
 			Alias: "ann.archer", Licenses: []mailbox.License{{SkuID: sandbox.SkuOffice365E3}},
 			ManagerUPN: "mia@fabrikam.com", MailboxSizeBytes: annSize, MailboxItemCount: annItems,
-			Skus: skus(),
+			Skus: skus(), MemberOf: []sandbox.Group{sales},
 		},
 		{ // already shared, hidden, licensed through a group
 			UserPrincipalName: "ben@fabrikam.com", DisplayName: "Ben Baker",
@@ -106,11 +119,12 @@ func seed() []sandbox.UserSpec {
 		{ // a manager without a manager
 			UserPrincipalName: "mia@fabrikam.com", DisplayName: "Mia Moss",
 			Licenses: []mailbox.License{{SkuID: sandbox.SkuOffice365E3}},
+			MemberOf: []sandbox.Group{sales},
 		},
 		{ // deleted three days ago, with a mailbox; mail differs from the UPN
 			UserPrincipalName: "gus@fabrikam.com", DisplayName: "Gus Grant", Mail: "gus.grant@fabrikam.com",
 			Licenses: []mailbox.License{{SkuID: sandbox.SkuOffice365E3}}, ManagerUPN: "mia@fabrikam.com",
-			Deleted: true, DeletedAgo: deletedAgo,
+			Deleted: true, DeletedAgo: deletedAgo, MemberOf: []sandbox.Group{sales},
 		},
 	}
 }
@@ -504,6 +518,56 @@ func TestDirectory(t *testing.T, newDir func(t *testing.T, seed []sandbox.UserSp
 			}
 		}
 	})
+
+	t.Run("GroupByMail", func(t *testing.T) {
+		d := newDir(t, seed())
+		for _, addr := range []string{salesMail, "SALES@Fabrikam.com"} {
+			g, err := d.GroupByMail(ctx, addr)
+			if err != nil {
+				t.Fatalf("GroupByMail(%q): %v", addr, err)
+			}
+			if g.ID != groupSales || g.DisplayName != "Fabrikam Sales" || !strings.EqualFold(g.Mail, salesMail) || !g.SecurityEnabled {
+				t.Errorf("GroupByMail(%q) = %+v, want the security group Fabrikam Sales (%s)", addr, g, groupSales)
+			}
+		}
+	})
+
+	t.Run("GroupByMailNotFound", func(t *testing.T) {
+		d := newDir(t, seed())
+		// A user's address is not a group's, and All Staff has no mail.
+		for _, addr := range []string{unknownUPN, "ann.archer@fabrikam.com", "All Staff"} {
+			if g, err := d.GroupByMail(ctx, addr); !errors.Is(err, mailbox.ErrNotFound) {
+				t.Errorf("GroupByMail(%q) = %+v, %v; want ErrNotFound", addr, g, err)
+			}
+		}
+	})
+
+	t.Run("GroupMembers", func(t *testing.T) {
+		d := newDir(t, seed())
+		members, err := d.GroupMembers(ctx, groupSales)
+		if err != nil {
+			t.Fatalf("GroupMembers(sales): %v", err)
+		}
+		// gus is a member too, but deleted.
+		var upns []string
+		for _, m := range members {
+			upns = append(upns, strings.ToLower(m.UserPrincipalName))
+			if u := mustUser(t, d, m.UserPrincipalName); m.ID != u.ID || m.DisplayName != u.DisplayName {
+				t.Errorf("member %+v, want the user %+v", m, u)
+			}
+		}
+		slices.Sort(upns)
+		if want := []string{"ann@fabrikam.com", "mia@fabrikam.com"}; !slices.Equal(upns, want) {
+			t.Errorf("GroupMembers(sales) = %q, want %q", upns, want)
+		}
+		members, err = d.GroupMembers(ctx, groupAllStaff)
+		if err != nil || len(members) != 1 || !strings.EqualFold(members[0].UserPrincipalName, "ben@fabrikam.com") {
+			t.Errorf("GroupMembers(all staff) = %+v, %v; want ben", members, err)
+		}
+		if m, err := d.GroupMembers(ctx, unknownID); !errors.Is(err, mailbox.ErrNotFound) {
+			t.Errorf("GroupMembers(unknown) = %+v, %v; want ErrNotFound", m, err)
+		}
+	})
 }
 
 // TestExchange runs the contract of mailbox.Exchange. newExo returns a fresh
@@ -759,13 +823,205 @@ func TestExchange(t *testing.T, newExo func(t *testing.T, seed []sandbox.UserSpe
 			t.Errorf("RecipientPermissions(unknown) = %+v, %v; want ErrNotFound", p, err)
 		}
 	})
+	// onBehalf reads a mailbox's GrantSendOnBehalfTo.
+	onBehalf := func(t *testing.T, x mailbox.Exchange, identity string) []string {
+		t.Helper()
+		return mustGet(t, x, identity).GrantSendOnBehalfTo
+	}
+	// Exchange may list a trustee by UPN, name or alias.
+	var (
+		annNames = []string{"ann@fabrikam.com", "ann.archer@fabrikam.com", "Ann Archer", "ann.archer"}
+		miaNames = []string{"mia@fabrikam.com", "Mia Moss", "mia"}
+		eveNames = []string{"eve@fabrikam.com", "Eve Evers", "eve"}
+	)
+
+	t.Run("SendOnBehalf", func(t *testing.T) {
+		x := newExo(t, seed())
+		if got := onBehalf(t, x, "ann@fabrikam.com"); len(got) != 0 {
+			t.Fatalf("before any grant, ann's GrantSendOnBehalfTo = %q", got)
+		}
+		// Adding twice is harmless and lists mia once.
+		for i := range 2 {
+			if err := x.SetSendOnBehalf(ctx, "ann@fabrikam.com", []string{"mia@fabrikam.com"}, nil); err != nil {
+				t.Fatalf("call %d: SetSendOnBehalf(ann, +mia): %v", i, err)
+			}
+		}
+		if got := onBehalf(t, x, "ann@fabrikam.com"); len(got) != 1 || listed(got, miaNames) != 1 {
+			t.Errorf("after adding mia, ann's GrantSendOnBehalfTo = %q, want mia once", got)
+		}
+		if got := onBehalf(t, x, "mia@fabrikam.com"); len(got) != 0 {
+			t.Errorf("granting on ann changed mia's mailbox: %q", got)
+		}
+		// Add and remove in one call.
+		if err := x.SetSendOnBehalf(ctx, "ann@fabrikam.com", []string{"eve@fabrikam.com"}, []string{"mia@fabrikam.com"}); err != nil {
+			t.Fatalf("SetSendOnBehalf(ann, +eve, -mia): %v", err)
+		}
+		if got := onBehalf(t, x, "ann@fabrikam.com"); len(got) != 1 || listed(got, eveNames) != 1 {
+			t.Errorf("after +eve -mia, ann's GrantSendOnBehalfTo = %q, want eve only", got)
+		}
+		// Removing twice is harmless too.
+		for i := range 2 {
+			if err := x.SetSendOnBehalf(ctx, "ann@fabrikam.com", nil, []string{"eve@fabrikam.com"}); err != nil {
+				t.Fatalf("call %d: SetSendOnBehalf(ann, -eve): %v", i, err)
+			}
+		}
+		if got := onBehalf(t, x, "ann@fabrikam.com"); len(got) != 0 {
+			t.Errorf("after removing eve, ann's GrantSendOnBehalfTo = %q, want none", got)
+		}
+		// dan's seeded entry names ann; removing ann by address removes it.
+		if err := x.SetSendOnBehalf(ctx, "dan@fabrikam.com", nil, []string{"ann@fabrikam.com"}); err != nil {
+			t.Fatalf("SetSendOnBehalf(dan, -ann): %v", err)
+		}
+		if got := onBehalf(t, x, "dan@fabrikam.com"); listed(got, annNames) != 0 {
+			t.Errorf("after removing ann, dan's GrantSendOnBehalfTo = %q", got)
+		}
+	})
+
+	t.Run("SendOnBehalfNotFound", func(t *testing.T) {
+		x := newExo(t, seed())
+		for _, call := range []struct {
+			identity    string
+			add, remove []string
+		}{
+			{unknownUPN, []string{"mia@fabrikam.com"}, nil},
+			{"cal@fabrikam.com", []string{"mia@fabrikam.com"}, nil},
+			{"ann@fabrikam.com", []string{"mia@fabrikam.com", unknownUPN}, nil},
+			{"ann@fabrikam.com", nil, []string{unknownUPN}},
+		} {
+			if err := x.SetSendOnBehalf(ctx, call.identity, call.add, call.remove); !errors.Is(err, mailbox.ErrNotFound) {
+				t.Errorf("SetSendOnBehalf(%s, +%q, -%q) = %v, want ErrNotFound", call.identity, call.add, call.remove, err)
+			}
+		}
+		// All or nothing: mia, named beside an unknown trustee, is not added.
+		if got := onBehalf(t, x, "ann@fabrikam.com"); len(got) != 0 {
+			t.Errorf("after refused changes, ann's GrantSendOnBehalfTo = %q", got)
+		}
+	})
+
+	// waitFound reads a mailbox until it is found, at most
+	// MaxConversionReads times (a new mailbox takes a while to show).
+	waitFound := func(t *testing.T, x mailbox.Exchange, identity string) mailbox.Mailbox {
+		t.Helper()
+		for i := range MaxConversionReads {
+			mb, err := x.GetMailbox(ctx, identity)
+			if errors.Is(err, mailbox.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("read %d: GetMailbox(%s): %v", i, identity, err)
+			}
+			return mb
+		}
+		t.Fatalf("%s is still not found after %d reads", identity, MaxConversionReads)
+		return mailbox.Mailbox{}
+	}
+	// refusedFor checks a refused creation: Microsoft's text, naming what.
+	refusedFor := func(t *testing.T, err error, what string) {
+		t.Helper()
+		var re *mailbox.RemoteError
+		if !errors.As(err, &re) || errors.Is(err, mailbox.ErrNotFound) || re.Temporary() ||
+			!strings.Contains(strings.ToLower(re.Message), strings.ToLower(what)) {
+			t.Errorf("NewSharedMailbox = %#v, want a RemoteError whose text names %q", err, what)
+		}
+	}
+
+	t.Run("NewSharedMailbox", func(t *testing.T) {
+		x := newExo(t, seed())
+		if ok, err := x.RecipientExists(ctx, freeAddress); err != nil || ok {
+			t.Fatalf("RecipientExists(%s) before creating = %v, %v; want false", freeAddress, ok, err)
+		}
+		mb, err := x.NewSharedMailbox(ctx, "Support", "Fabrikam Support", freeAddress)
+		if err != nil {
+			t.Fatalf("NewSharedMailbox: %v", err)
+		}
+		if !strings.EqualFold(mb.PrimarySMTPAddress, freeAddress) || mb.DisplayName != "Fabrikam Support" ||
+			mb.RecipientTypeDetails != mailbox.RecipientSharedMailbox {
+			t.Errorf("NewSharedMailbox = %+v, want the shared mailbox Fabrikam Support <%s>", mb, freeAddress)
+		}
+		got := waitFound(t, x, freeAddress)
+		if !strings.EqualFold(got.PrimarySMTPAddress, freeAddress) || got.DisplayName != "Fabrikam Support" ||
+			got.RecipientTypeDetails != mailbox.RecipientSharedMailbox || got.ExternalDirectoryObjectID == "" ||
+			got.HiddenFromAddressListsEnabled || got.OnHold() || got.HasArchive() || len(got.GrantSendOnBehalfTo) != 0 {
+			t.Errorf("GetMailbox(new) = %+v, want a plain, visible SharedMailbox Fabrikam Support", got)
+		}
+		if mb.ExternalDirectoryObjectID != "" && mb.ExternalDirectoryObjectID != got.ExternalDirectoryObjectID {
+			t.Errorf("New-Mailbox said object %s, Get-Mailbox %s", mb.ExternalDirectoryObjectID, got.ExternalDirectoryObjectID)
+		}
+		// Once found, it can be granted on like any other.
+		if err := x.AddFullAccess(ctx, freeAddress, "mia@fabrikam.com", true); err != nil {
+			t.Fatalf("AddFullAccess(new, mia): %v", err)
+		}
+		if got, want := grantees(t, x, freeAddress, mailbox.RightFullAccess), []string{"mia@fabrikam.com"}; !slices.Equal(got, want) {
+			t.Errorf("Full Access of the new mailbox = %q, want %q", got, want)
+		}
+		if ok, err := x.RecipientExists(ctx, freeAddress); err != nil || !ok {
+			t.Errorf("RecipientExists(%s) after creating = %v, %v; want true", freeAddress, ok, err)
+		}
+	})
+
+	t.Run("NewSharedMailboxTaken", func(t *testing.T) {
+		x := newExo(t, seed())
+		if _, err := x.NewSharedMailbox(ctx, "Support", "Fabrikam Support", freeAddress); err != nil {
+			t.Fatalf("NewSharedMailbox: %v", err)
+		}
+		_, err := x.NewSharedMailbox(ctx, "Support", "Fabrikam Support", freeAddress)
+		refusedFor(t, err, freeAddress)
+		// A user's UPN or mail, a user without a mailbox, a group.
+		for i, addr := range []string{"ann@fabrikam.com", "Ann.Archer@fabrikam.com", "cal@fabrikam.com", salesMail} {
+			_, err := x.NewSharedMailbox(ctx, "Taken "+strconv.Itoa(i), "Taken", addr)
+			refusedFor(t, err, addr)
+		}
+		if mb := mustGet(t, x, "ann@fabrikam.com"); mb.RecipientTypeDetails != mailbox.RecipientUserMailbox || mb.DisplayName != "Ann Archer" {
+			t.Errorf("a refused creation changed ann: %+v", mb)
+		}
+	})
+
+	t.Run("NewSharedMailboxDomain", func(t *testing.T) {
+		x := newExo(t, seed())
+		_, err := x.NewSharedMailbox(ctx, "Elsewhere", "Elsewhere", "shared@example.org")
+		refusedFor(t, err, "example.org")
+		if ok, err := x.RecipientExists(ctx, "shared@example.org"); err != nil || ok {
+			t.Errorf("RecipientExists after a refused creation = %v, %v; want false", ok, err)
+		}
+	})
+
+	t.Run("AcceptedDomains", func(t *testing.T) {
+		x := newExo(t, seed())
+		domains, err := x.AcceptedDomains(ctx)
+		if err != nil {
+			t.Fatalf("AcceptedDomains: %v", err)
+		}
+		if !slices.ContainsFunc(domains, func(d string) bool { return strings.EqualFold(d, "fabrikam.com") }) ||
+			slices.Contains(domains, "example.org") {
+			t.Errorf("AcceptedDomains = %q, want fabrikam.com and not example.org", domains)
+		}
+	})
+
+	t.Run("RecipientExists", func(t *testing.T) {
+		x := newExo(t, seed())
+		for addr, want := range map[string]bool{
+			"ann.archer@fabrikam.com": true, // a mailbox's primary address
+			"ANN@fabrikam.com":        true, // its UPN
+			"cal@fabrikam.com":        true, // a user without a mailbox
+			salesMail:                 true, // a group
+			freeAddress:               false,
+			unknownUPN:                false,
+		} {
+			if got, err := x.RecipientExists(ctx, addr); err != nil || got != want {
+				t.Errorf("RecipientExists(%s) = %v, %v; want %v", addr, got, err, want)
+			}
+		}
+	})
 }
 
-// TestRecovery runs the contract that needs both interfaces over one tenant
-// (rule 10): a deleted user's mailbox is not found until the user is
+// TestRecovery runs the contract that needs both interfaces over one tenant.
+// Rule 10: a deleted user's mailbox is not found until the user is
 // restored, and shows again within MaxConversionReads Get-Mailbox reads.
-// newTenant returns a fresh Directory and Exchange holding the seed users;
-// it is called once per subtest.
+// Rule 11: a new shared mailbox's account shows in the directory within
+// MaxConversionReads User reads, with sign-in enabled (Exchange leaves it
+// so) and no license, and can then be blocked. newTenant returns a fresh
+// Directory and Exchange holding the seed users; it is called once per
+// subtest.
 func TestRecovery(t *testing.T, newTenant func(t *testing.T, seed []sandbox.UserSpec) (mailbox.Directory, mailbox.Exchange)) {
 	ctx := t.Context()
 
@@ -801,6 +1057,49 @@ func TestRecovery(t *testing.T, newTenant func(t *testing.T, seed []sandbox.User
 		t.Fatalf("gus's mailbox is still not found %d reads after the restore", MaxConversionReads)
 	})
 
+	t.Run("SharedMailboxAccount", func(t *testing.T) {
+		d, x := newTenant(t, seed())
+		if _, err := x.NewSharedMailbox(ctx, "Support", "Fabrikam Support", freeAddress); err != nil {
+			t.Fatalf("NewSharedMailbox: %v", err)
+		}
+		var acct mailbox.User
+		for i := range MaxConversionReads {
+			u, err := d.User(ctx, freeAddress)
+			if errors.Is(err, mailbox.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("read %d: User(%s): %v", i, freeAddress, err)
+			}
+			acct = u
+			break
+		}
+		if acct.ID == "" {
+			t.Fatalf("the new mailbox's account is still not found %d reads after the creation", MaxConversionReads)
+		}
+		if !acct.AccountEnabled || len(acct.Licenses) != 0 || acct.DisplayName != "Fabrikam Support" ||
+			!strings.EqualFold(acct.Email(), freeAddress) {
+			t.Errorf("new account = %+v, want Fabrikam Support <%s>, sign-in enabled, no license", acct, freeAddress)
+		}
+		if err := d.SetAccountEnabled(ctx, acct.ID, false); err != nil {
+			t.Fatalf("SetAccountEnabled(new account, false): %v", err)
+		}
+		if u, err := d.User(ctx, acct.ID); err != nil || u.AccountEnabled {
+			t.Errorf("after blocking, the account = %+v, %v; want sign-in blocked", u, err)
+		}
+		for i := range MaxConversionReads {
+			mb, err := x.GetMailbox(ctx, freeAddress)
+			if errors.Is(err, mailbox.ErrNotFound) {
+				continue
+			}
+			if err != nil || mb.ExternalDirectoryObjectID != acct.ID {
+				t.Errorf("read %d: GetMailbox(new) = %+v, %v; want the mailbox of %s", i, mb, err, acct.ID)
+			}
+			return
+		}
+		t.Errorf("the new mailbox is still not found after %d reads", MaxConversionReads)
+	})
+
 	t.Run("RestoreOnlyTheDeleted", func(t *testing.T) {
 		d, x := newTenant(t, seed())
 		du, err := d.DeletedUser(ctx, "gus@fabrikam.com")
@@ -827,6 +1126,17 @@ func TestRecovery(t *testing.T, newTenant func(t *testing.T, seed []sandbox.User
 			t.Errorf("DeletedUser(gus) = %v, want him still deleted", err)
 		}
 	})
+}
+
+// listed counts the entries that name one recipient, given by its names.
+func listed(entries, names []string) int {
+	n := 0
+	for _, e := range entries {
+		if slices.ContainsFunc(names, func(name string) bool { return strings.EqualFold(e, name) }) {
+			n++
+		}
+	}
+	return n
 }
 
 // equalUser compares users field by field, licenses in order.

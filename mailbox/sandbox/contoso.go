@@ -11,12 +11,23 @@ const (
 	// ContosoTenantID is the tenant id of the samples in shared/samples.
 	ContosoTenantID = "9f6c2c1e-1111-4a5b-9c3d-0123456789ab"
 	ContosoDomain   = "contoso.com"
+	// ContosoInitialDomain is the tenant's initial domain; with
+	// ContosoDomain, its accepted domains.
+	ContosoInitialDomain = "contoso.onmicrosoft.com"
 	// ContosoAllStaffGroupID is the group through which erin@ gets her license.
 	ContosoAllStaffGroupID = "4c1f6b0e-2d7a-4e58-9b3e-a11517aff000"
+	// ContosoSalesTeamGroupID is the mail-enabled security group
+	// sales-team@ (kim@ and lee@).
+	ContosoSalesTeamGroupID = "7e2a9d41-5c3b-4f8e-a6d0-5a1e5ea7ea40"
 )
 
 // ContosoAllStaff is the "All Staff" group.
 var ContosoAllStaff = Group{ID: ContosoAllStaffGroupID, DisplayName: "All Staff"}
+
+// ContosoSalesTeam is the "Sales Team Members" group: mail-enabled,
+// security-enabled, members kim@ and lee@.
+var ContosoSalesTeam = Group{ID: ContosoSalesTeamGroupID, DisplayName: "Sales Team Members",
+	Mail: "sales-team@" + ContosoDomain, SecurityEnabled: true}
 
 // ContosoSkus returns the subscriptions of the Contoso demo tenant (see the
 // package comment), freshly allocated on every call. Consumed counts the
@@ -79,14 +90,23 @@ func ContosoUsers() []UserSpec {
 		{UserPrincipalName: "sales@contoso.com", DisplayName: "Sales Team", SignInBlocked: true,
 			RecipientTypeDetails: mailbox.RecipientSharedMailbox, MailboxSizeBytes: 2 * gb},
 		{UserPrincipalName: "kim@contoso.com", DisplayName: "Kim King", Licenses: lic(),
-			MailboxSizeBytes: 3 * gb},
+			MemberOf: []Group{ContosoSalesTeam}, MailboxSizeBytes: 3 * gb},
 		{UserPrincipalName: "lee@contoso.com", DisplayName: "Lee Long", Licenses: lic(),
-			MailboxSizeBytes: 2 * gb},
+			MemberOf: []Group{ContosoSalesTeam}, MailboxSizeBytes: 2 * gb},
+		// Added for issue 4.
+		{UserPrincipalName: "info@contoso.com", DisplayName: "Contoso Info", SignInBlocked: true,
+			RecipientTypeDetails: mailbox.RecipientSharedMailbox, HiddenFromAddressListsEnabled: true,
+			MailboxSizeBytes: 1 * gb},
 	}
 }
 
-// NewContoso returns a tenant seeded with ContosoSkus and ContosoUsers.
+// NewContoso returns a tenant seeded with ContosoSkus and ContosoUsers, whose
+// accepted domains are ContosoDomain and ContosoInitialDomain unless opts
+// says otherwise.
 func NewContoso(opts Options) *Tenant {
+	if opts.AcceptedDomains == nil {
+		opts.AcceptedDomains = []string{ContosoDomain, ContosoInitialDomain}
+	}
 	t := New(opts)
 	for _, s := range ContosoSkus() {
 		if err := t.AddSku(s); err != nil {

@@ -98,9 +98,11 @@ func (t *Tenant) addSku(s mailbox.Sku) {
 	t.skus = append(t.skus, &sku{Sku: n, base: n.Consumed})
 }
 
-// AddGroup makes a group known, for GroupName and as a trustee of mailbox
-// permissions. Adding the same group again changes nothing; another name
-// for the same id is an error.
+// AddGroup makes a group known, for GroupName and GroupByMail and as a
+// trustee of mailbox permissions; its members are the users seeded with
+// it in UserSpec.MemberOf. Adding the same group again changes nothing;
+// other values for the same id, or a mail address already taken by a user,
+// mailbox or another group, are an error.
 func (t *Tenant) AddGroup(g Group) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -111,13 +113,27 @@ func (t *Tenant) AddGroup(g Group) error {
 	return nil
 }
 
-func (t *Tenant) findGroup(idOrName string) (Group, bool) {
+// findGroup finds a known group by id, name or mail, as Exchange resolves
+// a trustee; t.mu is held.
+func (t *Tenant) findGroup(key string) (Group, bool) {
 	for _, g := range t.groups {
-		if strings.EqualFold(g.ID, idOrName) || strings.EqualFold(g.DisplayName, idOrName) {
+		if strings.EqualFold(g.ID, key) || strings.EqualFold(g.DisplayName, key) ||
+			(g.Mail != "" && strings.EqualFold(g.Mail, key)) {
 			return g, true
 		}
 	}
 	return Group{}, false
+}
+
+// groupMailTaken reports whether a known group, or one of extra, has the
+// address as its mail; t.mu is held.
+func (t *Tenant) groupMailTaken(address string, extra []Group) bool {
+	for _, g := range slices.Concat(t.groups, extra) {
+		if g.Mail != "" && strings.EqualFold(g.Mail, address) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkGroup; t.mu is held.
@@ -125,10 +141,26 @@ func (t *Tenant) checkGroup(g Group) error {
 	if g.ID == "" || g.DisplayName == "" {
 		return fmt.Errorf("group %+v needs an id and a name", g)
 	}
+	if g.Mail != "" && !strings.Contains(g.Mail, "@") {
+		return fmt.Errorf("group %s: mail %q: %w", g.DisplayName, g.Mail, mailbox.ErrInvalidAddress)
+	}
 	for _, o := range t.groups {
-		if strings.EqualFold(o.ID, g.ID) && o.DisplayName != g.DisplayName {
-			return fmt.Errorf("group %s is already known as %q", g.ID, o.DisplayName)
+		if !strings.EqualFold(o.ID, g.ID) {
+			continue
 		}
+		if o.DisplayName != g.DisplayName || !strings.EqualFold(o.Mail, g.Mail) || o.SecurityEnabled != g.SecurityEnabled {
+			return fmt.Errorf("group %s is already known as %+v", g.ID, o)
+		}
+		return nil // the same group again
+	}
+	if g.Mail == "" {
+		return nil
+	}
+	k := strings.ToLower(g.Mail)
+	_, user := t.byKey[k]
+	_, mbx := t.byMbx[k]
+	if user || mbx || t.groupMailTaken(k, nil) {
+		return fmt.Errorf("group %s: mail %q is already taken", g.DisplayName, g.Mail)
 	}
 	return nil
 }

@@ -12,16 +12,28 @@
 // How far it goes: users (object id, UPN, mail, display name, sign-in,
 // on-premises sync, licenses including group-assigned ones, manager,
 // password, Temporary Access Pass, deletion), the tenant's subscriptions
-// (SKUs) and groups, and mailboxes (recipient type, holds, archive and
-// auto-expanding archive, address-list visibility, Send on Behalf, size and
-// item count, Full Access and Send As grants). Lookups are
-// case-insensitive, as Microsoft's are.
+// (SKUs), groups (name, mail, security-enabled, the users seeded as their
+// members) and accepted domains, and mailboxes (recipient type, holds,
+// archive and auto-expanding archive, address-list visibility, Send on
+// Behalf, size and item count, Full Access and Send As grants), including
+// the creation of shared mailboxes. Lookups are case-insensitive, as
+// Microsoft's are.
 //
 // Exchange Online is not instant, and neither is the sandbox:
 // Options.ConversionLag Get-Mailbox reads after a Set-Mailbox -Type change
-// still report the old type, and the mailbox of a restored user answers
+// still report the old type, the mailbox of a restored user answers
 // "not found" for Options.RestoreLag Get-Mailbox reads (Exchange takes
-// 20-30 minutes to bring it back).
+// 20-30 minutes to bring it back), and a mailbox New-Mailbox just created
+// answers "not found" for Options.CreateLag Get-Mailbox reads, its account
+// for as many Graph User reads.
+//
+// Creating a shared mailbox (NewSharedMailbox) gives it an account whose
+// UPN and mail are the address, with sign-in enabled as Exchange leaves it,
+// and no license. It is refused with Exchange's 400 and text for an
+// address any user (deleted ones too), mailbox or group already has, a
+// name another recipient has, and a domain that is not one of the tenant's
+// accepted domains (Options.AcceptedDomains; by default the domains of the
+// seeded users).
 //
 // Every change that really changed state is recorded (Changes,
 // ChangeCount); a change that changes nothing (converting a shared mailbox
@@ -55,8 +67,11 @@
 // ReadPermission, not inherited; NT AUTHORITY\SYSTEM, inherited and
 // denied), and Get-RecipientPermission the mailbox's own SendAs: callers
 // must filter. A trustee is an existing user (shown by its UPN) or a known
-// group (shown by its name); anything else is Exchange's
-// ManagementObjectNotFoundException.
+// group (by id, name or mail; shown by its name); anything else is
+// Exchange's ManagementObjectNotFoundException. Send on Behalf
+// (SetSendOnBehalf) takes users and mail-enabled security groups, listed
+// in GrantSendOnBehalfTo by UPN and by name; a seeded entry may be a
+// display name, and removing that user removes it.
 //
 // Errors are the ones Microsoft answers, as *mailbox.RemoteError with the
 // status, code and text Graph or Exchange would send, so errors.Is(err,
@@ -66,8 +81,8 @@
 // Not modelled yet (the seams are there, the behaviour is not): throttling
 // (every operation passes through Tenant.gate, where a throttle answering
 // 429 with Retry-After will plug in), the refusal of changes to a
-// directory-synchronised mailbox, group membership beyond a user's own
-// groups, disabled plans, and Send on Behalf changes. Object ids and
+// directory-synchronised mailbox, changes to group membership, nested
+// groups, proxy addresses beyond the primary one, disabled plans. Object ids and
 // mailbox GUIDs are deterministic, derived from the UPN (ObjectID,
 // MailboxGUID), so demo transcripts and golden files are reproducible; the
 // Temporary Access Passes are random (crypto/rand).
@@ -113,7 +128,17 @@
 //   - sales@ Sales Team: a shared mailbox without a license, sign-in blocked: the
 //     one to convert back (rule 9).
 //   - kim@ Kim King, lee@ Lee Long: Office 365 E3; people to give Full Access and
-//     Send As to (rule 12).
+//     Send As to (rule 12); the members of sales-team@.
+//   - info@ Contoso Info: a shared mailbox hidden from the address lists
+//     (rule 13 warns on Send As and Send on Behalf), without a license,
+//     sign-in blocked.
+//
+// Its groups: "All Staff" (ContosoAllStaff; not mail-enabled, holds erin@'s
+// license) and "Sales Team Members" sales-team@ (ContosoSalesTeam; a
+// mail-enabled security group, members kim@ and lee@: rule 14). Its
+// accepted domains are contoso.com and contoso.onmicrosoft.com. Every
+// address above is taken (sales@ too, for creation); support@ and any other
+// unused address at contoso.com is free.
 //
 // All other accounts can sign in; every user has a mailbox.
 package sandbox
@@ -157,6 +182,16 @@ type Options struct {
 	// still answer "not found" (Exchange takes 20-30 minutes to bring the
 	// mailbox of a restored account back). 0: it is back at once.
 	RestoreLag int
+	// CreateLag is how many reads after New-Mailbox the new mailbox and
+	// its account are not found yet: Get-Mailbox reads of the mailbox (the
+	// other cmdlets answer "not found" meanwhile) and, separately, Graph
+	// User reads of the account (Graph's other calls answer "not found"
+	// meanwhile). 0: both are there at once.
+	CreateLag int
+	// AcceptedDomains are the tenant's accepted domains (Get-AcceptedDomain);
+	// nil: the domains of the seeded users' UPNs and mail addresses, in the
+	// order first seen.
+	AcceptedDomains []string
 	// Now stamps recorded changes, dates deletions and Temporary Access
 	// Passes and ends the 30 days a deleted user can be restored; nil means
 	// time.Now.
@@ -225,10 +260,24 @@ type UserSpec struct {
 }
 
 // Group is a group of the directory, as far as the sandbox knows it: its
-// name for GroupName, and a trustee Exchange can grant permissions to.
+// name for GroupName, a trustee Exchange can grant permissions to (by id,
+// name or mail), and, when it has a Mail, a mail-enabled group that
+// GroupByMail finds and whose address is taken. Its members are the users
+// seeded with it in UserSpec.MemberOf.
 type Group struct {
 	ID          string
 	DisplayName string
+	// Mail is the group's primary SMTP address; "" for a group that is not
+	// mail-enabled (such as a plain security group holding licenses).
+	Mail string
+	// SecurityEnabled: a security group (rule 14: automapping does not
+	// work through it); false for a Microsoft 365 or distribution group.
+	SecurityEnabled bool
+}
+
+// public returns the group as the Directory reads it.
+func (g Group) public() mailbox.Group {
+	return mailbox.Group{ID: g.ID, DisplayName: g.DisplayName, Mail: g.Mail, SecurityEnabled: g.SecurityEnabled}
 }
 
 // ChangeKind names a kind of change.
@@ -262,6 +311,13 @@ const (
 	// the trustee as Get-RecipientPermission shows it).
 	ChangeSendAsAdded   ChangeKind = "send_as_added"
 	ChangeSendAsRemoved ChangeKind = "send_as_removed"
+	// ChangeSendOnBehalfAdded, ChangeSendOnBehalfRemoved: an entry of
+	// GrantSendOnBehalfTo (To or From: the entry as Get-Mailbox shows it).
+	ChangeSendOnBehalfAdded   ChangeKind = "send_on_behalf_added"
+	ChangeSendOnBehalfRemoved ChangeKind = "send_on_behalf_removed"
+	// ChangeMailboxCreated: New-Mailbox -Shared created a mailbox and its
+	// account ("" -> "SharedMailbox").
+	ChangeMailboxCreated ChangeKind = "mailbox_created"
 )
 
 // Change is one change that really changed the tenant's state. It never
@@ -286,12 +342,17 @@ const (
 	ReadDeletedUser          = "DeletedUser"
 	ReadMailboxPermissions   = "MailboxPermissions"
 	ReadRecipientPermissions = "RecipientPermissions"
+	ReadGroupByMail          = "GroupByMail"
+	ReadGroupMembers         = "GroupMembers"
+	ReadAcceptedDomains      = "AcceptedDomains"
+	ReadRecipient            = "Recipient" // RecipientExists
 )
 
 // Tenant is an in-memory Microsoft 365 tenant. It is safe for concurrent use.
 type Tenant struct {
-	lag, restoreLag int
-	now             func() time.Time
+	lag, restoreLag, createLag int
+	domains                    []string // Options.AcceptedDomains
+	now                        func() time.Time
 
 	mu      sync.Mutex
 	users   []*user          // in the order they were added
@@ -312,10 +373,15 @@ type sku struct {
 
 type user struct {
 	id, upn, displayName, mail string
+	name                       string // Exchange's Name (the Identity it shows): the display name, or New-Mailbox -Name
 	enabled, onPremSync        bool
 	licenses                   []mailbox.License
 	managerUPN                 string
-	mbx                        *mbox // nil: no mailbox
+	groups                     []string // ids of the groups it is a member of
+	mbx                        *mbox    // nil: no mailbox
+	// absentLeft is how many more Graph User reads answer "not found"
+	// after New-Mailbox created the account (Options.CreateLag).
+	absentLeft int
 
 	deleted   bool
 	deletedAt time.Time
@@ -340,7 +406,8 @@ type mbox struct {
 	sendOnBehalf       []string
 	sizeBytes, items   int64
 	// absentLeft is how many more Get-Mailbox reads answer "not found"
-	// after the user was restored (Options.RestoreLag).
+	// after the user was restored (Options.RestoreLag) or the mailbox was
+	// created (Options.CreateLag).
 	absentLeft int
 	fullAccess []grant  // explicit Full Access, in the order granted
 	sendAs     []string // Send As trustees, in the order granted
@@ -361,6 +428,8 @@ func New(opts Options) *Tenant {
 	return &Tenant{
 		lag:        max(opts.ConversionLag, 0),
 		restoreLag: max(opts.RestoreLag, 0),
+		createLag:  max(opts.CreateLag, 0),
+		domains:    uniq(opts.AcceptedDomains...),
 		now:        now,
 		byKey:      make(map[string]*user),
 		byMbx:      make(map[string]*user),
@@ -420,6 +489,10 @@ func (t *Tenant) AddUser(s UserSpec) (mailbox.User, error) {
 	if u.displayName == "" {
 		u.displayName = u.upn
 	}
+	u.name = u.displayName
+	for _, g := range s.MemberOf {
+		u.groups = append(u.groups, g.ID)
+	}
 	if !s.NoMailbox {
 		if u.mail == "" {
 			u.mail = u.upn
@@ -477,7 +550,7 @@ func (t *Tenant) AddUser(s UserSpec) (mailbox.User, error) {
 		}
 	}
 	for _, k := range dirKeys {
-		if _, ok := t.byKey[k]; ok {
+		if _, ok := t.byKey[k]; ok || t.groupMailTaken(k, s.MemberOf) {
 			return mailbox.User{}, fmt.Errorf("sandbox: add user %s: %q is already taken", u.upn, k)
 		}
 	}
@@ -536,10 +609,21 @@ func (u *user) public() mailbox.User {
 }
 
 // live finds a user that is not deleted by object id, UPN or mail; t.mu is
-// held.
-func (t *Tenant) live(key string) (*user, bool) {
+// held. The account of a mailbox created within Options.CreateLag User
+// reads is not found.
+func (t *Tenant) live(key string) (*user, bool) { return t.account(key, false) }
+
+// account is live; read (a Graph User read) uses up one read of
+// Options.CreateLag.
+func (t *Tenant) account(key string, read bool) (*user, bool) {
 	u, ok := t.byKey[strings.ToLower(key)]
 	if !ok || u.deleted {
+		return nil, false
+	}
+	if u.absentLeft > 0 {
+		if read {
+			u.absentLeft--
+		}
 		return nil, false
 	}
 	return u, true
@@ -547,7 +631,8 @@ func (t *Tenant) live(key string) (*user, bool) {
 
 // mailbox finds a mailbox Exchange shows, by any of its identities; t.mu
 // is held. A restored user's mailbox is absent for Options.RestoreLag
-// Get-Mailbox reads (read: this is one).
+// Get-Mailbox reads, a created one for Options.CreateLag (read: this is
+// one).
 func (t *Tenant) mailbox(identity string, read bool) (*user, bool) {
 	u, ok := t.byMbx[strings.ToLower(identity)]
 	if !ok || u.deleted {
@@ -585,7 +670,9 @@ func exchangeNotFound(cmdlet, identity string) error {
 	}
 }
 
-// User returns a user by object id, UPN or mail, case-insensitively.
+// User returns a user by object id, UPN or mail, case-insensitively. The
+// account of a mailbox created by NewSharedMailbox is not found for the
+// first Options.CreateLag reads of it.
 func (t *Tenant) User(ctx context.Context, idOrUPN string) (mailbox.User, error) {
 	const op = "GET /users/{id}"
 	t.mu.Lock()
@@ -594,7 +681,7 @@ func (t *Tenant) User(ctx context.Context, idOrUPN string) (mailbox.User, error)
 	if err := t.gate(ctx, op); err != nil {
 		return mailbox.User{}, err
 	}
-	u, ok := t.live(idOrUPN)
+	u, ok := t.account(idOrUPN, true)
 	if !ok {
 		return mailbox.User{}, graphNotFound(op, idOrUPN)
 	}
@@ -667,7 +754,7 @@ func (t *Tenant) GetMailbox(ctx context.Context, identity string) (mailbox.Mailb
 		m.shown = m.actual
 	}
 	return mailbox.Mailbox{
-		Identity:                      u.displayName,
+		Identity:                      u.name,
 		DisplayName:                   u.displayName,
 		UserPrincipalName:             u.upn,
 		PrimarySMTPAddress:            m.smtp,

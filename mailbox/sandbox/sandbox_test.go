@@ -34,7 +34,7 @@ func TestExchangeContract(t *testing.T) {
 	for _, lag := range []int{0, 1, 5} {
 		t.Run(fmt.Sprintf("lag%d", lag), func(t *testing.T) {
 			mailboxtest.TestExchange(t, func(t *testing.T, seed []sandbox.UserSpec) mailbox.Exchange {
-				return seeded(t, sandbox.Options{ConversionLag: lag}, seed)
+				return seeded(t, sandbox.Options{ConversionLag: lag, CreateLag: lag}, seed)
 			})
 		})
 	}
@@ -44,7 +44,7 @@ func TestRecoveryContract(t *testing.T) {
 	for _, lag := range []int{0, 1, 5} {
 		t.Run(fmt.Sprintf("lag%d", lag), func(t *testing.T) {
 			mailboxtest.TestRecovery(t, func(t *testing.T, seed []sandbox.UserSpec) (mailbox.Directory, mailbox.Exchange) {
-				tn := seeded(t, sandbox.Options{RestoreLag: lag, ConversionLag: lag}, seed)
+				tn := seeded(t, sandbox.Options{RestoreLag: lag, ConversionLag: lag, CreateLag: lag}, seed)
 				return tn, tn
 			})
 		})
@@ -249,6 +249,7 @@ func TestContosoCast(t *testing.T) {
 		"sales": {"Sales Team", "", "SharedMailbox", false, false, "", true},
 		"kim":   {"Kim King", "", "UserMailbox", true, false, "", false},
 		"lee":   {"Lee Long", "", "UserMailbox", true, false, "", false},
+		"info":  {"Contoso Info", "", "SharedMailbox", false, false, "", true},
 	}
 	if got := len(tn.Users()); got != len(cast) {
 		t.Errorf("%d users, want %d", got, len(cast))
