@@ -13,9 +13,10 @@ import (
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
-// CommandName is the slash command's usual name. Any command whose name
-// contains it is accepted, since administrators rename commands
-// (/convert-mailbox-test, /test-convert-mailbox).
+// CommandName is the /convert-mailbox command's usual name. Any command
+// whose name contains it is accepted, since administrators rename commands
+// (/convert-mailbox-test, /test-convert-mailbox); SharedCommandName
+// likewise.
 const CommandName = "convert-mailbox"
 
 // Answers to slash commands that are not about the grammar.
@@ -45,20 +46,38 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cmd := sc.Command
-	if !strings.Contains(strings.ToLower(cmd), CommandName) {
+	lc := strings.ToLower(cmd)
+	shared := strings.Contains(lc, SharedCommandName)
+	var p Parsed
+	switch {
+	case shared:
+		p, err = ParseShared(sc.Text)
+	case strings.Contains(lc, CommandName):
+		p, err = ParseConvert(sc.Text, s.now())
+	default:
 		log.Warn("unknown slash command")
 		writeEphemeral(w, fmt.Sprintf("I don't know the command %s. Nothing was requested.", quote(cmd)))
 		return
 	}
-
-	p, err := ParseConvert(sc.Text, s.now())
 	if err != nil {
 		log.Info("slash command not understood", "err", err)
-		writeEphemeral(w, err.Error()+" "+usageLine(cmd))
+		usage := usageLine(cmd)
+		if shared {
+			sub := ""
+			if ue := (*UsageError)(nil); errors.As(err, &ue) {
+				sub = ue.Sub
+			}
+			usage = sharedUsageLine(cmd, sub)
+		}
+		writeEphemeral(w, err.Error()+" "+usage)
 		return
 	}
 	switch p.Verb {
 	case VerbHelp:
+		if shared {
+			writeEphemeral(w, sharedHelpText(cmd, s.cfg.Approvals))
+			return
+		}
 		text := helpText(cmd)
 		if p.Empty {
 			text = fmt.Sprintf(textFormNotYet, cmd) + text
@@ -68,9 +87,9 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 	case VerbNotYet:
 		writeEphemeral(w, notYetText(cmd, p.Feature))
 		return
-	case VerbConvert:
+	case VerbConvert, VerbShared:
 	default:
-		// ParseConvert returns only the verbs above.
+		// The parsers return only the verbs above.
 		log.Error("slash command parsed to an unknown verb", "verb", p.Verb)
 		writeEphemeral(w, textUnreadable)
 		return
@@ -101,6 +120,10 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 
 // checkingText is the immediate answer to a queued command.
 func checkingText(op mailbox.Operation) string {
+	switch op.Kind {
+	case mailbox.KindCreateShared, mailbox.KindGrant, mailbox.KindRevoke, mailbox.KindMembers:
+		return sharedCheckingText(op)
+	}
 	if op.Options.DryRun {
 		return fmt.Sprintf("Checking %s… (dry run: nothing will be changed) I'll answer here in a moment.", op.Mailbox)
 	}

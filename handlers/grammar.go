@@ -25,13 +25,14 @@ const (
 	VerbNotYet Verb = "not_yet"
 )
 
-// Parsed is an understood /convert-mailbox text.
+// Parsed is an understood /convert-mailbox or /shared-mailbox text.
 type Parsed struct {
 	Verb Verb
 	// Op is the operation, for VerbConvert: its Mailbox is validated and
 	// lower case, its Kind is KindConvertToShared or KindConvertToRegular,
 	// and its Options fit that kind (addresses validated, lower case,
-	// without duplicates and without the mailbox itself; At in UTC).
+	// without duplicates and without the mailbox itself; At in UTC). For
+	// VerbShared, see ParseShared.
 	Op mailbox.Operation
 	// Empty: the text was empty (VerbHelp). Empty text will open a form in
 	// a later version.
@@ -44,10 +45,15 @@ type Parsed struct {
 // ErrUsage is matched by every *UsageError.
 var ErrUsage = errors.New("command not understood")
 
-// UsageError says why a /convert-mailbox text was not understood. Problem is
-// one sentence for the person who typed it (Slack mrkdwn); the handler adds
-// the usage line.
-type UsageError struct{ Problem string }
+// UsageError says why a command's text was not understood. Problem is one
+// sentence for the person who typed it (Slack mrkdwn); the handler adds the
+// usage line. Sub names the /shared-mailbox subcommand the problem is
+// about ("create", "grant", "revoke", "members"), so that the usage shown
+// is that subcommand's; "" otherwise.
+type UsageError struct {
+	Problem string
+	Sub     string
+}
 
 func (e *UsageError) Error() string        { return e.Problem }
 func (e *UsageError) Is(target error) bool { return target == ErrUsage }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
 // Bot takes the typed commands and clicks that the Slack edge parsed. The
@@ -44,6 +45,11 @@ type Config struct {
 	// Now is the clock against which a command's `at` time is checked;
 	// nil means time.Now.
 	Now func() time.Time
+	// Approvals says, per /shared-mailbox operation, who approves it, for
+	// the help text: ApprovalManager, ApprovalApprovers or ApprovalNone
+	// (the bot's policy, which decides). A kind it does not name has its
+	// DefaultApprovals entry.
+	Approvals map[mailbox.Kind]string
 }
 
 // Replier answers a person privately (handlers/notify implements it).

@@ -321,8 +321,41 @@ func TestSlashCommandAnswers(t *testing.T) {
 			want: "`bob` is neither an e-mail address nor a command I know. Usage: `/test-convert-mailbox &lt;address&gt; [to shared|to regular] [options]` — try `/test-convert-mailbox help`."},
 		{name: "renamed command, convert", set: map[string]string{"command": "/convert-mailbox-test", "text": "<mailto:Bob@Contoso.com|Bob@Contoso.com> to shared"},
 			want: "Checking bob@contoso.com… I'll answer here in a moment.", queued: &mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "bob@contoso.com"}},
-		{name: "another command", set: map[string]string{"command": "/shared-mailbox", "text": "alice@contoso.com"},
-			want: "I don't know the command `/shared-mailbox`. Nothing was requested."},
+		{name: "another command", set: map[string]string{"command": "/mailbox-report", "text": "alice@contoso.com"},
+			want: "I don't know the command `/mailbox-report`. Nothing was requested."},
+
+		// /shared-mailbox.
+		{name: "shared help", set: map[string]string{"command": "/shared-mailbox", "text": "help"}, contains: []string{
+			"*/shared-mailbox* creates shared mailboxes", "`/shared-mailbox create \"&lt;display name&gt;\" &lt;address&gt;",
+			"(rule 11)", "(rule 14)", "\n• `create`: your manager in Microsoft Entra approves", "\n• `revoke`: no approval",
+		}},
+		{name: "shared empty text", set: map[string]string{"command": "/shared-mailbox", "text": " "}, contains: []string{
+			"*/shared-mailbox* creates shared mailboxes", "*Rules*", "*Approval*",
+		}},
+		{name: "shared create", set: map[string]string{"command": "/shared-mailbox",
+			"text": "create “Sales Team” <mailto:Support@contoso.com|Support@contoso.com> members kim@contoso.com, <@U0LEE|lee>"},
+			want: "Checking support@contoso.com for the new shared mailbox “Sales Team” with 2 members… I'll answer here in a moment.",
+			queued: &mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: "support@contoso.com", DisplayName: "Sales Team",
+				Members: []string{"kim@contoso.com", "<@U0LEE>"}}},
+		{name: "shared grant", set: map[string]string{"command": "/shared-mailbox-test", "text": "grant info@contoso.com <@U0KIM|kim> full no-automap dry-run"},
+			want: "Checking Full Access on info@contoso.com for <@U0KIM>… (dry run: nothing will be changed) I'll answer here in a moment.",
+			queued: &mailbox.Operation{Kind: mailbox.KindGrant, Mailbox: "info@contoso.com", Trustee: "<@U0KIM>", Right: mailbox.FullAccess,
+				Options: mailbox.Options{NoAutoMapping: true, DryRun: true}}},
+		{name: "shared revoke", set: map[string]string{"command": "/shared-mailbox", "text": "revoke info@contoso.com kim@contoso.com send-as"},
+			want:   "Checking Send As on info@contoso.com for kim@contoso.com, to take it away… I'll answer here in a moment.",
+			queued: &mailbox.Operation{Kind: mailbox.KindRevoke, Mailbox: "info@contoso.com", Trustee: "kim@contoso.com", Right: mailbox.SendAs}},
+		{name: "shared members", set: map[string]string{"command": "/shared-mailbox", "text": "members info@contoso.com"},
+			want:   "Checking who may use info@contoso.com… I'll answer here in a moment.",
+			queued: &mailbox.Operation{Kind: mailbox.KindMembers, Mailbox: "info@contoso.com"}},
+		{name: "shared error names the subcommand's usage", set: map[string]string{"command": "/shared-mailbox", "text": "grant info@contoso.com kim@contoso.com read"},
+			want: "`read` is not a right I know: say `full-access`, `send-as` or `send-on-behalf`. " +
+				"Usage: `/shared-mailbox grant &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [no-automap] [each-member] [dry-run]` — try `/shared-mailbox help`."},
+		{name: "shared create error", set: map[string]string{"command": "/shared-mailbox", "text": "create Sales/EU support@contoso.com"},
+			want: "The display name cannot hold `/`: Exchange refuses `\\/:*?\"&lt;&gt;|` in a name. " +
+				"Usage: `/shared-mailbox create \"&lt;display name&gt;\" &lt;address&gt; [members &lt;address or @person&gt;…] [dry-run]` — try `/shared-mailbox help`."},
+		{name: "shared unknown subcommand", set: map[string]string{"command": "/shared-mailbox", "text": "convert info@contoso.com"},
+			want: "`convert` is not something I can do with a shared mailbox: say `create`, `grant`, `revoke` or `members`. " +
+				"Usage: `/shared-mailbox create|grant|revoke|members …` — try `/shared-mailbox help`."},
 		{name: "wrong team", set: map[string]string{"team_id": "T0EVIL"}, want: textWrongTenant},
 		{name: "no team", set: map[string]string{"team_id": ""}, want: textWrongTenant},
 		{name: "wrong app", set: map[string]string{"api_app_id": "A0OTHER"}, want: textWrongTenant},
@@ -350,6 +383,23 @@ func TestSlashCommandAnswers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSharedHelpFollowsConfiguration: the help says who approves what as
+// Config.Approvals says.
+func TestSharedHelpFollowsConfiguration(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Approvals = map[mailbox.Kind]string{mailbox.KindCreateShared: ApprovalApprovers, mailbox.KindGrant: ApprovalNone}
+	})
+	resp, body := h.post(t, "/slack/commands", commandForm(t, map[string]string{"command": "/shared-mailbox", "text": "help"}), slackSigned)
+	text := ephemeral(t, resp, body)
+	for _, want := range []string{"\n• `create`: the approvers configured for the bot approve", "\n• `grant`: no approval",
+		"\n• `revoke`: no approval", "\n• `members`: no approval: it changes nothing"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("help lacks %q:\n%s", want, text)
+		}
+	}
+	h.bot.assertNothing(t)
 }
 
 func TestSlashCommandQueueUnreachable(t *testing.T) {

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -108,16 +109,157 @@ func OperationTitle(k mailbox.Kind) string {
 		return "Convert to a shared mailbox"
 	case mailbox.KindConvertToRegular:
 		return "Convert back to a user mailbox"
+	case mailbox.KindCreateShared:
+		return "Create a shared mailbox"
+	case mailbox.KindGrant:
+		return "Grant a right on a mailbox"
+	case mailbox.KindRevoke:
+		return "Revoke a right on a mailbox"
+	case mailbox.KindMembers:
+		return "List who may use a mailbox"
 	}
 	return strings.ReplaceAll(string(k), "_", " ")
 }
 
+// RightName is a mailbox right as people read it: "Full Access", "Send
+// As", "Send on Behalf".
+func RightName(r mailbox.Right) string { return r.Title() }
+
+// mentionPattern is a Slack user mention as the handlers keep it in an
+// operation until the bot resolves it: <@U123>.
+var mentionPattern = regexp.MustCompile(`^<@[UW][A-Z0-9]{2,20}>$`)
+
+// Person renders a person or group named in an operation: a Slack mention
+// "<@U123>" stays a mention; anything else (an address) is escaped.
+func Person(s string) string {
+	if mentionPattern.MatchString(s) {
+		return s
+	}
+	return Escape(s)
+}
+
+// plainPerson is Person for plain text, where a mention does not render:
+// "@U123".
+func plainPerson(s string) string {
+	if mentionPattern.MatchString(s) {
+		return "@" + s[2:len(s)-1]
+	}
+	return Escape(s)
+}
+
+// people renders a list of persons: "a@b, <@U1>".
+func people(l []string) string {
+	out := make([]string, len(l))
+	for i, p := range l {
+		out[i] = Person(p)
+	}
+	return strings.Join(out, ", ")
+}
+
+// membersCount is "with 2 members", "with 1 member" or "with no members
+// yet".
+func membersCount(n int) string {
+	switch n {
+	case 0:
+		return "with no members yet"
+	case 1:
+		return "with 1 member"
+	}
+	return fmt.Sprintf("with %d members", n)
+}
+
+// automapText is what a grant of Full Access does about automapping.
+func automapText(o mailbox.Options) string {
+	if o.NoAutoMapping {
+		return "automapping off"
+	}
+	return "automapping on"
+}
+
+// OperationSentence says what a /shared-mailbox operation does, as a
+// sentence of mrkdwn without its full stop: "Create the shared mailbox
+// *Sales Team* <support@contoso.com> with 2 members", "Give kim@contoso.com
+// Full Access to *info@contoso.com* (automapping on)", "Take Send As on
+// *info@contoso.com* away from kim@contoso.com". For a conversion it is
+// the title and the mailbox.
+func OperationSentence(op mailbox.Operation) string {
+	p := sharedPhrase(op, mailbox.Target{}, true)
+	if p == "" {
+		return Escape(OperationTitle(op.Kind)) + ": *" + Escape(op.Mailbox) + "*"
+	}
+	return strings.ToUpper(p[:1]) + p[1:]
+}
+
+// sharedPhrase is what a /shared-mailbox operation does, after "asks
+// to": "create the shared mailbox …", "give … Full Access to …"; "" for
+// other kinds. bold marks the mailbox (or the new display name) up; the
+// display name of an existing mailbox found (t) follows its address.
+func sharedPhrase(op mailbox.Operation, t mailbox.Target, bold bool) string {
+	b := func(s string) string {
+		if bold {
+			s = "*" + s + "*"
+		}
+		if t.DisplayName != "" && op.Kind != mailbox.KindCreateShared && !strings.EqualFold(t.DisplayName, op.Mailbox) {
+			s += " (" + Escape(t.DisplayName) + ")"
+		}
+		return s
+	}
+	mb := Escape(op.Mailbox)
+	switch op.Kind {
+	case mailbox.KindCreateShared:
+		name := op.DisplayName
+		if name == "" {
+			name = op.Mailbox
+		}
+		if bold {
+			name = "*" + Escape(name) + "*"
+		} else {
+			name = Escape(name)
+		}
+		return "create the shared mailbox " + name + " &lt;" + mb + "&gt; " + membersCount(len(op.Members))
+	case mailbox.KindGrant:
+		who := Person(op.Trustee)
+		var p string
+		if op.Right == mailbox.FullAccess {
+			p = "give " + who + " Full Access to " + b(mb) + " (" + automapText(op.Options)
+			if op.Options.EachMember {
+				p += ", to each member of the group"
+			}
+			return p + ")"
+		}
+		p = "give " + who + " " + Escape(RightName(op.Right)) + " on " + b(mb)
+		if op.Options.EachMember {
+			p += " (to each member of the group)"
+		}
+		return p
+	case mailbox.KindRevoke:
+		return "take " + Escape(RightName(op.Right)) + " on " + b(mb) + " away from " + Person(op.Trustee)
+	case mailbox.KindMembers:
+		return "list who may use " + b(mb)
+	}
+	return ""
+}
+
+// isShared reports whether k is a /shared-mailbox operation.
+func isShared(k mailbox.Kind) bool {
+	switch k {
+	case mailbox.KindCreateShared, mailbox.KindGrant, mailbox.KindRevoke, mailbox.KindMembers:
+		return true
+	}
+	return false
+}
+
 // operationTitle is OperationTitle, told apart for a deleted user (rule
-// 10) and marked for a dry run.
+// 10), naming the right of a grant or revoke, and marked for a dry run.
 func operationTitle(op mailbox.Operation, t mailbox.Target) string {
 	title := OperationTitle(op.Kind)
-	if op.Kind == mailbox.KindConvertToShared && t.Deleted {
+	switch {
+	case op.Kind == mailbox.KindConvertToShared && t.Deleted:
 		title = "Recover a deleted user and convert to a shared mailbox"
+	case op.Kind == mailbox.KindGrant && op.Right != "":
+		title = "Grant " + RightName(op.Right)
+	case op.Kind == mailbox.KindRevoke && op.Right != "":
+		title = "Revoke " + RightName(op.Right)
 	}
 	if op.Options.DryRun {
 		title += " (dry run)"
@@ -144,6 +286,9 @@ func Size(bytes int64) string {
 // (Alice, UserMailbox, 14.6 GB) to a shared mailbox". bold marks the
 // mailbox up.
 func operationPhrase(op mailbox.Operation, t mailbox.Target, bold bool) string {
+	if p := sharedPhrase(op, t, bold); p != "" {
+		return p
+	}
 	mb := Escape(mailboxOf(op, t))
 	if bold {
 		mb = "*" + mb + "*"
@@ -238,6 +383,21 @@ func OptionsText(op mailbox.Operation, t mailbox.Target) string {
 		} else {
 			add("way in: a Temporary Access Pass, sent to the requester privately")
 		}
+	case mailbox.KindCreateShared:
+		if len(op.Members) > 0 {
+			add("members: %s (each gets Full Access with automapping, and Send As)", people(op.Members))
+		} else {
+			add("members: none yet")
+		}
+		add("sign-in of the mailbox's own account: blocked (rule 11)")
+	case mailbox.KindGrant:
+		if op.Right == mailbox.FullAccess {
+			add("%s", automapText(o))
+		}
+		if o.EachMember {
+			add("each member of the group is granted directly (rule 14)")
+		}
+	case mailbox.KindRevoke, mailbox.KindMembers:
 	default:
 		return ""
 	}
@@ -303,6 +463,10 @@ func planStepsText(steps []mailbox.Step, header string) string {
 }
 
 func approverReason(r *bot.Request) string {
+	switch {
+	case r.ApproverSource == "manager" && isShared(r.Op.Kind):
+		return "You are asked because you are the manager of " + Mention(r.Requester) + " in Microsoft Entra."
+	}
 	switch r.ApproverSource {
 	case "manager":
 		owner := r.Plan.Target.DisplayName
@@ -338,6 +502,19 @@ func approveConfirm(r *bot.Request) string {
 		signIn = "sign-in kept"
 	}
 	switch {
+	case r.Op.Kind == mailbox.KindCreateShared:
+		name := r.Op.DisplayName
+		if name == "" {
+			name = r.Op.Mailbox
+		}
+		return fmt.Sprintf("The shared mailbox “%s” (%s) will be created %s, each with Full Access and Send As, and its own account's sign-in blocked, %s.",
+			Escape(name), mb, membersCount(len(r.Op.Members)), when)
+	case r.Op.Kind == mailbox.KindGrant && r.Op.Right == mailbox.FullAccess:
+		return fmt.Sprintf("%s will get Full Access to %s (%s) %s.", plainPerson(r.Op.Trustee), mb, automapText(o), when)
+	case r.Op.Kind == mailbox.KindGrant:
+		return fmt.Sprintf("%s will get %s on %s %s.", plainPerson(r.Op.Trustee), RightName(r.Op.Right), mb, when)
+	case r.Op.Kind == mailbox.KindRevoke:
+		return fmt.Sprintf("%s on %s will be taken away from %s %s.", RightName(r.Op.Right), mb, plainPerson(r.Op.Trustee), when)
 	case r.Op.Kind == mailbox.KindConvertToShared && r.Plan.Target.Deleted:
 		return fmt.Sprintf("The deleted user %s will be restored and its mailbox converted to a shared mailbox (%d steps, %s) %s. The user account is kept.", mb, n, signIn, when)
 	case r.Op.Kind == mailbox.KindConvertToShared:
@@ -413,6 +590,9 @@ func DecisionText(r *bot.Request) string {
 			return "Approved by " + Mention(d.By) + " on " + Date(d.At)
 		}
 		return "Rejected by " + Mention(d.By) + " on " + Date(d.At)
+	}
+	if len(r.Approvers) == 0 && isShared(r.Op.Kind) && r.State != bot.StatePending && r.State != bot.StateExpired && r.State != bot.StateCancelled {
+		return "No approval needed"
 	}
 	switch r.State {
 	case bot.StateExpired:
@@ -718,6 +898,9 @@ func stateText(s bot.State) string {
 }
 
 func approversText(r *bot.Request) string {
+	if len(r.Approvers) == 0 && isShared(r.Op.Kind) {
+		return "none needed"
+	}
 	if len(r.Approvers) == 0 {
 		return "none"
 	}
@@ -773,6 +956,9 @@ func AuditBlocks(r *bot.Request) []slack.Block {
 // planText is the compact plan of an answer: the mailbox found, who
 // approves (approvers of a request, or the one the plan points at).
 func planText(p mailbox.Plan, r *bot.Request) string {
+	if isShared(p.Op.Kind) || (r != nil && isShared(r.Op.Kind)) {
+		return sharedPlanText(p, r)
+	}
 	t := p.Target
 	line := "*Mailbox:* " + Escape(mailboxOf(p.Op, t))
 	var about []string
@@ -815,6 +1001,179 @@ func planText(p mailbox.Plan, r *bot.Request) string {
 	return strings.Join(lines, "\n")
 }
 
+// sharedPlanText is planText for a /shared-mailbox operation: the new
+// mailbox and its members, or the mailbox found, the right and who gets or
+// loses it; who approves when a request is known (the policy is the
+// bot's: without a request it is not repeated here).
+func sharedPlanText(p mailbox.Plan, r *bot.Request) string {
+	op, t := p.Op, p.Target
+	if r != nil {
+		op = r.Op
+	}
+	var lines []string
+	switch op.Kind {
+	case mailbox.KindCreateShared:
+		name := op.DisplayName
+		if name == "" {
+			name = t.DisplayName
+		}
+		lines = append(lines, "*New shared mailbox:* *"+Escape(name)+"* &lt;"+Escape(op.Mailbox)+"&gt; "+membersCount(len(op.Members)))
+	default:
+		line := "*Mailbox:* " + Escape(mailboxOf(op, t))
+		var about []string
+		if t.DisplayName != "" {
+			about = append(about, Escape(t.DisplayName))
+		}
+		if t.RecipientTypeDetails != "" {
+			about = append(about, Escape(t.RecipientTypeDetails))
+		}
+		if len(about) > 0 {
+			line += " — " + strings.Join(about, ", ")
+		}
+		lines = append(lines, line)
+		switch op.Kind {
+		case mailbox.KindGrant:
+			lines = append(lines, "*Right:* "+Escape(RightName(op.Right))+" · *to* "+Person(op.Trustee))
+		case mailbox.KindRevoke:
+			lines = append(lines, "*Right:* "+Escape(RightName(op.Right))+" · *from* "+Person(op.Trustee))
+		}
+	}
+	lines = append(lines, "*Operation:* "+Escape(operationTitle(op, t)))
+	switch {
+	case r != nil:
+		lines = append(lines, "*Approver:* "+approversText(r))
+	case len(p.Blockers()) > 0:
+		lines = append(lines, "*Approver:* none — this cannot go ahead until the blockers below are fixed")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// maxTextBlocks bounds the sections one answer's text is split into, so
+// that the message stays within Slack's 50 blocks with the plan below it.
+const maxTextBlocks = 30
+
+// SplitText splits mrkdwn into pieces of at most max characters, at line
+// ends where it can: a piece that ends inside a preformatted block (```)
+// closes it, and the next piece opens it again, so that every piece
+// renders on its own. A line longer than a piece is cut.
+func SplitText(s string, max int) []string {
+	const fence = "```"
+	if utf8.RuneCountInString(s) <= max {
+		return []string{s}
+	}
+	room := max - len(fence) - 1 // for the closing fence a piece may need
+	if room < 1 {
+		room = 1
+	}
+	var (
+		out     []string
+		cur     []string
+		curLen  int  // characters in cur, with the newlines between lines
+		inCode  bool // inside a preformatted block after cur
+		opened  bool // cur's last line opened that block
+		started bool // cur holds something besides a reopened fence
+	)
+	flush := func() {
+		piece := strings.Join(cur, "\n")
+		if inCode {
+			piece += "\n" + fence
+		}
+		out = append(out, piece)
+		cur, curLen, started = nil, 0, false
+		if inCode {
+			cur, curLen = []string{fence}, len(fence)
+		}
+	}
+	add := func(line string) {
+		n := utf8.RuneCountInString(line)
+		if len(cur) > 0 && started && curLen+1+n > room {
+			last := cur[len(cur)-1]
+			lastLen := utf8.RuneCountInString(last)
+			if opened && len(cur) > 1 && strings.TrimSpace(last) == fence && lastLen+1+n <= room {
+				// The block opens on cur's last line: open it in the
+				// next piece instead, rather than leave it empty here.
+				cur, curLen, inCode = cur[:len(cur)-1], curLen-lastLen-1, false
+				flush()
+				cur, curLen, inCode = []string{last}, lastLen, true
+			} else {
+				flush()
+			}
+		}
+		if len(cur) > 0 {
+			curLen++
+		}
+		cur = append(cur, line)
+		curLen += n
+		started = true
+		opened = false
+		if strings.Count(line, fence)%2 == 1 {
+			inCode = !inCode
+			opened = inCode
+		}
+	}
+	for _, line := range strings.Split(s, "\n") {
+		r := []rune(line)
+		// A line too long for a piece of its own is cut into such pieces.
+		for limit := room - len(fence) - 1; len(r) > limit && limit > 0; {
+			at := cutAt(r, limit)
+			add(string(r[:at]))
+			r = r[at:]
+		}
+		add(string(r))
+	}
+	// The last piece ends as the text does.
+	return append(out, strings.Join(cur, "\n"))
+}
+
+// cutAt is where to cut r, which is longer than limit, into a first part
+// of at most limit runes: after a space in the last fifth if there is
+// one, and never inside a fence (```) or an entity (&lt;).
+func cutAt(r []rune, limit int) int {
+	ok := func(i int) bool {
+		if r[i-1] == '`' && r[i] == '`' {
+			return false
+		}
+		for j := i - 1; j >= 0 && j >= i-6; j-- {
+			if r[j] == ';' {
+				break
+			}
+			if r[j] == '&' {
+				return false
+			}
+		}
+		return true
+	}
+	for i := limit; i > limit*4/5 && i > 0; i-- {
+		if r[i-1] == ' ' && ok(i) {
+			return i
+		}
+	}
+	for i := limit; i > limit/2 && i > 0; i-- {
+		if ok(i) {
+			return i
+		}
+	}
+	return limit
+}
+
+// textBlocks renders an answer's text as one section, or several when it
+// is longer than a section holds.
+func textBlocks(text string) []slack.Block {
+	pieces := SplitText(text, maxSectionText)
+	if len(pieces) > maxTextBlocks {
+		pieces = append(pieces[:maxTextBlocks-1], "_(The rest is too long for one Slack message.)_")
+	}
+	blocks := make([]slack.Block, len(pieces))
+	for i, p := range pieces {
+		id := "text"
+		if i > 0 {
+			id = fmt.Sprintf("text_%d", i+1)
+		}
+		blocks[i] = section(id, p)
+	}
+	return blocks
+}
+
 // AnswerText is the plain-text fallback of an answer.
 func AnswerText(a bot.Answer) string {
 	if a.Text != "" {
@@ -836,13 +1195,14 @@ func AnswerText(a bot.Answer) string {
 	return "(no text)"
 }
 
-// AnswerBlocks renders a private answer: the text, then a compact plan
+// AnswerBlocks renders a private answer: the text (split into several
+// sections when it is longer than one holds, see SplitText), then a compact plan
 // (mailbox found with display name and current type, who approves,
 // findings, steps) of a.Request or, failing that, a.Plan.
 func AnswerBlocks(a bot.Answer) []slack.Block {
 	var blocks []slack.Block
 	if a.Text != "" {
-		blocks = append(blocks, section("text", a.Text))
+		blocks = append(blocks, textBlocks(a.Text)...)
 	}
 	switch {
 	case a.Request != nil:

@@ -288,3 +288,75 @@ func requestOf(p mailbox.Plan) *bot.Request {
 	}
 	return r
 }
+
+// createPlan creates support@contoso.com, “Sales Team”, with a member by
+// address and one by mention (rules 11, 12).
+func createPlan() mailbox.Plan {
+	op := mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: "support@contoso.com", DisplayName: "Sales & Support Team",
+		Members: []string{"kim@contoso.com", "<@U0LEE>"}}
+	return mailbox.Plan{
+		Op: op,
+		Target: mailbox.Target{UserID: "support@contoso.com", UserPrincipalName: "support@contoso.com",
+			DisplayName: "Sales & Support Team", RecipientTypeDetails: "(new)"},
+		Findings: []mailbox.Finding{
+			{Severity: mailbox.Info, Rule: 11, Text: "The mailbox's own account gets a password nobody knows, and its sign-in is blocked: people use the mailbox through their own accounts."},
+			{Severity: mailbox.Info, Rule: 12, Text: "Each member gets Full Access (with automapping: the mailbox appears in their Outlook) and Send As: both are needed to use a shared mailbox."},
+		},
+		Steps: []mailbox.Step{
+			{Name: mailbox.StepCreateShared, Title: "Create the shared mailbox “Sales & Support Team” <support@contoso.com> (New-Mailbox -Shared)"},
+			{Name: mailbox.StepWaitMailbox, Arg: "new", Title: "Wait until Exchange and Microsoft Entra ID find the new mailbox and its account"},
+			{Name: mailbox.StepBlockSignIn, Title: "Block sign-in of the mailbox's own account (rule 11)"},
+			{Name: mailbox.StepGrantFullAccess, Arg: "kim@contoso.com", Title: "Give kim@contoso.com Full Access, with automapping (rule 12)"},
+			{Name: mailbox.StepGrantSendAs, Arg: "kim@contoso.com", Title: "Give kim@contoso.com Send As (rule 12)"},
+			{Name: mailbox.StepGrantFullAccess, Arg: "lee@contoso.com", Title: "Give lee@contoso.com Full Access, with automapping (rule 12)"},
+			{Name: mailbox.StepGrantSendAs, Arg: "lee@contoso.com", Title: "Give lee@contoso.com Send As (rule 12)"},
+		},
+	}
+}
+
+// grantHiddenPlan gives kim Send As on a mailbox hidden from the address
+// lists (rule 13).
+func grantHiddenPlan() mailbox.Plan {
+	return mailbox.Plan{
+		Op: mailbox.Operation{Kind: mailbox.KindGrant, Mailbox: "info@contoso.com", Trustee: "kim@contoso.com", Right: mailbox.SendAs},
+		Target: mailbox.Target{UserID: "5e4d3c2b-aaaa-bbbb-cccc-000011112222", UserPrincipalName: "info@contoso.com",
+			DisplayName: "Info Desk", RecipientTypeDetails: mailbox.RecipientSharedMailbox},
+		Findings: []mailbox.Finding{
+			{Severity: mailbox.Warning, Rule: 13, Text: "info@contoso.com is hidden from the address lists (HiddenFromAddressListsEnabled): Send As and Send on Behalf do not work in classic Outlook for Windows until it is visible in the global address list. Outlook on the web and the new Outlook are not affected.",
+				Fix: "To use it from classic Outlook, show it in the address lists: Set-Mailbox -Identity info@contoso.com -HiddenFromAddressListsEnabled $false"},
+		},
+		Steps: []mailbox.Step{
+			{Name: mailbox.StepGrantSendAs, Arg: "kim@contoso.com", Title: "Give kim@contoso.com Send As (Add-RecipientPermission)"},
+		},
+	}
+}
+
+// grantGroupPlan gives a group Full Access without automapping and
+// warns that automapping does not work through it (rule 14).
+func grantGroupPlan() mailbox.Plan {
+	p := grantHiddenPlan()
+	p.Op.Trustee, p.Op.Right, p.Op.Options = "<@U0KIM>", mailbox.FullAccess, mailbox.Options{NoAutoMapping: true, EachMember: true}
+	p.Findings = []mailbox.Finding{
+		{Severity: mailbox.Info, Rule: 14, Text: "Full Access is given to the 2 members of “Sales” one by one, so that automapping works for each."},
+		{Severity: mailbox.Warning, Rule: 12, Text: "Full Access lets them open the mailbox and change its items, not send from it: grant send-as too for that."},
+	}
+	p.Steps = []mailbox.Step{
+		{Name: mailbox.StepGrantFullAccess, Arg: "kim@contoso.com", NoAutoMapping: true, Title: "Give kim@contoso.com Full Access, without automapping (Add-MailboxPermission)"},
+		{Name: mailbox.StepGrantFullAccess, Arg: "lee@contoso.com", NoAutoMapping: true, Title: "Give lee@contoso.com Full Access, without automapping (Add-MailboxPermission)"},
+	}
+	return p
+}
+
+// revokeSucceeded took Send on Behalf away from kim, without approval.
+func revokeSucceeded() *bot.Request {
+	p := grantHiddenPlan()
+	p.Op.Kind, p.Op.Right = mailbox.KindRevoke, mailbox.SendOnBehalf
+	p.Findings = nil
+	p.Steps = []mailbox.Step{{Name: mailbox.StepRevokeSendOnBehalf, Arg: "kim@contoso.com", Title: "Take Send on Behalf away from kim@contoso.com (Set-Mailbox -GrantSendOnBehalfTo)"}}
+	r := requestOf(p)
+	r.Approvers, r.ApproverSource, r.ExpiresAt = nil, "", time.Time{}
+	r.State = bot.StateSucceeded
+	r.Steps[0].Status, r.Steps[0].Detail = mailbox.Done, "removed from GrantSendOnBehalfTo"
+	r.UpdatedAt = t0.Add(time.Minute)
+	return r
+}

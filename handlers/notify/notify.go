@@ -2,7 +2,7 @@
 // bot.Notifier (private answers, approval requests and their updates,
 // progress reports in direct messages with a Retry button for a failed
 // request, credentials to the requester alone, the audit channel) and
-// bot.SlackDirectory (users by e-mail) with github.com/slack-go/slack, and
+// bot.SlackDirectory (users by e-mail, e-mail addresses by user) with github.com/slack-go/slack, and
 // renders every message as Block Kit (blocks.go, pure functions other
 // packages may reuse).
 //
@@ -332,4 +332,63 @@ func (s *Slack) UserIDByEmail(ctx context.Context, email string) (string, error)
 		return "", fmt.Errorf("look up slack user %s: %w", email, err)
 	}
 	return id, nil
+}
+
+// EmailOf returns the e-mail address of the Slack user userID (users.info,
+// which needs the users:read.email scope), in lower case. userID may also
+// be given as a mention, "<@U123>" or "<@U123|name>". It returns an error
+// wrapping bot.ErrNoSlackUser when Slack does not know the user, when the
+// account is deactivated, when it is a bot, or when its profile has no
+// e-mail address.
+func (s *Slack) EmailOf(ctx context.Context, userID string) (string, error) {
+	id := mentionID(userID)
+	if id == "" {
+		return "", fmt.Errorf("e-mail of slack user %q: not a user id: %w", userID, bot.ErrNoSlackUser)
+	}
+	var u *slack.User
+	err := s.call(ctx, "users.info", func() error {
+		var err error
+		u, err = s.api.GetUserInfoContext(ctx, id)
+		return err
+	})
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && (se.Err == "user_not_found" || se.Err == "user_not_visible") {
+		return "", fmt.Errorf("e-mail of slack user %s: %s: %w", id, se.Err, bot.ErrNoSlackUser)
+	}
+	if err != nil {
+		return "", fmt.Errorf("e-mail of slack user %s: %w", id, err)
+	}
+	switch {
+	case u == nil:
+		return "", fmt.Errorf("e-mail of slack user %s: slack returned no user: %w", id, bot.ErrNoSlackUser)
+	case u.Deleted:
+		return "", fmt.Errorf("e-mail of slack user %s: the account is deactivated: %w", id, bot.ErrNoSlackUser)
+	case u.IsBot || u.IsAppUser:
+		return "", fmt.Errorf("e-mail of slack user %s: a bot has no mailbox: %w", id, bot.ErrNoSlackUser)
+	case strings.TrimSpace(u.Profile.Email) == "":
+		return "", fmt.Errorf("e-mail of slack user %s: the profile has no e-mail address (or the app lacks users:read.email): %w", id, bot.ErrNoSlackUser)
+	}
+	return strings.ToLower(strings.TrimSpace(u.Profile.Email)), nil
+}
+
+// mentionID returns the user id of "U123", "<@U123>" or "<@U123|name>",
+// or "" when s is none of them.
+func mentionID(s string) string {
+	s = strings.TrimSpace(s)
+	if inner, ok := strings.CutPrefix(s, "<@"); ok {
+		inner, ok = strings.CutSuffix(inner, ">")
+		if !ok {
+			return ""
+		}
+		s, _, _ = strings.Cut(inner, "|")
+	}
+	if s == "" || len(s) > 32 {
+		return ""
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return ""
+		}
+	}
+	return s
 }

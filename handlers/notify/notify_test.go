@@ -248,6 +248,60 @@ func TestUserIDByEmail(t *testing.T) {
 	}
 }
 
+func TestEmailOf(t *testing.T) {
+	e := setup(t, 0)
+	ctx := t.Context()
+	e.slack.PutUser(slacktest.User{ID: "U0KIM", Name: "kim", Email: "Kim.Jansen@Contoso.com"})
+	e.slack.PutUser(slacktest.User{ID: "U0GUEST", Name: "guest"})
+	e.slack.PutUser(slacktest.User{ID: "U0GONE", Name: "gone", Email: "gone@contoso.com", Deleted: true})
+	e.slack.PutUser(slacktest.User{ID: "U0ROBOT", Name: "robot", Email: "robot@contoso.com", IsBot: true})
+	for _, id := range []string{"U0KIM", "<@U0KIM>", "<@U0KIM|kim>"} {
+		got, err := e.notify.EmailOf(ctx, id)
+		if err != nil || got != "kim.jansen@contoso.com" {
+			t.Errorf("EmailOf(%q) = %q, %v; want kim.jansen@contoso.com", id, got, err)
+		}
+	}
+	for _, id := range []string{"U0NOBODY", "U0GUEST", "U0GONE", "U0ROBOT"} {
+		got, err := e.notify.EmailOf(ctx, id)
+		if got != "" || !errors.Is(err, bot.ErrNoSlackUser) || !strings.Contains(err.Error(), id) {
+			t.Errorf("EmailOf(%q) = %q, %v; want ErrNoSlackUser naming the user", id, got, err)
+		}
+	}
+	calls := e.slack.Calls("users.info")
+	for _, id := range []string{"", "<@>", "<#C0123|general>", "bob@contoso.com", "<@U0KIM", "u0kim"} {
+		if got, err := e.notify.EmailOf(ctx, id); got != "" || !errors.Is(err, bot.ErrNoSlackUser) {
+			t.Errorf("EmailOf(%q) = %q, %v; want ErrNoSlackUser", id, got, err)
+		}
+	}
+	if n := e.slack.Calls("users.info"); n != calls {
+		t.Errorf("users.info called %d times for ids that are not user ids", n-calls)
+	}
+}
+
+func TestEmailOfRateLimited(t *testing.T) {
+	e := setup(t, 0)
+	e.slack.RateLimitNext("users.info", 1, 1)
+	start := time.Now()
+	got, err := e.notify.EmailOf(t.Context(), manager)
+	if err != nil || got != "maria@contoso.com" {
+		t.Fatalf("EmailOf = %q, %v", got, err)
+	}
+	if waited := time.Since(start); waited < 900*time.Millisecond {
+		t.Errorf("retried after %v; Retry-After asked for 1s", waited)
+	}
+	if n := e.slack.Calls("users.info"); n != 2 {
+		t.Errorf("users.info called %d times, want 2 (429, then success)", n)
+	}
+
+	e = setup(t, -1)
+	e.slack.RateLimitNext("users.info", 1, 30)
+	_, err = e.notify.EmailOf(t.Context(), manager)
+	var rl *slack.RateLimitedError
+	if !errors.As(err, &rl) || errors.Is(err, bot.ErrNoSlackUser) {
+		t.Fatalf("err = %v, want a RateLimitedError, not ErrNoSlackUser", err)
+	}
+}
+
 func TestWrongToken(t *testing.T) {
 	e := setup(t, 0)
 	n := notify.New(notify.Config{Client: slack.New("xoxb-wrong", slack.OptionAPIURL(e.slack.URL()))})

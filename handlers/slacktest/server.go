@@ -52,9 +52,13 @@ type Options struct {
 	Now func() time.Time
 }
 
-// User is a member of the fake workspace.
+// User is a member of the fake workspace. Email "" is a member whose
+// profile has no e-mail address (as Slack shows a bot, or any user to an
+// app without users:read.email); Deleted is a deactivated account; IsBot
+// a bot user.
 type User struct {
 	ID, Name, Email string
+	Deleted, IsBot  bool
 }
 
 // Entry is one line of the transcript: a message posted, updated or sent
@@ -151,6 +155,13 @@ func (s *Server) AddUser(id, name, email string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users[id] = User{ID: id, Name: name, Email: email}
+}
+
+// PutUser adds a member to the workspace, or replaces the one with u.ID.
+func (s *Server) PutUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[u.ID] = u
 }
 
 // ResponseURL returns a URL on this server where response_url posts for
@@ -420,11 +431,17 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// userJSON is a user object as users.info and users.lookupByEmail return
+// it; the profile has no "email" field when the user has none.
 func (s *Server) userJSON(u User) map[string]any {
+	profile := map[string]any{"real_name": u.Name, "display_name": u.Name}
+	if u.Email != "" {
+		profile["email"] = u.Email
+	}
 	return map[string]any{
 		"id": u.ID, "team_id": s.opts.TeamID, "name": u.Name, "real_name": u.Name,
-		"deleted": false, "is_bot": false, "tz": "Europe/Amsterdam",
-		"profile": map[string]any{"real_name": u.Name, "display_name": u.Name, "email": u.Email},
+		"deleted": u.Deleted, "is_bot": u.IsBot, "tz": "Europe/Amsterdam",
+		"profile": profile,
 	}
 }
 

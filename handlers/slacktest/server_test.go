@@ -75,6 +75,50 @@ func TestAuthAndUsers(t *testing.T) {
 	}
 }
 
+// TestUsersInfoProfiles: users.info shows a deactivated user, a bot and a
+// user without an e-mail as Slack does (no "email" in the profile).
+func TestUsersInfoProfiles(t *testing.T) {
+	s, api := newServer(t)
+	ctx := t.Context()
+	s.PutUser(slacktest.User{ID: "U0GONE", Name: "gone", Email: "gone@contoso.com", Deleted: true})
+	s.PutUser(slacktest.User{ID: "U0ROBOT", Name: "robot", IsBot: true})
+	s.PutUser(slacktest.User{ID: "U0GUEST", Name: "guest"})
+	for _, tc := range []struct {
+		id, email      string
+		deleted, isBot bool
+	}{
+		{"U0GONE", "gone@contoso.com", true, false},
+		{"U0ROBOT", "", false, true},
+		{"U0GUEST", "", false, false},
+		{"U0RITA", "rita@contoso.com", false, false},
+	} {
+		u, err := api.GetUserInfoContext(ctx, tc.id)
+		if err != nil || u.ID != tc.id || u.Profile.Email != tc.email || u.Deleted != tc.deleted || u.IsBot != tc.isBot {
+			t.Errorf("users.info %s = %+v, %v; want email %q, deleted %v, bot %v", tc.id, u, err, tc.email, tc.deleted, tc.isBot)
+		}
+	}
+	// The wire: no "email" key at all for a profile without one.
+	req, _ := http.NewRequestWithContext(ctx, "POST", s.URL()+"users.info", strings.NewReader("user=U0GUEST"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		User struct {
+			Profile map[string]any `json:"profile"`
+		} `json:"user"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if _, has := body.User.Profile["email"]; has || body.User.Profile["display_name"] != "guest" {
+		t.Errorf("profile = %v, want no email field", body.User.Profile)
+	}
+}
+
 func TestMessages(t *testing.T) {
 	s, api := newServer(t)
 	ctx := t.Context()
