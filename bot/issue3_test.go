@@ -19,6 +19,10 @@ func (e *env) useTenant(tn *sandbox.Tenant) {
 	e.tenant = tn
 	e.cfg.Planner = &mailbox.Planner{Directory: tn, Exchange: tn, Now: e.clock.Now}
 	e.cfg.Executor = &mailbox.Executor{Directory: tn, Exchange: tn}
+	e.cfg.People = tn
+	e.cfg.Members = func(ctx context.Context, mbx string) (mailbox.Mailbox, []mailbox.Member, error) {
+		return mailbox.Members(ctx, tn, mbx)
+	}
 	e.restart()
 }
 

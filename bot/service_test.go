@@ -32,6 +32,15 @@ var slackByEmail = map[string]string{
 
 type slackDir struct{}
 
+func (slackDir) EmailOf(_ context.Context, id string) (string, error) {
+	for email, uid := range slackByEmail {
+		if uid == id {
+			return email, nil
+		}
+	}
+	return "", bot.ErrNoSlackUser
+}
+
 func (slackDir) UserIDByEmail(_ context.Context, email string) (string, error) {
 	if id, ok := slackByEmail[email]; ok {
 		return id, nil
@@ -207,8 +216,12 @@ func newEnv(t *testing.T, mod func(*bot.Config)) *env {
 		notes: &notes{}, tenant: tenant, clock: &clock{now: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}}
 	e.cfg = bot.Config{
 		Store: e.store, Queue: e.queue, Locker: redisstore.NewLocker(rdb, prefix), Notifier: e.notes, Slack: slackDir{},
-		Planner:      &mailbox.Planner{Directory: tenant, Exchange: tenant},
-		Executor:     &mailbox.Executor{Directory: tenant, Exchange: tenant},
+		Planner:  &mailbox.Planner{Directory: tenant, Exchange: tenant},
+		Executor: &mailbox.Executor{Directory: tenant, Exchange: tenant},
+		People:   tenant,
+		Members: func(ctx context.Context, mbx string) (mailbox.Mailbox, []mailbox.Member, error) {
+			return mailbox.Members(ctx, tenant, mbx)
+		},
 		Approvers:    []string{admin},
 		AuditChannel: "C0AUDIT",
 		VerifyDelay:  10 * time.Second, VerifyMaxDelay: time.Minute, VerifyTimeout: 10 * time.Minute,

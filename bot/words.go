@@ -21,9 +21,9 @@ func phrase(op mailbox.Operation, deleted bool) string {
 	case op.Kind == mailbox.KindCreateShared:
 		return fmt.Sprintf("create the shared mailbox *%s* <%s>%s", op.DisplayName, op.Mailbox, membersPhrase(len(op.Members)))
 	case op.Kind == mailbox.KindGrant:
-		return fmt.Sprintf("give *%s* %s on *%s*", op.Trustee, rightName(op.Right), op.Mailbox)
+		return fmt.Sprintf("give *%s* %s on *%s*", op.Trustee, op.Right.Title(), op.Mailbox)
 	case op.Kind == mailbox.KindRevoke:
-		return fmt.Sprintf("take %s on *%s* away from *%s*", rightName(op.Right), op.Mailbox, op.Trustee)
+		return fmt.Sprintf("take %s on *%s* away from *%s*", op.Right.Title(), op.Mailbox, op.Trustee)
 	case op.Kind == mailbox.KindConvertToRegular:
 		return fmt.Sprintf("convert *%s* back to a user mailbox", op.Mailbox)
 	case deleted:
@@ -44,9 +44,9 @@ func doneText(r *Request) string {
 		return fmt.Sprintf("the shared mailbox *%s* <%s> exists and its own sign-in is blocked%s.", r.Op.DisplayName, r.Op.Mailbox,
 			map[bool]string{true: "; its members have Full Access and Send As", false: ""}[len(r.Op.Members) > 0])
 	case mailbox.KindGrant:
-		return fmt.Sprintf("*%s* has %s on *%s*.", r.Op.Trustee, rightName(r.Op.Right), r.Op.Mailbox)
+		return fmt.Sprintf("*%s* has %s on *%s*.", r.Op.Trustee, r.Op.Right.Title(), r.Op.Mailbox)
 	case mailbox.KindRevoke:
-		return fmt.Sprintf("*%s* no longer has %s on *%s*.", r.Op.Trustee, rightName(r.Op.Right), r.Op.Mailbox)
+		return fmt.Sprintf("*%s* no longer has %s on *%s*.", r.Op.Trustee, r.Op.Right.Title(), r.Op.Mailbox)
 	}
 	return fmt.Sprintf("*%s* is now a shared mailbox.", r.Op.Mailbox)
 }
@@ -69,16 +69,6 @@ func secretText(r *Request, step mailbox.Step, secret string, now time.Time) str
 	}
 	return fmt.Sprintf("🔑 Temporary Access Pass for *%s*: `%s`\nValid for %s from %s. Give it to the person who will use the mailbox in person or by phone, never by e-mail or in a channel; with it they sign in and set up their own way in. I show it only here, once.",
 		r.Op.Mailbox, secret, mailbox.Hours(mailbox.DefaultCredentialTTL), now.UTC().Format("2006-01-02 15:04 UTC"))
-}
-
-func rightName(r mailbox.Right) string {
-	switch r {
-	case mailbox.FullAccess:
-		return "Full Access"
-	case mailbox.SendAs:
-		return "Send As"
-	}
-	return "Send on Behalf"
 }
 
 func membersPhrase(n int) string {

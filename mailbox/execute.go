@@ -202,13 +202,7 @@ func (x run) removeLicenses() (Outcome, error) {
 
 func (x run) grant(right string) (Outcome, error) {
 	mbx, who := x.t.UserPrincipalName, x.s.Arg
-	var perms []Permission
-	var err error
-	if right == RightFullAccess {
-		perms, err = x.e.Exchange.MailboxPermissions(x.ctx, mbx)
-	} else {
-		perms, err = x.e.Exchange.RecipientPermissions(x.ctx, mbx)
-	}
+	perms, err := x.permissions(right)
 	if x.unread(err) {
 		err = nil
 	}
@@ -418,15 +412,23 @@ func (x run) sendOnBehalf(add bool) (Outcome, error) {
 	})
 }
 
+func (x run) permissions(right string) ([]Permission, error) {
+	return readPermissions(x.ctx, x.e.Exchange, x.t.UserPrincipalName, right)
+}
+
+// readPermissions reads the entries that carry right (RightFullAccess or
+// RightSendAs): Get-MailboxPermission for Full Access,
+// Get-RecipientPermission for Send As.
+func readPermissions(ctx context.Context, x Exchange, mbx, right string) ([]Permission, error) {
+	if right == RightFullAccess {
+		return x.MailboxPermissions(ctx, mbx)
+	}
+	return x.RecipientPermissions(ctx, mbx)
+}
+
 func (x run) revoke(right string) (Outcome, error) {
 	mbx, who := x.t.UserPrincipalName, x.s.Arg
-	var perms []Permission
-	var err error
-	if right == RightFullAccess {
-		perms, err = x.e.Exchange.MailboxPermissions(x.ctx, mbx)
-	} else {
-		perms, err = x.e.Exchange.RecipientPermissions(x.ctx, mbx)
-	}
+	perms, err := x.permissions(right)
 	if err != nil {
 		return Outcome{}, err
 	}

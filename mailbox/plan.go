@@ -35,6 +35,20 @@ const (
 	SendOnBehalf Right = "send-on-behalf"
 )
 
+// Title is the right as people read it: "Full Access", "Send As", "Send on
+// Behalf".
+func (r Right) Title() string {
+	switch r {
+	case FullAccess:
+		return "Full Access"
+	case SendAs:
+		return "Send As"
+	case SendOnBehalf:
+		return "Send on Behalf"
+	}
+	return string(r)
+}
+
 // Operation is what a requester asks for, parsed and validated.
 type Operation struct {
 	Kind    Kind    `json:"kind"`

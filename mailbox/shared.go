@@ -146,9 +146,9 @@ func (p *Planner) planAccess(ctx context.Context, op Operation) (Plan, error) {
 		has := slices.ContainsFunc(have, func(h string) bool { return strings.EqualFold(h, who) })
 		switch {
 		case grant && has:
-			d.add(Info, 0, fmt.Sprintf("%s already has %s on %s: nothing to change.", who, rightName(op.Right), op.Mailbox), "")
+			d.add(Info, 0, fmt.Sprintf("%s already has %s on %s: nothing to change.", who, op.Right.Title(), op.Mailbox), "")
 		case !grant && !has:
-			d.add(Info, 0, fmt.Sprintf("%s does not have %s on %s: nothing to change.", who, rightName(op.Right), op.Mailbox), "")
+			d.add(Info, 0, fmt.Sprintf("%s does not have %s on %s: nothing to change.", who, op.Right.Title(), op.Mailbox), "")
 		default:
 			d.Steps = append(d.Steps, accessStep(op, who))
 		}
@@ -184,13 +184,13 @@ func accessStep(op Operation, who string) Step {
 func (p *Planner) holders(ctx context.Context, op Operation, mb Mailbox) ([]string, error) {
 	switch op.Right {
 	case FullAccess, SendAs:
-		perms, err := p.permissions(ctx, op.Right, op.Mailbox)
-		if err != nil {
-			return nil, err
-		}
 		want := RightFullAccess
 		if op.Right == SendAs {
 			want = RightSendAs
+		}
+		perms, err := readPermissions(ctx, p.Exchange, op.Mailbox, want)
+		if err != nil {
+			return nil, err
 		}
 		var who []string
 		for _, m := range Explicit(perms) {
@@ -201,23 +201,6 @@ func (p *Planner) holders(ctx context.Context, op Operation, mb Mailbox) ([]stri
 		return who, nil
 	}
 	return mb.GrantSendOnBehalfTo, nil
-}
-
-func (p *Planner) permissions(ctx context.Context, r Right, mbx string) ([]Permission, error) {
-	if r == FullAccess {
-		return p.Exchange.MailboxPermissions(ctx, mbx)
-	}
-	return p.Exchange.RecipientPermissions(ctx, mbx)
-}
-
-func rightName(r Right) string {
-	switch r {
-	case FullAccess:
-		return "Full Access"
-	case SendAs:
-		return "Send As"
-	}
-	return "Send on Behalf"
 }
 
 // Explicit keeps the entries people granted: not inherited, not denied,

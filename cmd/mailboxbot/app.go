@@ -35,6 +35,7 @@ type appConfig struct {
 	SigningSecret, TeamID, AppID string
 
 	Approvers          []string
+	Policy             map[mailbox.Kind]string
 	AuditChannel       string
 	ApprovalTimeout    time.Duration
 	VerifyTimeout      time.Duration
@@ -82,9 +83,14 @@ func newApp(c appConfig) (*app, error) {
 	svc, err := bot.New(bot.Config{
 		Store: store, Queue: queue, Locker: redisstore.NewLocker(c.Redis, c.Prefix),
 		Notifier: slk, Slack: slk,
-		Planner:            &mailbox.Planner{Directory: c.Directory, Exchange: c.Exchange, Now: c.Now},
-		Executor:           &mailbox.Executor{Directory: c.Directory, Exchange: c.Exchange},
-		Approvers:          c.Approvers,
+		Planner:   &mailbox.Planner{Directory: c.Directory, Exchange: c.Exchange, Now: c.Now},
+		Executor:  &mailbox.Executor{Directory: c.Directory, Exchange: c.Exchange},
+		Approvers: c.Approvers,
+		Policy:    c.Policy,
+		People:    c.Directory,
+		Members: func(ctx context.Context, mbx string) (mailbox.Mailbox, []mailbox.Member, error) {
+			return mailbox.Members(ctx, c.Exchange, mbx)
+		},
 		AuditChannel:       c.AuditChannel,
 		ApprovalTimeout:    c.ApprovalTimeout,
 		VerifyTimeout:      c.VerifyTimeout,
@@ -101,10 +107,11 @@ func newApp(c appConfig) (*app, error) {
 	h := handlers.New(handlers.Config{
 		Verifier: &handlers.Verifier{Secret: c.SigningSecret, Now: c.Now},
 		TeamID:   c.TeamID, AppID: c.AppID,
-		Bot:     svc,
-		Ready:   store.Ping,
-		Replier: slk,
-		Logger:  c.Logger,
+		Bot:       svc,
+		Ready:     store.Ping,
+		Replier:   slk,
+		Approvals: c.Policy,
+		Logger:    c.Logger,
 	})
 	return &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, log: c.Logger, reconcile: c.ReconcileEvery}, nil
 }

@@ -28,6 +28,8 @@ var demoPeople = []struct{ id, name, email string }{
 	{"U0MARIA", "Maria Martens (Alice's manager)", "maria@contoso.com"},
 	{"U0ADA", "Ada Admin (IT lead, configured approver)", "ada@contoso.com"},
 	{"U0ERIN", "Erin Evans", "erin@contoso.com"},
+	{"U0KIM", "Kim King", "kim@contoso.com"},
+	{"U0LEE", "Lee Long", "lee@contoso.com"},
 }
 
 const demoAuditChannel = "C0AUDIT"

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -78,7 +79,7 @@ func newWorld(t *testing.T, lag int) *world {
 		}
 		rdb.SRem(ctx, "asynq:queues", queue)
 	})
-	w := &world{t: t, tenant: sandbox.NewContoso(sandbox.Options{ConversionLag: lag})}
+	w := &world{t: t, tenant: sandbox.NewContoso(sandbox.Options{ConversionLag: lag, CreateLag: lag})}
 	w.auth = msauthtest.New(e2eTenant, e2eClient, e2eClientSecret)
 	t.Cleanup(w.auth.Close)
 	w.graph = graphtest.New(w.tenant, graphtest.Options{})
@@ -498,6 +499,70 @@ func TestServeUnderFaults(t *testing.T) {
 	}
 	if seen != 1 {
 		t.Errorf("the pass was sent %d times, want once", seen)
+	}
+	w.assertNoSecrets(log.String())
+}
+
+// TestServeCreateSharedMailbox: `/shared-mailbox create` with two members,
+// one named by a Slack mention, through `serve`: the requester's manager
+// approves; New-Mailbox, then the wait for the new mailbox, sign-in
+// blocked (rule 11), Full Access with automapping and Send As for each
+// member (rule 12), each cmdlet with its parameters as JSON values.
+func TestServeCreateSharedMailbox(t *testing.T) {
+	w := newWorld(t, 2)
+	log := &testlog.Buffer{}
+	stop := w.serve(log)
+	status, body, err := w.slack.SlashCommand(context.Background(), w.botURL, e2eSigning, "U0RITA", "/shared-mailbox",
+		`create "Support Team" support@contoso.com kim@contoso.com <@U0LEE>`)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("slash command: %d %s %v", status, body, err)
+	}
+	ask := w.waitFor("Maria's approval DM (Rita's manager)", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0MARIA" && strings.Contains(e.Text, "support@contoso.com") && strings.Contains(e.Text, "[Approve]")
+	})
+	w.click("U0MARIA", ask, "approve")
+	w.waitFor("the report to Rita", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0RITA" && strings.Contains(e.Text, "is done") && strings.Contains(e.Text, "Support Team")
+	})
+	if err := stop(); err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	var news, full, sendAs []exchangetest.Call
+	for _, c := range w.exo.Calls() {
+		switch c.Cmdlet {
+		case "New-Mailbox":
+			news = append(news, c)
+		case "Add-MailboxPermission":
+			full = append(full, c)
+		case "Add-RecipientPermission":
+			sendAs = append(sendAs, c)
+		}
+	}
+	if len(news) != 1 {
+		t.Fatalf("New-Mailbox sent %d times", len(news))
+	}
+	want := map[string]any{"Shared": true, "Name": "Support Team", "DisplayName": "Support Team", "PrimarySmtpAddress": "support@contoso.com", "Confirm": false}
+	if !reflect.DeepEqual(news[0].Parameters, want) {
+		t.Errorf("New-Mailbox parameters %v, want %v", news[0].Parameters, want)
+	}
+	members := map[string]bool{}
+	for _, c := range full {
+		if c.Parameters["AutoMapping"] != true || !reflect.DeepEqual(c.Parameters["AccessRights"], []any{"FullAccess"}) || c.Parameters["Identity"] != "support@contoso.com" {
+			t.Errorf("Add-MailboxPermission %v", c.Parameters)
+		}
+		members[c.Parameters["User"].(string)] = true
+	}
+	for _, c := range sendAs {
+		if !reflect.DeepEqual(c.Parameters["AccessRights"], []any{"SendAs"}) {
+			t.Errorf("Add-RecipientPermission %v", c.Parameters)
+		}
+	}
+	if len(full) != 2 || len(sendAs) != 2 || !members["kim@contoso.com"] || !members["lee@contoso.com"] {
+		t.Errorf("grants: %d Full Access %v, %d Send As", len(full), members, len(sendAs))
+	}
+	u, _ := w.tenant.User(context.Background(), "support@contoso.com")
+	if u.AccountEnabled {
+		t.Error("the new mailbox's sign-in is not blocked (rule 11)")
 	}
 	w.assertNoSecrets(log.String())
 }
