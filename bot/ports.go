@@ -27,6 +27,17 @@ type Store interface {
 	Update(ctx context.Context, id string, fn func(*Request) error) (*Request, error)
 	// InFlight lists the ids of requests whose state is InFlight.
 	InFlight(ctx context.Context) ([]string, error)
+	// List returns requests, newest first: those of a requester, those an
+	// approver is asked to decide, or (both empty) everyone's.
+	List(ctx context.Context, q ListQuery) ([]*Request, error)
+}
+
+// ListQuery selects requests for Store.List.
+type ListQuery struct {
+	Requester string // requests asked by this Slack user
+	Approver  string // requests this Slack user is an approver of
+	Pending   bool   // only those still waiting for a decision
+	Limit     int    // at most this many (0: 20)
 }
 
 // JobType names the kind of queued work.
@@ -37,6 +48,7 @@ const (
 	JobClick   JobType = "click"   // apply an Approve/Reject click
 	JobRun     JobType = "run"     // run (or resume) an approved request
 	JobExpire  JobType = "expire"  // expire a request still pending at ExpiresAt
+	JobRemind  JobType = "remind"  // remind the approvers of a request still pending
 )
 
 // Job is one unit of queued work. Jobs survive restarts.
@@ -111,6 +123,10 @@ type Notifier interface {
 	// TellSecret sends user (the requester, alone) a direct message that
 	// carries a credential. text holds the secret: it must not be logged.
 	TellSecret(ctx context.Context, user string, r *Request, text string) error
+	// Remind reminds an approver, once, that r waits for their decision.
+	Remind(ctx context.Context, r *Request, approver string) error
+	// PublishHome shows h on the user's App Home tab (views.publish).
+	PublishHome(ctx context.Context, h Home) error
 	// Audit posts r to the audit channel (ref nil) or updates that message.
 	Audit(ctx context.Context, channel string, r *Request, ref *MessageRef) (MessageRef, error)
 }
@@ -122,6 +138,19 @@ type SlackDirectory interface {
 	// EmailOf returns a Slack user's e-mail address (users.info;
 	// users:read.email); ErrNoSlackUser when unknown or without one.
 	EmailOf(ctx context.Context, userID string) (string, error)
+	// GroupMembers lists the user ids of a Slack user group
+	// (usergroups.users.list; usergroups:read).
+	GroupMembers(ctx context.Context, groupID string) ([]string, error)
+}
+
+// Home is what a user's App Home tab shows.
+type Home struct {
+	User     string
+	Waiting  []*Request // waiting for this user's decision (with buttons)
+	Mine     []*Request // this user's recent requests
+	Everyone []*Request // everyone's recent requests; only for admins
+	Admin    bool
+	Now      time.Time
 }
 
 // Planner runs the pre-checks of an operation (mailbox.Planner).
@@ -143,7 +172,18 @@ type Command struct {
 	Channel     string            `json:"channel"`
 	ResponseURL string            `json:"response_url"`
 	TriggerID   string            `json:"trigger_id,omitempty"` // unique to the invocation
+	// Action is "" for the operation in Op, or one of the request
+	// commands: "status", "list", "cancel" (RequestID names the request).
+	Action    string `json:"action,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
 }
+
+// Request commands (Command.Action).
+const (
+	CommandStatus = "status"
+	CommandList   = "list"
+	CommandCancel = "cancel"
+)
 
 // Actions a click can carry (the buttons' action_id).
 const (

@@ -39,6 +39,17 @@ type Config struct {
 	// People finds the requester's manager for PolicyManager on
 	// /shared-mailbox operations (mailbox.Directory does).
 	People People
+	// Requesters says who may ask for each kind: Slack user ids (U…, W…)
+	// and user group ids (S…). A kind not listed: everyone may.
+	Requesters map[mailbox.Kind][]string
+	// ExtraApprovers are asked, besides the approvers the policy finds, for
+	// each kind: user ids and user group ids.
+	ExtraApprovers map[mailbox.Kind][]string
+	// Admins see everyone's recent requests on their Home tab.
+	Admins []string
+	// ReminderAt is when approvers are reminded, once, as a fraction of
+	// ApprovalTimeout (0.5); negative: never.
+	ReminderAt float64
 	// AuditChannel gets one message per request, updated as it moves; ""
 	// turns the channel off (the audit stream in the Store stays).
 	AuditChannel string

@@ -29,9 +29,8 @@ const (
 		"for example `%s alice@contoso.com`.\n\n"
 )
 
-// handleCommand answers a verified slash command. Every answer is an
-// ephemeral message with HTTP 200; the only call it makes is
-// Bot.AcceptCommand, bounded by the accept timeout.
+// handleCommand answers a verified slash command over HTTP. Every answer
+// is an ephemeral message with HTTP 200.
 func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 	sc, err := slack.SlashCommandParse(r)
 	if err != nil || sc.UserID == "" || sc.Command == "" {
@@ -39,11 +38,19 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		writeEphemeral(w, textUnreadable)
 		return
 	}
+	writeEphemeral(w, s.Command(r.Context(), sc))
+}
+
+// Command answers a slash command, whatever carried it (HTTP or Socket
+// Mode): the text of the private answer. The only call it makes is
+// Bot.AcceptCommand, bounded by the accept timeout, so it returns well
+// within Slack's 3 seconds.
+func (s *Server) Command(ctx context.Context, sc slack.SlashCommand) string {
+	var err error
 	log := s.log.With("user", sc.UserID, "team", sc.TeamID, "command", sc.Command)
 	if !s.sameTenant(sc.TeamID, sc.APIAppID) {
 		log.Warn("slash command from another workspace or app refused", "app", sc.APIAppID)
-		writeEphemeral(w, textWrongTenant)
-		return
+		return textWrongTenant
 	}
 	cmd := sc.Command
 	lc := strings.ToLower(cmd)
@@ -56,8 +63,7 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		p, err = ParseConvert(sc.Text, s.now())
 	default:
 		log.Warn("unknown slash command")
-		writeEphemeral(w, fmt.Sprintf("I don't know the command %s. Nothing was requested.", quote(cmd)))
-		return
+		return fmt.Sprintf("I don't know the command %s. Nothing was requested.", quote(cmd))
 	}
 	if err != nil {
 		log.Info("slash command not understood", "err", err)
@@ -69,30 +75,25 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 			}
 			usage = sharedUsageLine(cmd, sub)
 		}
-		writeEphemeral(w, err.Error()+" "+usage)
-		return
+		return err.Error() + " " + usage
 	}
 	switch p.Verb {
 	case VerbHelp:
 		if shared {
-			writeEphemeral(w, sharedHelpText(cmd, s.cfg.Approvals))
-			return
+			return sharedHelpText(cmd, s.cfg.Approvals)
 		}
 		text := helpText(cmd)
 		if p.Empty {
 			text = fmt.Sprintf(textFormNotYet, cmd) + text
 		}
-		writeEphemeral(w, text)
-		return
+		return text
 	case VerbNotYet:
-		writeEphemeral(w, notYetText(cmd, p.Feature))
-		return
+		return notYetText(cmd, p.Feature)
 	case VerbConvert, VerbShared:
 	default:
 		// The parsers return only the verbs above.
 		log.Error("slash command parsed to an unknown verb", "verb", p.Verb)
-		writeEphemeral(w, textUnreadable)
-		return
+		return textUnreadable
 	}
 
 	c := bot.Command{
@@ -104,18 +105,17 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		TriggerID:   sc.TriggerID,
 	}
 	log = log.With("op", c.Op.Kind, "mailbox", c.Op.Mailbox)
-	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if err := s.cfg.Bot.AcceptCommand(ctx, c); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("accept command (gave up after %s): %w", s.timeout, err)
 		}
 		log.Error("command not queued", "err", err)
-		writeEphemeral(w, textQueueDown)
-		return
+		return textQueueDown
 	}
 	log.Info("command queued", "kind", c.Op.Kind, "dry_run", c.Op.Options.DryRun)
-	writeEphemeral(w, checkingText(c.Op))
+	return checkingText(c.Op)
 }
 
 // checkingText is the immediate answer to a queued command.

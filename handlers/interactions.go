@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,27 +25,39 @@ const (
 // maxRequestID bounds a button value taken as a request id.
 const maxRequestID = 128
 
-// handleInteraction takes a verified interaction: a click on Approve,
-// Reject or Retry becomes a bot.Click whose user is the signed payload's.
-// Slack ignores the body of the answer to block_actions and needs a 200 for
-// every verified request, so every path answers 200 with an empty body; the
-// only call it makes is Bot.AcceptClick, bounded by the accept timeout.
+// handleInteraction takes a verified interaction over HTTP: every path
+// answers 200, with the body Interaction returns (empty for clicks; Slack
+// ignores the body of the answer to block_actions).
 func (s *Server) handleInteraction(w http.ResponseWriter, r *http.Request) {
-	defer w.WriteHeader(http.StatusOK)
-
 	ic, err := slack.InteractionCallbackParse(r)
 	if err != nil {
 		s.log.Warn("slack interaction unreadable", "err", err)
+		w.WriteHeader(http.StatusOK)
 		return
 	}
+	resp := s.Interaction(r.Context(), ic)
+	if resp == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	json.NewEncoder(w).Encode(resp)
+}
+
+// Interaction takes a verified interaction, whatever carried it: a click
+// on Approve, Reject or Retry becomes a bot.Click whose user is the signed
+// payload's. It returns the body of the answer, or nil for none. The only
+// call it makes is Bot.AcceptClick, bounded by the accept timeout.
+func (s *Server) Interaction(ctx context.Context, ic slack.InteractionCallback) any {
 	log := s.log.With("type", ic.Type, "team", ic.Team.ID)
 	if !s.sameTenant(ic.Team.ID, ic.APIAppID) {
 		log.Warn("slack interaction from another workspace or app refused", "user", ic.User.ID, "app", ic.APIAppID)
-		return
+		return nil
 	}
 	if ic.Type != slack.InteractionTypeBlockActions {
 		log.Debug("slack interaction ignored")
-		return
+		return nil
 	}
 	var act *slack.BlockAction
 	for _, a := range ic.ActionCallback.BlockActions {
@@ -55,7 +68,7 @@ func (s *Server) handleInteraction(w http.ResponseWriter, r *http.Request) {
 	}
 	if act == nil {
 		log.Debug("slack block action ignored", "actions", len(ic.ActionCallback.BlockActions))
-		return
+		return nil
 	}
 
 	c := bot.Click{
@@ -78,9 +91,9 @@ func (s *Server) handleInteraction(w http.ResponseWriter, r *http.Request) {
 	log = log.With("request", c.RequestID, who, c.User, "action", c.Action)
 	if c.User == "" || c.RequestID == "" || len(c.RequestID) > maxRequestID {
 		log.Warn("click without a user or a request id ignored", "value_len", len(act.Value))
-		return
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if err := s.cfg.Bot.AcceptClick(ctx, c); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -88,9 +101,10 @@ func (s *Server) handleInteraction(w http.ResponseWriter, r *http.Request) {
 		}
 		log.Error("click not queued", "err", err)
 		s.tellNotQueued(c)
-		return
+		return nil
 	}
 	log.Info("click queued")
+	return nil
 }
 
 // tellNotQueued tells the clicker, through the click's response_url, that
