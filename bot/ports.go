@@ -123,8 +123,10 @@ type Notifier interface {
 	// TellSecret sends user (the requester, alone) a direct message that
 	// carries a credential. text holds the secret: it must not be logged.
 	TellSecret(ctx context.Context, user string, r *Request, text string) error
-	// Remind reminds an approver, once, that r waits for their decision.
-	Remind(ctx context.Context, r *Request, approver string) error
+	// Remind reminds an approver, once, that r waits for their decision: a
+	// new message with the buttons, updated after the decision like the
+	// first (its reference is added to r.Approvals).
+	Remind(ctx context.Context, r *Request, approver string) (MessageRef, error)
 	// PublishHome shows h on the user's App Home tab (views.publish).
 	PublishHome(ctx context.Context, h Home) error
 	// Audit posts r to the audit channel (ref nil) or updates that message.

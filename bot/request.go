@@ -126,6 +126,7 @@ type Request struct {
 	NextRunAt      time.Time         `json:"next_run_at,omitzero"`
 	Failure        string            `json:"failure,omitempty"`
 	RetryUntil     time.Time         `json:"retry_until,omitzero"` // a failed request may be retried until then
+	Reminded       bool              `json:"reminded,omitempty"`   // the approvers were reminded
 	Approvals      []MessageRef      `json:"approvals,omitempty"`  // the approvers' DMs
 	AuditMessage   *MessageRef       `json:"audit_message,omitempty"`
 	History        []Event           `json:"history"`

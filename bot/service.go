@@ -139,6 +139,9 @@ func New(cfg Config) (*Service, error) {
 	def(&cfg.LockTTL, time.Minute)
 	def(&cfg.MailboxWaitTimeout, 2*time.Hour)
 	def(&cfg.RetryDelay, 30*time.Second)
+	if cfg.ReminderAt == 0 {
+		cfg.ReminderAt = 0.5
+	}
 	if cfg.StepRetries <= 0 {
 		cfg.StepRetries = 5
 	}
@@ -219,6 +222,8 @@ func (s *Service) Handle(ctx context.Context, j Job) error {
 		return s.handleClick(ctx, *j.Click)
 	case JobExpire:
 		return s.handleExpire(ctx, j.RequestID)
+	case JobRemind:
+		return s.handleRemind(ctx, j.RequestID)
 	case JobRun:
 		return s.handleRun(ctx, j)
 	}
@@ -237,6 +242,9 @@ func (s *Service) answer(ctx context.Context, to ReplyTo, a Answer) {
 // requester; nothing is left pending when a request cannot go ahead.
 func (s *Service) handleCommand(ctx context.Context, c Command) error {
 	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
+	if c.Action != "" {
+		return s.handleRequestCommand(ctx, c)
+	}
 	log := s.log.With("op", c.Op.Kind, "mailbox", c.Op.Mailbox, "user", c.User)
 	id := s.requestID(c)
 	if r, err := s.cfg.Store.Get(ctx, id); err == nil {
@@ -356,6 +364,7 @@ func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) erro
 			return nil
 		}); err == nil {
 			r = u
+			s.scheduleReminder(ctx, r)
 		} else {
 			// The messages went out; only their update after the decision
 			// is lost.
@@ -875,6 +884,7 @@ func (s *Service) resolveMentions(ctx context.Context, op mailbox.Operation) (ma
 		}
 		return out
 	}
+	op.Mailbox = resolve(op.Mailbox) // a form's user picker
 	op.Trustee = resolve(op.Trustee)
 	op.Members = list(op.Members)
 	op.Options.FullAccess = list(op.Options.FullAccess)

@@ -32,6 +32,13 @@ var slackByEmail = map[string]string{
 
 type slackDir struct{}
 
+func (slackDir) GroupMembers(_ context.Context, id string) ([]string, error) {
+	if id == "S0HELPDESK" {
+		return []string{rita, erin}, nil
+	}
+	return nil, bot.ErrNoSlackUser
+}
+
 func (slackDir) EmailOf(_ context.Context, id string) (string, error) {
 	for email, uid := range slackByEmail {
 		if uid == id {
@@ -104,14 +111,16 @@ func (q *memQueue) count(t bot.JobType) int {
 
 // notes records what people were told.
 type notes struct {
-	mu       sync.Mutex
-	answers  []string // "user: text"
-	asks     []string // approver ids
-	updates  map[bot.MessageRef]bot.State
-	tells    []string // "user: headline"
-	audits   int
-	failTell bool
-	secrets  []string // "user: text" of TellSecret
+	mu        sync.Mutex
+	answers   []string // "user: text"
+	asks      []string // approver ids
+	updates   map[bot.MessageRef]bot.State
+	tells     []string // "user: headline"
+	audits    int
+	failTell  bool
+	secrets   []string // "user: text" of TellSecret
+	reminders []string // "approver: request id"
+	homes     map[string]bot.Home
 }
 
 func (n *notes) Answer(_ context.Context, to bot.ReplyTo, a bot.Answer) error {
@@ -148,6 +157,23 @@ func (n *notes) Tell(_ context.Context, user string, r *bot.Request, headline st
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.tells = append(n.tells, user+": "+headline)
+	return nil
+}
+
+func (n *notes) Remind(_ context.Context, r *bot.Request, approver string) (bot.MessageRef, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.reminders = append(n.reminders, approver+": "+r.ID)
+	return bot.MessageRef{Channel: "D" + approver, TS: "reminder-" + r.ID}, nil
+}
+
+func (n *notes) PublishHome(_ context.Context, h bot.Home) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.homes == nil {
+		n.homes = map[string]bot.Home{}
+	}
+	n.homes[h.User] = h
 	return nil
 }
 

@@ -1,0 +1,157 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The request commands (status, list, cancel) and the reminder.
+
+// errNotRequester: only the requester may cancel.
+var errNotRequester = errors.New("not the requester")
+
+// handleRequestCommand answers `status <id>`, `list` and `cancel <id>`.
+func (s *Service) handleRequestCommand(ctx context.Context, c Command) error {
+	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
+	switch c.Action {
+	case CommandList:
+		s.answer(ctx, to, s.listAnswer(ctx, c.User))
+		return nil
+	case CommandStatus:
+		r, err := s.cfg.Store.Get(ctx, c.RequestID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. `list` shows yours.", c.RequestID)})
+			return nil
+		case err != nil:
+			return fmt.Errorf("status of %s: %w", c.RequestID, err)
+		case !s.maySee(c.User, r):
+			s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only the requester of `%s`, its approvers and the bot's admins can see it.", c.RequestID)})
+			return nil
+		}
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s`: %s — %s.", r.ID, opPhrase(r), describeState(r.State)), Plan: &r.Plan, Request: r})
+		return nil
+	case CommandCancel:
+		return s.handleCancel(ctx, c, to)
+	}
+	s.log.Warn("unknown request command dropped", "action", c.Action)
+	return nil
+}
+
+func (s *Service) maySee(user string, r *Request) bool {
+	return user == r.Requester || r.IsApprover(user) || slices.Contains(s.cfg.Admins, user)
+}
+
+func (s *Service) listAnswer(ctx context.Context, user string) Answer {
+	waiting, err1 := s.cfg.Store.List(ctx, ListQuery{Approver: user, Pending: true})
+	mine, err2 := s.cfg.Store.List(ctx, ListQuery{Requester: user, Limit: 10})
+	if err := errors.Join(err1, err2); err != nil {
+		s.log.Error("list requests failed", "user", user, "err", err)
+		return Answer{Text: "I couldn't read the requests just now; please try again in a minute."}
+	}
+	var b strings.Builder
+	line := func(r *Request, extra string) {
+		fmt.Fprintf(&b, "• `%s` %s — %s%s\n", r.ID, opPhrase(r), describeState(r.State), extra)
+	}
+	if len(waiting) > 0 {
+		b.WriteString("*Waiting for your decision*\n")
+		for _, r := range waiting {
+			line(r, fmt.Sprintf(", asked by <@%s>, expires %s", r.Requester, slackDate(r.ExpiresAt)))
+		}
+	}
+	if len(mine) > 0 {
+		b.WriteString("*Your recent requests*\n")
+		for _, r := range mine {
+			line(r, "")
+		}
+	}
+	if b.Len() == 0 {
+		return Answer{Text: "You have no requests, and none waits for your decision."}
+	}
+	return Answer{Text: strings.TrimRight(b.String(), "\n")}
+}
+
+// handleCancel cancels a request for its requester while it waits for a
+// decision, or once approved until its work starts (a scheduled request).
+// Every message about it is updated.
+func (s *Service) handleCancel(ctx context.Context, c Command, to ReplyTo) error {
+	r, err := s.cfg.Store.Update(ctx, c.RequestID, func(r *Request) error {
+		if c.User != r.Requester {
+			return errNotRequester
+		}
+		if r.State != StatePending && (r.State != StateApproved || started(r)) {
+			return errNothingToDo
+		}
+		return s.transition(r, StateCancelled, c.User, "cancelled", "cancelled by the requester")
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. `list` shows yours.", c.RequestID)})
+		return nil
+	case errors.Is(err, errNotRequester):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only <@%s>, who asked, can cancel request `%s`.", r.Requester, r.ID)})
+		return nil
+	case errors.Is(err, errNothingToDo):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` is %s: it can no longer be cancelled.", r.ID, describeState(r.State)), Request: r})
+		return nil
+	case err != nil:
+		return fmt.Errorf("cancel %s: %w", c.RequestID, err)
+	}
+	s.log.Info("request cancelled", "request", r.ID, "user", c.User)
+	s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` is cancelled: %s will not happen. Nothing was changed.", r.ID, opPhrase(r)), Request: r})
+	s.refreshApprovals(ctx, r)
+	s.audit(ctx, r)
+	return nil
+}
+
+// scheduleReminder queues the approvers' reminder of a new request.
+func (s *Service) scheduleReminder(ctx context.Context, r *Request) {
+	if s.cfg.ReminderAt <= 0 || r.State != StatePending {
+		return
+	}
+	at := r.CreatedAt.Add(time.Duration(float64(r.ExpiresAt.Sub(r.CreatedAt)) * s.cfg.ReminderAt))
+	if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobRemind, ID: "remind:" + r.ID, RequestID: r.ID, At: at}); err != nil {
+		s.log.Error("queue reminder failed", "request", r.ID, "err", err)
+	}
+}
+
+// handleRemind reminds the approvers, once, of a request still pending.
+func (s *Service) handleRemind(ctx context.Context, id string) error {
+	r, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
+		if r.State != StatePending || r.Reminded {
+			return errNothingToDo
+		}
+		r.Reminded = true
+		r.Record(Event{At: s.cfg.Now(), Actor: "bot", Type: "reminded"})
+		return nil
+	})
+	if errors.Is(err, errNothingToDo) || errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("remind %s: %w", id, err)
+	}
+	var refs []MessageRef
+	for _, a := range r.Approvers {
+		ref, err := s.cfg.Notifier.Remind(ctx, r, a)
+		if err != nil {
+			s.log.Error("reminder failed", "request", r.ID, "approver", a, "err", err)
+			continue
+		}
+		refs = append(refs, ref)
+	}
+	if len(refs) > 0 {
+		// So that the decision updates the reminders too.
+		if _, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
+			r.Approvals = append(r.Approvals, refs...)
+			return nil
+		}); err != nil {
+			s.log.Error("record reminders failed", "request", id, "err", err)
+		}
+	}
+	return nil
+}
