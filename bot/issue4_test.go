@@ -40,7 +40,7 @@ func TestCreateSharedMailboxWithMembers(t *testing.T) {
 	if r.State != bot.StateSucceeded {
 		t.Fatalf("state %s failure %q", r.State, r.Failure)
 	}
-	if !e.notes.told("the shared mailbox *Support Team* <support@contoso.com> exists") {
+	if !e.notes.told("the shared mailbox *Support Team* &lt;support@contoso.com&gt; exists") {
 		t.Errorf("told %q", e.notes.tells)
 	}
 	want := map[sandbox.ChangeKind]int{sandbox.ChangeMailboxCreated: 1, sandbox.ChangeAccountEnabled: 1,
@@ -134,5 +134,15 @@ func TestMembersTable(t *testing.T) {
 	}
 	if strings.Contains(answer, "SELF") {
 		t.Errorf("Exchange's own entries listed:\n%s", answer)
+	}
+}
+
+// A manager does not approve access for themselves.
+func TestManagerDoesNotApproveTheirOwnAccess(t *testing.T) {
+	e := newEnv(t, nil)
+	e.useTenant(sandbox.NewContoso(sandbox.Options{Now: e.clock.Now}))
+	r := e.ask(rita, grantOp("info@contoso.com", "maria@contoso.com", mailbox.FullAccess)) // maria is rita's manager
+	if !slices.Equal(r.Approvers, []string{admin}) || !strings.Contains(e.notes.lastAnswer(t), "would get the access") {
+		t.Errorf("approvers %v answer %s", r.Approvers, e.notes.lastAnswer(t))
 	}
 }

@@ -399,6 +399,9 @@ func (s *Service) route(ctx context.Context, plan mailbox.Plan, requester, polic
 	case !conversion:
 		var email string
 		email, why = s.requestersManager(ctx, requester)
+		if email != "" && plan.Op.Kind == mailbox.KindGrant && strings.EqualFold(email, plan.Op.Trustee) {
+			email, why = "", "your manager is the one who would get the access"
+		}
 		if email != "" {
 			t.ManagerEmail = email
 			if id, err := s.cfg.Slack.UserIDByEmail(ctx, email); err == nil && id != requester {

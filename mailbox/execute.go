@@ -114,8 +114,22 @@ func exo(cmdlet string, params map[string]any) string {
 	return "Exchange " + cmdlet + " " + string(b)
 }
 
+// userID is the target's Entra object id. A new shared mailbox is known by
+// its address until it exists; Graph wants an object id (or the UPN, which
+// Exchange picks itself), so it is read from the mailbox.
+func (x run) userID() string {
+	if !strings.Contains(x.t.UserID, "@") {
+		return x.t.UserID
+	}
+	if mb, err := x.e.Exchange.GetMailbox(x.ctx, x.t.UserPrincipalName); err == nil && mb.ExternalDirectoryObjectID != "" {
+		return mb.ExternalDirectoryObjectID
+	}
+	return x.t.UserID
+}
+
 func (x run) signIn(enabled bool) (Outcome, error) {
-	u, err := x.e.Directory.User(x.ctx, x.t.UserID)
+	id := x.userID()
+	u, err := x.e.Directory.User(x.ctx, id)
 	if x.unread(err) {
 		u, err = User{AccountEnabled: !enabled}, nil
 	}
@@ -126,8 +140,8 @@ func (x run) signIn(enabled bool) (Outcome, error) {
 	if u.AccountEnabled == enabled {
 		return Outcome{Status: Skipped, Detail: "sign-in was already " + word}, nil
 	}
-	return x.change("PATCH /users/"+x.t.UserID, map[string]bool{"accountEnabled": enabled}, "sign-in "+word, func() error {
-		return x.e.Directory.SetAccountEnabled(x.ctx, x.t.UserID, enabled)
+	return x.change("PATCH /users/"+id, map[string]bool{"accountEnabled": enabled}, "sign-in "+word, func() error {
+		return x.e.Directory.SetAccountEnabled(x.ctx, id, enabled)
 	})
 }
 
@@ -209,7 +223,7 @@ func (x run) grant(right string) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	if HasRight(perms, who, right) {
+	if HasRight(perms, who, right, x.s.Names...) {
 		return Outcome{Status: Skipped, Detail: who + " already had " + right}, nil
 	}
 	if right == RightFullAccess {
@@ -224,15 +238,26 @@ func (x run) grant(right string) (Outcome, error) {
 	})
 }
 
-// HasRight reports whether perms give who the right explicitly (not
-// inherited, not denied).
-func HasRight(perms []Permission, who, right string) bool {
+// HasRight reports whether perms give who (by any of its names) the right
+// explicitly (not inherited, not denied).
+func HasRight(perms []Permission, who, right string, names ...string) bool {
 	for _, p := range perms {
-		if strings.EqualFold(p.User, who) && !p.IsInherited && !p.Deny && slices.Contains(p.AccessRights, right) {
+		if Names(who, names...).Match(p.User) && !p.IsInherited && !p.Deny && slices.Contains(p.AccessRights, right) {
 			return true
 		}
 	}
 	return false
+}
+
+// NameSet is the names one person or group goes by, compared without case.
+type NameSet []string
+
+// Names makes a NameSet of who and its other names.
+func Names(who string, names ...string) NameSet { return append(NameSet{who}, names...) }
+
+// Match reports whether entry (as Exchange lists it) is one of the names.
+func (n NameSet) Match(entry string) bool {
+	return slices.ContainsFunc(n, func(s string) bool { return s != "" && strings.EqualFold(s, entry) })
 }
 
 func (x run) convert(to MailboxType, want string) (Outcome, error) {
@@ -354,7 +379,7 @@ func (x run) waitMailbox() (Outcome, error) {
 	if fresh && (mb.RecipientTypeDetails != RecipientSharedMailbox || !strings.EqualFold(mb.DisplayName, x.t.DisplayName)) {
 		return Outcome{}, fmt.Errorf("the address %s belongs to %q (%s), not to the new shared mailbox %q: someone else took it", x.t.UserPrincipalName, mb.DisplayName, mb.RecipientTypeDetails, x.t.DisplayName)
 	}
-	if _, err := x.e.Directory.User(x.ctx, x.t.UserID); errors.Is(err, ErrNotFound) {
+	if _, err := x.e.Directory.User(x.ctx, firstOf(mb.ExternalDirectoryObjectID, x.t.UserID)); errors.Is(err, ErrNotFound) {
 		return Outcome{Status: Pending, Detail: "Microsoft Entra ID does not find the mailbox's account yet"}, nil
 	} else if err != nil {
 		return Outcome{}, err
@@ -376,11 +401,14 @@ func (x run) createShared() (Outcome, error) {
 	} else if !errors.Is(err, ErrNotFound) {
 		return Outcome{}, err
 	}
-	params := map[string]any{"Shared": true, "Name": name, "DisplayName": name, "PrimarySmtpAddress": addr}
+	// Exchange's Name must be unique in the tenant, a display name need not
+	// be: the Name is the address's local part, which is free with it.
+	local, _, _ := strings.Cut(addr, "@")
+	params := map[string]any{"Shared": true, "Name": local, "DisplayName": name, "PrimarySmtpAddress": addr}
 	if x.dry {
 		return Outcome{Status: Skipped, Detail: "would send " + exo("New-Mailbox", params)}, nil
 	}
-	if _, err := x.e.Exchange.NewSharedMailbox(x.ctx, name, name, addr); err != nil {
+	if _, err := x.e.Exchange.NewSharedMailbox(x.ctx, local, name, addr); err != nil {
 		if taken, terr := x.e.Exchange.RecipientExists(x.ctx, addr); terr == nil && taken {
 			return Outcome{Status: Skipped, Detail: "the address exists now (an earlier try went through); checked next"}, nil
 		}
@@ -395,8 +423,9 @@ func (x run) sendOnBehalf(add bool) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	has := slices.ContainsFunc(mb.GrantSendOnBehalfTo, func(h string) bool { return strings.EqualFold(h, who) })
-	if has == add {
+	names := Names(who, x.s.Names...)
+	listed := slices.IndexFunc(mb.GrantSendOnBehalfTo, names.Match)
+	if has := listed >= 0; has == add {
 		return Outcome{Status: Skipped, Detail: map[bool]string{true: who + " already had Send on Behalf", false: who + " did not have Send on Behalf"}[add]}, nil
 	}
 	key, done := "Remove", "Send on Behalf taken away from "+who
@@ -404,11 +433,15 @@ func (x run) sendOnBehalf(add bool) (Outcome, error) {
 		key, done = "Add", "Send on Behalf given to "+who
 	}
 	params := map[string]any{"Identity": mbx, "GrantSendOnBehalfTo": map[string]any{"@odata.type": "#Exchange.GenericHashTable", key: []string{who}}}
+	if !add {
+		// Remove the entry as Exchange lists it.
+		params["GrantSendOnBehalfTo"] = map[string]any{"@odata.type": "#Exchange.GenericHashTable", key: []string{mb.GrantSendOnBehalfTo[listed]}}
+	}
 	return x.change(exo("Set-Mailbox", params), nil, done, func() error {
 		if add {
 			return x.e.Exchange.SetSendOnBehalf(x.ctx, mbx, []string{who}, nil)
 		}
-		return x.e.Exchange.SetSendOnBehalf(x.ctx, mbx, nil, []string{who})
+		return x.e.Exchange.SetSendOnBehalf(x.ctx, mbx, nil, []string{mb.GrantSendOnBehalfTo[listed]})
 	})
 }
 
@@ -432,7 +465,7 @@ func (x run) revoke(right string) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	if !HasRight(perms, who, right) {
+	if !HasRight(perms, who, right, x.s.Names...) {
 		return Outcome{Status: Skipped, Detail: who + " did not have " + right}, nil
 	}
 	if right == RightFullAccess {

@@ -139,6 +139,10 @@ type Step struct {
 	Title         string   `json:"title"`                    // for people: "Convert to a shared mailbox"
 	Arg           string   `json:"arg,omitempty"`            // what the step works on, see StepName
 	NoAutoMapping bool     `json:"no_automapping,omitempty"` // for StepGrantFullAccess
+	// Names are the other names Exchange may list the trustee in Arg by
+	// (display name, mail, alias): permissions and GrantSendOnBehalfTo
+	// show groups, and sometimes people, by name.
+	Names []string `json:"names,omitempty"`
 }
 
 // Target is the mailbox and account an operation works on, as found at

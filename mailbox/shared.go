@@ -53,7 +53,8 @@ func (p *Planner) planCreate(ctx context.Context, op Operation) (Plan, error) {
 
 // trustee is a person or group named in a command, as found.
 type trustee struct {
-	who   string // the address Exchange is given: a user's UPN or a group's mail
+	who   string   // the address Exchange is given: a user's UPN or a group's mail
+	names []string // other names Exchange may list it by
 	group *Group
 }
 
@@ -75,7 +76,7 @@ func (p *Planner) people(ctx context.Context, d *draft, addrs []string, groups b
 func (p *Planner) findTrustee(ctx context.Context, addr string, groups bool) (trustee, error) {
 	u, err := p.Directory.User(ctx, addr)
 	if err == nil {
-		return trustee{who: u.UserPrincipalName}, nil
+		return trustee{who: u.UserPrincipalName, names: []string{u.Mail, u.DisplayName, localPart(u.UserPrincipalName)}}, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
 		return trustee{}, fmt.Errorf("I could not look up %s: %v", addr, err)
@@ -83,7 +84,7 @@ func (p *Planner) findTrustee(ctx context.Context, addr string, groups bool) (tr
 	g, gerr := p.Directory.GroupByMail(ctx, addr)
 	switch {
 	case gerr == nil && groups:
-		return trustee{who: g.Mail, group: &g}, nil
+		return trustee{who: g.Mail, names: []string{g.DisplayName, localPart(g.Mail)}, group: &g}, nil
 	case gerr == nil:
 		return trustee{}, fmt.Errorf("%s is a group (“%s”); name its members one by one", addr, g.DisplayName)
 	case errors.Is(gerr, ErrNotFound):
@@ -105,7 +106,10 @@ func (p *Planner) planAccess(ctx context.Context, op Operation) (Plan, error) {
 		RecipientTypeDetails: mb.RecipientTypeDetails,
 	}}}
 	if mb.RecipientTypeDetails != RecipientSharedMailbox {
-		d.add(Warning, 0, fmt.Sprintf("%s is a %s, not a shared mailbox.", op.Mailbox, mb.RecipientTypeDetails), "")
+		// A person's own mailbox is not for /shared-mailbox: its rights are
+		// that person's and their manager's business, not the requester's.
+		d.add(Blocker, 0, fmt.Sprintf("%s is a %s, not a shared mailbox.", op.Mailbox, mb.RecipientTypeDetails),
+			"/shared-mailbox manages shared mailboxes only.")
 	}
 	ts := p.people(ctx, &d, []string{op.Trustee}, true)
 	if len(ts) == 0 {
@@ -113,6 +117,10 @@ func (p *Planner) planAccess(ctx context.Context, op Operation) (Plan, error) {
 	}
 	t := ts[0]
 	grant := op.Kind == KindGrant
+	if op.Options.EachMember && (t.group == nil || op.Right != FullAccess || !grant) {
+		d.add(Blocker, 14, "`each-member` applies only when granting Full Access to a group.", "Leave it out, or name a group.")
+		return d.Plan, nil
+	}
 	// Rule 13: Send As and Send on Behalf need the mailbox in the address list.
 	if grant && op.Right != FullAccess && mb.HiddenFromAddressListsEnabled {
 		d.add(Warning, 13, fmt.Sprintf("%s is hidden from the address lists (HiddenFromAddressListsEnabled): Send As and Send on Behalf do not work in classic Outlook for Windows until it is visible in the global address list. Outlook on the web and the new Outlook are not affected.", op.Mailbox),
@@ -132,6 +140,10 @@ func (p *Planner) planAccess(ctx context.Context, op Operation) (Plan, error) {
 			for _, m := range members {
 				whos = append(whos, m.UserPrincipalName)
 			}
+			if len(whos) == 0 {
+				d.add(Blocker, 14, fmt.Sprintf("“%s” has no user members to grant Full Access to one by one.", t.group.DisplayName), "")
+				return d.Plan, nil
+			}
 			d.add(Info, 14, fmt.Sprintf("Full Access is given to the %d members of “%s” one by one, so that automapping works for each.", len(members), t.group.DisplayName), "")
 		} else {
 			d.add(Warning, 14, fmt.Sprintf("Automapping does not work through a group: the mailbox will not appear by itself in the Outlook of the %d members of “%s”.", len(members), t.group.DisplayName),
@@ -143,14 +155,20 @@ func (p *Planner) planAccess(ctx context.Context, op Operation) (Plan, error) {
 		return Plan{}, err
 	}
 	for _, who := range whos {
-		has := slices.ContainsFunc(have, func(h string) bool { return strings.EqualFold(h, who) })
+		names := Names(who)
+		if who == t.who {
+			names = Names(who, t.names...)
+		}
+		has := slices.ContainsFunc(have, names.Match)
 		switch {
 		case grant && has:
 			d.add(Info, 0, fmt.Sprintf("%s already has %s on %s: nothing to change.", who, op.Right.Title(), op.Mailbox), "")
 		case !grant && !has:
 			d.add(Info, 0, fmt.Sprintf("%s does not have %s on %s: nothing to change.", who, op.Right.Title(), op.Mailbox), "")
 		default:
-			d.Steps = append(d.Steps, accessStep(op, who))
+			st := accessStep(op, who)
+			st.Names = names[1:]
+			d.Steps = append(d.Steps, st)
 		}
 	}
 	return d.Plan, nil
@@ -276,4 +294,9 @@ func firstOf(s ...string) string {
 		}
 	}
 	return ""
+}
+
+func localPart(addr string) string {
+	l, _, _ := strings.Cut(addr, "@")
+	return l
 }

@@ -201,7 +201,7 @@ func TestDryRunCreateDescribesNewMailbox(t *testing.T) {
 		t.Fatalf("blockers %+v", p.Blockers())
 	}
 	outs := execute(t, tn, p, true)
-	want := `would send Exchange New-Mailbox {"Confirm":false,"DisplayName":"O'Brien Team","Name":"O'Brien Team","PrimarySmtpAddress":"o'brien test@contoso.com","Shared":true}`
+	want := `would send Exchange New-Mailbox {"Confirm":false,"DisplayName":"O'Brien Team","Name":"o'brien test","PrimarySmtpAddress":"o'brien test@contoso.com","Shared":true}`
 	if outs[0].Detail != want {
 		t.Errorf("detail %q\nwant   %q", outs[0].Detail, want)
 	}

@@ -541,7 +541,7 @@ func TestServeCreateSharedMailbox(t *testing.T) {
 	if len(news) != 1 {
 		t.Fatalf("New-Mailbox sent %d times", len(news))
 	}
-	want := map[string]any{"Shared": true, "Name": "Support Team", "DisplayName": "Support Team", "PrimarySmtpAddress": "support@contoso.com", "Confirm": false}
+	want := map[string]any{"Shared": true, "Name": "support", "DisplayName": "Support Team", "PrimarySmtpAddress": "support@contoso.com", "Confirm": false}
 	if !reflect.DeepEqual(news[0].Parameters, want) {
 		t.Errorf("New-Mailbox parameters %v, want %v", news[0].Parameters, want)
 	}
