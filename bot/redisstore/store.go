@@ -13,6 +13,9 @@
 //	{prefix}req:{id}          JSON of bot.Request
 //	{prefix}active:{mailbox}  id of the request holding the mailbox
 //	{prefix}inflight          set of ids of in-flight requests
+//	{prefix}recent            sorted set of every request id, score CreatedAt
+//	{prefix}by-requester:{u}  sorted set of the ids Slack user u asked for
+//	{prefix}by-approver:{u}   sorted set of the ids u is an approver of
 //	{prefix}audit             stream, one entry per history event
 //	{prefix}lock:{key}        locks (Locker)
 //
@@ -71,6 +74,11 @@ func (s *Store) activeKey(mailbox string) string {
 }
 func (s *Store) inflightKey() string { return s.prefix + "inflight" }
 func (s *Store) auditKey() string    { return s.prefix + "audit" }
+func (s *Store) recentKey() string   { return s.prefix + "recent" }
+func (s *Store) requesterKey(user string) string {
+	return s.prefix + "by-requester:" + user
+}
+func (s *Store) approverKey(user string) string { return s.prefix + "by-approver:" + user }
 
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -132,6 +140,7 @@ func (s *Store) Create(ctx context.Context, r *bot.Request) error {
 				p.Set(ctx, activeKey, next.ID, 0)
 			}
 			s.trackInFlight(ctx, p, next)
+			s.index(ctx, p, nil, next)
 			s.audit(ctx, p, next, next.History)
 			return nil
 		})
@@ -237,6 +246,7 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*bot.Request) err
 				p.Set(ctx, claim, id, 0)
 			}
 			s.trackInFlight(ctx, p, next)
+			s.index(ctx, p, cur, next)
 			s.audit(ctx, p, next, added)
 			return nil
 		})
@@ -286,6 +296,34 @@ func (s *Store) trackInFlight(ctx context.Context, p redis.Pipeliner, r *bot.Req
 		p.SAdd(ctx, s.inflightKey(), r.ID)
 	} else {
 		p.SRem(ctx, s.inflightKey(), r.ID)
+	}
+}
+
+// index queues on p the writes that keep the List indexes in step with
+// next: its id in the recent set and in the sets of its requester and its
+// approvers, out of the sets of a requester or approvers cur had and next
+// no longer has. cur is nil on Create.
+func (s *Store) index(ctx context.Context, p redis.Pipeliner, cur, next *bot.Request) {
+	z := redis.Z{Score: listScore(next.CreatedAt), Member: next.ID}
+	p.ZAdd(ctx, s.recentKey(), z)
+	if next.Requester != "" {
+		p.ZAdd(ctx, s.requesterKey(next.Requester), z)
+	}
+	for _, a := range next.Approvers {
+		if a != "" {
+			p.ZAdd(ctx, s.approverKey(a), z)
+		}
+	}
+	if cur == nil {
+		return
+	}
+	if cur.Requester != "" && cur.Requester != next.Requester {
+		p.ZRem(ctx, s.requesterKey(cur.Requester), next.ID)
+	}
+	for _, a := range cur.Approvers {
+		if a != "" && !slices.Contains(next.Approvers, a) {
+			p.ZRem(ctx, s.approverKey(a), next.ID)
+		}
 	}
 }
 

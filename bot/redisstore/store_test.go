@@ -170,6 +170,10 @@ func TestStoreKeys(t *testing.T) {
 		prefix + "active:alice@contoso.com": "string",
 		prefix + "inflight":                 "set",
 		prefix + "audit":                    "stream",
+		prefix + "recent":                   "zset",
+		prefix + "by-requester:U111":        "zset",
+		prefix + "by-approver:U222":         "zset",
+		prefix + "by-approver:U333":         "zset",
 	}
 	if len(keys) != len(want) {
 		t.Errorf("keys = %v, want %v", keys, want)

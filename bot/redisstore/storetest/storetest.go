@@ -358,6 +358,8 @@ func Run(t *testing.T, newStore func(t *testing.T) bot.Store) {
 		}
 	})
 
+	t.Run("List", func(t *testing.T) { runList(t, newStore) })
+
 	t.Run("InFlightFollowsState", func(t *testing.T) {
 		s := newStore(t)
 		check := func(want ...string) {

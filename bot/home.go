@@ -1,0 +1,74 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// The App Home tab: what waits for a user's decision, their recent
+// requests, and for the admins everyone's.
+
+// Home tab list sizes.
+const (
+	homeMine     = 10 // the user's recent requests
+	homeEveryone = 20 // everyone's, for admins
+)
+
+// HomeOpened publishes user's App Home tab: the requests waiting for their
+// decision (with the buttons), their recent requests, and for the
+// configured Admins everyone's recent requests. handlers calls it when
+// Slack reports app_home_opened; refreshHomes calls it when a request
+// changes state.
+func (s *Service) HomeOpened(ctx context.Context, user string) error {
+	h, err := s.home(ctx, user)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Notifier.PublishHome(ctx, h); err != nil {
+		return fmt.Errorf("publish home of %s: %w", user, err)
+	}
+	return nil
+}
+
+// home reads what user's Home tab shows.
+func (s *Service) home(ctx context.Context, user string) (Home, error) {
+	h := Home{User: user, Admin: slices.Contains(s.cfg.Admins, user), Now: s.cfg.Now()}
+	var err error
+	if h.Waiting, err = s.cfg.Store.List(ctx, ListQuery{Approver: user, Pending: true}); err != nil {
+		return Home{}, fmt.Errorf("home of %s: requests waiting: %w", user, err)
+	}
+	if h.Mine, err = s.cfg.Store.List(ctx, ListQuery{Requester: user, Limit: homeMine}); err != nil {
+		return Home{}, fmt.Errorf("home of %s: own requests: %w", user, err)
+	}
+	if h.Admin {
+		if h.Everyone, err = s.cfg.Store.List(ctx, ListQuery{Limit: homeEveryone}); err != nil {
+			return Home{}, fmt.Errorf("home of %s: everyone's requests: %w", user, err)
+		}
+	}
+	return h, nil
+}
+
+// refreshHomes republishes the Home tab of r's requester and of each of
+// its approvers, so that a tab left open shows r's new state (and loses
+// buttons that no longer apply). Call it after a transition of r has been
+// written to the Store: each Home is read afresh from the Store, r only
+// says whose. Errors are logged, never returned: a stale Home tab must not
+// fail or retry the job that moved the request.
+//
+// The admins' "everyone" lists are not pushed here (that would be one
+// views.publish per admin per transition); they refresh when an admin
+// opens the tab, or when the admin is the requester or an approver.
+func (s *Service) refreshHomes(ctx context.Context, r *Request) {
+	users := make([]string, 0, 1+len(r.Approvers))
+	for _, u := range append([]string{r.Requester}, r.Approvers...) {
+		if u != "" && !slices.Contains(users, u) {
+			users = append(users, u)
+		}
+	}
+	for _, u := range users {
+		if err := s.HomeOpened(ctx, u); err != nil {
+			s.log.Warn("home tab refresh failed", "request", r.ID, "user", u, "err", err)
+		}
+	}
+}

@@ -1,0 +1,119 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// The App Home tab (issue 5).
+
+func ids(rs []*bot.Request) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	return out
+}
+
+// home opens user's Home tab and returns what was published.
+func (e *env) home(user string) bot.Home {
+	e.t.Helper()
+	if err := e.svc.HomeOpened(context.Background(), user); err != nil {
+		e.t.Fatalf("HomeOpened(%s): %v", user, err)
+	}
+	e.notes.mu.Lock()
+	defer e.notes.mu.Unlock()
+	h, ok := e.notes.homes[user]
+	if !ok {
+		e.t.Fatalf("no Home published for %s", user)
+	}
+	return h
+}
+
+func TestHomeOpened(t *testing.T) {
+	e := newEnv(t, func(c *bot.Config) { c.Admins = []string{admin} })
+	alice := e.ask(rita, mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"})
+	e.clock.Add(time.Minute)
+	jack := e.ask(rita, mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "jack@contoso.com"})
+	if alice.State != bot.StatePending || jack.State != bot.StatePending || !jack.IsApprover(maria) {
+		t.Fatalf("setup: alice %s %v, jack %s %v", alice.State, alice.Approvers, jack.State, jack.Approvers)
+	}
+
+	h := e.home(maria)
+	if !slices.Equal(ids(h.Waiting), []string{jack.ID, alice.ID}) || len(h.Mine) != 0 || h.Admin || h.Everyone != nil {
+		t.Errorf("maria's home: waiting %v mine %v admin %v everyone %v; want [jack alice], none, false, nil",
+			ids(h.Waiting), ids(h.Mine), h.Admin, ids(h.Everyone))
+	}
+	if !h.Now.Equal(e.clock.Now()) || h.User != maria {
+		t.Errorf("home of %s at %v, want maria at the injected time %v", h.User, h.Now, e.clock.Now())
+	}
+	h = e.home(rita)
+	if len(h.Waiting) != 0 || !slices.Equal(ids(h.Mine), []string{jack.ID, alice.ID}) || h.Admin || h.Everyone != nil {
+		t.Errorf("rita's home: waiting %v mine %v admin %v everyone %v", ids(h.Waiting), ids(h.Mine), h.Admin, ids(h.Everyone))
+	}
+	h = e.home(admin)
+	if !h.Admin || !slices.Equal(ids(h.Everyone), []string{jack.ID, alice.ID}) || len(h.Waiting) != 0 || len(h.Mine) != 0 {
+		t.Errorf("admin's home: waiting %v mine %v admin %v everyone %v", ids(h.Waiting), ids(h.Mine), h.Admin, ids(h.Everyone))
+	}
+
+	// Once decided, a request no longer waits; it stays among rita's.
+	e.click(maria, alice.ID, false)
+	if got := e.get(alice.ID).State; got != bot.StateRejected {
+		t.Fatalf("alice is %s after the rejection", got)
+	}
+	h = e.home(maria)
+	if !slices.Equal(ids(h.Waiting), []string{jack.ID}) {
+		t.Errorf("maria waits for %v after rejecting alice, want [jack]", ids(h.Waiting))
+	}
+	h = e.home(rita)
+	if len(h.Mine) != 2 || h.Mine[1].ID != alice.ID || h.Mine[1].State != bot.StateRejected {
+		t.Errorf("rita's requests after the rejection: %v", ids(h.Mine))
+	}
+}
+
+func TestRefreshHomes(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.ask(rita, mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"})
+	r.Approvers = append(r.Approvers, admin) // as if an extra approver had been added
+	e.notes.mu.Lock()
+	e.notes.homes = nil
+	e.notes.mu.Unlock()
+
+	e.svc.RefreshHomes(context.Background(), r)
+	e.notes.mu.Lock()
+	var users []string
+	for u := range e.notes.homes {
+		users = append(users, u)
+	}
+	waiting := ids(e.notes.homes[maria].Waiting)
+	e.notes.mu.Unlock()
+	slices.Sort(users)
+	if want := []string{admin, maria, rita}; !slices.Equal(users, want) {
+		t.Errorf("homes refreshed for %v, want %v", users, want)
+	}
+	if !slices.Equal(waiting, []string{r.ID}) {
+		t.Errorf("maria's refreshed home waits for %v, want [%s]", waiting, r.ID)
+	}
+}
+
+// failingHome is a notifier whose views.publish fails.
+type failingHome struct{ bot.Notifier }
+
+var errPublish = errors.New("views.publish: ratelimited")
+
+func (failingHome) PublishHome(context.Context, bot.Home) error { return errPublish }
+
+func TestHomePublishFails(t *testing.T) {
+	e := newEnv(t, func(c *bot.Config) { c.Notifier = failingHome{c.Notifier} })
+	r := e.ask(rita, mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"})
+	if err := e.svc.HomeOpened(context.Background(), maria); !errors.Is(err, errPublish) {
+		t.Errorf("HomeOpened err = %v, want the notifier's error", err)
+	}
+	e.svc.RefreshHomes(context.Background(), r) // logged, not returned, no panic
+}

@@ -1,0 +1,225 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// The App Home tab: what waits for the user's decision (with the Approve
+// and Reject buttons of the approval message), their recent requests and,
+// for the admins, everyone's.
+
+// MaxHomeBlocks is Slack's limit on the blocks of a view.
+const MaxHomeBlocks = 100
+
+// Block ids of the Home tab (a request's own blocks add its id).
+const (
+	HomeWaitingBlockID  = "waiting:"  // + request id: its summary
+	HomeMineBlockID     = "mine:"     // + request id
+	HomeEveryoneBlockID = "everyone:" // + request id
+)
+
+// PublishHome shows h on h.User's App Home tab (views.publish). A 429 is
+// waited out like every other call; Slack's own explanation of an
+// invalid view (response_metadata.messages) is kept in the error.
+func (s *Slack) PublishHome(ctx context.Context, h bot.Home) error {
+	view := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: HomeBlocks(h)}}
+	err := s.call(ctx, "views.publish", func() error {
+		_, err := s.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: h.User, View: view})
+		return err
+	})
+	if err != nil {
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && len(se.ResponseMetadata.Messages) > 0 {
+			err = fmt.Errorf("%w (%s)", err, strings.Join(se.ResponseMetadata.Messages, "; "))
+		}
+		return fmt.Errorf("publish the home tab of %s: %w", h.User, err)
+	}
+	s.log.DebugContext(ctx, "home tab published", "user", h.User, "waiting", len(h.Waiting))
+	return nil
+}
+
+// HomeBlocks renders a Home tab: a header; "Waiting for your decision",
+// each request with its summary and the Approve (with its confirm dialog)
+// and Reject buttons of the approval message, same action ids and value,
+// so a click there is handled like one in the message; "Your recent
+// requests" with their states; for admins "Everyone's recent requests".
+// An empty part says so. It stays within Slack's 100 blocks: a part that
+// does not fit is cut, with a note saying how many were left out.
+func HomeBlocks(h bot.Home) []slack.Block {
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plain("Mailbox requests", 150), slack.HeaderBlockOptionBlockID("home")),
+		contextBlock("home_about", "What waits for your decision and what you asked for, as of "+Date(h.Now)+
+			". Type `/convert-mailbox help` or `/shared-mailbox help` to ask for a change."),
+	}
+	// Each part gets what it needs when all fit. Otherwise the requests
+	// waiting for a decision give way first, so that the later parts keep
+	// their first homeMineShown and homeEveryoneShown requests; each part
+	// then takes what is left, in order.
+	needMine := partNeed(len(h.Mine), homeMineShown)
+	needEveryone := 0
+	if h.Admin {
+		needEveryone = partNeed(len(h.Everyone), homeEveryoneShown)
+	}
+
+	var waiting [][]slack.Block
+	for _, r := range h.Waiting {
+		waiting = append(waiting, waitingBlocks(r, h.Now))
+	}
+	blocks = appendPart(blocks, MaxHomeBlocks-needMine-needEveryone, "waiting", "Waiting for your decision", waiting,
+		"Nothing waits for your decision.")
+
+	var mine [][]slack.Block
+	for _, r := range h.Mine {
+		mine = append(mine, []slack.Block{section(HomeMineBlockID+r.ID, homeLine(r, false))})
+	}
+	blocks = appendPart(blocks, MaxHomeBlocks-needEveryone, "mine", "Your recent requests", mine,
+		"You have not asked for anything yet.")
+
+	if h.Admin {
+		var all [][]slack.Block
+		for _, r := range h.Everyone {
+			all = append(all, []slack.Block{section(HomeEveryoneBlockID+r.ID, homeLine(r, true))})
+		}
+		blocks = appendPart(blocks, MaxHomeBlocks, "everyone", "Everyone's recent requests", all, "No requests yet.")
+	}
+	return blocks
+}
+
+// The recent requests a Home tab keeps room for when the requests waiting
+// for a decision are too many to show them all.
+const (
+	homeMineShown     = 10
+	homeEveryoneShown = 20
+)
+
+// partNeed is how many blocks a part of n one-block items needs to show
+// at most shown of them: divider, header, the items, and the empty text or
+// the note of those left out.
+func partNeed(n, shown int) int {
+	if n == 0 || n > shown {
+		return 2 + min(n, shown) + 1
+	}
+	return 2 + n
+}
+
+// appendPart appends a part of the Home tab (a divider, its header, then
+// its items, or the empty text when there are none) without going over limit blocks in all. Items that do not fit are
+// left out, and a note says how many.
+func appendPart(blocks []slack.Block, limit int, id, title string, items [][]slack.Block, empty string) []slack.Block {
+	blocks = append(blocks,
+		slack.NewDividerBlock(),
+		slack.NewHeaderBlock(plain(title, 150), slack.HeaderBlockOptionBlockID(id)))
+	if len(items) == 0 {
+		return append(blocks, section(id+"_empty", empty))
+	}
+	for i, item := range items {
+		room := limit - len(blocks)
+		if i < len(items)-1 {
+			room-- // keep one for the note
+		}
+		if len(item) > room {
+			return append(blocks, contextBlock(id+"_more", fmt.Sprintf("…and %d more, not shown here.", len(items)-i)))
+		}
+		blocks = append(blocks, item...)
+	}
+	return blocks
+}
+
+// waitingBlocks renders a request waiting for the reader's decision: what
+// is asked, when it expires, and the buttons of the approval message.
+func waitingBlocks(r *bot.Request, now time.Time) []slack.Block {
+	text := summary(r, true)
+	if r.Op.Options.DryRun {
+		text = "🧪 *DRY RUN* " + text
+	}
+	about := []string{"Request `" + Escape(r.ID) + "`", "asked " + Date(r.CreatedAt)}
+	if !r.ExpiresAt.IsZero() {
+		if r.ExpiresAt.After(now) {
+			about = append(about, "expires "+Date(r.ExpiresAt))
+		} else {
+			about = append(about, "expired "+Date(r.ExpiresAt))
+		}
+	}
+	if n := homeWarnings(r); n > 0 {
+		about = append(about, fmt.Sprintf("⚠️ %d %s: see the approval message", n, homePlural(n, "warning", "warnings")))
+	}
+	blocks := []slack.Block{section(HomeWaitingBlockID+r.ID, text+"\n"+strings.Join(about, " · "))}
+	// The very buttons of the approval message: same action ids, value,
+	// confirm dialog and block id.
+	for _, b := range ApprovalBlocks(r, now) {
+		if a, ok := b.(*slack.ActionBlock); ok && a.BlockID == DecisionBlockID+r.ID {
+			blocks = append(blocks, a)
+		}
+	}
+	return blocks
+}
+
+func homeWarnings(r *bot.Request) int {
+	n := 0
+	for _, f := range r.Plan.Findings {
+		if f.Severity == mailbox.Warning || f.Severity == mailbox.Blocker {
+			n++
+		}
+	}
+	return n
+}
+
+func homePlural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// homeLine renders one of the recent requests: its state's icon, what was
+// asked (by whom, when who is set), then its id, state, decision and age,
+// and why it failed.
+func homeLine(r *bot.Request, who bool) string {
+	var b strings.Builder
+	b.WriteString(StateIcon(r.State) + " ")
+	if who {
+		b.WriteString(Mention(r.Requester) + " asked to " + operationPhrase(r.Op, r.Plan.Target, true))
+	} else {
+		b.WriteString(homeCapitalize(operationPhrase(r.Op, r.Plan.Target, true)))
+	}
+	about := []string{"`" + Escape(r.ID) + "`", "*" + Escape(strings.ReplaceAll(string(r.State), "_", " ")) + "*"}
+	switch {
+	case r.State == bot.StatePending && len(r.Approvers) > 0:
+		ms := make([]string, len(r.Approvers))
+		for i, a := range r.Approvers {
+			ms[i] = Mention(a)
+		}
+		about = append(about, "waiting for "+strings.Join(ms, " or "))
+	case r.State != bot.StatePending:
+		about = append(about, DecisionText(r))
+	}
+	about = append(about, "asked "+Date(r.CreatedAt))
+	if r.Op.Options.DryRun {
+		about = append(about, "🧪 dry run")
+	}
+	b.WriteString("\n" + strings.Join(about, " · "))
+	if r.State == bot.StateFailed && r.Failure != "" {
+		b.WriteString("\n" + quote(Escape(truncate(r.Failure, maxErrorText))))
+	}
+	return b.String()
+}
+
+// homeCapitalize upper-cases the first letter of s.
+func homeCapitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
