@@ -115,3 +115,19 @@ func TestReminderOnceAtHalfTime(t *testing.T) {
 		t.Errorf("a rejected request was reminded: %v", e2.notes.reminders)
 	}
 }
+
+// Who may ask is configuration; anyone else is told who may.
+func TestOnlyAllowedRequesters(t *testing.T) {
+	e := newEnv(t, func(c *bot.Config) {
+		c.Requesters = map[mailbox.Kind][]string{mailbox.KindConvertToShared: {"S0HELPDESK"}} // rita and erin
+		c.ExtraApprovers = map[mailbox.Kind][]string{mailbox.KindConvertToShared: {admin}}
+	})
+	if got := e.askOnly(maria, mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "erin@contoso.com"}); !strings.Contains(got, "You may not ask for this; <@U0RITA> or <@U0ERIN> may.") {
+		t.Errorf("maria: %s", got)
+	}
+	r := e.ask(rita, mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"})
+	// The owner's manager, plus the extra approver of the kind.
+	if len(r.Approvers) != 2 || r.Approvers[0] != maria || r.Approvers[1] != admin {
+		t.Errorf("approvers %v", r.Approvers)
+	}
+}

@@ -178,6 +178,9 @@ type Command struct {
 	// commands: "status", "list", "cancel" (RequestID names the request).
 	Action    string `json:"action,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
+	// Mailboxes, when more than one, asks for Op on each: one batch, one
+	// approval, one report (Op.Mailbox is then unused).
+	Mailboxes []string `json:"mailboxes,omitempty"`
 }
 
 // Request commands (Command.Action).

@@ -127,6 +127,7 @@ type Request struct {
 	Failure        string            `json:"failure,omitempty"`
 	RetryUntil     time.Time         `json:"retry_until,omitzero"` // a failed request may be retried until then
 	Reminded       bool              `json:"reminded,omitempty"`   // the approvers were reminded
+	Batch          string            `json:"batch,omitempty"`      // the batch it belongs to (several mailboxes at once)
 	Approvals      []MessageRef      `json:"approvals,omitempty"`  // the approvers' DMs
 	AuditMessage   *MessageRef       `json:"audit_message,omitempty"`
 	History        []Event           `json:"history"`

@@ -155,3 +155,25 @@ func (s *Service) handleRemind(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// CheckCommand runs a command's pre-checks without asking anyone or
+// storing anything: what would stand in the way, as one sentence, or "".
+// A form calls it within Slack's time, so that the problem shows next to
+// the field; the command job checks again anyway.
+func (s *Service) CheckCommand(ctx context.Context, c Command) (string, error) {
+	op, problem := s.resolveMentions(ctx, c.Op)
+	if problem != "" {
+		return problem, nil
+	}
+	plan, err := s.cfg.Planner.Plan(ctx, op)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", err
+		}
+		return planProblem(op.Mailbox, err), nil
+	}
+	if b := plan.Blockers(); len(b) > 0 {
+		return strings.TrimSpace(b[0].Text + " " + b[0].Fix), nil
+	}
+	return "", nil
+}

@@ -50,6 +50,10 @@ type Config struct {
 	// ReminderAt is when approvers are reminded, once, as a fraction of
 	// ApprovalTimeout (0.5); negative: never.
 	ReminderAt float64
+	// Batches and BatchNotifier serve commands for several mailboxes at
+	// once; nil: such commands are refused.
+	Batches       BatchStore
+	BatchNotifier BatchNotifier
 	// AuditChannel gets one message per request, updated as it moves; ""
 	// turns the channel off (the audit stream in the Store stays).
 	AuditChannel string
@@ -224,6 +228,8 @@ func (s *Service) Handle(ctx context.Context, j Job) error {
 		return s.handleExpire(ctx, j.RequestID)
 	case JobRemind:
 		return s.handleRemind(ctx, j.RequestID)
+	case JobBatch:
+		return s.handleBatch(ctx, j.RequestID)
 	case JobRun:
 		return s.handleRun(ctx, j)
 	}
@@ -244,6 +250,24 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
 	if c.Action != "" {
 		return s.handleRequestCommand(ctx, c)
+	}
+	to0 := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
+	if c.Op.Kind != mailbox.KindMembers {
+		ok, ask, err := s.mayRequest(ctx, c.User, c.Op.Kind)
+		if err != nil {
+			return fmt.Errorf("who may request %s: %w", c.Op.Kind, err)
+		}
+		if !ok {
+			text := "You may not ask for this. Nothing was requested."
+			if len(ask) > 0 {
+				text = fmt.Sprintf("You may not ask for this; %s may. Nothing was requested.", mentions(ask))
+			}
+			s.answer(ctx, to0, Answer{Text: text})
+			return nil
+		}
+	}
+	if len(c.Mailboxes) > 1 {
+		return s.handleBatchCommand(ctx, c, to0)
 	}
 	log := s.log.With("op", c.Op.Kind, "mailbox", c.Op.Mailbox, "user", c.User)
 	id := s.requestID(c)
@@ -281,6 +305,9 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 	}
 	policy := s.cfg.Policy[c.Op.Kind]
 	approvers, source, why := s.route(ctx, plan, c.User, policy)
+	if policy != PolicyNone {
+		approvers = s.withExtraApprovers(ctx, c.Op.Kind, c.User, approvers)
+	}
 	if policy == PolicyNone {
 		return s.startUnapproved(ctx, c, plan, to)
 	}
@@ -506,7 +533,16 @@ func (s *Service) transition(r *Request, to State, actor, typ, note string) erro
 
 // audit posts or updates the audit channel message of r.
 func (s *Service) audit(ctx context.Context, r *Request) {
-	if s.cfg.AuditChannel == "" || r == nil {
+	if r == nil {
+		return
+	}
+	// Every transition ends here: the Home tabs follow.
+	s.refreshHomes(ctx, r)
+	if r.Batch != "" {
+		s.batchChanged(ctx, r.Batch)
+		return
+	}
+	if s.cfg.AuditChannel == "" {
 		return
 	}
 	ref, err := s.cfg.Notifier.Audit(ctx, s.cfg.AuditChannel, r, r.AuditMessage)
@@ -529,6 +565,10 @@ func (s *Service) audit(ctx context.Context, r *Request) {
 
 // refreshApprovals rewrites every approval message to show r's state.
 func (s *Service) refreshApprovals(ctx context.Context, r *Request) {
+	if r.Batch != "" {
+		s.batchChanged(ctx, r.Batch)
+		return
+	}
 	for _, ref := range r.Approvals {
 		if err := s.cfg.Notifier.UpdateApproval(ctx, r, ref); err != nil {
 			s.log.Error("update approval message failed", "request", r.ID, "channel", ref.Channel, "err", err)
@@ -537,6 +577,10 @@ func (s *Service) refreshApprovals(ctx context.Context, r *Request) {
 }
 
 func (s *Service) tell(ctx context.Context, r *Request, headline string) {
+	if r.Batch != "" {
+		s.batchChanged(ctx, r.Batch) // one report for the batch, not one message per mailbox
+		return
+	}
 	if err := s.cfg.Notifier.Tell(ctx, r.Requester, r, headline); err != nil {
 		s.log.Error("direct message to requester failed", "request", r.ID, "err", err)
 	}
@@ -553,7 +597,41 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 	if c.Action == ActionRetry {
 		return s.handleRetry(ctx, c)
 	}
+	if isBatchID(c.RequestID) && s.cfg.Batches != nil {
+		return s.handleBatchClick(ctx, c)
+	}
 	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
+	r, expired, err := s.decide(ctx, c)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. Your click changed nothing.", c.RequestID)})
+		return nil
+	case errors.Is(err, ErrSelfApproval):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("You asked for request `%s`, so you can't decide it yourself; %s will. Your click changed nothing.", r.ID, mentions(r.Approvers))})
+		return nil
+	case errors.Is(err, ErrNotApprover):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only %s can decide request `%s`. Your click changed nothing.", mentions(r.Approvers), r.ID)})
+		return nil
+	case errors.Is(err, ErrAlreadyDecided):
+		s.answer(ctx, to, Answer{Text: decidedText(r), Request: r})
+		// The message clicked may be stale (another approver's decision):
+		// bring it up to date.
+		s.refreshApprovals(ctx, r)
+		return nil
+	case err != nil:
+		return err
+	}
+	if expired {
+		s.answer(ctx, to, Answer{Text: decidedText(r), Request: r})
+	}
+	return nil
+}
+
+// decide applies one click's decision to one request with a single
+// compare-and-set, and its effects (the work queued, messages updated,
+// the requester told). It returns the sentinel errors of a click that
+// changes nothing, with the request as it is.
+func (s *Service) decide(ctx context.Context, c Click) (*Request, bool, error) {
 	log := s.log.With("request", c.RequestID, "approver", c.User)
 	expired := false
 	r, err := s.cfg.Store.Update(ctx, c.RequestID, func(r *Request) error {
@@ -588,32 +666,22 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 		return s.transition(r, StateRejected, c.User, "rejected", "")
 	})
 	switch {
-	case errors.Is(err, ErrNotFound):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. Your click changed nothing.", c.RequestID)})
-		return nil
 	case errors.Is(err, ErrSelfApproval):
 		log.Warn("self-approval refused")
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("You asked for request `%s`, so you can't decide it yourself; %s will. Your click changed nothing.", r.ID, mentions(r.Approvers))})
-		return nil
+		return r, false, err
 	case errors.Is(err, ErrNotApprover):
 		log.Warn("click by someone who is not an approver refused")
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only %s can decide request `%s`. Your click changed nothing.", mentions(r.Approvers), r.ID)})
-		return nil
-	case errors.Is(err, ErrAlreadyDecided):
-		s.answer(ctx, to, Answer{Text: decidedText(r), Request: r})
-		// The message clicked may be stale (another approver's decision):
-		// bring it up to date.
-		s.refreshApprovals(ctx, r)
-		return nil
+		return r, false, err
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrAlreadyDecided):
+		return r, false, err
 	case errors.Is(err, errRetriedClick):
 		log.Info("click job retried: repeating its effects")
 	case err != nil:
-		return fmt.Errorf("decide %s: %w", c.RequestID, err)
+		return r, false, fmt.Errorf("decide %s: %w", c.RequestID, err)
 	}
 	if expired {
 		s.afterExpiry(ctx, r)
-		s.answer(ctx, to, Answer{Text: decidedText(r), Request: r})
-		return nil
+		return r, true, nil
 	}
 	log.Info("request decided", "state", r.State)
 	if r.State == StateApproved || r.State.InFlight() {
@@ -632,7 +700,17 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 		s.tell(ctx, r, fmt.Sprintf("<@%s> approved your request `%s` to %s%s. The work is queued; I'll report each step.", c.User, r.ID, opPhrase(r), dryTag(r)))
 	}
 	s.audit(ctx, r)
-	return nil
+	return r, false, nil
+}
+
+// withExtraApprovers adds the configured extra approvers of kind to ids.
+func (s *Service) withExtraApprovers(ctx context.Context, kind mailbox.Kind, requester string, ids []string) []string {
+	for _, a := range s.extraApprovers(ctx, kind, requester) {
+		if !slices.Contains(ids, a) {
+			ids = append(ids, a)
+		}
+	}
+	return ids
 }
 
 // slackDate writes t for Slack, in each reader's time zone.

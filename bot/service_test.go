@@ -120,7 +120,11 @@ type notes struct {
 	failTell  bool
 	secrets   []string // "user: text" of TellSecret
 	reminders []string // "approver: request id"
-	homes     map[string]bot.Home
+	// batches
+	batchAsks                  []string
+	batchUpdates, batchReports int
+	lastBatch                  []*bot.Request
+	homes                      map[string]bot.Home
 }
 
 func (n *notes) Answer(_ context.Context, to bot.ReplyTo, a bot.Answer) error {
@@ -175,6 +179,25 @@ func (n *notes) PublishHome(_ context.Context, h bot.Home) error {
 	}
 	n.homes[h.User] = h
 	return nil
+}
+
+func (n *notes) BatchApproval(_ context.Context, b *bot.Batch, reqs []*bot.Request, approver string, ref *bot.MessageRef) (bot.MessageRef, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if ref != nil {
+		n.batchUpdates++
+		return *ref, nil
+	}
+	n.batchAsks = append(n.batchAsks, approver)
+	return bot.MessageRef{Channel: "D" + approver, TS: "batch-" + b.ID}, nil
+}
+
+func (n *notes) BatchReport(_ context.Context, channel string, b *bot.Batch, reqs []*bot.Request, ref *bot.MessageRef) (bot.MessageRef, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.batchReports++
+	n.lastBatch = reqs
+	return bot.MessageRef{Channel: "D" + b.Requester, TS: "report-" + b.ID + channel}, nil
 }
 
 func (n *notes) TellSecret(_ context.Context, user string, r *bot.Request, text string) error {
@@ -254,6 +277,7 @@ func newEnv(t *testing.T, mod func(*bot.Config)) *env {
 		Now:    e.clock.Now,
 		Jitter: func(d time.Duration) time.Duration { return d },
 	}
+	e.cfg.Batches, e.cfg.BatchNotifier = e.store, e.notes
 	if mod != nil {
 		mod(&e.cfg)
 	}

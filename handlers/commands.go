@@ -25,12 +25,11 @@ const (
 		"please try again in a minute, and tell the bot's administrators if it persists."
 	textWrongTenant = "This bot is not set up for this workspace or app. Nothing was requested."
 	textUnreadable  = "I couldn't read this command from Slack. Nothing was requested; please try again."
-	textFormNotYet  = "The form is not available yet in this version: type the address instead, " +
-		"for example `%s alice@contoso.com`.\n\n"
 )
 
 // handleCommand answers a verified slash command over HTTP. Every answer
-// is an ephemeral message with HTTP 200.
+// is an ephemeral message with HTTP 200, or an empty 200 when there is
+// nothing to say (a form was opened).
 func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 	sc, err := slack.SlashCommandParse(r)
 	if err != nil || sc.UserID == "" || sc.Command == "" {
@@ -38,13 +37,20 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 		writeEphemeral(w, textUnreadable)
 		return
 	}
-	writeEphemeral(w, s.Command(r.Context(), sc))
+	text := s.Command(r.Context(), sc)
+	if text == "" {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	writeEphemeral(w, text)
 }
 
 // Command answers a slash command, whatever carried it (HTTP or Socket
-// Mode): the text of the private answer. The only call it makes is
-// Bot.AcceptCommand, bounded by the accept timeout, so it returns well
-// within Slack's 3 seconds.
+// Mode): the text of the private answer, or "" for no message (the command
+// had no text and its form was opened: answer with an empty HTTP 200, or
+// an acknowledgement without payload). The only calls it makes are
+// Bot.AcceptCommand or, for an empty text, Views.OpenView, bounded by the
+// accept timeout, so it returns well within Slack's 3 seconds.
 func (s *Server) Command(ctx context.Context, sc slack.SlashCommand) string {
 	var err error
 	log := s.log.With("user", sc.UserID, "team", sc.TeamID, "command", sc.Command)
@@ -79,17 +85,14 @@ func (s *Server) Command(ctx context.Context, sc slack.SlashCommand) string {
 	}
 	switch p.Verb {
 	case VerbHelp:
+		if p.Empty {
+			return s.openForm(ctx, sc, shared, log)
+		}
 		if shared {
 			return sharedHelpText(cmd, s.cfg.Approvals)
 		}
-		text := helpText(cmd)
-		if p.Empty {
-			text = fmt.Sprintf(textFormNotYet, cmd) + text
-		}
-		return text
-	case VerbNotYet:
-		return notYetText(cmd, p.Feature)
-	case VerbConvert, VerbShared:
+		return helpText(cmd)
+	case VerbConvert, VerbShared, VerbRequest:
 	default:
 		// The parsers return only the verbs above.
 		log.Error("slash command parsed to an unknown verb", "verb", p.Verb)
@@ -98,13 +101,20 @@ func (s *Server) Command(ctx context.Context, sc slack.SlashCommand) string {
 
 	c := bot.Command{
 		Op:          p.Op,
+		Action:      p.Action,
+		RequestID:   p.RequestID,
 		User:        sc.UserID,
 		TeamID:      sc.TeamID,
 		Channel:     sc.ChannelID,
 		ResponseURL: sc.ResponseURL,
 		TriggerID:   sc.TriggerID,
+		Mailboxes:   p.Mailboxes,
 	}
-	log = log.With("op", c.Op.Kind, "mailbox", c.Op.Mailbox)
+	if c.Action != "" {
+		log = log.With("action", c.Action, "request", c.RequestID)
+	} else {
+		log = log.With("op", c.Op.Kind, "mailbox", c.Op.Mailbox)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if err := s.cfg.Bot.AcceptCommand(ctx, c); err != nil {
@@ -113,6 +123,10 @@ func (s *Server) Command(ctx context.Context, sc slack.SlashCommand) string {
 		}
 		log.Error("command not queued", "err", err)
 		return textQueueDown
+	}
+	if c.Action != "" {
+		log.Info("command queued")
+		return requestText(c.Action, c.RequestID)
 	}
 	log.Info("command queued", "kind", c.Op.Kind, "dry_run", c.Op.Options.DryRun)
 	return checkingText(c.Op)

@@ -1,27 +1,27 @@
 // Package handlers is the Slack edge: it verifies every HTTP request from
-// Slack, parses slash commands and interactions into the bot's typed
-// commands and clicks, answers within Slack's 3 seconds and hands the work
-// to the bot's durable queue. It serves /slack/commands,
-// /slack/interactions, /healthz and /readyz.
+// Slack, parses slash commands, interactions and events into the bot's
+// typed commands and clicks, answers within Slack's 3 seconds and hands the
+// work to the bot's durable queue. It serves /slack/commands,
+// /slack/interactions, /slack/events, /healthz and /readyz over HTTP, and
+// the same over Socket Mode (Socket).
 //
-// Server (New, Config) holds the routes. Its handlers do no slow work: they
-// parse, check the workspace and app against the configuration, call the
-// Bot once (AcceptCommand or AcceptClick, which only enqueue, bounded by a
-// timeout) and answer. Users see their errors as ephemeral messages with
-// HTTP 200, never a 500. Who clicked comes from the signed payload, never
-// from a button's value. ParseConvert is the /convert-mailbox grammar,
-// ParseShared the /shared-mailbox grammar.
+// Server (New, Config) holds the logic, independent of the transport:
+// Command, Interaction and Event. They do no slow work: they parse, check
+// the workspace and app against the configuration, call the Bot once
+// (AcceptCommand or AcceptClick, which only enqueue, bounded by a timeout)
+// and answer. Users see their errors as ephemeral messages with HTTP 200,
+// never a 500. Who clicked comes from the signed payload, never from a
+// button's value. Without a signing secret (Socket Mode) every HTTP request
+// to /slack/* is refused.
 //
-// How far it goes in this version: /convert-mailbox <address> [to shared|to
-// regular] [options] (sign-in, sessions, licenses, Full Access, Send As,
-// members, automapping, license, password, at, dry-run) and help; status,
-// list, cancel and the form answer that they are not available yet.
-// /shared-mailbox create|grant|revoke|members and help; a Slack mention is
-// passed on as "<@U…>" for the bot to resolve (Slack's API cannot be called
-// within the 3 seconds), which needs the command's "escape channels, users
-// and links" setting (should_escape: true in the manifest). The
-// Approve, Reject and Retry buttons become clicks; other interactions are
-// acknowledged and ignored. Socket Mode is not here yet.
+// ParseConvert is the /convert-mailbox grammar (one or several addresses,
+// to shared|to regular, options, status|list|cancel, help); ParseShared the
+// /shared-mailbox grammar (create|grant|revoke|members, status|list|cancel,
+// help). A Slack mention is passed on as "<@U…>" for the bot to resolve
+// (Slack's API cannot be called within the 3 seconds). Either command with
+// no text opens a form (forms.go); its submission is checked next to the
+// fields, within a time budget, before the commands are queued. Approve,
+// Reject and Retry buttons become clicks, from a message or the Home tab.
 //
 // Rendering messages and talking to Slack's Web API live in handlers/notify.
 package handlers

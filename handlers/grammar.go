@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -20,14 +21,19 @@ const (
 	VerbHelp Verb = "help"
 	// VerbConvert: check Parsed.Op and ask for approval.
 	VerbConvert Verb = "convert"
-	// VerbNotYet: a feature of the grammar that this version does not
-	// have yet (Parsed.Feature names it).
-	VerbNotYet Verb = "not_yet"
+	// VerbRequest: a command about requests already made, for both
+	// commands: Parsed.Action is bot.CommandStatus, bot.CommandList or
+	// bot.CommandCancel, and RequestID names the request for status and
+	// cancel.
+	VerbRequest Verb = "request"
 )
 
 // Parsed is an understood /convert-mailbox or /shared-mailbox text.
 type Parsed struct {
 	Verb Verb
+	// Mailboxes, for a /convert-mailbox naming several: all of them, the
+	// first also in Op.Mailbox.
+	Mailboxes []string
 	// Op is the operation, for VerbConvert: its Mailbox is validated and
 	// lower case, its Kind is KindConvertToShared or KindConvertToRegular,
 	// and its Options fit that kind (addresses validated, lower case,
@@ -37,9 +43,12 @@ type Parsed struct {
 	// Empty: the text was empty (VerbHelp). Empty text will open a form in
 	// a later version.
 	Empty bool
-	// Feature names what VerbNotYet asked for: "status", "list" or
-	// "cancel".
-	Feature string
+	// Action is the request command of VerbRequest: bot.CommandStatus,
+	// bot.CommandList or bot.CommandCancel.
+	Action string
+	// RequestID is the request that status and cancel are about, as
+	// parseRequestID normalises it ("req_K7Q3ZD2M").
+	RequestID string
 }
 
 // ErrUsage is matched by every *UsageError.
@@ -128,7 +137,9 @@ func keyword(word string) string {
 //	help | -h | --help | ?                   the help
 //	(empty)                                  the help (the form comes later)
 //	<address> [to shared|to regular] [opts]  convert a mailbox
-//	status ... | list ... | cancel ...       not available yet
+//	status <request id>                      where a request stands
+//	list                                     my requests, and those waiting for me
+//	cancel <request id>                      cancel a request (see parseRequest)
 //
 // to shared is the default; to user is to regular. The options, in any
 // order after the address:
@@ -153,29 +164,74 @@ func ParseConvert(text string, now time.Time) (Parsed, error) {
 	switch first {
 	case "help", "-h", "--help", "?", "-?", "/?":
 		return Parsed{Verb: VerbHelp}, nil
-	case "status", "list", "cancel":
-		return Parsed{Verb: VerbNotYet, Feature: first}, nil
+	case bot.CommandStatus, bot.CommandList, bot.CommandCancel:
+		return parseRequest(first, words[1:], false)
 	}
 
-	addr, err := mailbox.ParseAddress(words[0])
+	firsts, ok := addressList(words[0])
+	addr, err := "", error(nil)
+	if ok {
+		addr = firsts[0]
+	} else {
+		_, err = mailbox.ParseAddress(words[0])
+	}
 	if err != nil {
 		if first == "to" || keyword(first) != "" {
 			return Parsed{}, usageErr("Start with the mailbox's address, then %s and the options: I read %s first.", quote("to"), quote(words[0]))
 		}
 		return Parsed{}, badAddress(words[0])
 	}
+	// Several addresses (spaces or commas) make one request for all of
+	// them: one approval, one report.
+	addrs := slices.Compact(firsts)
 	rest := words[1:]
-	if len(rest) > 0 {
-		if _, err := mailbox.ParseAddress(rest[0]); err == nil {
-			return Parsed{}, usageErr("Give one address at a time: I read %s and %s.", quote(words[0]), quote(rest[0]))
+	for len(rest) > 0 {
+		more, ok := addressList(rest[0])
+		if !ok {
+			break
 		}
+		for _, a := range more {
+			if !slices.Contains(addrs, a) {
+				addrs = append(addrs, a)
+			}
+		}
+		rest = rest[1:]
+	}
+	if len(addrs) > MaxBulk {
+		return Parsed{}, usageErr("At most %d mailboxes in one request: I read %d.", MaxBulk, len(addrs))
 	}
 	p := &convertParser{addr: addr, now: now.UTC(), words: rest}
 	op, err := p.parse()
 	if err != nil {
 		return Parsed{}, err
 	}
-	return Parsed{Verb: VerbConvert, Op: op}, nil
+	parsed := Parsed{Verb: VerbConvert, Op: op}
+	if len(addrs) > 1 {
+		if op.Kind == mailbox.KindConvertToRegular {
+			return Parsed{}, usageErr("%s takes one mailbox at a time: each gets its own credential.", quote("to regular"))
+		}
+		parsed.Mailboxes = addrs
+	}
+	return parsed, nil
+}
+
+// MaxBulk is the most mailboxes one request may name.
+const MaxBulk = 500
+
+// addressList reads a word of one or more comma-separated addresses.
+func addressList(w string) ([]string, bool) {
+	var out []string
+	for _, part := range strings.Split(w, ",") {
+		if part == "" {
+			continue
+		}
+		a, err := mailbox.ParseAddress(part)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, a)
+	}
+	return out, len(out) > 0
 }
 
 // convertParser reads the words after the address.
@@ -516,10 +572,81 @@ func usageLine(cmd string) string {
 	return fmt.Sprintf("Usage: `%s %s [to shared|to regular] [options]` — try `%s help`.", cmd, addressArg, cmd)
 }
 
-// notYetText answers a feature this version does not have.
-func notYetText(cmd, feature string) string {
-	return fmt.Sprintf("`%s` is not available yet in this version. Available now: `%s %s [to shared|to regular] [options]` "+
-		"to convert a mailbox, and `%s help`.", feature, cmd, addressArg, cmd)
+// exampleRequestID is the request id shown in the help and in errors.
+const exampleRequestID = "req_K7Q3ZD2M"
+
+// requestIDPattern is a request id as typed: "req_" and 8 letters or
+// digits, in any case (bot.NewID makes them upper case).
+var requestIDPattern = regexp.MustCompile(`^(?i:req_)[A-Za-z0-9]{8}$`)
+
+// parseRequestID reads a request id as typed or pasted: "req_" and 8
+// letters or digits, in any case, perhaps in quotes or a code span, perhaps
+// followed by a full stop. It returns the id with "req_" in lower case and
+// the rest in upper case, as the bot makes them, or "".
+func parseRequestID(word string) string {
+	w := strings.Trim(word, "`'\"“”‘’*")
+	w = strings.TrimRight(w, ".,;:!?")
+	w = strings.Trim(w, "`'\"“”‘’*")
+	if !requestIDPattern.MatchString(w) {
+		return ""
+	}
+	return "req_" + strings.ToUpper(w[len("req_"):])
+}
+
+// parseRequest reads a request command (action, lower case: status, list
+// or cancel) and the words after it, for either command (shared: for
+// /shared-mailbox, whose errors name their subcommand):
+//
+//	status <request id>   list   cancel <request id>
+func parseRequest(action string, args []string, shared bool) (Parsed, error) {
+	fail := func(format string, a ...any) (Parsed, error) {
+		sub := ""
+		if shared {
+			sub = action
+		}
+		return Parsed{}, subErr(sub, format, a...)
+	}
+	if action == bot.CommandList {
+		if len(args) == 0 {
+			return Parsed{Verb: VerbRequest, Action: action}, nil
+		}
+		if a, err := mailbox.ParseAddress(args[0]); err == nil && shared {
+			return Parsed{}, subErr(subMembers, "%s shows your requests; to see who may use a mailbox, say %s.", quote(bot.CommandList), quote(subMembers+" "+a))
+		}
+		return fail("%s takes nothing after it: it shows your requests and those waiting for your decision. I don't understand %s.",
+			quote(bot.CommandList), quote(shownAddress(args[0])))
+	}
+	if len(args) == 0 {
+		return fail("%s needs a request id, for example %s; %s shows your requests and their ids.",
+			quote(action), quote(action+" "+exampleRequestID), quote(bot.CommandList))
+	}
+	id := parseRequestID(args[0])
+	if id == "" {
+		if _, err := mailbox.ParseAddress(args[0]); err == nil {
+			return fail("%s takes a request id such as %s, not a mailbox: %s shows your requests and their ids.",
+				quote(action), quote(exampleRequestID), quote(bot.CommandList))
+		}
+		return fail("%s is not a request id: they look like %s, and %s shows yours.",
+			quote(shownAddress(args[0])), quote(exampleRequestID), quote(bot.CommandList))
+	}
+	if len(args) > 1 {
+		if parseRequestID(args[1]) != "" {
+			return fail("One request at a time: I read %s and %s.", quote(id), quote(parseRequestID(args[1])))
+		}
+		return fail("I don't understand %s after the request id.", quote(shownAddress(args[1])))
+	}
+	return Parsed{Verb: VerbRequest, Action: action, RequestID: id}, nil
+}
+
+// requestText is the immediate answer to a queued request command.
+func requestText(action, id string) string {
+	switch action {
+	case bot.CommandList:
+		return "Listing your requests… I'll answer here in a moment."
+	case bot.CommandCancel:
+		return fmt.Sprintf("Cancelling `%s`… I'll answer here in a moment.", id)
+	}
+	return fmt.Sprintf("Looking up `%s`… I'll answer here in a moment.", id)
 }
 
 // helpText is the answer to help, for the command name cmd.
@@ -531,6 +658,9 @@ func helpText(cmd string) string {
 	p("*Usage*")
 	p("• `%s %s [to shared] [options]`: check the mailbox and ask for approval to convert it to a shared mailbox", cmd, addressArg)
 	p("• `%s %s to regular [options]`: convert a shared mailbox back to a user mailbox", cmd, addressArg)
+	p("• `%s status &lt;request id&gt;`: where a request stands, for example `%s status %s`", cmd, cmd, exampleRequestID)
+	p("• `%s list`: your recent requests, and those waiting for your decision", cmd)
+	p("• `%s cancel &lt;request id&gt;`: cancel your request while it waits for approval or for its scheduled time", cmd)
 	p("• `%s help`: this text", cmd)
 	p("Options come after the address, in any order; upper or lower case does not matter. Lists take commas: `bob@contoso.com,carol@contoso.com`.")
 	p("_To shared:_")
@@ -549,7 +679,7 @@ func helpText(cmd string) string {
 	p("• `at 2026-01-15 18:00`: approve now, run at that time; a time without a zone is UTC (or give one: `at 2026-01-15T18:00:00+01:00`); at most 90 days ahead")
 	p("• `dry-run`: go through approval and report every step with the data it would send; nothing is changed")
 	p("Examples: `%s alice@contoso.com members bob@contoso.com,carol@contoso.com` · `%s alice@contoso.com to regular dry-run`", cmd, cmd)
-	p("Not available yet in this version: `status`, `list`, `cancel`, and the form.")
+	p("Not available yet in this version: the form.")
 	p("")
 	p("*The order of the work*")
 	p("• To shared: revoke sessions → block sign-in → grants (Full Access, Send As) → convert → verify that Exchange reports a shared mailbox → remove the licenses. A license is never removed before the conversion is verified.")

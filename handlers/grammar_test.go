@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -112,10 +113,26 @@ func TestParseConvert(t *testing.T) {
 		{text: "alice@contoso.com at 2025-11-21T10:01:00-00:00", want: withOpts(shared, mailbox.Options{At: gNow.Add(time.Minute)})},
 		{text: "alice@contoso.com at 2026-02-19 10:00", want: withOpts(shared, mailbox.Options{At: gNow.Add(MaxScheduleAhead)})}, // exactly 90 days
 
-		{text: "status", want: Parsed{Verb: VerbNotYet, Feature: "status"}},
-		{text: "STATUS alice@contoso.com", want: Parsed{Verb: VerbNotYet, Feature: "status"}},
-		{text: "List", want: Parsed{Verb: VerbNotYet, Feature: "list"}},
-		{text: "cancel req_01JD3K7Q", want: Parsed{Verb: VerbNotYet, Feature: "cancel"}},
+		// Request commands: ids in any case, normalised as the bot makes them.
+		{text: "status req_K7Q3ZD2M", want: Parsed{Verb: VerbRequest, Action: "status", RequestID: "req_K7Q3ZD2M"}},
+		{text: " STATUS Req_k7q3zd2m ", want: Parsed{Verb: VerbRequest, Action: "status", RequestID: "req_K7Q3ZD2M"}},
+		{text: "status `req_abc12345`.", want: Parsed{Verb: VerbRequest, Action: "status", RequestID: "req_ABC12345"}},
+		{text: "List", want: Parsed{Verb: VerbRequest, Action: "list"}},
+		{text: "list  ", want: Parsed{Verb: VerbRequest, Action: "list"}},
+		{text: "cancel REQ_01jd3k7q", want: Parsed{Verb: VerbRequest, Action: "cancel", RequestID: "req_01JD3K7Q"}},
+		{text: "Cancel \"req_01JD3K7Q\"", want: Parsed{Verb: VerbRequest, Action: "cancel", RequestID: "req_01JD3K7Q"}},
+		{text: "status", problem: "`status` needs a request id, for example `status req_K7Q3ZD2M`; `list` shows your requests and their ids."},
+		{text: "CANCEL", problem: "`cancel` needs a request id, for example `cancel req_K7Q3ZD2M`; `list` shows your requests and their ids."},
+		{text: "status alice@contoso.com", problem: "`status` takes a request id such as `req_K7Q3ZD2M`, not a mailbox: `list` shows your requests and their ids."},
+		{text: "status req_K7Q3ZD2", problem: "`req_K7Q3ZD2` is not a request id: they look like `req_K7Q3ZD2M`, and `list` shows yours."},
+		{text: "status req_K7Q3ZD2MX", problem: "`req_K7Q3ZD2MX` is not a request id: they look like `req_K7Q3ZD2M`, and `list` shows yours."},
+		{text: "cancel K7Q3ZD2M", problem: "`K7Q3ZD2M` is not a request id: they look like `req_K7Q3ZD2M`, and `list` shows yours."},
+		{text: "cancel req-K7Q3ZD2M", problem: "`req-K7Q3ZD2M` is not a request id: they look like `req_K7Q3ZD2M`, and `list` shows yours."},
+		{text: "cancel req_K7Q3-D2M", problem: "`req_K7Q3-D2M` is not a request id: they look like `req_K7Q3ZD2M`, and `list` shows yours."},
+		{text: "status <@U0RITA|rita>", problem: "`&lt;@U0RITA|rita&gt;` is not a request id: they look like `req_K7Q3ZD2M`, and `list` shows yours."},
+		{text: "cancel req_K7Q3ZD2M req_AAAAAAAA", problem: "One request at a time: I read `req_K7Q3ZD2M` and `req_AAAAAAAA`."},
+		{text: "cancel req_K7Q3ZD2M now", problem: "I don't understand `now` after the request id."},
+		{text: "list alice@contoso.com", problem: "`list` takes nothing after it: it shows your requests and those waiting for your decision. I don't understand `alice@contoso.com`."},
 
 		{text: "alice@", problem: "`alice@` is not a valid e-mail address."},
 		{text: "alice@contoso", problem: "`alice@contoso` is not a valid e-mail address."},
@@ -130,7 +147,7 @@ func TestParseConvert(t *testing.T) {
 		{text: "@alice", problem: "`@alice` is a Slack user: give the e-mail address of the mailbox instead."},
 		{text: "<#C0123|general>", problem: "`&lt;#C0123|general&gt;` is a Slack channel: give the e-mail address of the mailbox instead."},
 		{text: "<!channel>", problem: "`&lt;!channel&gt;` is neither an e-mail address nor a command I know."},
-		{text: "alice@contoso.com bob@contoso.com", problem: "Give one address at a time: I read `alice@contoso.com` and `bob@contoso.com`."},
+		{text: "alice@contoso.com bob@contoso.com to regular", problem: "`to regular` takes one mailbox at a time: each gets its own credential."},
 		{text: "alice@contoso.com to", problem: "`to` must be followed by `shared` or `regular`."},
 		{text: "alice@contoso.com to archive", problem: "`archive` is not a mailbox type I know: say `to shared` or `to regular`."},
 		{text: "alice@contoso.com to shared to regular", problem: "Say `to shared` or `to regular`, not both."},
@@ -229,20 +246,13 @@ func checkParseInvariants(t *testing.T, text string, p Parsed, err error) {
 	words := strings.Fields(text)
 	switch p.Verb {
 	case VerbHelp:
-		if p.Empty != (len(words) == 0) || !reflect.DeepEqual(p.Op, mailbox.Operation{}) || p.Feature != "" {
+		if p.Empty != (len(words) == 0) || !reflect.DeepEqual(p.Op, mailbox.Operation{}) || p.Action+p.RequestID != "" {
 			t.Fatalf("ParseConvert(%q) = %+v: bad help", text, p)
 		}
-	case VerbNotYet:
-		switch p.Feature {
-		case "status", "list", "cancel":
-		default:
-			t.Fatalf("ParseConvert(%q) = %+v: unknown feature", text, p)
-		}
-		if !reflect.DeepEqual(p.Op, mailbox.Operation{}) || p.Empty {
-			t.Fatalf("ParseConvert(%q) = %+v: bad not-yet", text, p)
-		}
+	case VerbRequest:
+		checkRequestInvariants(t, text, p)
 	case VerbConvert:
-		if p.Empty || p.Feature != "" {
+		if p.Empty || p.Action+p.RequestID != "" {
 			t.Fatalf("ParseConvert(%q) = %+v: bad convert", text, p)
 		}
 		again, err := mailbox.ParseAddress(p.Op.Mailbox)
@@ -260,6 +270,27 @@ func checkParseInvariants(t *testing.T, text string, p Parsed, err error) {
 		if addr, err := mailbox.ParseAddress(words[0]); err == nil && !reflect.DeepEqual(p, convertOf(addr)) {
 			t.Fatalf("ParseConvert(%q) = %+v, want a conversion of %s", text, p, addr)
 		}
+	}
+}
+
+// checkRequestInvariants checks a VerbRequest: a known action, an id in
+// the bot's form exactly when the action needs one, nothing else.
+func checkRequestInvariants(t *testing.T, text string, p Parsed) {
+	t.Helper()
+	switch p.Action {
+	case "list":
+		if p.RequestID != "" {
+			t.Fatalf("parse(%q) = %+v: list with a request id", text, p)
+		}
+	case "status", "cancel":
+		if !regexp.MustCompile(`^req_[A-Z0-9]{8}$`).MatchString(p.RequestID) {
+			t.Fatalf("parse(%q) = %+v: bad request id %q", text, p, p.RequestID)
+		}
+	default:
+		t.Fatalf("parse(%q) = %+v: unknown action", text, p)
+	}
+	if !reflect.DeepEqual(p.Op, mailbox.Operation{}) || p.Empty {
+		t.Fatalf("parse(%q) = %+v: a request command with more", text, p)
 	}
 }
 
@@ -359,6 +390,14 @@ func TestParseConvertProperties(t *testing.T) {
 		}
 		texts = append(texts, string(buf))
 	}
+	for range 100 { // request commands, with ids good and bad
+		text := []string{"status", "STATUS", "list", "List", "cancel", "Cancel"}[rng.IntN(6)]
+		for range rng.IntN(3) {
+			text += seps[rng.IntN(len(seps))] +
+				[]string{"req_K7Q3ZD2M", "REQ_abc12345", "`req_k7q3zd2m`", "req_K7Q3", "alice@contoso.com", "now", "<@U1>"}[rng.IntN(7)]
+		}
+		texts = append(texts, text)
+	}
 	outcomes := map[string]int{}
 	for _, text := range texts {
 		p, err := ParseConvert(text, gNow)
@@ -375,7 +414,7 @@ func TestParseConvertProperties(t *testing.T) {
 		}
 	}
 	// The generator must reach every outcome, or the test proves little.
-	for _, v := range []string{string(VerbHelp), string(VerbNotYet), "error", string(shared), string(regular),
+	for _, v := range []string{string(VerbHelp), string(VerbRequest), "error", string(shared), string(regular),
 		string(shared) + " with options", string(regular) + " with options"} {
 		if outcomes[v] == 0 {
 			t.Errorf("no random text produced %q; outcomes: %v", v, outcomes)
@@ -501,7 +540,7 @@ func TestParseConvertProperties(t *testing.T) {
 
 func FuzzParseConvert(f *testing.F) {
 	for _, s := range []string{"", "help", "alice@contoso.com to shared", "<mailto:a@b.co|a@b.co>", "a@b.co to regular",
-		"status x", "alice@", "<@U1>", "a@b.co b@c.de", "a@b.co to", "\xff",
+		"status x", "status req_abc12345", "list", "cancel REQ_K7Q3ZD2M.", "alice@", "<@U1>", "a@b.co b@c.de", "a@b.co to", "\xff",
 		"a@b.co members c@d.ef,g@h.ij no-automap dry-run", "a@b.co to regular license SPE_E3 password at 2025-11-22 18:00",
 		"a@b.co at 2025-11-22T18:00:00+01:00", "a@b.co full-access a@b.co"} {
 		f.Add(s)

@@ -47,13 +47,18 @@ func (s *Server) handleInteraction(w http.ResponseWriter, r *http.Request) {
 
 // Interaction takes a verified interaction, whatever carried it: a click
 // on Approve, Reject or Retry becomes a bot.Click whose user is the signed
-// payload's. It returns the body of the answer, or nil for none. The only
-// call it makes is Bot.AcceptClick, bounded by the accept timeout.
+// payload's; a submitted form (view_submission) becomes bot.Commands, and
+// the answer is its response_action (see viewSubmission). It returns the
+// body of the answer, or nil for none. The only call it makes for a click
+// is Bot.AcceptClick, bounded by the accept timeout.
 func (s *Server) Interaction(ctx context.Context, ic slack.InteractionCallback) any {
 	log := s.log.With("type", ic.Type, "team", ic.Team.ID)
 	if !s.sameTenant(ic.Team.ID, ic.APIAppID) {
 		log.Warn("slack interaction from another workspace or app refused", "user", ic.User.ID, "app", ic.APIAppID)
 		return nil
+	}
+	if ic.Type == slack.InteractionTypeViewSubmission {
+		return s.viewSubmission(ctx, ic, log)
 	}
 	if ic.Type != slack.InteractionTypeBlockActions {
 		log.Debug("slack interaction ignored")

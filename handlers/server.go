@@ -31,6 +31,9 @@ type Config struct {
 	TeamID, AppID string
 	// Bot receives the parsed commands and clicks.
 	Bot Bot
+	// Home publishes a user's App Home tab when they open it
+	// (app_home_opened on /slack/events); nil ignores the event.
+	Home HomeOpener
 	// Ready reports readiness (Redis reachable) for /readyz; nil means
 	// always ready.
 	Ready func(context.Context) error
@@ -45,6 +48,14 @@ type Config struct {
 	// Now is the clock against which a command's `at` time is checked;
 	// nil means time.Now.
 	Now func() time.Time
+	// Views opens the forms that /convert-mailbox and /shared-mailbox open
+	// when typed without text; nil answers with the help instead.
+	Views Views
+	// Checker, when set, checks each command of a submitted form against
+	// Microsoft before the form closes, within FormCheckTimeout in all (0
+	// means 1.5s); a problem is shown next to the mailbox field.
+	Checker          FormChecker
+	FormCheckTimeout time.Duration
 	// Approvals says, per /shared-mailbox operation, who approves it, for
 	// the help text: ApprovalManager, ApprovalApprovers or ApprovalNone
 	// (the bot's policy, which decides). A kind it does not name has its
@@ -93,12 +104,14 @@ func New(cfg Config) *Server {
 //
 //	POST /slack/commands      slash commands (signed)
 //	POST /slack/interactions  button clicks and other interactions (signed)
+//	POST /slack/events        Events API: url_verification, app_home_opened (signed)
 //	GET  /healthz             200 "ok" while the process serves
 //	GET  /readyz              200 "ready", or 503 with the reason
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /slack/commands", s.cfg.Verifier.Signed(s.log, http.HandlerFunc(s.handleCommand)))
 	mux.Handle("POST /slack/interactions", s.cfg.Verifier.Signed(s.log, http.HandlerFunc(s.handleInteraction)))
+	mux.Handle("POST /slack/events", s.cfg.Verifier.Signed(s.log, http.HandlerFunc(s.handleEvent)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusOK, "ok")
 	})

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -285,14 +286,18 @@ func TestSlashCommandAnswers(t *testing.T) {
 			"A license is needed", "The account is kept", "Sign-in is blocked",
 			"converted on-premises (`Set-RemoteMailbox -Identity &lt;address&gt; -Type Shared`)",
 			"manager in Microsoft Entra", "Nobody approves their own request",
+			// The request commands.
+			"\n• `/convert-mailbox status &lt;request id&gt;`: where a request stands, for example `/convert-mailbox status req_K7Q3ZD2M`\n",
+			"\n• `/convert-mailbox list`: your recent requests, and those waiting for your decision\n",
+			"\n• `/convert-mailbox cancel &lt;request id&gt;`: cancel your request while it waits for approval or for its scheduled time\n",
 		}},
 		{name: "empty text", set: map[string]string{"text": ""}, contains: []string{
-			"The form is not available yet", "*Rules*", "A license is needed",
+			"I couldn't open the form", "`/convert-mailbox alice@contoso.com`", "*Rules*", "A license is needed",
 		}},
 		{name: "malformed address", set: map[string]string{"text": "alice@"},
 			want: "`alice@` is not a valid e-mail address. " + usage},
-		{name: "two addresses", set: map[string]string{"text": "alice@contoso.com bob@contoso.com"},
-			want: "Give one address at a time: I read `alice@contoso.com` and `bob@contoso.com`. " + usage},
+		{name: "two addresses back to regular", set: map[string]string{"text": "alice@contoso.com bob@contoso.com to regular"},
+			want: "`to regular` takes one mailbox at a time: each gets its own credential. " + usage},
 		{name: "extra words", set: map[string]string{"text": "alice@contoso.com right now"},
 			want: "I don't understand `right`. " + usage},
 		{name: "option of the other direction", set: map[string]string{"text": "alice@contoso.com to regular members bob@contoso.com"},
@@ -311,9 +316,13 @@ func TestSlashCommandAnswers(t *testing.T) {
 			queued: &mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com", Options: mailbox.Options{
 				KeepLicenses: true, NoAutoMapping: true, DryRun: true,
 				FullAccess: []string{"bob@contoso.com", "carol@contoso.com"}, SendAs: []string{"bob@contoso.com", "carol@contoso.com"}}}},
-		{name: "status", set: map[string]string{"text": "status alice@contoso.com"}, contains: []string{
-			"`status` is not available yet in this version", "Available now: `/convert-mailbox &lt;address&gt; [to shared|to regular] [options]`",
-		}},
+		{name: "status of a mailbox", set: map[string]string{"text": "status alice@contoso.com"},
+			want: "`status` takes a request id such as `req_K7Q3ZD2M`, not a mailbox: `list` shows your requests and their ids. " + usage},
+		{name: "cancel a bad id", set: map[string]string{"text": "cancel req_123"},
+			want: "`req_123` is not a request id: they look like `req_K7Q3ZD2M`, and `list` shows yours. " + usage},
+		{name: "shared status without id", set: map[string]string{"command": "/shared-mailbox", "text": "status"},
+			want: "`status` needs a request id, for example `status req_K7Q3ZD2M`; `list` shows your requests and their ids. " +
+				"Usage: `/shared-mailbox status &lt;request id&gt;` — try `/shared-mailbox help`."},
 		{name: "renamed command, help", set: map[string]string{"command": "/convert-mailbox-test", "text": "help"}, contains: []string{
 			"`/convert-mailbox-test &lt;address&gt; [to shared] [options]`", "Examples: `/convert-mailbox-test alice@contoso.com members",
 		}},
@@ -328,8 +337,12 @@ func TestSlashCommandAnswers(t *testing.T) {
 		{name: "shared help", set: map[string]string{"command": "/shared-mailbox", "text": "help"}, contains: []string{
 			"*/shared-mailbox* creates shared mailboxes", "`/shared-mailbox create \"&lt;display name&gt;\" &lt;address&gt;",
 			"(rule 11)", "(rule 14)", "\n• `create`: your manager in Microsoft Entra approves", "\n• `revoke`: no approval",
+			"\n• `/shared-mailbox status &lt;request id&gt;`: where a request stands, for example `/shared-mailbox status req_K7Q3ZD2M`\n",
+			"\n• `/shared-mailbox list`: your recent requests, and those waiting for your decision\n",
+			"\n• `/shared-mailbox cancel &lt;request id&gt;`: cancel your request while it waits for approval\n",
 		}},
 		{name: "shared empty text", set: map[string]string{"command": "/shared-mailbox", "text": " "}, contains: []string{
+			"I couldn't open the form", "`/shared-mailbox create \"Sales Team\" sales@contoso.com`",
 			"*/shared-mailbox* creates shared mailboxes", "*Rules*", "*Approval*",
 		}},
 		{name: "shared create", set: map[string]string{"command": "/shared-mailbox",
@@ -380,6 +393,47 @@ func TestSlashCommandAnswers(t *testing.T) {
 			}
 			if len(cmds) != 1 || !reflect.DeepEqual(cmds[0].Op, *tc.queued) || cmds[0].User != "U2147483697" || cmds[0].TriggerID == "" || len(clicks) != 0 {
 				t.Fatalf("bot got %+v %+v, want one command %+v", cmds, clicks, *tc.queued)
+			}
+		})
+	}
+}
+
+// TestSlashRequestCommands: status, list and cancel, on both commands, are
+// queued as request commands with the ids normalised, and answered at once.
+func TestSlashRequestCommands(t *testing.T) {
+	for _, tc := range []struct {
+		command, text, want string
+		action, id          string
+	}{
+		{"/convert-mailbox", "status req_abc12345", "Looking up `req_ABC12345`… I'll answer here in a moment.", "status", "req_ABC12345"},
+		{"/convert-mailbox", " LIST ", "Listing your requests… I'll answer here in a moment.", "list", ""},
+		{"/convert-mailbox-test", "Cancel REQ_k7q3zd2m", "Cancelling `req_K7Q3ZD2M`… I'll answer here in a moment.", "cancel", "req_K7Q3ZD2M"},
+		{"/shared-mailbox", "status `req_K7Q3ZD2M`", "Looking up `req_K7Q3ZD2M`… I'll answer here in a moment.", "status", "req_K7Q3ZD2M"},
+		{"/shared-mailbox", "list", "Listing your requests… I'll answer here in a moment.", "list", ""},
+		{"/shared-mailbox", "cancel req_01JD3K7Q", "Cancelling `req_01JD3K7Q`… I'll answer here in a moment.", "cancel", "req_01JD3K7Q"},
+	} {
+		t.Run(tc.command+" "+tc.text, func(t *testing.T) {
+			h := newHarness(t)
+			resp, body := h.post(t, "/slack/commands", commandForm(t, map[string]string{"command": tc.command, "text": tc.text}), slackSigned)
+			if got := ephemeral(t, resp, body); got != tc.want {
+				t.Errorf("text %q, want %q", got, tc.want)
+			}
+			want := bot.Command{
+				Action:      tc.action,
+				RequestID:   tc.id,
+				User:        "U2147483697",
+				TeamID:      "T0001",
+				Channel:     "C2147483705",
+				ResponseURL: "https://hooks.slack.com/commands/1234/5678",
+				TriggerID:   "13345224609.738474920.8088930838d88f008e0",
+			}
+			cmds, clicks := h.bot.calls()
+			if len(cmds) != 1 || !reflect.DeepEqual(cmds[0], want) || len(clicks) != 0 {
+				t.Fatalf("bot got commands %+v clicks %+v, want one %+v", cmds, clicks, want)
+			}
+			logs := h.log.String()
+			if !strings.Contains(logs, "command queued") || !strings.Contains(logs, "action="+tc.action) {
+				t.Errorf("log does not record the queued request command:\n%s", logs)
 			}
 		})
 	}
@@ -713,5 +767,18 @@ func TestInteractionRetryQueueUnreachable(t *testing.T) {
 	defer rep.mu.Unlock()
 	if len(rep.got) != 1 || !strings.Contains(rep.got[0], "Nothing was retried") {
 		t.Errorf("replies %q", rep.got)
+	}
+}
+
+// Several addresses make one request for all of them.
+func TestSlashCommandSeveralMailboxes(t *testing.T) {
+	h := newHarness(t)
+	resp, body := h.post(t, "/slack/commands", commandForm(t, map[string]string{"text": "alice@contoso.com, bob@contoso.com carol@contoso.com keep-license"}), slackSigned)
+	if got := ephemeral(t, resp, body); !strings.HasPrefix(got, "Checking ") {
+		t.Errorf("answer %q", got)
+	}
+	cmds, _ := h.bot.calls()
+	if len(cmds) != 1 || !slices.Equal(cmds[0].Mailboxes, []string{"alice@contoso.com", "bob@contoso.com", "carol@contoso.com"}) || !cmds[0].Op.Options.KeepLicenses {
+		t.Fatalf("commands %+v", cmds)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -124,6 +125,7 @@ func subErr(sub, format string, args ...any) error {
 //	grant <mailbox> <person or group> <right> [no-automap] [each-member] [dry-run]
 //	revoke <mailbox> <person or group> <right> [dry-run]
 //	members <mailbox>
+//	status <request id> | list | cancel <request id>   as for /convert-mailbox
 //
 // A display name is quoted ("Sales Team", or with Slack's smart quotes
 // “Sales Team”) or is all the words before the first address; it holds 1
@@ -136,8 +138,8 @@ func subErr(sub, format string, args ...any) error {
 // full-access only, each-member (rule 14) with grant only. People are
 // kept as lower-case addresses or as mentions "<@U123>", which the bot
 // resolves to an address later. Keywords are case-insensitive. It returns
-// a Parsed (VerbHelp, or VerbShared with Op filled) or a *UsageError whose
-// Sub names the subcommand, never both, never neither.
+// a Parsed (VerbHelp, VerbRequest, or VerbShared with Op filled) or a
+// *UsageError whose Sub names the subcommand, never both, never neither.
 func ParseShared(text string) (Parsed, error) {
 	text = strings.TrimSpace(text)
 	first, rest := cutWord(text)
@@ -160,6 +162,8 @@ func ParseShared(text string) (Parsed, error) {
 		op, err = parseGrant(mailbox.KindRevoke, subRevoke, rest)
 	case subMembers, "member":
 		op, err = parseMembers(rest)
+	case bot.CommandStatus, bot.CommandList, bot.CommandCancel:
+		return parseRequest(sub, splitWords(rest), true)
 	default:
 		return Parsed{}, unknownSub(first)
 	}
@@ -183,7 +187,7 @@ func cutWord(s string) (string, string) {
 // subSynonyms are words people may use for a subcommand.
 var subSynonyms = map[string]string{
 	"new": subCreate, "make": subCreate, "add": subGrant, "give": subGrant, "allow": subGrant,
-	"remove": subRevoke, "take": subRevoke, "list": subMembers, "show": subMembers, "who": subMembers,
+	"remove": subRevoke, "take": subRevoke, "show": subMembers, "who": subMembers,
 }
 
 // unknownSub explains a first word that is not a subcommand.
@@ -519,6 +523,10 @@ var sharedUsages = map[string]string{
 	subGrant:   "grant &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [no-automap] [each-member] [dry-run]",
 	subRevoke:  "revoke &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [dry-run]",
 	subMembers: "members &lt;mailbox&gt;",
+	// The request commands, as for /convert-mailbox.
+	bot.CommandStatus: "status &lt;request id&gt;",
+	bot.CommandList:   "list",
+	bot.CommandCancel: "cancel &lt;request id&gt;",
 }
 
 // sharedUsageLine is the usage of subcommand sub ("" for all of them), for
@@ -542,6 +550,9 @@ func sharedHelpText(cmd string, approvals map[mailbox.Kind]string) string {
 	p("• `%s %s`: give a person or a group a right on a mailbox", cmd, sharedUsages[subGrant])
 	p("• `%s %s`: take a right away", cmd, sharedUsages[subRevoke])
 	p("• `%s %s`: who has which right, as one table", cmd, sharedUsages[subMembers])
+	p("• `%s %s`: where a request stands, for example `%s status %s`", cmd, sharedUsages[bot.CommandStatus], cmd, exampleRequestID)
+	p("• `%s %s`: your recent requests, and those waiting for your decision", cmd, sharedUsages[bot.CommandList])
+	p("• `%s %s`: cancel your request while it waits for approval", cmd, sharedUsages[bot.CommandCancel])
 	p("• `%s help`: this text", cmd)
 	p("People and groups: an e-mail address, or an @mention (the bot looks up the person's e-mail in Slack). Members may be separated by spaces or commas.")
 	p("_Rights:_ `full-access` (or `full`): open the mailbox and change items, but not send · `send-as`: send as the mailbox · `send-on-behalf` (or `on-behalf`): send as “you on behalf of the mailbox”.")

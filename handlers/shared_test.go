@@ -91,12 +91,24 @@ func TestParseShared(t *testing.T) {
 		{text: "members info@contoso.com", want: sharedOp(mailbox.Operation{Kind: mailbox.KindMembers, Mailbox: "info@contoso.com"})},
 		{text: " Member  <mailto:Info@Contoso.com|Info@Contoso.com> ", want: sharedOp(mailbox.Operation{Kind: mailbox.KindMembers, Mailbox: "info@contoso.com"})},
 
+		// Request commands, as for /convert-mailbox.
+		{text: "status req_abc12345", want: Parsed{Verb: VerbRequest, Action: "status", RequestID: "req_ABC12345"}},
+		{text: "LIST", want: Parsed{Verb: VerbRequest, Action: "list"}},
+		{text: "--list", want: Parsed{Verb: VerbRequest, Action: "list"}},
+		{text: " Cancel REQ_K7Q3ZD2M ", want: Parsed{Verb: VerbRequest, Action: "cancel", RequestID: "req_K7Q3ZD2M"}},
+		{text: "status", problem: "`status` needs a request id, for example `status req_K7Q3ZD2M`; `list` shows your requests and their ids.", sub: "status"},
+		{text: "cancel info@contoso.com", problem: "`cancel` takes a request id such as `req_K7Q3ZD2M`, not a mailbox: `list` shows your requests and their ids.", sub: "cancel"},
+		{text: "cancel req_K7Q3ZD2", problem: "`req_K7Q3ZD2` is not a request id: they look like `req_K7Q3ZD2M`, and `list` shows yours.", sub: "cancel"},
+		{text: "status req_K7Q3ZD2M,req_AAAAAAAA", problem: "One request at a time: I read `req_K7Q3ZD2M` and `req_AAAAAAAA`.", sub: "status"},
+		{text: "list info@contoso.com", problem: "`list` shows your requests; to see who may use a mailbox, say `members info@contoso.com`.", sub: "members"},
+		{text: "list mine", problem: "`list` takes nothing after it: it shows your requests and those waiting for your decision. I don't understand `mine`.", sub: "list"},
+
 		// Errors: the subcommand.
 		{text: "info@contoso.com", problem: "Start with what to do: `create`, `grant`, `revoke` or `members`, for example `members info@contoso.com`."},
 		{text: "frobnicate x", problem: "`frobnicate` is not something I can do with a shared mailbox: say `create`, `grant`, `revoke` or `members`."},
 		{text: "add info@contoso.com kim@contoso.com send-as", problem: "I don't know `add`: did you mean `grant`?", sub: "grant"},
 		{text: "remove info@contoso.com", problem: "I don't know `remove`: did you mean `revoke`?", sub: "revoke"},
-		{text: "list", problem: "I don't know `list`: did you mean `members`?", sub: "members"},
+		{text: "show info@contoso.com", problem: "I don't know `show`: did you mean `members`?", sub: "members"},
 		{text: "<!channel>", problem: "`&lt;!channel&gt;` is not something I can do with a shared mailbox: say `create`, `grant`, `revoke` or `members`."},
 
 		// Errors: create.
@@ -215,6 +227,9 @@ func checkSharedInvariants(t *testing.T, text string, p Parsed, err error) {
 			t.Fatalf("ParseShared(%q) = %+v: bad help", text, p)
 		}
 		return
+	case VerbRequest:
+		checkRequestInvariants(t, text, p)
+		return
 	case VerbShared:
 	default:
 		t.Fatalf("ParseShared(%q) = %+v: unexpected verb", text, p)
@@ -282,7 +297,7 @@ func checkSharedInvariants(t *testing.T, text string, p Parsed, err error) {
 // reaches every kind.
 func TestParseSharedProperties(t *testing.T) {
 	pieces := []string{
-		"help", "create", "CREATE", "grant", "revoke", "members", "member", `"Sales Team"`, "“Sales", "Team”", `"`, "“", "„",
+		"help", "create", "CREATE", "grant", "revoke", "members", "member", "status", "list", "cancel", "req_K7Q3ZD2M", `"Sales Team"`, "“Sales", "Team”", `"`, "“", "„",
 		"Sales", "Team", "R&amp;D", "&lt;x&gt;", "info@contoso.com", "Kim@Contoso.com", "<mailto:a@b.co|a@b.co>", "<mailto:x>",
 		"<@U0KIM>", "<@U0LEE|lee>", "<@u1>", "<@>", "<#C1|x>", "<!here>", "@kim", "kim@", "a@b", "<http://x.nl|x.nl>",
 		"full-access", "full", "fullaccess", "send-as", "sendas", "send-on-behalf", "on-behalf", "sendonbehalf", "read",
@@ -340,7 +355,8 @@ func TestParseSharedProperties(t *testing.T) {
 
 func FuzzParseShared(f *testing.F) {
 	for _, s := range []string{"", "help", `create "Sales Team" a@b.co <@U1X> c@d.ef`, "create “x” a@b.co", "create Sales Team a@b.co members c@d.ef,<@U0K|k>",
-		"grant a@b.co c@d.ef full-access no-automap each-member dry-run", "revoke a@b.co <@U0K> send-on-behalf", "members a@b.co", `create "`, "create \xff a@b.co"} {
+		"grant a@b.co c@d.ef full-access no-automap each-member dry-run", "revoke a@b.co <@U0K> send-on-behalf", "members a@b.co", `create "`, "create \xff a@b.co",
+		"status req_abc12345", "list", "cancel `req_K7Q3ZD2M`", "status req_"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {

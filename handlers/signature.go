@@ -19,6 +19,9 @@ var (
 	ErrStale        = errors.New("slack request timestamp more than 5 minutes away")
 	ErrBadSignature = errors.New("slack signature does not match")
 	ErrTooLarge     = errors.New("slack request body too large")
+	// ErrNoSecret: no signing secret is configured (Socket Mode), so no
+	// HTTP request can be trusted: an empty HMAC key is anyone's.
+	ErrNoSecret = errors.New("no signing secret configured: Slack requests over HTTP are refused")
 )
 
 // MaxSkew is how far a request's timestamp may be from now.
@@ -67,6 +70,9 @@ func (v *Verifier) Verify(r *http.Request) ([]byte, error) {
 
 // Check verifies one signature over body.
 func (v *Verifier) Check(sig, ts string, body []byte) error {
+	if v.Secret == "" {
+		return ErrNoSecret
+	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
 		return ErrNoSignature

@@ -88,3 +88,15 @@ func TestVerifyRejects(t *testing.T) {
 		t.Errorf("wrong secret: %v", err)
 	}
 }
+
+// With no secret (Socket Mode), a request signed with the empty key — which
+// anyone can compute — is refused.
+func TestVerifyRefusesEverythingWithoutASecret(t *testing.T) {
+	at := time.Unix(1531420618, 0)
+	v := &Verifier{Now: func() time.Time { return at }}
+	r := exampleRequest(exBody)
+	r.Header.Set("X-Slack-Signature", Sign("", exTS, []byte(exBody)))
+	if _, err := v.Verify(r); !errors.Is(err, ErrNoSecret) {
+		t.Errorf("Verify = %v, want ErrNoSecret", err)
+	}
+}

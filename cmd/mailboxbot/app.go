@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/bot/redisstore"
@@ -29,6 +30,9 @@ type appConfig struct {
 	Directory mailbox.Directory
 	Exchange  mailbox.Exchange
 	Slack     *slack.Client
+	// Socket, when set, receives Slack's requests over Socket Mode (as well
+	// as HTTP, which keeps serving /healthz and /readyz).
+	Socket *socketmode.Client
 	// HTTPClient posts to Slack's response_url.
 	HTTPClient *http.Client
 
@@ -36,6 +40,10 @@ type appConfig struct {
 
 	Approvers          []string
 	Policy             map[mailbox.Kind]string
+	Requesters         map[mailbox.Kind][]string
+	ExtraApprovers     map[mailbox.Kind][]string
+	Admins             []string
+	ReminderAt         float64
 	AuditChannel       string
 	ApprovalTimeout    time.Duration
 	VerifyTimeout      time.Duration
@@ -57,6 +65,7 @@ type app struct {
 	queue     *redisstore.Queue
 	handler   http.Handler
 	edge      *handlers.Server
+	socket    *handlers.Socket
 	log       *slog.Logger
 	reconcile time.Duration
 }
@@ -83,11 +92,13 @@ func newApp(c appConfig) (*app, error) {
 	svc, err := bot.New(bot.Config{
 		Store: store, Queue: queue, Locker: redisstore.NewLocker(c.Redis, c.Prefix),
 		Notifier: slk, Slack: slk,
-		Planner:   &mailbox.Planner{Directory: c.Directory, Exchange: c.Exchange, Now: c.Now},
-		Executor:  &mailbox.Executor{Directory: c.Directory, Exchange: c.Exchange},
-		Approvers: c.Approvers,
-		Policy:    c.Policy,
-		People:    c.Directory,
+		Planner:    &mailbox.Planner{Directory: c.Directory, Exchange: c.Exchange, Now: c.Now},
+		Executor:   &mailbox.Executor{Directory: c.Directory, Exchange: c.Exchange},
+		Approvers:  c.Approvers,
+		Policy:     c.Policy,
+		Requesters: c.Requesters, ExtraApprovers: c.ExtraApprovers, Admins: c.Admins, ReminderAt: c.ReminderAt,
+		Batches: store, BatchNotifier: slk,
+		People: c.Directory,
 		Members: func(ctx context.Context, mbx string) (mailbox.Mailbox, []mailbox.Member, error) {
 			return mailbox.Members(ctx, c.Exchange, mbx)
 		},
@@ -104,16 +115,31 @@ func newApp(c appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	var sock *handlers.Socket
+	ready := store.Ping
 	h := handlers.New(handlers.Config{
 		Verifier: &handlers.Verifier{Secret: c.SigningSecret, Now: c.Now},
 		TeamID:   c.TeamID, AppID: c.AppID,
 		Bot:       svc,
-		Ready:     store.Ping,
+		Ready:     func(ctx context.Context) error { return ready(ctx) },
 		Replier:   slk,
 		Approvals: c.Policy,
+		Home:      svc,
+		Views:     slk,
+		Checker:   svc,
 		Logger:    c.Logger,
 	})
-	return &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, log: c.Logger, reconcile: c.ReconcileEvery}, nil
+	if c.Socket != nil {
+		sock = handlers.NewSocket(handlers.SocketConfig{Client: c.Socket, Server: h,
+			Seen: redisstore.NewDeduper(c.Redis, c.Prefix, 0), Logger: c.Logger})
+		ready = func(ctx context.Context) error {
+			if err := sock.Ready(); err != nil {
+				return err
+			}
+			return store.Ping(ctx)
+		}
+	}
+	return &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, socket: sock, log: c.Logger, reconcile: c.ReconcileEvery}, nil
 }
 
 // run serves HTTP on ln and works the queue until ctx is done. Then it
@@ -129,9 +155,18 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 		WriteTimeout:      10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	var wg sync.WaitGroup
 	wg.Add(3)
+	if a.socket != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.socket.Run(ctx); err != nil {
+				errc <- fmt.Errorf("socket mode: %w", err)
+			}
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

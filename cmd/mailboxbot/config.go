@@ -21,7 +21,7 @@ import (
 // newline, is the value).
 type Config struct {
 	SlackBotToken      string `env:"SLACK_BOT_TOKEN,notEmpty"`
-	SlackSigningSecret string `env:"SLACK_SIGNING_SECRET,notEmpty"`
+	SlackSigningSecret string `env:"SLACK_SIGNING_SECRET"` // required unless SLACK_APP_TOKEN (Socket Mode)
 	SlackAppToken      string `env:"SLACK_APP_TOKEN"`
 	SlackTeamID        string `env:"SLACK_TEAM_ID"` // when set, other workspaces are refused
 	SlackAppID         string `env:"SLACK_APP_ID"`  // when set, other apps' requests are refused
@@ -53,9 +53,22 @@ type Config struct {
 	PolicyGrant     string        `env:"MAILBOXBOT_APPROVAL_GRANT" envDefault:"manager"`
 	PolicyRevoke    string        `env:"MAILBOXBOT_APPROVAL_REVOKE" envDefault:"none"`
 	Workers         int           `env:"MAILBOXBOT_WORKERS" envDefault:"10"`
-	KeyPrefix       string        `env:"MAILBOXBOT_REDIS_PREFIX" envDefault:"mailboxbot:"`
-	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info"`
-	LogFormat       string        `env:"LOG_FORMAT" envDefault:"json"`
+
+	// Who may ask, per operation: Slack user ids (U…, W…) and user group
+	// ids (S…); empty: everyone. Extra approvers likewise.
+	RequestersConvert []string `env:"MAILBOXBOT_REQUESTERS_CONVERT"`
+	RequestersCreate  []string `env:"MAILBOXBOT_REQUESTERS_CREATE"`
+	RequestersGrant   []string `env:"MAILBOXBOT_REQUESTERS_GRANT"`
+	RequestersRevoke  []string `env:"MAILBOXBOT_REQUESTERS_REVOKE"`
+	ExtraConvert      []string `env:"MAILBOXBOT_EXTRA_APPROVERS_CONVERT"`
+	ExtraCreate       []string `env:"MAILBOXBOT_EXTRA_APPROVERS_CREATE"`
+	ExtraGrant        []string `env:"MAILBOXBOT_EXTRA_APPROVERS_GRANT"`
+	ExtraRevoke       []string `env:"MAILBOXBOT_EXTRA_APPROVERS_REVOKE"`
+	Admins            []string `env:"MAILBOXBOT_ADMINS"`                       // see everyone's requests on the Home tab
+	ReminderAt        float64  `env:"MAILBOXBOT_REMINDER_AT" envDefault:"0.5"` // fraction of the approval time; 0 turns reminders off
+	KeyPrefix         string   `env:"MAILBOXBOT_REDIS_PREFIX" envDefault:"mailboxbot:"`
+	LogLevel          string   `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat         string   `env:"LOG_FORMAT" envDefault:"json"`
 }
 
 // secretNames may come from NAME_FILE.
@@ -65,6 +78,7 @@ var secretNames = []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP
 var (
 	slackUserID    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 	slackChannelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+	slackGroupID   = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 )
 
 // loadConfig reads the configuration through getenv. It reports every
@@ -155,10 +169,25 @@ func (c Config) validate() []string {
 	if c.SlackBotToken != "" && !strings.HasPrefix(c.SlackBotToken, "xoxb-") {
 		p = append(p, "SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
 	}
-	if c.SlackAppToken != "" {
-		// Socket Mode is not built yet: serving HTTP instead would leave a
-		// Slack app set up for Socket Mode without answers.
-		p = append(p, "SLACK_APP_TOKEN is set, but this version has no Socket Mode: unset it, and give the Slack app the request URLs /slack/commands and /slack/interactions")
+	if c.SlackAppToken != "" && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
+		p = append(p, "SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information > App-Level Tokens, scope connections:write)")
+	}
+	if c.SlackAppToken == "" && c.SlackSigningSecret == "" {
+		p = append(p, "SLACK_SIGNING_SECRET is not set (Basic Information > App Credentials in your Slack app); it is needed unless SLACK_APP_TOKEN selects Socket Mode")
+	}
+	ids := map[string][]string{"MAILBOXBOT_REQUESTERS_CONVERT": c.RequestersConvert, "MAILBOXBOT_REQUESTERS_CREATE": c.RequestersCreate,
+		"MAILBOXBOT_REQUESTERS_GRANT": c.RequestersGrant, "MAILBOXBOT_REQUESTERS_REVOKE": c.RequestersRevoke,
+		"MAILBOXBOT_EXTRA_APPROVERS_CONVERT": c.ExtraConvert, "MAILBOXBOT_EXTRA_APPROVERS_CREATE": c.ExtraCreate,
+		"MAILBOXBOT_EXTRA_APPROVERS_GRANT": c.ExtraGrant, "MAILBOXBOT_EXTRA_APPROVERS_REVOKE": c.ExtraRevoke, "MAILBOXBOT_ADMINS": c.Admins}
+	for name, list := range ids {
+		for _, id := range list {
+			if id = strings.TrimSpace(id); id != "" && !slackUserID.MatchString(id) && !slackGroupID.MatchString(id) {
+				p = append(p, fmt.Sprintf("%s: %q is not a Slack user id (U…) or user group id (S…)", name, id))
+			}
+		}
+	}
+	if c.ReminderAt < 0 || c.ReminderAt >= 1 {
+		p = append(p, "MAILBOXBOT_REMINDER_AT must be a fraction of the approval time, at least 0 (no reminder) and below 1 (0.5 reminds at half time)")
 	}
 	n := 0
 	for _, set := range []bool{c.AzureClientSecret != "", c.AzureClientCertificatePath != "", c.AzureFederatedTokenFile != "", c.AzureUseManagedIdentity} {
@@ -239,4 +268,38 @@ func (c Config) policy() map[mailbox.Kind]string {
 		mailbox.KindConvertToShared: c.PolicyConvert, mailbox.KindConvertToRegular: c.PolicyConvert,
 		mailbox.KindCreateShared: c.PolicyCreate, mailbox.KindGrant: c.PolicyGrant, mailbox.KindRevoke: c.PolicyRevoke,
 	}
+}
+
+func trimmed(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if id = strings.TrimSpace(id); id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// requesters maps the MAILBOXBOT_REQUESTERS_* settings to the bot's.
+func (c Config) requesters() map[mailbox.Kind][]string {
+	return map[mailbox.Kind][]string{
+		mailbox.KindConvertToShared: trimmed(c.RequestersConvert), mailbox.KindConvertToRegular: trimmed(c.RequestersConvert),
+		mailbox.KindCreateShared: trimmed(c.RequestersCreate), mailbox.KindGrant: trimmed(c.RequestersGrant), mailbox.KindRevoke: trimmed(c.RequestersRevoke),
+	}
+}
+
+// extraApprovers maps the MAILBOXBOT_EXTRA_APPROVERS_* settings.
+func (c Config) extraApprovers() map[mailbox.Kind][]string {
+	return map[mailbox.Kind][]string{
+		mailbox.KindConvertToShared: trimmed(c.ExtraConvert), mailbox.KindConvertToRegular: trimmed(c.ExtraConvert),
+		mailbox.KindCreateShared: trimmed(c.ExtraCreate), mailbox.KindGrant: trimmed(c.ExtraGrant), mailbox.KindRevoke: trimmed(c.ExtraRevoke),
+	}
+}
+
+// reminderAt maps the setting to the bot's, where 0 means the default.
+func (c Config) reminderAt() float64 {
+	if c.ReminderAt == 0 {
+		return -1
+	}
+	return c.ReminderAt
 }

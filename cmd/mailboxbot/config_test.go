@@ -87,10 +87,36 @@ func TestConfigSecretFromFile(t *testing.T) {
 	}
 }
 
-func TestConfigRefusesSocketModeUntilBuilt(t *testing.T) {
+func TestConfigSocketModeNeedsNoSigningSecret(t *testing.T) {
 	e := validEnv()
+	delete(e, "SLACK_SIGNING_SECRET")
+	if _, err := loadConfig(envOf(e)); err == nil || !strings.Contains(err.Error(), "SLACK_SIGNING_SECRET is not set") {
+		t.Errorf("no secret, no app token: %v", err)
+	}
 	e["SLACK_APP_TOKEN"] = "xapp-1-2"
-	if _, err := loadConfig(envOf(e)); err == nil || !strings.Contains(err.Error(), "no Socket Mode") {
-		t.Errorf("SLACK_APP_TOKEN: %v", err)
+	if _, err := loadConfig(envOf(e)); err != nil {
+		t.Errorf("Socket Mode without a signing secret: %v", err)
+	}
+	e["SLACK_APP_TOKEN"] = "xoxb-wrong"
+	if _, err := loadConfig(envOf(e)); err == nil || !strings.Contains(err.Error(), "xapp-") {
+		t.Errorf("bad app token: %v", err)
+	}
+}
+
+func TestConfigWhoMayAsk(t *testing.T) {
+	e := validEnv()
+	e["MAILBOXBOT_REQUESTERS_CONVERT"] = "U0RITA, S0HELPDESK"
+	e["MAILBOXBOT_EXTRA_APPROVERS_GRANT"] = "maria"
+	_, err := loadConfig(envOf(e))
+	if err == nil || !strings.Contains(err.Error(), `MAILBOXBOT_EXTRA_APPROVERS_GRANT: "maria" is not a Slack user id`) {
+		t.Fatalf("bad id: %v", err)
+	}
+	delete(e, "MAILBOXBOT_EXTRA_APPROVERS_GRANT")
+	cfg, err := loadConfig(envOf(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.requesters()["convert_to_shared"]; len(got) != 2 || got[1] != "S0HELPDESK" {
+		t.Errorf("requesters %v", got)
 	}
 }

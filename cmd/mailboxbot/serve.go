@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
 
 	"github.com/mailboxbot/mailboxbot/bot/redisstore"
 	"github.com/mailboxbot/mailboxbot/mailbox/exchange"
@@ -65,9 +66,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Queue:     redisstore.QueueConfig{Name: strings.TrimSuffix(cfg.KeyPrefix, ":"), Concurrency: cfg.Workers, TaskCheckInterval: 200 * time.Millisecond},
 		Directory: dir, Exchange: exo,
 		Slack:         slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(hc)),
+		Socket:        socketClient(cfg, hc),
 		HTTPClient:    hc,
 		SigningSecret: cfg.SlackSigningSecret, TeamID: cfg.SlackTeamID, AppID: cfg.SlackAppID,
 		Approvers: cfg.Approvers, AuditChannel: cfg.AuditChannel, Policy: cfg.policy(),
+		Requesters: cfg.requesters(), ExtraApprovers: cfg.extraApprovers(), Admins: trimmed(cfg.Admins), ReminderAt: cfg.reminderAt(),
 		ApprovalTimeout: cfg.ApprovalTimeout, VerifyTimeout: cfg.VerifyTimeout, VerifyDelay: cfg.VerifyDelay,
 		MailboxWaitTimeout: cfg.MailboxWait, RetryWindow: retryWindow(cfg.RetryWindow),
 		Logger: log,
@@ -101,4 +104,15 @@ func retryWindow(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// socketClient is the Socket Mode client when SLACK_APP_TOKEN is set. Its
+// connection to Slack is outbound, so no public URL is needed.
+func socketClient(cfg Config, hc *http.Client) *socketmode.Client {
+	if cfg.SlackAppToken == "" {
+		return nil
+	}
+	api := slack.New(cfg.SlackBotToken, slack.OptionAppLevelToken(cfg.SlackAppToken),
+		slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(hc))
+	return socketmode.New(api)
 }

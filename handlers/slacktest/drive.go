@@ -67,11 +67,15 @@ func (s *Server) send(ctx context.Context, url, secret string, body []byte) (int
 	return resp.StatusCode, out, nil
 }
 
-func (s *Server) triggerID() string {
+// triggerID issues a trigger_id to user, which views.open takes for 3
+// seconds, once.
+func (s *Server) triggerID(user string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.eventSeq++
-	return fmt.Sprintf("%d.%d.%032x", s.opts.Now().Unix(), 1395872398, s.eventSeq)
+	id := fmt.Sprintf("%d.%d.%032x", s.opts.Now().Unix(), 1395872398, s.eventSeq)
+	s.issueTrigger(id, user)
+	return id
 }
 
 // SlashCommand types command (e.g. "/convert-mailbox") with text as userID
@@ -96,7 +100,7 @@ func (s *Server) SlashCommand(ctx context.Context, botBaseURL, signingSecret, us
 		"api_app_id":            {s.opts.AppID},
 		"is_enterprise_install": {"false"},
 		"response_url":          {s.ResponseURL(userID)},
-		"trigger_id":            {s.triggerID()},
+		"trigger_id":            {s.triggerID(userID)},
 	}
 	status, body, err := s.send(ctx, strings.TrimSuffix(botBaseURL, "/")+"/slack/commands", signingSecret, []byte(form.Encode()))
 	if err != nil {
@@ -181,7 +185,7 @@ func (s *Server) ClickVersion(ctx context.Context, botBaseURL, signingSecret, us
 		"api_app_id":            s.opts.AppID,
 		"token":                 verificationToken,
 		"container":             map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
-		"trigger_id":            s.triggerID(),
+		"trigger_id":            s.triggerID(userID),
 		"team":                  map[string]any{"id": s.opts.TeamID, "domain": "contoso"},
 		"enterprise":            nil,
 		"is_enterprise_install": false,

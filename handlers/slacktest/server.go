@@ -1,11 +1,14 @@
 // Package slacktest is a fake Slack for tests, the demo and end-to-end runs.
 // It serves the part of Slack's Web API the bot uses (auth.test,
-// users.lookupByEmail, users.info, conversations.open, chat.postMessage,
-// chat.update, chat.postEphemeral) on an httptest server, answering in
+// users.lookupByEmail, users.info, usergroups.users.list, conversations.open,
+// chat.postMessage, chat.update, chat.postEphemeral, views.publish,
+// views.open, views.update) on an httptest server, answering in
 // Slack's own wire format, so that the real slack-go client talks to it
 // (slack.OptionAPIURL(s.URL())). It receives response_url posts, keeps a
 // transcript of every message, and drives a bot the way Slack does: signed
-// slash commands (SlashCommand) and button clicks (Click).
+// slash commands (SlashCommand), button clicks (Click) and form
+// submissions (SubmitView). A trigger_id it issues opens one view, within
+// 3 seconds (Options.Now).
 //
 // It is a fake, not a simulator: channels other than direct messages are
 // not checked for existence, membership is not modelled, and a
@@ -96,13 +99,16 @@ type Server struct {
 	client *http.Client
 
 	mu         sync.Mutex
-	users      map[string]User // by id
+	users      map[string]User     // by id
+	groups     map[string][]string // user groups' members, by group id
 	messages   map[string]*message
 	transcript []Entry
 	tsSeq      int
 	eventSeq   int           // trigger ids and action timestamps
 	changed    chan struct{} // closed and replaced on every new entry
 	limits     map[string]*rateLimit
+	views      *views              // modals, made on first use (views.go)
+	homes      map[string]HomeView // App Home views, by user (home.go)
 	calls      map[string]int
 }
 
@@ -127,6 +133,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		opts:     opts,
 		users:    map[string]User{},
+		groups:   map[string][]string{},
 		messages: map[string]*message{},
 		changed:  make(chan struct{}),
 		limits:   map[string]*rateLimit{},
@@ -162,6 +169,15 @@ func (s *Server) PutUser(u User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users[u.ID] = u
+}
+
+// AddUserGroup adds a user group (id "S…") with these members, or replaces
+// the members of the group with that id. Members need not be users of the
+// workspace: Slack lists whatever ids the group holds.
+func (s *Server) AddUserGroup(id string, members ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups[id] = slices.Clone(members)
 }
 
 // ResponseURL returns a URL on this server where response_url posts for
@@ -418,6 +434,16 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		ok(w, map[string]any{"user": s.userJSON(u)})
+	case "usergroups.users.list":
+		members, found := s.groups[p["usergroup"]]
+		if !found {
+			slackError(w, "no_such_subteam")
+			return
+		}
+		if members == nil {
+			members = []string{}
+		}
+		ok(w, map[string]any{"users": members})
 	case "conversations.open":
 		s.conversationsOpen(w, p)
 	case "chat.postMessage":
@@ -426,6 +452,12 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		s.update(w, p)
 	case "chat.postEphemeral":
 		s.postEphemeral(w, p)
+	case "views.open":
+		s.viewsOpen(w, p)
+	case "views.update":
+		s.viewsUpdate(w, p)
+	case "views.publish":
+		s.viewsPublish(w, p)
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"ok": false, "error": "unknown_method", "req_method": method})
 	}

@@ -1,0 +1,299 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// A batch is a request for several mailboxes at once (issue 5): one
+// approval and one report for the people, while each mailbox is still its
+// own Request with its own plan, lock and outcome, so one failing does not
+// stop the others. The messages of a batch are refreshed by one coalesced
+// job, so a batch of hundreds stays within Slack's chat.update limits.
+
+// Batch groups the requests of one command for several mailboxes.
+type Batch struct {
+	ID           string            `json:"id"`
+	Version      int64             `json:"version"`
+	Requester    string            `json:"requester"`
+	TeamID       string            `json:"team_id"`
+	Channel      string            `json:"channel,omitempty"`
+	Op           mailbox.Operation `json:"op"` // the operation, without Mailbox
+	Approvers    []string          `json:"approvers"`
+	ApproverNote string            `json:"approver_note,omitempty"`
+	RequestIDs   []string          `json:"request_ids"`
+	Refused      []string          `json:"refused,omitempty"` // "address: why", not requested
+	CreatedAt    time.Time         `json:"created_at"`
+	ExpiresAt    time.Time         `json:"expires_at"`
+	Decision     *Decision         `json:"decision,omitempty"`
+	Approvals    []MessageRef      `json:"approvals,omitempty"`
+	Report       *MessageRef       `json:"report,omitempty"` // the requester's DM, updated
+	AuditMessage *MessageRef       `json:"audit_message,omitempty"`
+}
+
+// BatchStore keeps batches (bot/redisstore implements it next to Store).
+type BatchStore interface {
+	CreateBatch(ctx context.Context, b *Batch) error
+	GetBatch(ctx context.Context, id string) (*Batch, error)
+	UpdateBatch(ctx context.Context, id string, fn func(*Batch) error) (*Batch, error)
+}
+
+// BatchNotifier shows a batch in Slack (handlers/notify implements it).
+type BatchNotifier interface {
+	// BatchApproval posts (ref nil) or updates an approver's message for b:
+	// one message, one pair of buttons whose value is the batch id.
+	BatchApproval(ctx context.Context, b *Batch, reqs []*Request, approver string, ref *MessageRef) (MessageRef, error)
+	// BatchReport posts (ref nil) or updates the requester's report of b,
+	// or (channel set) the audit channel's message of b.
+	BatchReport(ctx context.Context, channel string, b *Batch, reqs []*Request, ref *MessageRef) (MessageRef, error)
+}
+
+// JobBatch refreshes a batch's messages.
+const JobBatch JobType = "batch"
+
+// batchDelay is how long changes to a batch are gathered before its
+// messages are refreshed: at most one update per message per 2 s.
+const batchDelay = 2 * time.Second
+
+func isBatchID(id string) bool { return strings.HasPrefix(id, "bat_") }
+
+// handleBatchCommand plans each mailbox of a command for several, creates
+// one request for each that may go ahead, and asks for one approval.
+func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo) error {
+	if s.cfg.Batches == nil || s.cfg.BatchNotifier == nil {
+		s.answer(ctx, to, Answer{Text: "Requests for several mailboxes at once are not available in this bot. Ask for each mailbox on its own."})
+		return nil
+	}
+	now := s.cfg.Now()
+	b := &Batch{ID: "bat" + strings.TrimPrefix(s.requestID(c), "req"), Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
+		Op: c.Op, CreatedAt: now, ExpiresAt: now.Add(s.cfg.ApprovalTimeout)}
+	b.Op.Mailbox = ""
+	if old, err := s.cfg.Batches.GetBatch(ctx, b.ID); err == nil {
+		return s.askBatch(ctx, old, to) // this job ran before and stopped
+	}
+	var plans []mailbox.Plan
+	for _, addr := range c.Mailboxes {
+		op := c.Op
+		op.Mailbox = addr
+		op, problem := s.resolveMentions(ctx, op) // a form's user picker
+		if problem != "" {
+			b.Refused = append(b.Refused, addr+": "+problem)
+			continue
+		}
+		if slices.ContainsFunc(plans, func(p mailbox.Plan) bool { return p.Op.Mailbox == op.Mailbox }) {
+			continue
+		}
+		plan, err := s.cfg.Planner.Plan(ctx, op)
+		switch {
+		case err != nil:
+			b.Refused = append(b.Refused, addr+": "+planProblem(addr, err))
+		case len(plan.Blockers()) > 0:
+			f := plan.Blockers()[0]
+			b.Refused = append(b.Refused, addr+": "+strings.TrimSpace(f.Text+" "+f.Fix))
+		default:
+			plans = append(plans, plan)
+		}
+	}
+	if len(plans) == 0 {
+		s.answer(ctx, to, Answer{Text: "None of these mailboxes can go ahead, so nothing was requested:\n• " + strings.Join(b.Refused, "\n• ")})
+		return nil
+	}
+	// One approver for all: the owners' manager when they share one, else
+	// the configured approvers.
+	approvers, source, why := s.route(ctx, plans[0], c.User, s.cfg.Policy[c.Op.Kind])
+	for _, p := range plans[1:] {
+		if p.Target.ManagerEmail != plans[0].Target.ManagerEmail {
+			approvers, source, why = s.route(ctx, mailbox.Plan{Op: p.Op}, c.User, PolicyApprovers)
+			why = "the mailboxes have different managers"
+			break
+		}
+	}
+	approvers = s.withExtraApprovers(ctx, c.Op.Kind, c.User, approvers)
+	if len(approvers) == 0 {
+		s.answer(ctx, to, Answer{Text: "No one can approve this request: " + why + ", and no approvers are configured (MAILBOXBOT_APPROVERS). Nothing was requested."})
+		return nil
+	}
+	b.Approvers, b.ApproverNote = approvers, why
+	for i, plan := range plans {
+		r := &Request{
+			ID: fmt.Sprintf("%s_%d", strings.Replace(b.ID, "bat_", "req_", 1), i+1), Batch: b.ID,
+			Op: plan.Op, Plan: plan, Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
+			Approvers: approvers, ApproverSource: source, ApproverNote: why, State: StatePending,
+			CreatedAt: now, UpdatedAt: now, ExpiresAt: b.ExpiresAt,
+		}
+		for _, st := range plan.Steps {
+			r.Steps = append(r.Steps, StepState{Step: st})
+		}
+		r.Record(Event{At: now, Actor: c.User, Type: "created", To: StatePending, Note: "in batch " + b.ID})
+		if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobExpire, ID: "expire:" + r.ID, RequestID: r.ID, At: r.ExpiresAt}); err != nil {
+			return fmt.Errorf("queue expiry of %s: %w", r.ID, err)
+		}
+		if err := s.cfg.Store.Create(ctx, r); err != nil {
+			var active *ActiveError
+			if errors.As(err, &active) {
+				b.Refused = append(b.Refused, plan.Op.Mailbox+": it already has an active request, `"+active.ID+"`")
+				continue
+			}
+			return fmt.Errorf("create request for %s: %w", plan.Op.Mailbox, err)
+		}
+		b.RequestIDs = append(b.RequestIDs, r.ID)
+	}
+	if err := s.cfg.Batches.CreateBatch(ctx, b); err != nil {
+		return fmt.Errorf("create batch %s: %w", b.ID, err)
+	}
+	s.log.Info("batch created", "batch", b.ID, "requests", len(b.RequestIDs), "refused", len(b.Refused))
+	return s.askBatch(ctx, b, to)
+}
+
+// askBatch sends the batch's approval messages (once) and answers.
+func (s *Service) askBatch(ctx context.Context, b *Batch, to ReplyTo) error {
+	reqs := s.batchRequests(ctx, b)
+	if len(b.Approvals) == 0 && len(reqs) > 0 {
+		var refs []MessageRef
+		for _, a := range b.Approvers {
+			ref, err := s.cfg.BatchNotifier.BatchApproval(ctx, b, reqs, a, nil)
+			if err != nil {
+				s.log.Error("batch approval message failed", "batch", b.ID, "approver", a, "err", err)
+				continue
+			}
+			refs = append(refs, ref)
+		}
+		if u, err := s.cfg.Batches.UpdateBatch(ctx, b.ID, func(b *Batch) error { b.Approvals = append(b.Approvals, refs...); return nil }); err == nil {
+			b = u
+		}
+	}
+	text := fmt.Sprintf("Request `%s` for %d mailboxes: %s. %s will be asked to approve once for all of them; I'll keep one report up to date in a direct message.",
+		b.ID, len(b.RequestIDs), phrase(mailbox.Operation{Kind: b.Op.Kind, Mailbox: "each mailbox"}, false), mentions(b.Approvers))
+	if len(b.Refused) > 0 {
+		text += "\nNot requested:\n• " + strings.Join(b.Refused, "\n• ")
+	}
+	s.answer(ctx, to, Answer{Text: text})
+	s.batchChanged(ctx, b.ID)
+	return nil
+}
+
+func (s *Service) batchRequests(ctx context.Context, b *Batch) []*Request {
+	var reqs []*Request
+	for _, id := range b.RequestIDs {
+		if r, err := s.cfg.Store.Get(ctx, id); err == nil {
+			reqs = append(reqs, r)
+		} else {
+			s.log.Warn("batch request unreadable", "batch", b.ID, "request", id, "err", err)
+		}
+	}
+	return reqs
+}
+
+// handleBatchClick applies one decision to every request of a batch.
+func (s *Service) handleBatchClick(ctx context.Context, c Click) error {
+	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
+	b, err := s.cfg.Batches.GetBatch(ctx, c.RequestID)
+	if errors.Is(err, ErrNotFound) {
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. Your click changed nothing.", c.RequestID)})
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("batch click %s: %w", c.RequestID, err)
+	}
+	if c.User == b.Requester {
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("You asked for request `%s`, so you can't decide it yourself; %s will. Your click changed nothing.", b.ID, mentions(b.Approvers))})
+		return nil
+	}
+	if !slices.Contains(b.Approvers, c.User) || (b.TeamID != "" && c.TeamID != b.TeamID) {
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only %s can decide request `%s`. Your click changed nothing.", mentions(b.Approvers), b.ID)})
+		return nil
+	}
+	// The first decision on the batch wins, as for one request.
+	b, err = s.cfg.Batches.UpdateBatch(ctx, b.ID, func(b *Batch) error {
+		if b.Decision != nil {
+			return ErrAlreadyDecided
+		}
+		b.Decision = &Decision{By: c.User, At: s.cfg.Now(), Approved: c.Approve, Click: c.ActionTS}
+		return nil
+	})
+	if errors.Is(err, ErrAlreadyDecided) {
+		if d := b.Decision; d != nil && !(d.By == c.User && d.Click == c.ActionTS && d.Approved == c.Approve) {
+			verb := map[bool]string{true: "approved", false: "rejected"}[d.Approved]
+			s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` was already %s by <@%s> on %s. Your click changed nothing.", b.ID, verb, d.By, slackDate(d.At))})
+			return nil
+		}
+		err = nil // the same click, retried: apply it again (each request decides once)
+	}
+	if err != nil {
+		return fmt.Errorf("batch click %s: %w", c.RequestID, err)
+	}
+	for _, id := range b.RequestIDs {
+		one := c
+		one.RequestID = id
+		one.ActionTS = c.ActionTS + "/" + id
+		if _, _, err := s.decide(ctx, one); err != nil && !errors.Is(err, ErrAlreadyDecided) {
+			s.log.Warn("batch decision on a request failed", "batch", b.ID, "request", id, "err", err)
+		}
+	}
+	s.log.Info("batch decided", "batch", b.ID, "approved", c.Approve, "approver", c.User)
+	s.batchChanged(ctx, b.ID)
+	return nil
+}
+
+// batchChanged schedules a refresh of the batch's messages. Changes within
+// one batchDelay window share one job (queue ids deduplicate); a change
+// while that job runs falls into the next window.
+func (s *Service) batchChanged(ctx context.Context, id string) {
+	now := s.cfg.Now()
+	bucket := now.UnixNano() / int64(batchDelay)
+	j := Job{Type: JobBatch, ID: fmt.Sprintf("batch:%s:%d", id, bucket), RequestID: id, At: time.Unix(0, (bucket+1)*int64(batchDelay))}
+	if err := s.cfg.Queue.Enqueue(ctx, j); err != nil {
+		s.log.Error("queue batch refresh failed", "batch", id, "err", err)
+	}
+}
+
+// handleBatch refreshes a batch's messages: the approvers', the
+// requester's report and the audit channel's.
+func (s *Service) handleBatch(ctx context.Context, id string) error {
+	b, err := s.cfg.Batches.GetBatch(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("batch %s: %w", id, err)
+	}
+	reqs := s.batchRequests(ctx, b)
+	for _, ref := range b.Approvals {
+		if _, err := s.cfg.BatchNotifier.BatchApproval(ctx, b, reqs, "", &ref); err != nil {
+			s.log.Error("update batch approval failed", "batch", id, "err", err)
+		}
+	}
+	report, err := s.cfg.BatchNotifier.BatchReport(ctx, "", b, reqs, b.Report)
+	if err != nil {
+		return fmt.Errorf("batch report %s: %w", id, err)
+	}
+	var audit *MessageRef
+	if s.cfg.AuditChannel != "" {
+		ref, err := s.cfg.BatchNotifier.BatchReport(ctx, s.cfg.AuditChannel, b, reqs, b.AuditMessage)
+		if err != nil {
+			s.log.Error("batch audit message failed", "batch", id, "err", err)
+		} else {
+			audit = &ref
+		}
+	}
+	if b.Report == nil || (audit != nil && b.AuditMessage == nil) {
+		if _, err := s.cfg.Batches.UpdateBatch(ctx, id, func(b *Batch) error {
+			if b.Report == nil {
+				b.Report = &report
+			}
+			if b.AuditMessage == nil && audit != nil {
+				b.AuditMessage = audit
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("record batch messages %s: %w", id, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,136 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// Messages of a batch (several mailboxes at once): one approval message and
+// one report for all of them, each line one mailbox.
+
+var _ bot.BatchNotifier = (*Slack)(nil)
+
+// maxBatchLines keeps a batch message within Slack's 50 blocks.
+const maxBatchLines = 400
+
+// BatchApproval posts an approver's message for b (ref nil) or updates it.
+func (s *Slack) BatchApproval(ctx context.Context, b *bot.Batch, reqs []*bot.Request, approver string, ref *bot.MessageRef) (bot.MessageRef, error) {
+	text, blocks := batchApprovalText(b, len(reqs)), BatchApprovalBlocks(b, reqs)
+	if ref == nil {
+		return s.dm(ctx, approver, text, blocks)
+	}
+	return *ref, s.update(ctx, *ref, text, blocks)
+}
+
+// BatchReport posts the requester's report of b (channel "") or the audit
+// channel's message of b, or updates it (ref set).
+func (s *Slack) BatchReport(ctx context.Context, channel string, b *bot.Batch, reqs []*bot.Request, ref *bot.MessageRef) (bot.MessageRef, error) {
+	text, blocks := batchHeadline(b, len(reqs)), BatchReportBlocks(b, reqs)
+	switch {
+	case ref != nil:
+		return *ref, s.update(ctx, *ref, text, blocks)
+	case channel == "":
+		return s.dm(ctx, b.Requester, text, blocks)
+	}
+	return s.post(ctx, channel, text, blocks)
+}
+
+func batchHeadline(b *bot.Batch, n int) string {
+	return fmt.Sprintf("%s asks to %s for %d mailboxes (request %s)", Mention(b.Requester), kindVerb(b.Op.Kind), n, b.ID)
+}
+
+func batchApprovalText(b *bot.Batch, n int) string {
+	if b.Decision != nil {
+		return batchHeadline(b, n) + " — decided"
+	}
+	return batchHeadline(b, n) + " — waiting for your decision"
+}
+
+func kindVerb(k mailbox.Kind) string {
+	if k == mailbox.KindConvertToRegular {
+		return "convert shared mailboxes back to user mailboxes"
+	}
+	return "convert user mailboxes to shared mailboxes"
+}
+
+// BatchApprovalBlocks shows b to an approver: the mailboxes, then the
+// buttons while undecided, else who decided and when.
+func BatchApprovalBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
+	blocks := []slack.Block{section("batch", fmt.Sprintf("*%s*", Escape(batchHeadline(b, len(reqs)))))}
+	var lines []string
+	for _, r := range reqs {
+		lines = append(lines, fmt.Sprintf("• %s (%s)", Escape(r.Op.Mailbox), Escape(r.Plan.Target.DisplayName)))
+	}
+	blocks = append(blocks, textSections("mailboxes", lines)...)
+	if len(b.Refused) > 0 {
+		blocks = append(blocks, textSections("refused", append([]string{"*Not requested:*"}, escapeAll(b.Refused)...))...)
+	}
+	if d := b.Decision; d != nil {
+		verb := map[bool]string{true: "✅ Approved", false: "❌ Rejected"}[d.Approved]
+		return append(blocks, section("decision", fmt.Sprintf("%s by %s on %s", verb, Mention(d.By), Date(d.At))))
+	}
+	approve := slack.NewButtonBlockElement(ActionApprove, b.ID, plain("Approve all", 75)).
+		WithStyle(slack.StylePrimary).
+		WithConfirm(slack.NewConfirmationBlockObject(plain("Approve these changes?", maxTitleText),
+			plain(fmt.Sprintf("Each of the %d mailboxes is changed as its plan says; each is reported.", len(reqs)), maxConfirmText),
+			plain("Approve", 30), plain("Cancel", 30)))
+	reject := slack.NewButtonBlockElement(ActionReject, b.ID, plain("Reject all", 75)).WithStyle(slack.StyleDanger)
+	blocks = append(blocks, contextBlock("why", fmt.Sprintf("Expires %s. Request `%s`.", Date(b.ExpiresAt), Escape(b.ID))))
+	return append(blocks, slack.NewActionBlock(DecisionBlockID+b.ID, approve, reject))
+}
+
+// BatchReportBlocks shows how each mailbox of b is doing, with counts.
+func BatchReportBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
+	count := map[bot.State]int{}
+	var lines []string
+	for _, r := range reqs {
+		count[r.State]++
+		line := fmt.Sprintf("%s %s — %s", StateIcon(r.State), Escape(r.Op.Mailbox), strings.ReplaceAll(string(r.State), "_", " "))
+		if r.Failure != "" {
+			line += ": " + Escape(r.Failure)
+		}
+		lines = append(lines, line)
+	}
+	var sums []string
+	for _, st := range []bot.State{bot.StateSucceeded, bot.StateFailed, bot.StateRunning, bot.StateWaiting, bot.StateApproved, bot.StatePending, bot.StateRejected, bot.StateExpired, bot.StateCancelled} {
+		if count[st] > 0 {
+			sums = append(sums, fmt.Sprintf("%d %s", count[st], strings.ReplaceAll(string(st), "_", " ")))
+		}
+	}
+	blocks := []slack.Block{section("batch", fmt.Sprintf("*%s*\n%s", Escape(batchHeadline(b, len(reqs))), strings.Join(sums, " · ")))}
+	if d := b.Decision; d != nil {
+		verb := map[bool]string{true: "Approved", false: "Rejected"}[d.Approved]
+		blocks = append(blocks, contextBlock("decision", fmt.Sprintf("%s by %s on %s.", verb, Mention(d.By), Date(d.At))))
+	}
+	blocks = append(blocks, textSections("mailboxes", lines)...)
+	if len(b.Refused) > 0 {
+		blocks = append(blocks, textSections("refused", append([]string{"*Not requested:*"}, escapeAll(b.Refused)...))...)
+	}
+	return blocks
+}
+
+// textSections puts lines into as few sections as Slack allows.
+func textSections(id string, lines []string) []slack.Block {
+	if len(lines) > maxBatchLines {
+		lines = append(lines[:maxBatchLines], fmt.Sprintf("… and %d more", len(lines)-maxBatchLines))
+	}
+	var blocks []slack.Block
+	for i, part := range SplitText(strings.Join(lines, "\n"), 2900) {
+		blocks = append(blocks, section(fmt.Sprintf("%s-%d", id, i), part))
+	}
+	return blocks
+}
+
+func escapeAll(xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = Escape(x)
+	}
+	return out
+}
