@@ -35,6 +35,7 @@ type Batch struct {
 	Approvals    []MessageRef      `json:"approvals,omitempty"`
 	Report       *MessageRef       `json:"report,omitempty"` // the requester's DM, updated
 	AuditMessage *MessageRef       `json:"audit_message,omitempty"`
+	Reminded     bool              `json:"reminded,omitempty"`
 }
 
 // BatchStore keeps batches (bot/redisstore implements it next to Store).
@@ -105,8 +106,9 @@ func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo)
 		return nil
 	}
 	// One approver for all: the owners' manager when they share one, else
-	// the configured approvers.
-	approvers, source, why := s.route(ctx, plans[0], c.User, s.cfg.Policy[c.Op.Kind])
+	// the configured approvers; none when the policy says so.
+	policy := s.cfg.Policy[c.Op.Kind]
+	approvers, source, why := s.route(ctx, plans[0], c.User, policy)
 	for _, p := range plans[1:] {
 		if p.Target.ManagerEmail != plans[0].Target.ManagerEmail {
 			approvers, source, why = s.route(ctx, mailbox.Plan{Op: p.Op}, c.User, PolicyApprovers)
@@ -114,30 +116,44 @@ func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo)
 			break
 		}
 	}
-	approvers = s.withExtraApprovers(ctx, c.Op.Kind, c.User, approvers)
-	if len(approvers) == 0 {
+	if policy != PolicyNone {
+		approvers = s.withExtraApprovers(ctx, c.Op.Kind, c.User, approvers)
+	}
+	if len(approvers) == 0 && policy != PolicyNone {
 		s.answer(ctx, to, Answer{Text: "No one can approve this request: " + why + ", and no approvers are configured (MAILBOXBOT_APPROVERS). Nothing was requested."})
 		return nil
 	}
 	b.Approvers, b.ApproverNote = approvers, why
 	for i, plan := range plans {
+		state := StatePending
+		if policy == PolicyNone {
+			state = StateApproved
+		}
 		r := &Request{
-			ID: fmt.Sprintf("%s_%d", strings.Replace(b.ID, "bat_", "req_", 1), i+1), Batch: b.ID,
+			RunSeq: map[bool]int{true: 1}[policy == PolicyNone],
+			ID:     fmt.Sprintf("%s_%d", strings.Replace(b.ID, "bat_", "req_", 1), i+1), Batch: b.ID,
 			Op: plan.Op, Plan: plan, Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
-			Approvers: approvers, ApproverSource: source, ApproverNote: why, State: StatePending,
+			Approvers: approvers, ApproverSource: source, ApproverNote: why, State: state,
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: b.ExpiresAt,
 		}
 		for _, st := range plan.Steps {
 			r.Steps = append(r.Steps, StepState{Step: st})
 		}
-		r.Record(Event{At: now, Actor: c.User, Type: "created", To: StatePending, Note: "in batch " + b.ID})
-		if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobExpire, ID: "expire:" + r.ID, RequestID: r.ID, At: r.ExpiresAt}); err != nil {
-			return fmt.Errorf("queue expiry of %s: %w", r.ID, err)
+		r.Record(Event{At: now, Actor: c.User, Type: "created", To: state, Note: "in batch " + b.ID})
+		if state == StatePending {
+			if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobExpire, ID: "expire:" + r.ID, RequestID: r.ID, At: r.ExpiresAt}); err != nil {
+				return fmt.Errorf("queue expiry of %s: %w", r.ID, err)
+			}
 		}
 		if err := s.cfg.Store.Create(ctx, r); err != nil {
 			var active *ActiveError
-			if errors.As(err, &active) {
+			if errors.As(err, &active) && active.ID != r.ID {
 				b.Refused = append(b.Refused, plan.Op.Mailbox+": it already has an active request, `"+active.ID+"`")
+				continue
+			}
+			// This job ran before and stopped midway: the request is ours.
+			if old, gerr := s.cfg.Store.Get(ctx, r.ID); gerr == nil && old.Batch == b.ID {
+				b.RequestIDs = append(b.RequestIDs, r.ID)
 				continue
 			}
 			return fmt.Errorf("create request for %s: %w", plan.Op.Mailbox, err)
@@ -145,10 +161,33 @@ func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo)
 		b.RequestIDs = append(b.RequestIDs, r.ID)
 	}
 	if err := s.cfg.Batches.CreateBatch(ctx, b); err != nil {
+		if old, gerr := s.cfg.Batches.GetBatch(ctx, b.ID); gerr == nil {
+			return s.askBatch(ctx, old, to)
+		}
 		return fmt.Errorf("create batch %s: %w", b.ID, err)
+	}
+	if policy == PolicyNone {
+		return s.startBatch(ctx, b, to)
 	}
 	s.log.Info("batch created", "batch", b.ID, "requests", len(b.RequestIDs), "refused", len(b.Refused))
 	return s.askBatch(ctx, b, to)
+}
+
+// startBatch queues the work of a batch that its policy lets run without
+// approval.
+func (s *Service) startBatch(ctx context.Context, b *Batch, to ReplyTo) error {
+	var errs []error
+	for _, r := range s.batchRequests(ctx, b) {
+		if err := s.enqueueRun(ctx, r); err != nil {
+			errs = append(errs, err) // the reconciler queues it later
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.log.Error("queue batch work failed; the reconciler will retry", "batch", b.ID, "err", err)
+	}
+	s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` for %d mailboxes: this needs no approval (the bot's policy); the work is queued, and I'll keep one report up to date in a direct message.", b.ID, len(b.RequestIDs))})
+	s.batchChanged(ctx, b.ID)
+	return nil
 }
 
 // askBatch sends the batch's approval messages (once) and answers.
@@ -166,6 +205,12 @@ func (s *Service) askBatch(ctx context.Context, b *Batch, to ReplyTo) error {
 		}
 		if u, err := s.cfg.Batches.UpdateBatch(ctx, b.ID, func(b *Batch) error { b.Approvals = append(b.Approvals, refs...); return nil }); err == nil {
 			b = u
+		}
+		if s.cfg.ReminderAt > 0 {
+			at := b.CreatedAt.Add(time.Duration(float64(b.ExpiresAt.Sub(b.CreatedAt)) * s.cfg.ReminderAt))
+			if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobRemind, ID: "remind:" + b.ID, RequestID: b.ID, At: at}); err != nil {
+				s.log.Error("queue batch reminder failed", "batch", b.ID, "err", err)
+			}
 		}
 	}
 	text := fmt.Sprintf("Request `%s` for %d mailboxes: %s. %s will be asked to approve once for all of them; I'll keep one report up to date in a direct message.",
@@ -209,6 +254,11 @@ func (s *Service) handleBatchClick(ctx context.Context, c Click) error {
 		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only %s can decide request `%s`. Your click changed nothing.", mentions(b.Approvers), b.ID)})
 		return nil
 	}
+	if b.Decision == nil && !batchPending(s.batchRequests(ctx, b)) || !s.cfg.Now().Before(b.ExpiresAt) && b.Decision == nil {
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` is no longer waiting for a decision (expired or cancelled). Your click changed nothing.", b.ID)})
+		s.batchChanged(ctx, b.ID)
+		return nil
+	}
 	// The first decision on the batch wins, as for one request.
 	b, err = s.cfg.Batches.UpdateBatch(ctx, b.ID, func(b *Batch) error {
 		if b.Decision != nil {
@@ -228,17 +278,25 @@ func (s *Service) handleBatchClick(ctx context.Context, c Click) error {
 	if err != nil {
 		return fmt.Errorf("batch click %s: %w", c.RequestID, err)
 	}
+	var errs []error
 	for _, id := range b.RequestIDs {
 		one := c
 		one.RequestID = id
 		one.ActionTS = c.ActionTS + "/" + id
 		if _, _, err := s.decide(ctx, one); err != nil && !errors.Is(err, ErrAlreadyDecided) {
-			s.log.Warn("batch decision on a request failed", "batch", b.ID, "request", id, "err", err)
+			s.log.Warn("batch decision on a request failed; the click job is retried", "batch", b.ID, "request", id, "err", err)
+			errs = append(errs, err)
 		}
 	}
 	s.log.Info("batch decided", "batch", b.ID, "approved", c.Approve, "approver", c.User)
 	s.batchChanged(ctx, b.ID)
-	return nil
+	// A request the decision did not reach is decided when the job is run
+	// again: the same click re-applies, and each request decides once.
+	return errors.Join(errs...)
+}
+
+func batchPending(reqs []*Request) bool {
+	return slices.ContainsFunc(reqs, func(r *Request) bool { return r.State == StatePending })
 }
 
 // batchChanged schedules a refresh of the batch's messages. Changes within
@@ -256,6 +314,16 @@ func (s *Service) batchChanged(ctx context.Context, id string) {
 // handleBatch refreshes a batch's messages: the approvers', the
 // requester's report and the audit channel's.
 func (s *Service) handleBatch(ctx context.Context, id string) error {
+	// One refresh at a time: a later one reads the latest state, so
+	// refreshes cannot land out of order.
+	lock, err := s.cfg.Locker.Obtain(ctx, "batch:"+id, time.Minute)
+	if errors.Is(err, ErrLocked) {
+		return &RetryAfterError{Err: err, After: s.cfg.Jitter(time.Second)}
+	}
+	if err != nil {
+		return fmt.Errorf("lock batch %s: %w", id, err)
+	}
+	defer lock.Release(context.WithoutCancel(ctx))
 	b, err := s.cfg.Batches.GetBatch(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -264,6 +332,11 @@ func (s *Service) handleBatch(ctx context.Context, id string) error {
 		return fmt.Errorf("batch %s: %w", id, err)
 	}
 	reqs := s.batchRequests(ctx, b)
+	for _, u := range append([]string{b.Requester}, b.Approvers...) {
+		if err := s.HomeOpened(ctx, u); err != nil {
+			s.log.Warn("home refresh failed", "batch", id, "user", u, "err", err)
+		}
+	}
 	for _, ref := range b.Approvals {
 		if _, err := s.cfg.BatchNotifier.BatchApproval(ctx, b, reqs, "", &ref); err != nil {
 			s.log.Error("update batch approval failed", "batch", id, "err", err)
@@ -293,6 +366,107 @@ func (s *Service) handleBatch(ctx context.Context, id string) error {
 			return nil
 		}); err != nil {
 			return fmt.Errorf("record batch messages %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// handleBatchRemind reminds the approvers of a batch, once, with a new
+// message (recorded, so the decision updates it too).
+func (s *Service) handleBatchRemind(ctx context.Context, id string) error {
+	b, err := s.cfg.Batches.UpdateBatch(ctx, id, func(b *Batch) error {
+		if b.Decision != nil || b.Reminded {
+			return errNothingToDo
+		}
+		b.Reminded = true
+		return nil
+	})
+	if errors.Is(err, errNothingToDo) || errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("remind batch %s: %w", id, err)
+	}
+	reqs := s.batchRequests(ctx, b)
+	if !batchPending(reqs) {
+		return nil
+	}
+	var refs []MessageRef
+	for _, a := range b.Approvers {
+		ref, err := s.cfg.BatchNotifier.BatchApproval(ctx, b, reqs, a, nil)
+		if err != nil {
+			s.log.Error("batch reminder failed", "batch", id, "approver", a, "err", err)
+			continue
+		}
+		refs = append(refs, ref)
+	}
+	if _, err := s.cfg.Batches.UpdateBatch(ctx, id, func(b *Batch) error { b.Approvals = append(b.Approvals, refs...); return nil }); err != nil {
+		s.log.Error("record batch reminders failed", "batch", id, "err", err)
+	}
+	s.batchChanged(ctx, id) // a decision meanwhile updates these too
+	return nil
+}
+
+// batchStatus answers `status bat_…`.
+func (s *Service) batchStatus(ctx context.Context, user string, b *Batch) Answer {
+	if user != b.Requester && !slices.Contains(b.Approvers, user) && !slices.Contains(s.cfg.Admins, user) {
+		return Answer{Text: fmt.Sprintf("Only the requester of `%s`, its approvers and the bot's admins can see it.", b.ID)}
+	}
+	var lines []string
+	for _, r := range s.batchRequests(ctx, b) {
+		lines = append(lines, fmt.Sprintf("• `%s` %s — %s", r.ID, r.Op.Mailbox, describeState(r.State)))
+	}
+	return Answer{Text: fmt.Sprintf("Request `%s` for %d mailboxes:\n%s", b.ID, len(lines), strings.Join(lines, "\n"))}
+}
+
+// batchCancel cancels, for the requester, every mailbox of a batch that has
+// not started.
+func (s *Service) batchCancel(ctx context.Context, user string, b *Batch) Answer {
+	if user != b.Requester {
+		return Answer{Text: fmt.Sprintf("Only <@%s>, who asked, can cancel request `%s`.", b.Requester, b.ID)}
+	}
+	n, left := 0, 0
+	for _, id := range b.RequestIDs {
+		_, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
+			if r.State != StatePending && (r.State != StateApproved || started(r)) {
+				return errNothingToDo
+			}
+			return s.transition(r, StateCancelled, user, "cancelled", "cancelled by the requester (batch)")
+		})
+		switch {
+		case err == nil:
+			n++
+		case errors.Is(err, errNothingToDo):
+			left++
+		default:
+			s.log.Error("batch cancel failed", "batch", b.ID, "request", id, "err", err)
+			left++
+		}
+	}
+	s.batchChanged(ctx, b.ID)
+	text := fmt.Sprintf("Request `%s`: %d mailboxes cancelled; nothing was changed for them.", b.ID, n)
+	if left > 0 {
+		text += fmt.Sprintf(" %d had started or ended and could not be cancelled.", left)
+	}
+	return Answer{Text: text}
+}
+
+// handleBatchRetry retries every failed mailbox of a batch that may still
+// be retried, each from its failed step.
+func (s *Service) handleBatchRetry(ctx context.Context, c Click) error {
+	b, err := s.cfg.Batches.GetBatch(ctx, c.RequestID)
+	if err != nil {
+		s.answer(ctx, ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}, Answer{Text: fmt.Sprintf("I don't know request `%s`. Your click changed nothing.", c.RequestID)})
+		return nil
+	}
+	for _, r := range s.batchRequests(ctx, b) {
+		if r.State != StateFailed {
+			continue
+		}
+		one := c
+		one.RequestID = r.ID
+		if err := s.handleRetry(ctx, one); err != nil {
+			return err
 		}
 	}
 	return nil

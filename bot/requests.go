@@ -17,6 +17,20 @@ var errNotRequester = errors.New("not the requester")
 // handleRequestCommand answers `status <id>`, `list` and `cancel <id>`.
 func (s *Service) handleRequestCommand(ctx context.Context, c Command) error {
 	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
+	if isBatchID(c.RequestID) && s.cfg.Batches != nil && c.Action != CommandList {
+		b, err := s.cfg.Batches.GetBatch(ctx, c.RequestID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. `list` shows yours.", c.RequestID)})
+		case err != nil:
+			return fmt.Errorf("%s %s: %w", c.Action, c.RequestID, err)
+		case c.Action == CommandCancel:
+			s.answer(ctx, to, s.batchCancel(ctx, c.User, b))
+		default:
+			s.answer(ctx, to, s.batchStatus(ctx, c.User, b))
+		}
+		return nil
+	}
 	switch c.Action {
 	case CommandList:
 		s.answer(ctx, to, s.listAnswer(ctx, c.User))
@@ -121,6 +135,9 @@ func (s *Service) scheduleReminder(ctx context.Context, r *Request) {
 
 // handleRemind reminds the approvers, once, of a request still pending.
 func (s *Service) handleRemind(ctx context.Context, id string) error {
+	if isBatchID(id) && s.cfg.Batches != nil {
+		return s.handleBatchRemind(ctx, id)
+	}
 	r, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
 		if r.State != StatePending || r.Reminded {
 			return errNothingToDo
@@ -146,11 +163,19 @@ func (s *Service) handleRemind(ctx context.Context, id string) error {
 	}
 	if len(refs) > 0 {
 		// So that the decision updates the reminders too.
-		if _, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
+		u, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
 			r.Approvals = append(r.Approvals, refs...)
 			return nil
-		}); err != nil {
+		})
+		if err != nil {
 			s.log.Error("record reminders failed", "request", id, "err", err)
+		} else if u.State != StatePending {
+			// Decided while the reminders went out: they lose their buttons now.
+			for _, ref := range refs {
+				if err := s.cfg.Notifier.UpdateApproval(ctx, u, ref); err != nil {
+					s.log.Error("update reminder failed", "request", id, "err", err)
+				}
+			}
 		}
 	}
 	return nil

@@ -255,7 +255,9 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 	if c.Op.Kind != mailbox.KindMembers {
 		ok, ask, err := s.mayRequest(ctx, c.User, c.Op.Kind)
 		if err != nil {
-			return fmt.Errorf("who may request %s: %w", c.Op.Kind, err)
+			s.log.Error("who may request: lookup failed", "user", c.User, "op", c.Op.Kind, "err", err)
+			s.answer(ctx, to0, Answer{Text: "I couldn't check whether you may ask for this (Slack's user groups did not answer). Nothing was requested; please try again in a few minutes."})
+			return nil
 		}
 		if !ok {
 			text := "You may not ask for this. Nothing was requested."
@@ -536,12 +538,12 @@ func (s *Service) audit(ctx context.Context, r *Request) {
 	if r == nil {
 		return
 	}
-	// Every transition ends here: the Home tabs follow.
-	s.refreshHomes(ctx, r)
 	if r.Batch != "" {
-		s.batchChanged(ctx, r.Batch)
+		s.batchChanged(ctx, r.Batch) // the batch's refresh also refreshes the Home tabs, once
 		return
 	}
+	// Every transition ends here: the Home tabs follow.
+	s.refreshHomes(ctx, r)
 	if s.cfg.AuditChannel == "" {
 		return
 	}
@@ -594,6 +596,9 @@ var errRetriedClick = errors.New("retried click")
 // compare-and-set in the Store: the first click wins, every other is told
 // who decided and when.
 func (s *Service) handleClick(ctx context.Context, c Click) error {
+	if c.Action == ActionRetry && isBatchID(c.RequestID) && s.cfg.Batches != nil {
+		return s.handleBatchRetry(ctx, c)
+	}
 	if c.Action == ActionRetry {
 		return s.handleRetry(ctx, c)
 	}

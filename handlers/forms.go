@@ -376,6 +376,9 @@ func formDisplayName(raw string, errs formErrors) string {
 // the channel the command was typed in (the form's private_metadata), or a
 // direct message.
 func (s *Server) viewSubmission(ctx context.Context, ic slack.InteractionCallback, log *slog.Logger) any {
+	// Checks and queuing share one deadline inside Slack's 3 seconds.
+	ctx, cancelAll := context.WithTimeout(ctx, formDeadline)
+	defer cancelAll()
 	v := ic.View
 	log = log.With("user", ic.User.ID, "form", v.CallbackID, "view", v.ID)
 	var st formState
@@ -463,6 +466,10 @@ func (s *Server) viewSubmission(ctx context.Context, ic slack.InteractionCallbac
 	}
 	return slack.NewClearViewSubmissionResponse()
 }
+
+// formDeadline is how long a form submission may take in all, leaving room
+// in Slack's 3 seconds for the network.
+const formDeadline = 2800 * time.Millisecond
 
 // checkForm asks the FormChecker about every command at once, within
 // Config.FormCheckTimeout in all, and returns the problems by block. A

@@ -577,7 +577,7 @@ const exampleRequestID = "req_K7Q3ZD2M"
 
 // requestIDPattern is a request id as typed: "req_" and 8 letters or
 // digits, in any case (bot.NewID makes them upper case).
-var requestIDPattern = regexp.MustCompile(`^(?i:req_)[A-Za-z0-9]{8}$`)
+var requestIDPattern = regexp.MustCompile(`(?i)^(req|bat)_[A-Z0-9]{8}(_[0-9]{1,4})?$`)
 
 // parseRequestID reads a request id as typed or pasted: "req_" and 8
 // letters or digits, in any case, perhaps in quotes or a code span, perhaps
@@ -590,7 +590,9 @@ func parseRequestID(word string) string {
 	if !requestIDPattern.MatchString(w) {
 		return ""
 	}
-	return "req_" + strings.ToUpper(w[len("req_"):])
+	// req_ABCDEFGH (one request), bat_ABCDEFGH (several mailboxes at once)
+	// or req_ABCDEFGH_3 (one mailbox of a batch).
+	return strings.ToLower(w[:4]) + strings.ToUpper(w[4:])
 }
 
 // parseRequest reads a request command (action, lower case: status, list

@@ -3,7 +3,9 @@ package notify
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -75,6 +77,9 @@ func BatchApprovalBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
 		verb := map[bool]string{true: "✅ Approved", false: "❌ Rejected"}[d.Approved]
 		return append(blocks, section("decision", fmt.Sprintf("%s by %s on %s", verb, Mention(d.By), Date(d.At))))
 	}
+	if !slices.ContainsFunc(reqs, func(r *bot.Request) bool { return r.State == bot.StatePending }) {
+		return append(blocks, section("decision", "No longer waiting for a decision: expired or cancelled."))
+	}
 	approve := slack.NewButtonBlockElement(ActionApprove, b.ID, plain("Approve all", 75)).
 		WithStyle(slack.StylePrimary).
 		WithConfirm(slack.NewConfirmationBlockObject(plain("Approve these changes?", maxTitleText),
@@ -111,6 +116,14 @@ func BatchReportBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
 	blocks = append(blocks, textSections("mailboxes", lines)...)
 	if len(b.Refused) > 0 {
 		blocks = append(blocks, textSections("refused", append([]string{"*Not requested:*"}, escapeAll(b.Refused)...))...)
+	}
+	// Failed mailboxes that may still be retried: one button for them all.
+	if slices.ContainsFunc(reqs, func(r *bot.Request) bool { return r.State == bot.StateFailed && time.Now().Before(r.RetryUntil) }) {
+		retry := slack.NewButtonBlockElement(ActionRetry, b.ID, plain("Retry the failed ones", 75)).
+			WithConfirm(slack.NewConfirmationBlockObject(plain("Retry the failed mailboxes?", maxTitleText),
+				plain("Each failed mailbox runs again from its failed step, without a new approval.", maxConfirmText),
+				plain("Retry", 30), plain("Cancel", 30)))
+		blocks = append(blocks, slack.NewActionBlock(RetryBlockID+b.ID, retry))
 	}
 	return blocks
 }
