@@ -159,6 +159,7 @@ func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo)
 			return fmt.Errorf("create request for %s: %w", plan.Op.Mailbox, err)
 		}
 		b.RequestIDs = append(b.RequestIDs, r.ID)
+		s.observeTransition(r, r.State)
 	}
 	if err := s.cfg.Batches.CreateBatch(ctx, b); err != nil {
 		if old, gerr := s.cfg.Batches.GetBatch(ctx, b.ID); gerr == nil {

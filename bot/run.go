@@ -187,7 +187,7 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 		return r, true, fmt.Errorf("step %s of %s: %w", step.Name, id, err)
 	}
 	st := r.Steps[i]
-	out, err := s.cfg.Executor.Run(ctx, r.Plan.Target, step, r.Op.Options.DryRun)
+	out, err := s.execute(ctx, r.Plan.Target, step, r.Op.Options.DryRun)
 	if err != nil {
 		if ctx.Err() != nil {
 			// Shutting down: hand the job back; the step is re-run (it is idempotent).

@@ -83,6 +83,17 @@ type Config struct {
 	NewID  func() string
 	Jitter func(d time.Duration) time.Duration // spreads retries; default ±20 %
 	Logger *slog.Logger
+	// Observer is told of each state change and each run of a step
+	// (internal/metrics); nil: none.
+	Observer Observer
+}
+
+// Observer watches the lifecycle: Transition for each state a request
+// enters (op is its mailbox.Kind), Step for each run of a step, with its
+// outcome (done, skipped, pending, or error) and how long it took.
+type Observer interface {
+	Transition(op, state string)
+	Step(step, status string, d time.Duration)
 }
 
 // Approval policies.
@@ -341,6 +352,7 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 		return fmt.Errorf("create request for %s: %w", c.Op.Mailbox, err)
 	}
 	log.Info("request created", "request", r.ID, "approver", strings.Join(approvers, ","), "source", source)
+	s.observeTransition(r, r.State)
 	return s.askApprovals(ctx, r, to)
 }
 
@@ -530,7 +542,30 @@ func (s *Service) transition(r *Request, to State, actor, typ, note string) erro
 	r.Record(Event{At: now, Actor: actor, Type: typ, From: r.State, To: to, Note: note})
 	r.State = to
 	r.UpdatedAt = now
+	s.observeTransition(r, to)
 	return nil
+}
+
+func (s *Service) observeTransition(r *Request, to State) {
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.Transition(string(r.Op.Kind), string(to))
+	}
+}
+
+// execute runs one step, telling the Observer its outcome and duration
+// (wall-clock time, not Config.Now).
+func (s *Service) execute(ctx context.Context, t mailbox.Target, step mailbox.Step, dryRun bool) (mailbox.Outcome, error) {
+	if s.cfg.Observer == nil {
+		return s.cfg.Executor.Run(ctx, t, step, dryRun)
+	}
+	start := time.Now()
+	out, err := s.cfg.Executor.Run(ctx, t, step, dryRun)
+	status := string(out.Status)
+	if err != nil {
+		status = "error"
+	}
+	s.cfg.Observer.Step(string(step.Name), status, time.Since(start))
+	return out, err
 }
 
 // audit posts or updates the audit channel message of r.
@@ -907,6 +942,7 @@ func (s *Service) startUnapproved(ctx context.Context, c Command, plan mailbox.P
 		return fmt.Errorf("create request for %s: %w", c.Op.Mailbox, err)
 	}
 	s.log.Info("request created without approval (policy)", "request", r.ID, "op", r.Op.Kind, "mailbox", r.Op.Mailbox)
+	s.observeTransition(r, r.State)
 	if err := s.enqueueRun(ctx, r); err != nil {
 		s.log.Error("queue work failed; the reconciler will retry", "request", r.ID, "err", err)
 	}

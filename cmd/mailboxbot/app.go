@@ -18,6 +18,7 @@ import (
 	"github.com/mailboxbot/mailboxbot/bot/redisstore"
 	"github.com/mailboxbot/mailboxbot/handlers"
 	"github.com/mailboxbot/mailboxbot/handlers/notify"
+	"github.com/mailboxbot/mailboxbot/internal/metrics"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -33,6 +34,8 @@ type appConfig struct {
 	// Socket, when set, receives Slack's requests over Socket Mode (as well
 	// as HTTP, which keeps serving /healthz and /readyz).
 	Socket *socketmode.Client
+	// Metrics, when set, counts and times what the bot does (GET /metrics).
+	Metrics *metrics.Metrics
 	// HTTPClient posts to Slack's response_url.
 	HTTPClient *http.Client
 
@@ -111,6 +114,7 @@ func newApp(c appConfig) (*app, error) {
 		RetryWindow:        c.RetryWindow,
 		Now:                c.Now,
 		Logger:             c.Logger,
+		Observer:           observer(c.Metrics),
 	})
 	if err != nil {
 		return nil, err
@@ -120,15 +124,24 @@ func newApp(c appConfig) (*app, error) {
 	h := handlers.New(handlers.Config{
 		Verifier: &handlers.Verifier{Secret: c.SigningSecret, Now: c.Now},
 		TeamID:   c.TeamID, AppID: c.AppID,
-		Bot:       svc,
-		Ready:     func(ctx context.Context) error { return ready(ctx) },
-		Replier:   slk,
-		Approvals: c.Policy,
-		Home:      svc,
-		Views:     slk,
-		Checker:   svc,
-		Logger:    c.Logger,
+		Bot:            svc,
+		Ready:          func(ctx context.Context) error { return ready(ctx) },
+		Replier:        slk,
+		Approvals:      c.Policy,
+		Home:           svc,
+		Metrics:        ackMetrics(c.Metrics),
+		MetricsHandler: metricsHandler(c.Metrics),
+		Views:          slk,
+		Checker:        svc,
+		Logger:         c.Logger,
 	})
+	if c.Metrics != nil {
+		c.Metrics.QueueDepth(func() (int, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			return queue.Depth(ctx)
+		})
+	}
 	if c.Socket != nil {
 		sock = handlers.NewSocket(handlers.SocketConfig{Client: c.Socket, Server: h,
 			Seen: redisstore.NewDeduper(c.Redis, c.Prefix, 0), Logger: c.Logger})
@@ -221,4 +234,29 @@ func (a *app) reconcileLoop(ctx context.Context) {
 		}
 		t.Reset(a.reconcile)
 	}
+}
+
+// The metrics as the bot and the handlers want them: nil interfaces, not
+// typed nils, when there are none.
+func observer(m *metrics.Metrics) bot.Observer {
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
+func ackMetrics(m *metrics.Metrics) interface {
+	Ack(route string, next http.Handler) http.Handler
+} {
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
+func metricsHandler(m *metrics.Metrics) http.Handler {
+	if m == nil {
+		return nil
+	}
+	return m.Handler()
 }

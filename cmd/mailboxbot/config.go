@@ -38,8 +38,12 @@ type Config struct {
 	GraphURL                   string `env:"GRAPH_URL" envDefault:"https://graph.microsoft.com/v1.0"`
 	ExchangeURL                string `env:"EXCHANGE_URL" envDefault:"https://outlook.office365.com"`
 
-	RedisURL   string `env:"REDIS_URL,notEmpty"`
+	RedisURL   string `env:"REDIS_URL"` // required unless Sentinel is configured; see docs/redis.md
 	ListenAddr string `env:"LISTEN_ADDR" envDefault:":3000"`
+
+	// Redis through Sentinel: both set, or neither (docs/redis.md).
+	RedisSentinelAddrs  []string `env:"MAILBOXBOT_REDIS_SENTINEL_ADDRS"` // host:port, comma-separated
+	RedisSentinelMaster string   `env:"MAILBOXBOT_REDIS_SENTINEL_MASTER"`
 
 	Approvers       []string      `env:"MAILBOXBOT_APPROVERS"` // Slack user ids, comma-separated
 	AuditChannel    string        `env:"MAILBOXBOT_AUDIT_CHANNEL"`
@@ -213,6 +217,21 @@ func (c Config) validate() []string {
 	if c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
 			p = append(p, "REDIS_URL must be a redis://, rediss:// or unix:// URL")
+		} else if u.Scheme == "unix" && c.sentinel() {
+			p = append(p, "REDIS_URL must be a redis:// or rediss:// URL with Sentinel (it gives the password, database and TLS; the Sentinels give the address)")
+		}
+	}
+	switch addrs := c.sentinelAddrs(); {
+	case len(addrs) > 0 && c.RedisSentinelMaster == "":
+		p = append(p, "MAILBOXBOT_REDIS_SENTINEL_MASTER is not set: with MAILBOXBOT_REDIS_SENTINEL_ADDRS, name the master the Sentinels monitor (often mymaster)")
+	case len(addrs) == 0 && c.RedisSentinelMaster != "":
+		p = append(p, "MAILBOXBOT_REDIS_SENTINEL_ADDRS is not set: with MAILBOXBOT_REDIS_SENTINEL_MASTER, list the Sentinels as host:port, comma-separated")
+	case len(addrs) == 0 && c.RedisURL == "":
+		p = append(p, "REDIS_URL is not set"+hint("REDIS_URL")+", or set MAILBOXBOT_REDIS_SENTINEL_ADDRS and MAILBOXBOT_REDIS_SENTINEL_MASTER")
+	}
+	for _, a := range c.sentinelAddrs() {
+		if err := checkHostPort(a); err != nil {
+			p = append(p, "MAILBOXBOT_REDIS_SENTINEL_ADDRS: "+err.Error())
 		}
 	}
 	for _, a := range c.Approvers {

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"github.com/mailboxbot/mailboxbot/internal/testlog"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -286,6 +287,21 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 	}
 	eachChangeOnce(t, w.tenant, "alice@contoso.com", 4) // sessions, sign-in, type, license
+	// What happened is counted on /metrics.
+	mresp, err := http.Get(w.botURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scraped, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{`mailboxbot_requests_total{op="convert_to_shared",state="succeeded"} 1`,
+		`mailboxbot_microsoft_calls_total{service="exchange",status="200"}`, `mailboxbot_microsoft_calls_total{service="graph",status="200"}`,
+		`mailboxbot_slack_calls_total{method="chat.postMessage",status="200"}`, `mailboxbot_ack_seconds_count{route="/slack/commands"}`,
+		`mailboxbot_step_duration_seconds_count{status="done",step="convert_to_shared"} 1`, "mailboxbot_queue_depth"} {
+		if !strings.Contains(string(scraped), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	mb, _ := w.tenant.GetMailbox(context.Background(), "alice@contoso.com")
 	if mb.RecipientTypeDetails != mailbox.RecipientSharedMailbox {
 		t.Errorf("alice is %s", mb.RecipientTypeDetails)

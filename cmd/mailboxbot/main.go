@@ -42,6 +42,8 @@ Usage:
   mailboxbot serve     run the bot; configuration comes from the environment (see README.md)
   mailboxbot demo      play a whole request in seconds: embedded Redis, a sandbox tenant
                        (contoso.com) and a built-in fake Slack; prints what each person saw
+  mailboxbot doctor    check the live configuration: Slack, Entra ID, Graph, Exchange, Redis;
+                       says what is wrong and how to fix it, and exits non-zero on a failure
   mailboxbot version   print the version
 `
 
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stderr)
+	case "doctor":
+		return doctor(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
 		return demo(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":

@@ -10,14 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/mailboxbot/mailboxbot/bot/redisstore"
+	"github.com/mailboxbot/mailboxbot/internal/metrics"
 	"github.com/mailboxbot/mailboxbot/mailbox/exchange"
 	"github.com/mailboxbot/mailboxbot/mailbox/graph"
-	"github.com/mailboxbot/mailboxbot/mailbox/msauth"
 )
 
 // serve runs the bot against the real Slack, Microsoft and Redis named by
@@ -31,33 +30,37 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
-	ropt, err := redis.ParseURL(cfg.RedisURL)
+	rdb, raddr, err := newRedis(cfg)
 	if err != nil {
-		return fmt.Errorf("REDIS_URL: %v", err)
+		return err
 	}
-	rdb := redis.NewClient(ropt)
 	defer rdb.Close()
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	err = rdb.Ping(pingCtx).Err()
 	cancel()
 	if err != nil {
-		return fmt.Errorf("cannot reach Redis at %s: %v (check REDIS_URL and that the server runs)", ropt.Addr, err)
+		check := "REDIS_URL"
+		if cfg.sentinel() {
+			check = "MAILBOXBOT_REDIS_SENTINEL_ADDRS, MAILBOXBOT_REDIS_SENTINEL_MASTER, REDIS_URL"
+			err = sentinelProblem(ctx, cfg, err)
+		}
+		return fmt.Errorf("cannot reach Redis at %s: %v (check %s and that the server runs)", raddr, err, check)
 	}
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 2 * time.Minute} // keeps ProxyFromEnvironment
-	cred, err := msauth.NewCredential(msauth.Config{
-		TenantID: cfg.AzureTenantID, ClientID: cfg.AzureClientID, ClientSecret: cfg.AzureClientSecret,
-		CertificatePath: cfg.AzureClientCertificatePath, CertificatePassword: cfg.AzureClientCertificatePass,
-		FederatedTokenFile: cfg.AzureFederatedTokenFile, UseManagedIdentity: cfg.AzureUseManagedIdentity,
-		AuthorityHost: cfg.AzureAuthorityHost, HTTPClient: hc,
-	})
+	cred, err := azureCredential(cfg, hc)
 	if err != nil {
 		return fmt.Errorf("Azure credential: %w", err)
 	}
-	dir, err := graph.New(graph.Config{BaseURL: cfg.GraphURL, Credential: cred, HTTPClient: hc, Logger: log})
+	m := metrics.New()
+	// One client per service, so that each call is counted by service and
+	// status; each keeps the proxy settings of hc's transport.
+	via := func(rt http.RoundTripper) *http.Client { return &http.Client{Transport: rt, Timeout: hc.Timeout} }
+	slackHC := via(m.SlackTransport(hc.Transport))
+	dir, err := graph.New(graph.Config{BaseURL: cfg.GraphURL, Credential: cred, HTTPClient: via(m.Transport("graph", hc.Transport)), Logger: log})
 	if err != nil {
 		return fmt.Errorf("Graph client: %w", err)
 	}
-	exo, err := exchange.New(exchange.Config{BaseURL: cfg.ExchangeURL, TenantID: cfg.AzureTenantID, Credential: cred, HTTPClient: hc, Logger: log})
+	exo, err := exchange.New(exchange.Config{BaseURL: cfg.ExchangeURL, TenantID: cfg.AzureTenantID, Credential: cred, HTTPClient: via(m.Transport("exchange", hc.Transport)), Logger: log})
 	if err != nil {
 		return fmt.Errorf("Exchange client: %w", err)
 	}
@@ -65,9 +68,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Redis: rdb, Prefix: cfg.KeyPrefix,
 		Queue:     redisstore.QueueConfig{Name: strings.TrimSuffix(cfg.KeyPrefix, ":"), Concurrency: cfg.Workers, TaskCheckInterval: 200 * time.Millisecond},
 		Directory: dir, Exchange: exo,
-		Slack:         slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(hc)),
+		Slack:         slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(slackHC)),
 		Socket:        socketClient(cfg, hc),
-		HTTPClient:    hc,
+		HTTPClient:    slackHC,
+		Metrics:       m,
 		SigningSecret: cfg.SlackSigningSecret, TeamID: cfg.SlackTeamID, AppID: cfg.SlackAppID,
 		Approvers: cfg.Approvers, AuditChannel: cfg.AuditChannel, Policy: cfg.policy(),
 		Requesters: cfg.requesters(), ExtraApprovers: cfg.extraApprovers(), Admins: trimmed(cfg.Admins), ReminderAt: cfg.reminderAt(),

@@ -1,8 +1,8 @@
 // Package slacktest is a fake Slack for tests, the demo and end-to-end runs.
 // It serves the part of Slack's Web API the bot uses (auth.test,
 // users.lookupByEmail, users.info, usergroups.users.list, conversations.open,
-// chat.postMessage, chat.update, chat.postEphemeral, views.publish,
-// views.open, views.update) on an httptest server, answering in
+// conversations.info, chat.postMessage, chat.update, chat.postEphemeral,
+// views.publish, views.open, views.update) on an httptest server, answering in
 // Slack's own wire format, so that the real slack-go client talks to it
 // (slack.OptionAPIURL(s.URL())). It receives response_url posts, keeps a
 // transcript of every message, and drives a bot the way Slack does: signed
@@ -110,6 +110,8 @@ type Server struct {
 	views      *views              // modals, made on first use (views.go)
 	homes      map[string]HomeView // App Home views, by user (home.go)
 	calls      map[string]int
+	scopes     []string          // the bot token's scopes (SetScopes)
+	channels   map[string]string // channels conversations.info knows, name by id
 }
 
 // New starts a fake Slack. Close it when done.
@@ -138,6 +140,7 @@ func New(opts Options) *Server {
 		changed:  make(chan struct{}),
 		limits:   map[string]*rateLimit{},
 		calls:    map[string]int{},
+		channels: map[string]string{},
 		client:   opts.HTTPClient,
 	}
 	if s.client == nil {
@@ -178,6 +181,23 @@ func (s *Server) AddUserGroup(id string, members ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groups[id] = slices.Clone(members)
+}
+
+// SetScopes sets the bot token's scopes, which every authenticated Web API
+// answer then lists in its X-OAuth-Scopes header, as Slack does; with none
+// (the default) the header is not sent.
+func (s *Server) SetScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes = slices.Clone(scopes)
+}
+
+// AddChannel adds a channel that conversations.info finds (direct messages
+// with a member are found without it). Membership is not modelled.
+func (s *Server) AddChannel(id, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[id] = name
 }
 
 // ResponseURL returns a URL on this server where response_url posts for
@@ -342,8 +362,10 @@ func readParams(r *http.Request) (params, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		if err := json.Unmarshal(body, &m); err != nil {
-			return nil, "", err
+		if len(body) > 0 { // Slack takes an empty body (apps.connections.open)
+			if err := json.Unmarshal(body, &m); err != nil {
+				return nil, "", err
+			}
 		}
 		for k, v := range m {
 			var str string
@@ -412,6 +434,9 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.scopes) > 0 {
+		w.Header().Set("X-OAuth-Scopes", strings.Join(s.scopes, ","))
+	}
 	switch method {
 	case "auth.test":
 		ok(w, map[string]any{
@@ -446,6 +471,15 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		ok(w, map[string]any{"users": members})
 	case "conversations.open":
 		s.conversationsOpen(w, p)
+	case "conversations.info":
+		ch := p["channel"]
+		if name, found := s.channels[ch]; found {
+			ok(w, map[string]any{"channel": map[string]any{"id": ch, "name": name, "is_channel": true}})
+		} else if u := s.audience(ch); u != "" {
+			ok(w, map[string]any{"channel": map[string]any{"id": ch, "is_im": true, "user": u}})
+		} else {
+			slackError(w, "channel_not_found")
+		}
 	case "chat.postMessage":
 		s.postMessage(w, p)
 	case "chat.update":

@@ -4,7 +4,8 @@
 //
 // The cmdlets of mailbox.Exchange are answered by a mailbox.Exchange backend
 // (for example the in-memory sandbox tenant), in the shapes of the real
-// endpoint: Get-Mailbox -Identity, Set-Mailbox -Identity with -Type and/or
+// endpoint: Get-Mailbox -Identity (or -ResultSize alone, which lists no
+// mailboxes), Set-Mailbox -Identity with -Type and/or
 // -GrantSendOnBehalfTo (the {"@odata.type":"#Exchange.GenericHashTable",
 // "Add":..,"Remove":..} form only), Get-MailboxStatistics -Identity
 // (TotalItemSize as "14.61 GB (15,687,850,951 bytes)"),
@@ -381,8 +382,16 @@ func identityParam(params map[string]any) (string, error) {
 }
 
 func (s *Server) getMailbox(ctx context.Context, params map[string]any) ([]any, []string, error) {
-	if err := onlyParams("Get-Mailbox", params, "Identity"); err != nil {
+	if err := onlyParams("Get-Mailbox", params, "Identity", "ResultSize"); err != nil {
 		return nil, nil, err
+	}
+	_, hasID := param(params, "Identity")
+	if n, ok := param(params, "ResultSize"); ok && !hasID {
+		// A listing: the fake cannot enumerate its backend and lists none.
+		if f, isNum := n.(float64); !isNum || f < 1 {
+			return nil, nil, badParam("Cannot bind parameter 'ResultSize': expected a positive number, got %v.", n)
+		}
+		return []any{}, []string{}, nil
 	}
 	id, err := identityParam(params)
 	if err != nil {
