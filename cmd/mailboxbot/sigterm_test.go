@@ -200,9 +200,17 @@ func TestSIGTERMHandsBackAndResumes(t *testing.T) {
 	// takes the job back and completes the request without redoing it.
 	release()
 	second := w.start(log)
-	w.waitFor("the report to Rita", func(e slacktest.Entry) bool {
+	// The first process may have stopped with the step still inside
+	// Exchange: then its mailbox lock was never released, and the new
+	// process waits for the lock's TTL (1 min) before it may touch the
+	// mailbox — the protection against a worker that is not quite dead.
+	lctx, lcancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer lcancel()
+	if _, err := w.slack.WaitForEntry(lctx, func(e slacktest.Entry) bool {
 		return e.Channel == "DU0RITA" && strings.Contains(e.Text, "is done")
-	})
+	}); err != nil {
+		t.Fatalf("the restarted process did not finish the request: %v", err)
+	}
 	eachChangeOnce(t, w.tenant, "alice@contoso.com", 4) // sessions, sign-in, type, license
 	if r := onlyRequest(t, store); r.State != bot.StateSucceeded {
 		t.Errorf("request is %s, want %s", r.State, bot.StateSucceeded)
