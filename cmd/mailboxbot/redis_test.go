@@ -220,7 +220,9 @@ func TestServeRedisUnreachable(t *testing.T) {
 		if strings.Contains(err.Error(), redisTestPassword) {
 			t.Errorf("%s: the error shows the password: %v", name, err)
 		}
-		if d := time.Since(start); d > 6*time.Second {
+		// serve gives up (its ping has a 5 s deadline) rather than hang; the
+		// bound is a guard against hanging, not a timing assertion.
+		if d := time.Since(start); d > 30*time.Second {
 			t.Errorf("%s: took %s to give up", name, d)
 		}
 	}
