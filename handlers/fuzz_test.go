@@ -1,0 +1,206 @@
+package handlers
+
+// Fuzz targets for what Slack (or anyone who can reach the bot) controls:
+// the slash command text, the interaction payload and the signature
+// headers. Run one for a while with, for example,
+//
+//	go test ./handlers -run '^$' -fuzz '^FuzzSlashText$' -fuzztime 5m
+//
+// Inputs that once failed are kept under testdata/fuzz and run with the
+// ordinary tests.
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+)
+
+// fuzzServer is a Server with a fake bot, for ServeHTTP without a network.
+func fuzzServer() (http.Handler, *fakeBot) {
+	fb := &fakeBot{}
+	s := New(Config{
+		Verifier: &Verifier{Secret: testSecret, Now: func() time.Time { return testNow }},
+		TeamID:   "T0001",
+		AppID:    "A123456",
+		Bot:      fb,
+		Logger:   slog.New(slog.DiscardHandler),
+		Now:      func() time.Time { return testNow },
+	})
+	return s.Handler(), fb
+}
+
+// signedPost is a request to path signed as Slack signs it.
+func signedPost(path, body string) *http.Request {
+	req := httptest.NewRequest("POST", path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	ts := strconv.FormatInt(testNow.Unix(), 10)
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", Sign(testSecret, ts, []byte(body)))
+	return req
+}
+
+func fuzzSeed(f *testing.F, name string) string {
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return string(b)
+}
+
+// checkParse holds a parser to its contract: a Parsed or a *UsageError
+// with a problem to show, never both, never neither, never a panic.
+func checkParse(t *testing.T, name, text string, p Parsed, err error) {
+	t.Helper()
+	if err == nil {
+		if p.Verb == "" {
+			t.Fatalf("%s(%q): no error and no verb: %+v", name, text, p)
+		}
+		return
+	}
+	var ue *UsageError
+	if !errors.As(err, &ue) || !errors.Is(err, ErrUsage) {
+		t.Fatalf("%s(%q): error %T %v, want a *UsageError", name, text, err, err)
+	}
+	if strings.TrimSpace(ue.Problem) == "" {
+		t.Fatalf("%s(%q): a usage error without a problem to show", name, text)
+	}
+	if !reflect.DeepEqual(p, Parsed{}) {
+		t.Fatalf("%s(%q): both an error (%v) and a result %+v", name, text, err, p)
+	}
+}
+
+// FuzzSlashText: any text after either command is parsed to a request or
+// a usage error, and the HTTP answer to it is a private message.
+func FuzzSlashText(f *testing.F) {
+	for _, s := range []string{
+		"", "help", "alice@contoso.com", "alice@contoso.com to shared keep-license",
+		"bob@contoso.com to regular license ENTERPRISEPACK password",
+		"a@contoso.com,b@contoso.com c@contoso.com at 2025-11-22 08:00 dry-run",
+		"x@contoso.com members <@U123|rita>, y@contoso.com full-access z@contoso.com send-as z@contoso.com",
+		"<mailto:a@contoso.com|a@contoso.com> at 2025-11-21T10:00:00Z",
+		"status req_01JD3K7Q", "cancel REQ_K7Q3ZD2M", "list",
+		`create "Sales Team" sales@contoso.com alice@contoso.com <@U0BOB>`,
+		"create “Sales Team” sales@contoso.com",
+		"grant sales@contoso.com team@contoso.com full-access no-automap each-member dry-run",
+		"revoke sales@contoso.com <@U1> send-on-behalf", "members sales@contoso.com",
+		"grant a@b c@d send-as\u00a0\u200b", "\x00\xff\xfe", strings.Repeat("a@b.c ", 300),
+	} {
+		f.Add(s)
+	}
+	h, _ := fuzzServer()
+	form := fuzzSeed(f, "slack-slash-command.form")
+	f.Fuzz(func(t *testing.T, text string) {
+		p, err := ParseConvert(text, testNow)
+		checkParse(t, "ParseConvert", text, p, err)
+		p, err = ParseShared(text)
+		checkParse(t, "ParseShared", text, p, err)
+
+		for _, cmd := range []string{"/convert-mailbox", "/shared-mailbox"} {
+			v, _ := url.ParseQuery(form)
+			v.Set("command", cmd)
+			v.Set("text", text)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, signedPost("/slack/commands", v.Encode()))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("%s %q: status %d, want 200", cmd, text, rec.Code)
+			}
+			if strings.TrimSpace(text) == "" {
+				continue // opens a form (here: says forms are unavailable)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+				t.Fatalf("%s %q: answer is not JSON: %v: %q", cmd, text, err, rec.Body.String())
+			}
+			if s, _ := m["text"].(string); m["response_type"] != "ephemeral" || strings.TrimSpace(s) == "" {
+				t.Fatalf("%s %q: answer %q, want a private message with text", cmd, text, rec.Body.String())
+			}
+		}
+	})
+}
+
+// FuzzInteractionPayload: any payload, correctly signed, is answered 200
+// without a panic; a click reaches the bot only with the signed user, our
+// team, a known action and a bounded request id; a form's answer is JSON.
+func FuzzInteractionPayload(f *testing.F) {
+	f.Add(fuzzSeed(f, "slack-block-actions.json"))
+	f.Add(fuzzSeed(f, "slack-view-submission.json"))
+	f.Add(`{"type":"block_actions","team":{"id":"T0001"},"api_app_id":"A123456","user":{"id":"U1"},"actions":[{"action_id":"approve","value":""}]}`)
+	f.Add(`{"type":"block_actions","team":{"id":"T0001"},"user":{"id":"U1"},"actions":[{"action_id":"retry","value":"req_1"},{"action_id":"approve","value":"req_2"}]}`)
+	f.Add(`{"type":"view_submission","team":{"id":"T0001"},"user":{"id":"U1"},"view":{"callback_id":"convert","state":{"values":{"x":{"y":{"type":"plain_text_input","value":"\u0000"}}}}}}`)
+	f.Add(`{"type":"view_submission","view":null}`)
+	f.Add(`[]`)
+	f.Add(`{"type":"block_actions","actions":[null]}`)
+	h, fb := fuzzServer()
+	known := map[string]bool{ActionApprove: true, ActionReject: true, ActionRetry: true}
+	f.Fuzz(func(t *testing.T, payload string) {
+		fb.mu.Lock()
+		fb.clicks, fb.commands = nil, nil
+		fb.mu.Unlock()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, signedPost("/slack/interactions", url.Values{"payload": {payload}}.Encode()))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("payload %q: status %d, want 200", payload, rec.Code)
+		}
+		if b := rec.Body.Bytes(); len(b) > 0 && !json.Valid(b) {
+			t.Fatalf("payload %q: answer is not JSON: %q", payload, b)
+		}
+		cmds, clicks := fb.calls()
+		for _, c := range clicks {
+			if c.User == "" || c.RequestID == "" || len(c.RequestID) > maxRequestID || !known[c.Action] || c.TeamID != "T0001" {
+				t.Fatalf("payload %q: click %+v reached the bot", payload, c)
+			}
+			if c.Approve != (c.Action == bot.ActionApprove) {
+				t.Fatalf("payload %q: click %+v: Approve does not follow the action", payload, c)
+			}
+		}
+		for _, c := range cmds {
+			if c.User == "" || c.TeamID != "T0001" {
+				t.Fatalf("payload %q: command %+v reached the bot", payload, c)
+			}
+		}
+	})
+}
+
+// FuzzSignature: Check accepts exactly the requests signed with the secret
+// over this timestamp and body, with the timestamp within MaxSkew.
+func FuzzSignature(f *testing.F) {
+	now := testNow.Unix()
+	f.Add(strconv.FormatInt(now, 10), []byte("token=x&text=hi"), "", false)
+	f.Add(strconv.FormatInt(now-300, 10), []byte("payload=%7B%7D"), "", false)
+	f.Add(strconv.FormatInt(now+301, 10), []byte(""), "", false)
+	f.Add("0x10", []byte("a"), "v0=00", true)
+	f.Add(" 1763719300", []byte("a"), "V0=", true)
+	f.Add("+1763719300", []byte{0, 1, 2}, "v1=abc", true)
+	v := &Verifier{Secret: testSecret, Now: func() time.Time { return testNow }}
+	f.Fuzz(func(t *testing.T, ts string, body []byte, sig string, forged bool) {
+		good := Sign(testSecret, ts, body)
+		if !forged {
+			sig = good
+		}
+		err := v.Check(sig, ts, body)
+		sec, perr := strconv.ParseInt(ts, 10, 64)
+		fresh := perr == nil && sec >= now-int64(MaxSkew/time.Second) && sec <= now+int64(MaxSkew/time.Second)
+		want := fresh && sig == good
+		if (err == nil) != want {
+			t.Fatalf("Check(%q, %q, %q) = %v; fresh %v, signature right %v", sig, ts, body, err, fresh, sig == good)
+		}
+		if err != nil && !errors.Is(err, ErrNoSignature) && !errors.Is(err, ErrStale) && !errors.Is(err, ErrBadSignature) {
+			t.Fatalf("Check(%q, %q, %q): unexpected error %v", sig, ts, body, err)
+		}
+		if err == nil && Sign("another-secret", ts, body) == sig {
+			t.Fatalf("a signature with another secret passed")
+		}
+	})
+}
