@@ -82,7 +82,9 @@ func checkParse(t *testing.T, name, text string, p Parsed, err error) {
 }
 
 // FuzzSlashText: any text after either command is parsed to a request or
-// a usage error, and the HTTP answer to it is a private message.
+// a usage error, and the HTTP answer to it is a private message (for an
+// empty text, since this server has no Slack client to open the form
+// with, the message that says how to type the command instead).
 func FuzzSlashText(f *testing.F) {
 	for _, s := range []string{
 		"", "help", "alice@contoso.com", "alice@contoso.com to shared keep-license",
@@ -115,9 +117,6 @@ func FuzzSlashText(f *testing.F) {
 			h.ServeHTTP(rec, signedPost("/slack/commands", v.Encode()))
 			if rec.Code != http.StatusOK {
 				t.Fatalf("%s %q: status %d, want 200", cmd, text, rec.Code)
-			}
-			if strings.TrimSpace(text) == "" {
-				continue // opens a form (here: says forms are unavailable)
 			}
 			var m map[string]any
 			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
