@@ -248,12 +248,9 @@ func (t *Tenant) AssignLicenses(ctx context.Context, userID string, add, remove 
 	const op = "POST /users/{id}/assignLicense"
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if err := t.gate(ctx, op); err != nil {
+	u, err := t.gatedUser(ctx, op, userID)
+	if err != nil {
 		return err
-	}
-	u, ok := t.live(userID)
-	if !ok {
-		return graphNotFound(op, userID)
 	}
 	if len(add) == 0 && len(remove) == 0 {
 		return graphBadRequest(op, "No license changes provided. At least one license to add or remove must be specified.")
@@ -301,12 +298,9 @@ func (t *Tenant) RevokeSignInSessions(ctx context.Context, userID string) error 
 	const op = "POST /users/{id}/revokeSignInSessions"
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if err := t.gate(ctx, op); err != nil {
+	u, err := t.gatedUser(ctx, op, userID)
+	if err != nil {
 		return err
-	}
-	u, ok := t.live(userID)
-	if !ok {
-		return graphNotFound(op, userID)
 	}
 	t.record(ChangeSessionsRevoked, u, "", "")
 	return nil
@@ -341,12 +335,9 @@ func (t *Tenant) ResetPassword(ctx context.Context, userID, password string, for
 	const op = "PATCH /users/{id}"
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if err := t.gate(ctx, op); err != nil {
+	u, err := t.gatedUser(ctx, op, userID)
+	if err != nil {
 		return err
-	}
-	u, ok := t.live(userID)
-	if !ok {
-		return graphNotFound(op, userID)
 	}
 	if !complexEnough(password) {
 		return graphBadRequest(op, "The specified password does not comply with password complexity requirements. Please provide a different password.")
@@ -388,12 +379,9 @@ func (t *Tenant) CreateTemporaryAccessPass(ctx context.Context, userID string, l
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if err := t.gate(ctx, op); err != nil {
+	u, err := t.gatedUser(ctx, op, userID)
+	if err != nil {
 		return mailbox.TemporaryAccessPass{}, err
-	}
-	u, ok := t.live(userID)
-	if !ok {
-		return mailbox.TemporaryAccessPass{}, graphNotFound(op, userID)
 	}
 	if lifetime < TAPMinLifetime || lifetime > TAPMaxLifetime {
 		return mailbox.TemporaryAccessPass{}, graphBadRequest(op,

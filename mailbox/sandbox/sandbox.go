@@ -613,6 +613,20 @@ func (u *user) public() mailbox.User {
 // reads is not found.
 func (t *Tenant) live(key string) (*user, bool) { return t.account(key, false) }
 
+// gatedUser passes op through the gate (faults, throttling) and then finds
+// the live user userID, or answers as Graph does when there is none. The
+// caller holds t.mu.
+func (t *Tenant) gatedUser(ctx context.Context, op, userID string) (*user, error) {
+	if err := t.gate(ctx, op); err != nil {
+		return nil, err
+	}
+	u, ok := t.live(userID)
+	if !ok {
+		return nil, graphNotFound(op, userID)
+	}
+	return u, nil
+}
+
 // account is live; read (a Graph User read) uses up one read of
 // Options.CreateLag.
 func (t *Tenant) account(key string, read bool) (*user, bool) {
@@ -695,12 +709,9 @@ func (t *Tenant) Manager(ctx context.Context, userID string) (mailbox.User, erro
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.reads[ReadManager]++
-	if err := t.gate(ctx, op); err != nil {
+	u, err := t.gatedUser(ctx, op, userID)
+	if err != nil {
 		return mailbox.User{}, err
-	}
-	u, ok := t.live(userID)
-	if !ok {
-		return mailbox.User{}, graphNotFound(op, userID)
 	}
 	m, ok := t.live(u.managerUPN)
 	if u.managerUPN == "" || !ok {
@@ -715,12 +726,9 @@ func (t *Tenant) SetAccountEnabled(ctx context.Context, userID string, enabled b
 	const op = "PATCH /users/{id}"
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if err := t.gate(ctx, op); err != nil {
+	u, err := t.gatedUser(ctx, op, userID)
+	if err != nil {
 		return err
-	}
-	u, ok := t.live(userID)
-	if !ok {
-		return graphNotFound(op, userID)
 	}
 	if u.enabled == enabled {
 		return nil
