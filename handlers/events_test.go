@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -51,15 +50,9 @@ func (h *homes) HomeOpened(ctx context.Context, user string) error {
 func newEventHarness(t *testing.T, hm HomeOpener) (*harness, *Server) {
 	t.Helper()
 	h := &harness{bot: &fakeBot{}, log: &testlog.Buffer{}}
-	srv := New(Config{
-		Verifier: &Verifier{Secret: testSecret, Now: func() time.Time { return testNow }},
-		TeamID:   "T0001",
-		AppID:    "A123456",
-		Bot:      h.bot,
-		Home:     hm,
-		Logger:   slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:      func() time.Time { return testNow },
-	})
+	cfg := testConfig(h.bot, slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	cfg.Home = hm
+	srv := New(cfg)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	h.url = ts.URL
@@ -69,18 +62,7 @@ func newEventHarness(t *testing.T, hm HomeOpener) (*harness, *Server) {
 // postJSON sends body as the Events API does: JSON, signed over the raw body.
 func (h *harness) postJSON(t *testing.T, path, body string, s signing) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest("POST", h.url+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Slackbot 1.0 (+https://api.slack.com/robots)")
-	if !s.none {
-		ts := strconv.FormatInt(s.at.Unix(), 10)
-		req.Header.Set("X-Slack-Request-Timestamp", ts)
-		req.Header.Set("X-Slack-Signature", Sign(s.secret, ts, []byte(body)))
-	}
-	return do(t, req)
+	return h.send(t, path, "application/json", body, s)
 }
 
 // homeOpenedEvent is an app_home_opened event_callback as Slack sends it.

@@ -30,14 +30,7 @@ import (
 // fuzzServer is a Server with a fake bot, for ServeHTTP without a network.
 func fuzzServer() (http.Handler, *fakeBot) {
 	fb := &fakeBot{}
-	s := New(Config{
-		Verifier: &Verifier{Secret: testSecret, Now: func() time.Time { return testNow }},
-		TeamID:   "T0001",
-		AppID:    "A123456",
-		Bot:      fb,
-		Logger:   slog.New(slog.DiscardHandler),
-		Now:      func() time.Time { return testNow },
-	})
+	s := New(testConfig(fb, slog.New(slog.DiscardHandler)))
 	return s.Handler(), fb
 }
 
@@ -45,9 +38,7 @@ func fuzzServer() (http.Handler, *fakeBot) {
 func signedPost(path, body string) *http.Request {
 	req := httptest.NewRequest("POST", path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	ts := strconv.FormatInt(testNow.Unix(), 10)
-	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", Sign(testSecret, ts, []byte(body)))
+	slackSigned.sign(req, body)
 	return req
 }
 

@@ -72,6 +72,19 @@ func (f *fakeBot) assertNothing(t *testing.T) {
 	}
 }
 
+// testConfig is the Config every handler test starts from: our team and
+// app, the test secret, the clock at testNow, and b as the bot.
+func testConfig(b *fakeBot, log *slog.Logger) Config {
+	return Config{
+		Verifier: &Verifier{Secret: testSecret, Now: func() time.Time { return testNow }},
+		TeamID:   "T0001",
+		AppID:    "A123456",
+		Bot:      b,
+		Logger:   log,
+		Now:      func() time.Time { return testNow },
+	}
+}
+
 type harness struct {
 	url string
 	bot *fakeBot
@@ -81,14 +94,7 @@ type harness struct {
 func newHarness(t *testing.T, mod ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{bot: &fakeBot{}, log: &testlog.Buffer{}}
-	cfg := Config{
-		Verifier: &Verifier{Secret: testSecret, Now: func() time.Time { return testNow }},
-		TeamID:   "T0001",
-		AppID:    "A123456",
-		Bot:      h.bot,
-		Logger:   slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:      func() time.Time { return testNow },
-	}
+	cfg := testConfig(h.bot, slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -109,18 +115,30 @@ var slackSigned = signing{secret: testSecret, at: testNow}
 // post sends body as Slack does: form-encoded, signed over the raw body.
 func (h *harness) post(t *testing.T, path, body string, s signing) (*http.Response, string) {
 	t.Helper()
+	return h.send(t, path, "application/x-www-form-urlencoded", body, s)
+}
+
+// send posts body with the content type as Slack does, signed as s says.
+func (h *harness) send(t *testing.T, path, contentType, body string, s signing) (*http.Response, string) {
+	t.Helper()
 	req, err := http.NewRequest("POST", h.url+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", "Slackbot 1.0 (+https://api.slack.com/robots)")
-	if !s.none {
-		ts := strconv.FormatInt(s.at.Unix(), 10)
-		req.Header.Set("X-Slack-Request-Timestamp", ts)
-		req.Header.Set("X-Slack-Signature", Sign(s.secret, ts, []byte(body)))
-	}
+	s.sign(req, body)
 	return do(t, req)
+}
+
+// sign sets Slack's signature headers on req for body, unless s.none.
+func (s signing) sign(req *http.Request, body string) {
+	if s.none {
+		return
+	}
+	ts := strconv.FormatInt(s.at.Unix(), 10)
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", Sign(s.secret, ts, []byte(body)))
 }
 
 func (h *harness) get(t *testing.T, path string) (*http.Response, string) {

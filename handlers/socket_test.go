@@ -262,14 +262,7 @@ func newSocketHarness(t *testing.T) *socketHarness {
 	t.Helper()
 	h := &socketHarness{fake: newFakeSocketSlack(t), bot: &fakeBot{}, seen: &memSeen{}, events: &eventRecorder{}, log: &testlog.Buffer{}}
 	logger := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.srv = New(Config{
-		Verifier: &Verifier{Secret: testSecret, Now: func() time.Time { return testNow }},
-		TeamID:   "T0001",
-		AppID:    "A123456",
-		Bot:      h.bot,
-		Logger:   logger,
-		Now:      func() time.Time { return testNow },
-	})
+	h.srv = New(testConfig(h.bot, logger))
 	h.sock = NewSocket(SocketConfig{Client: h.fake.client(), Server: h.srv, Seen: h.seen, Logger: logger})
 	if h.sock.events != eventHandler(h.srv) {
 		t.Fatal("NewSocket does not hand events to Server.Event")
