@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/pem"
 	"fmt"
-	"github.com/mailboxbot/mailboxbot/internal/testlog"
 	"io"
+	"maps"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,6 +18,8 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
 	"github.com/mailboxbot/mailboxbot/internal/redistest"
+	"github.com/mailboxbot/mailboxbot/internal/sandboxworld"
+	"github.com/mailboxbot/mailboxbot/internal/testlog"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 	"github.com/mailboxbot/mailboxbot/mailbox/exchange/exchangetest"
 	"github.com/mailboxbot/mailboxbot/mailbox/graph/graphtest"
@@ -28,11 +28,11 @@ import (
 )
 
 const (
-	e2eTenant       = "9f6c2c1e-1111-4a5b-9c3d-0123456789ab"
-	e2eClient       = "0b1c2d3e-aaaa-4bbb-8ccc-123456789abc"
-	e2eClientSecret = "az-client-secret-never-logged"
-	e2eSigning      = "slack-signing-secret-never-logged"
-	e2eBotToken     = "xoxb-bot-token-never-logged"
+	e2eTenant       = sandboxworld.TenantID
+	e2eClient       = sandboxworld.ClientID
+	e2eClientSecret = sandboxworld.ClientSecret
+	e2eSigning      = sandboxworld.SigningSecret
+	e2eBotToken     = sandboxworld.BotToken
 )
 
 // world is everything outside the bot: Slack, Entra, Graph, Exchange and
@@ -51,16 +51,12 @@ type world struct {
 var trustOnce sync.Once
 
 // trustTestCerts makes this process trust httptest's TLS certificate
-// through SSL_CERT_FILE, the way an enterprise CA is configured. Every
-// httptest TLS server uses the same certificate; Go reads SSL_CERT_FILE
-// once, before the first verification.
+// through SSL_CERT_FILE, the way an enterprise CA is configured. Go reads
+// SSL_CERT_FILE once, before the first verification.
 func trustTestCerts(t *testing.T) {
 	trustOnce.Do(func() {
-		srv := httptest.NewTLSServer(http.NotFoundHandler())
-		defer srv.Close()
 		path := filepath.Join(os.TempDir(), fmt.Sprintf("mailboxbot-e2e-ca-%d.pem", os.Getpid()))
-		pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-		if err := os.WriteFile(path, pemBytes, 0o644); err != nil {
+		if err := sandboxworld.WriteCert(path); err != nil {
 			t.Fatal(err)
 		}
 		os.Setenv("SSL_CERT_FILE", path)
@@ -80,35 +76,19 @@ func newWorld(t *testing.T, lag int) *world {
 		}
 		rdb.SRem(ctx, "asynq:queues", queue)
 	})
-	w := &world{t: t, tenant: sandbox.NewContoso(sandbox.Options{ConversionLag: lag, CreateLag: lag})}
-	w.auth = msauthtest.New(e2eTenant, e2eClient, e2eClientSecret)
-	t.Cleanup(w.auth.Close)
-	w.graph = graphtest.New(w.tenant, graphtest.Options{})
-	t.Cleanup(w.graph.Close)
-	w.exo = newExchange(t, w.tenant)
-	w.slack = slacktest.New(slacktest.Options{BotToken: e2eBotToken})
-	t.Cleanup(w.slack.Close)
+	fakes := sandboxworld.New(sandbox.NewContoso(sandbox.Options{ConversionLag: lag, CreateLag: lag}))
+	t.Cleanup(fakes.Close)
+	w := &world{t: t, tenant: fakes.Tenant, auth: fakes.Auth, graph: fakes.Graph, exo: fakes.Exchange, slack: fakes.Slack}
 	for _, p := range demoPeople {
 		w.slack.AddUser(p.id, p.name, p.email)
 	}
-	w.env = map[string]string{
-		"SLACK_BOT_TOKEN": e2eBotToken, "SLACK_SIGNING_SECRET": e2eSigning, "SLACK_API_URL": w.slack.URL(),
-		"SLACK_TEAM_ID": "T0001", "SLACK_APP_ID": "A123456",
-		"AZURE_TENANT_ID": e2eTenant, "AZURE_CLIENT_ID": e2eClient, "AZURE_CLIENT_SECRET": e2eClientSecret,
-		"AZURE_AUTHORITY_HOST": w.auth.Host(), "GRAPH_URL": w.graph.URL(), "EXCHANGE_URL": w.exo.URL(),
-		"REDIS_URL": "redis://" + rdb.Options().Addr, "MAILBOXBOT_REDIS_PREFIX": prefix,
-		"LISTEN_ADDR":          freeAddr(t),
+	w.env = fakes.Env("redis://"+rdb.Options().Addr, prefix, freeAddr(t))
+	maps.Copy(w.env, map[string]string{
 		"MAILBOXBOT_APPROVERS": "U0ADA", "MAILBOXBOT_AUDIT_CHANNEL": demoAuditChannel,
 		"MAILBOXBOT_VERIFY_DELAY": "100ms", "LOG_FORMAT": "json", "LOG_LEVEL": "debug",
-	}
+	})
 	w.botURL = "http://" + w.env["LISTEN_ADDR"]
 	return w
-}
-
-func newExchange(t *testing.T, tenant *sandbox.Tenant) *exchangetest.Server {
-	srv := exchangetest.New(tenant, exchangetest.Options{TenantID: e2eTenant})
-	t.Cleanup(srv.Close)
-	return srv
 }
 
 func freeAddr(t *testing.T) string {

@@ -78,13 +78,11 @@ func (s *Server) triggerID(user string) string {
 	return id
 }
 
-// SlashCommand types command (e.g. "/convert-mailbox") with text as userID
-// in the command channel: it POSTs the form body Slack sends, signed with
-// signingSecret at Options.Now, to botBaseURL+"/slack/commands". The
-// response_url is s.ResponseURL(userID). A 200 with a JSON message body
-// (the immediate ephemeral answer) is recorded as an ephemeral entry for
-// userID. It returns the status and body of the bot's answer.
-func (s *Server) SlashCommand(ctx context.Context, botBaseURL, signingSecret, userID, command, text string) (int, []byte, error) {
+// CommandBody is the form body Slack POSTs to the bot's command URL when
+// userID types command with text in the command channel, unsigned (a load
+// generator signs it at the moment it sends it). Every call issues a new
+// trigger_id.
+func (s *Server) CommandBody(userID, command, text string) []byte {
 	form := url.Values{
 		"token":                 {verificationToken},
 		"team_id":               {s.opts.TeamID},
@@ -102,7 +100,17 @@ func (s *Server) SlashCommand(ctx context.Context, botBaseURL, signingSecret, us
 		"response_url":          {s.ResponseURL(userID)},
 		"trigger_id":            {s.triggerID(userID)},
 	}
-	status, body, err := s.send(ctx, strings.TrimSuffix(botBaseURL, "/")+"/slack/commands", signingSecret, []byte(form.Encode()))
+	return []byte(form.Encode())
+}
+
+// SlashCommand types command (e.g. "/convert-mailbox") with text as userID
+// in the command channel: it POSTs the form body Slack sends, signed with
+// signingSecret at Options.Now, to botBaseURL+"/slack/commands". The
+// response_url is s.ResponseURL(userID). A 200 with a JSON message body
+// (the immediate ephemeral answer) is recorded as an ephemeral entry for
+// userID. It returns the status and body of the bot's answer.
+func (s *Server) SlashCommand(ctx context.Context, botBaseURL, signingSecret, userID, command, text string) (int, []byte, error) {
+	status, body, err := s.send(ctx, strings.TrimSuffix(botBaseURL, "/")+"/slack/commands", signingSecret, s.CommandBody(userID, command, text))
 	if err != nil {
 		return status, body, err
 	}
@@ -143,6 +151,17 @@ func (s *Server) Click(ctx context.Context, botBaseURL, signingSecret, userID, c
 // that has not caught up with an update still shows it: a second click on
 // buttons that were already removed.
 func (s *Server) ClickVersion(ctx context.Context, botBaseURL, signingSecret, userID string, m Entry, actionID string) (int, []byte, error) {
+	body, err := s.ClickBody(userID, m, actionID)
+	if err != nil {
+		return 0, nil, err
+	}
+	return s.send(ctx, strings.TrimSuffix(botBaseURL, "/")+"/slack/interactions", signingSecret, body)
+}
+
+// ClickBody is the form body Slack POSTs to the bot's interactivity URL
+// when userID clicks the button with actionID on version m of a message,
+// unsigned. It fails with ErrNoButton.
+func (s *Server) ClickBody(userID string, m Entry, actionID string) ([]byte, error) {
 	channel, ts := m.Channel, m.TS
 	var blocks []struct {
 		Type     string    `json:"type"`
@@ -169,7 +188,7 @@ func (s *Server) ClickVersion(ctx context.Context, botBaseURL, signingSecret, us
 		}
 	}
 	if action == nil {
-		return 0, nil, fmt.Errorf("click %s on %s/%s: %w", actionID, channel, ts, ErrNoButton)
+		return nil, fmt.Errorf("click %s on %s/%s: %w", actionID, channel, ts, ErrNoButton)
 	}
 	name := s.userName(userID)
 	msg := map[string]any{
@@ -197,10 +216,9 @@ func (s *Server) ClickVersion(ctx context.Context, botBaseURL, signingSecret, us
 	}
 	raw, err := json.Marshal(payload)
 	if err != nil {
-		return 0, nil, fmt.Errorf("click %s: %w", actionID, err)
+		return nil, fmt.Errorf("click %s: %w", actionID, err)
 	}
-	body := []byte(url.Values{"payload": {string(raw)}}.Encode())
-	return s.send(ctx, strings.TrimSuffix(botBaseURL, "/")+"/slack/interactions", signingSecret, body)
+	return []byte(url.Values{"payload": {string(raw)}}.Encode()), nil
 }
 
 func (s *Server) actionTS() string {

@@ -1,9 +1,15 @@
 // Package faults schedules injected failures for the fake Microsoft
-// servers: the next n requests fail, or every k-th one does. It decides
-// only which request fails and how; each fake writes its own error body.
+// servers: the next n requests fail, or every k-th one does, or those over
+// a fixed rate are throttled. It decides only which request fails and how;
+// each fake writes its own error body.
 package faults
 
-import "sync"
+import (
+	"math"
+	"strconv"
+	"sync"
+	"time"
+)
 
 // Fault is one injected failure.
 type Fault struct {
@@ -19,6 +25,41 @@ type Injector struct {
 	every int
 	evF   Fault
 	seen  int
+
+	rate   float64 // requests a second let through; 0: no throttle
+	tokens float64
+	last   time.Time
+	now    func() time.Time
+	counts Counts
+}
+
+// Counts are what the injector decided so far.
+type Counts struct {
+	Served    int // let through
+	Injected  int // failed by FailNext or FailEvery
+	Throttled int // answered 429 by the throttle
+}
+
+// Throttle lets at most rate requests a second through from now on, with
+// a burst of one second's worth, and answers the others 429 with a
+// Retry-After of the whole seconds until a request would pass, as Exchange
+// Online's and Graph's throttling do. rate <= 0 turns it off. now is the
+// clock; nil means time.Now.
+func (i *Injector) Throttle(rate float64, now func() time.Time) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if now == nil {
+		now = time.Now
+	}
+	i.rate, i.now = rate, now
+	i.tokens, i.last = math.Max(rate, 1), now()
+}
+
+// Counts returns what was decided so far.
+func (i *Injector) Counts() Counts {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.counts
 }
 
 // FailNext makes the next n requests fail with f.
@@ -45,13 +86,27 @@ func (i *Injector) Take() (Fault, bool) {
 	if len(i.next) > 0 {
 		f := i.next[0]
 		i.next = i.next[1:]
+		i.counts.Injected++
 		return f, true
 	}
 	if i.every > 0 {
 		i.seen++
 		if i.seen%i.every == 0 {
+			i.counts.Injected++
 			return i.evF, true
 		}
 	}
+	if i.rate > 0 {
+		now := i.now()
+		i.tokens = math.Min(math.Max(i.rate, 1), i.tokens+now.Sub(i.last).Seconds()*i.rate)
+		i.last = now
+		if i.tokens < 1 {
+			i.counts.Throttled++
+			wait := math.Ceil((1 - i.tokens) / i.rate)
+			return Fault{Status: 429, RetryAfter: strconv.Itoa(int(math.Max(wait, 1)))}, true
+		}
+		i.tokens--
+	}
+	i.counts.Served++
 	return Fault{}, false
 }

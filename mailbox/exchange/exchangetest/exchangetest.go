@@ -162,6 +162,15 @@ func (s *Server) FailEvery(k int, status int, retryAfter string) {
 	s.faults.FailEvery(k, faults.Fault{Status: status, RetryAfter: retryAfter})
 }
 
+// Throttle lets at most rate authenticated requests a second through
+// from now on (a burst of one second's worth) and answers the others 429
+// with Retry-After, as the service's own throttling does; 0 turns it off.
+func (s *Server) Throttle(rate float64) { s.faults.Throttle(rate, nil) }
+
+// FaultCounts says how many authenticated requests were served, failed on
+// purpose and throttled so far.
+func (s *Server) FaultCounts() faults.Counts { return s.faults.Counts() }
+
 type cmdletInput struct {
 	CmdletInput struct {
 		CmdletName string         `json:"CmdletName"`

@@ -223,6 +223,17 @@ func TestFaults(t *testing.T) {
 	if r := post(t, s, "good", anchor, getAlice); r.status != 200 {
 		t.Errorf("after FailEvery(0): %d", r.status)
 	}
+	// At one call a second, the second call at once is throttled.
+	s.Throttle(1)
+	if r := post(t, s, "good", anchor, getAlice); r.status != 200 {
+		t.Errorf("first call under the throttle: %d", r.status)
+	}
+	if r := post(t, s, "good", anchor, getAlice); r.status != 429 || r.header.Get("Retry-After") != "1" {
+		t.Errorf("second call under the throttle: %d Retry-After %q", r.status, r.header.Get("Retry-After"))
+	}
+	if c := s.FaultCounts(); c.Throttled != 1 || c.Injected != 3 || c.Served != 6 {
+		t.Errorf("counts %+v, want 6 served, 3 injected, 1 throttled", c)
+	}
 }
 
 func TestFormatSize(t *testing.T) {
