@@ -272,7 +272,7 @@ func doctorMicrosoft(ctx context.Context, r *report, cfg Config, hc *http.Client
 		r.fail("Microsoft Graph token", "%s: %s", entraError(err), entraHint(err))
 	} else {
 		r.pass("Microsoft Graph token", "issued for %s", scope)
-		dir, err := graph.New(graph.Config{BaseURL: cfg.GraphURL, Credential: cred, HTTPClient: hc, MaxRetries: 1})
+		dir, err := graph.New(graph.Config{BaseURL: cfg.GraphURL, Credential: cred, HTTPClient: hc, MaxRetries: 1, MaxRetryWait: 10 * time.Second})
 		if err != nil {
 			r.fail("Microsoft Graph", "%v", err)
 		} else {
@@ -290,7 +290,7 @@ func doctorMicrosoft(ctx context.Context, r *report, cfg Config, hc *http.Client
 		}
 	}
 
-	exo, err := exchange.New(exchange.Config{BaseURL: cfg.ExchangeURL, TenantID: cfg.AzureTenantID, Credential: cred, HTTPClient: hc, MaxRetries: 1})
+	exo, err := exchange.New(exchange.Config{BaseURL: cfg.ExchangeURL, TenantID: cfg.AzureTenantID, Credential: cred, HTTPClient: hc, MaxRetries: 1, MaxRetryWait: 10 * time.Second})
 	if err != nil {
 		r.fail("Exchange Online", "%v", err)
 		return

@@ -93,9 +93,13 @@ type Config struct {
 	// Logger receives retries and warnings; default discards. Tokens and
 	// parameters are never logged.
 	Logger *slog.Logger
-	// MaxRetries is how many times one request is retried; default 5,
-	// negative means never.
+	// MaxRetries is how many times one request is retried after a guessed
+	// delay (an answer without Retry-After); default 5, negative means no
+	// retries at all.
 	MaxRetries int
+	// MaxRetryWait bounds the total waiting for one request, Retry-After
+	// included; default 3 minutes.
+	MaxRetryWait time.Duration
 	// Sleep waits between retries; default a timer that returns ctx.Err()
 	// as soon as ctx is done.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -150,6 +154,9 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxRetries = 5
 	} else if cfg.MaxRetries < 0 {
 		cfg.MaxRetries = 0
+	}
+	if cfg.MaxRetryWait <= 0 {
+		cfg.MaxRetryWait = 3 * time.Minute
 	}
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleep
@@ -273,15 +280,34 @@ func (c *Client) invoke(ctx context.Context, cmdlet string, params map[string]an
 // post sends one request, retrying while the fault is passing, and returns
 // the body of a 2xx answer. Unless safe, only faults that say the cmdlet did
 // not run are retried.
+//
+// Exchange's own Retry-After is followed for as long as the wait budget
+// (MaxRetryWait) lasts, however many times it comes: under a tenant's
+// sustained throttling a count would give up on a request that only had to
+// queue. Guessed delays (backoff) are also counted against MaxRetries.
 func (c *Client) post(ctx context.Context, cmdlet, target string, body []byte, safe bool) ([]byte, error) {
+	var waited time.Duration
+	backoffs := 0
 	for attempt := 0; ; attempt++ {
-		raw, delay, err := c.try(ctx, cmdlet, target, body, attempt, safe)
+		raw, delay, err := c.try(ctx, cmdlet, target, body, backoffs, safe)
 		if err == nil {
 			return raw, nil
 		}
-		if delay < 0 || attempt >= c.cfg.MaxRetries || ctx.Err() != nil {
+		var t told
+		fromHeader := errors.As(err, &t)
+		if fromHeader {
+			err = t.error
+		}
+		if delay < 0 || c.cfg.MaxRetries == 0 || ctx.Err() != nil || waited+delay > c.cfg.MaxRetryWait {
 			return nil, err
 		}
+		if !fromHeader {
+			if backoffs >= c.cfg.MaxRetries {
+				return nil, err
+			}
+			backoffs++
+		}
+		waited += delay
 		c.log.LogAttrs(ctx, slog.LevelWarn, "exchange request failed; retrying",
 			slog.String("op", cmdlet), slog.Int("attempt", attempt+1),
 			slog.Duration("delay", delay), slog.Any("err", err))
@@ -338,7 +364,7 @@ func (c *Client) try(ctx context.Context, cmdlet, target string, body []byte, at
 			return nil, c.backoff(attempt), limitError{rerr}
 		case resp.StatusCode == http.StatusTooManyRequests:
 			if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()); ok {
-				return nil, d, rerr
+				return nil, d, told{rerr}
 			}
 			return nil, -1, rerr
 		case resp.StatusCode >= 500:
@@ -349,12 +375,12 @@ func (c *Client) try(ctx context.Context, cmdlet, target string, body []byte, at
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()); ok {
-			return nil, d, rerr
+			return nil, d, told{rerr}
 		}
 		return nil, c.backoff(attempt), rerr
 	case resp.StatusCode == 500, resp.StatusCode == 502, resp.StatusCode == 503, resp.StatusCode == 504:
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()); ok {
-			return nil, d, rerr
+			return nil, d, told{rerr}
 		}
 		return nil, c.backoff(attempt), rerr
 	case limit:
@@ -362,6 +388,11 @@ func (c *Client) try(ctx context.Context, cmdlet, target string, body []byte, at
 	}
 	return nil, -1, rerr
 }
+
+// told marks an error whose retry delay Exchange gave (Retry-After).
+type told struct{ error }
+
+func (t told) Unwrap() error { return t.error }
 
 // backoff is BaseDelay doubled attempt times, capped, plus up to half of it
 // again at random.

@@ -594,7 +594,7 @@ func TestServiceUnavailableBackoff(t *testing.T) {
 
 func TestRetriesExhausted(t *testing.T) {
 	f := setup(t, newBackend(alice()), exchangetest.Options{}, func(c *Config) { c.MaxRetries = 2 })
-	f.srv.FailNext(10, 429, "1", "")
+	f.srv.FailNext(10, 429, "", "") // no Retry-After: the retries are counted
 	_, err := f.c.GetMailbox(t.Context(), "alice@contoso.com")
 	re := remote(t, err)
 	if re.Status != 429 || !re.Temporary() || !errors.Is(err, mailbox.ErrThrottled) || re.Code != "TooManyRequests" {
@@ -603,8 +603,30 @@ func TestRetriesExhausted(t *testing.T) {
 	if n := f.srv.Count("Get-Mailbox"); n != 3 {
 		t.Errorf("%d calls, want 1 + 2 retries", n)
 	}
-	if got := f.sl.got(); !reflect.DeepEqual(got, []time.Duration{time.Second, time.Second}) {
+	if got := f.sl.got(); len(got) != 2 {
 		t.Errorf("sleeps = %v", got)
+	}
+}
+
+// TestRetryAfterNotCounted: Exchange's Retry-After is followed however
+// often it comes, within MaxRetryWait: a tenant throttled for a while
+// makes a request queue, not fail; past the budget, the 429 is returned.
+func TestRetryAfterNotCounted(t *testing.T) {
+	f := setup(t, newBackend(alice()), exchangetest.Options{}, func(c *Config) { c.MaxRetries = 2; c.MaxRetryWait = 12 * time.Second })
+	f.srv.FailNext(10, 429, "1", "")
+	if _, err := f.c.GetMailbox(t.Context(), "alice@contoso.com"); err != nil {
+		t.Fatalf("after 10 throttled answers within the budget: %v", err)
+	}
+	if got := f.sl.got(); len(got) != 10 {
+		t.Errorf("sleeps = %v, want ten of 1s", got)
+	}
+	f.srv.FailNext(20, 429, "1", "")
+	_, err := f.c.GetMailbox(t.Context(), "alice@contoso.com")
+	if !errors.Is(err, mailbox.ErrThrottled) {
+		t.Fatalf("past the budget: %v, want the 429", err)
+	}
+	if n := f.srv.Count("Get-Mailbox"); n != 11+13 {
+		t.Errorf("%d calls, want 11 then 13 (12s of budget at 1s each, then one more answer)", n)
 	}
 }
 

@@ -84,8 +84,9 @@ type Config struct {
 	// Logger receives retries; nil discards.
 	Logger *slog.Logger
 
-	// MaxRetries is how often a 429, 503 or 504 is retried: 0 means
-	// DefaultMaxRetries, a negative number none.
+	// MaxRetries is how often a 429, 503 or 504 without Retry-After is
+	// retried (one with Retry-After is retried within MaxRetryWait): 0
+	// means DefaultMaxRetries, a negative number no retries at all.
 	MaxRetries int
 	// RetryDelay is the first back-off delay when the answer has no
 	// Retry-After (doubled at each attempt); 0 means DefaultRetryDelay.

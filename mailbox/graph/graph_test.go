@@ -509,7 +509,7 @@ func TestRetryReplaysBody(t *testing.T) {
 func TestRetriesExhausted(t *testing.T) {
 	rec := &recorder{}
 	c, srv, _ := setup(t, Config{Sleep: rec.sleep, MaxRetries: 2})
-	srv.FailNext(10, 429, "1")
+	srv.FailNext(10, 429, "") // no Retry-After: the retries are counted
 	_, err := c.User(ctx(t), "alice@contoso.com")
 	if !errors.Is(err, mailbox.ErrThrottled) {
 		t.Fatalf("err = %v, want ErrThrottled", err)
@@ -524,6 +524,26 @@ func TestRetriesExhausted(t *testing.T) {
 	}
 	if got := rec.got(); len(got) != 2 {
 		t.Errorf("waits = %v", got)
+	}
+}
+
+// TestRetryAfterNotCounted: Microsoft's Retry-After is followed however
+// often it comes, within the wait budget: a tenant throttled for a while
+// makes a request queue, not fail.
+func TestRetryAfterNotCounted(t *testing.T) {
+	rec := &recorder{}
+	c, srv, _ := setup(t, Config{Sleep: rec.sleep, MaxRetries: 2})
+	srv.FailNext(10, 429, "1")
+	if _, err := c.User(ctx(t), "alice@contoso.com"); err != nil {
+		t.Fatalf("after 10 throttled answers within the budget: %v", err)
+	}
+	if got := rec.got(); len(got) != 10 {
+		t.Errorf("waits = %v, want ten of 1s", got)
+	}
+	c, srv, _ = setup(t, Config{Sleep: rec.sleep, MaxRetries: -1})
+	srv.FailNext(1, 429, "1")
+	if _, err := c.User(ctx(t), "alice@contoso.com"); !errors.Is(err, mailbox.ErrThrottled) {
+		t.Errorf("MaxRetries < 0 retried a 429: %v", err)
 	}
 }
 

@@ -38,6 +38,7 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, index int, req *http.Request)
 	}
 	ctx := req.Context()
 	var waited time.Duration
+	backoffs := 0 // retries without a Retry-After
 	for attempt := 0; ; attempt++ {
 		r := req.Clone(ctx) // fresh headers: later middleware edits them
 		if body != nil {
@@ -49,12 +50,20 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, index int, req *http.Request)
 			r.Header.Set("Retry-Attempt", strconv.Itoa(attempt))
 		}
 		resp, err := p.Next(r, index)
-		if err != nil || !retriable(resp.StatusCode) || attempt >= h.maxRetries {
+		if err != nil || !retriable(resp.StatusCode) || h.maxRetries < 0 {
 			return resp, err
 		}
+		// Microsoft's own Retry-After is followed for as long as the wait
+		// budget lasts, however many times it comes: under a tenant's
+		// sustained throttling, a count would give up on a request that
+		// only had to queue. Guessed delays are counted.
 		d, fromHeader := retryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if !fromHeader {
-			d = h.delay << attempt
+			if backoffs >= h.maxRetries {
+				return resp, nil
+			}
+			d = h.delay << backoffs
+			backoffs++
 		}
 		if waited+d > h.maxWait {
 			h.log.WarnContext(ctx, "graph: giving up retrying", "op", req.Method+" "+req.URL.Path,
