@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
+	"github.com/mailboxbot/mailboxbot/mailbox/sandbox"
+)
+
+// A conversion changes each mailbox in these four ways, once each.
+var conversionChanges = []sandbox.ChangeKind{sandbox.ChangeSessionsRevoked, sandbox.ChangeAccountEnabled,
+	sandbox.ChangeMailboxType, sandbox.ChangeLicenseRemoved}
+
+// bulkBench: n conversion requests, approved together, run by replicas
+// against Exchange throttled to rate calls a second, with an optional
+// fault during the run.
+func bulkBench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bulk", flag.ContinueOnError)
+	n := fs.Int("n", 1000, "conversion requests")
+	replicas := fs.Int("replicas", 3, "mailboxbot serve processes")
+	rate := fs.Float64("exchange-rate", 50, "Exchange calls a second the sandbox lets through; the rest get 429 with Retry-After")
+	fault := fs.String("fault", "none", "none | kill (kill -9 a random replica every 2-6s, restarted at once) | redis (restart Redis, append-only, every 20s) | errors (Exchange 429 and Graph 503 on one call in five)")
+	timeout := fs.Duration("timeout", 30*time.Minute, "give up after")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch *fault {
+	case "none", "kill", "redis", "errors":
+	default:
+		return fmt.Errorf("-fault %q: want none, kill, redis or errors", *fault)
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	fmt.Printf("bulk: %d conversions, %d replicas, Exchange throttled to %.0f calls/s, fault: %s\n", *n, *replicas, *rate, *fault)
+	c, err := newCluster(ctx, clusterConfig{Users: *n, ConvLag: 1, AOF: true, Replicas: *replicas, ExchangeRate: *rate,
+		Env: map[string]string{"MAILBOXBOT_VERIFY_DELAY": "1s", "LOG_LEVEL": "warn"}})
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	if *fault == "errors" {
+		c.world.Exchange.FailEvery(5, http.StatusTooManyRequests, "1")
+		c.world.Graph.FailEvery(5, http.StatusServiceUnavailable, "")
+	}
+
+	m0, err := c.usedMemory(ctx)
+	if err != nil {
+		return err
+	}
+	addrs := make([]string, *n)
+	for i := range addrs {
+		addrs[i] = userUPN(i)
+	}
+	t0 := time.Now()
+	if err := ask(ctx, c, addrs, 16); err != nil {
+		return err
+	}
+	asks, err := approvals(ctx, c.world.Slack, approver, *n)
+	if err != nil {
+		return err
+	}
+	if err := c.settle(ctx); err != nil {
+		return err
+	}
+	m1, err := c.usedMemory(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d requests pending after %s; Redis used_memory %d → %d bytes: %.0f bytes per pending request\n",
+		len(asks), time.Since(t0).Round(time.Millisecond), m0, m1, float64(m1-m0)/float64(len(asks)))
+
+	ids := slices.Sorted(maps.Keys(asks))
+	before := c.world.Exchange.FaultCounts()
+	start := time.Now()
+	bad := clickAll(ctx, c, asks, ids, approver, 64)
+	fmt.Printf("%d Approve clicks sent in %s, %d not answered 200\n", len(ids), time.Since(start).Round(time.Millisecond), bad)
+
+	stopFaults := c.inject(ctx, *fault)
+	counts, open, err := c.waitDone(ctx, ids, start)
+	total := time.Since(start)
+	faults := stopFaults()
+	if err != nil {
+		return err
+	}
+	after := c.world.Exchange.FaultCounts()
+	calls := after.Served - before.Served
+	floor := time.Duration(float64(calls) / *rate * float64(time.Second))
+	fmt.Printf("\nall %d requests ended in %s: %v\n", len(ids), total.Round(time.Millisecond), counts)
+	if len(open) > 0 {
+		fmt.Printf("not succeeded: %v\n", open[:min(len(open), 20)])
+	}
+	fmt.Printf("Exchange after approval: %d calls served, %d throttled (429), %d failed on purpose\n",
+		calls, after.Throttled-before.Throttled, after.Injected-before.Injected)
+	g := c.world.Graph.FaultCounts()
+	fmt.Printf("Graph over the whole run: %d calls served, %d failed on purpose\n", g.Served, g.Injected)
+	fmt.Printf("floor %s (%d calls ÷ %.0f/s); total/floor %.3f (target ≤ 1.2)\n", floor.Round(time.Millisecond), calls, *rate, total.Seconds()/floor.Seconds())
+	if faults != "" {
+		fmt.Println("faults:", faults)
+	}
+	once, twice := c.changedOnce(addrs)
+	fmt.Printf("mailboxes changed exactly once in each of the 4 ways: %d of %d; changes made more than once: %v\n", once, len(addrs), twice)
+	if once != len(addrs) || counts[bot.StateSucceeded] != len(ids) {
+		return fmt.Errorf("not every request completed with each change made once")
+	}
+	return nil
+}
+
+// clickAll has who click Approve on every request in ids, conc at a time,
+// spread over the replicas; it returns how many clicks were not answered
+// 200.
+func clickAll(ctx context.Context, c *cluster, asks map[string]slacktest.Entry, ids []string, who string, conc int) int {
+	hc := newClient()
+	sem := make(chan struct{}, conc)
+	var (
+		mu  sync.Mutex
+		bad int
+		wg  sync.WaitGroup
+	)
+	for i, id := range ids {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			sh, err := clickShot(c.world.Slack, who, asks[id], "approve")
+			status := 0
+			if err == nil {
+				status, _, err = send(ctx, hc, c.replicas[i%len(c.replicas)].url(), secret, sh)
+			}
+			if err != nil || status != http.StatusOK {
+				mu.Lock()
+				bad++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return bad
+}
+
+// inject starts the fault and returns a function that stops it and says
+// what was done.
+func (c *cluster) inject(ctx context.Context, fault string) (stop func() string) {
+	done := make(chan struct{})
+	finished := make(chan string, 1)
+	go func() {
+		var log []string
+		defer func() { finished <- strings.Join(log, "; ") }()
+		switch fault {
+		case "kill":
+			kills := 0
+			var down []time.Duration
+			for {
+				select {
+				case <-done:
+					log = append(log, fmt.Sprintf("%d replicas killed with SIGKILL and restarted; restart to ready: median %s, max %s",
+						kills, median(down).Round(time.Millisecond), slices.Max(append(down, 0)).Round(time.Millisecond)))
+					return
+				case <-time.After(time.Duration(2000+rand.IntN(4000)) * time.Millisecond):
+				}
+				r := c.replicas[rand.IntN(len(c.replicas))]
+				t := time.Now()
+				r.kill()
+				kills++
+				if err := c.start(ctx, r); err != nil {
+					log = append(log, "restart failed: "+err.Error())
+					return
+				}
+				down = append(down, time.Since(t))
+			}
+		case "redis":
+			var down []time.Duration
+			for {
+				select {
+				case <-done:
+					log = append(log, fmt.Sprintf("Redis restarted %d times (SIGTERM, append-only file, same port); down for %v", len(down), down))
+					return
+				case <-time.After(20 * time.Second):
+				}
+				d, err := c.redis.restart(ctx)
+				if err != nil {
+					log = append(log, "Redis restart failed: "+err.Error())
+					return
+				}
+				down = append(down, d.Round(time.Millisecond))
+			}
+		case "errors":
+			<-done
+			log = append(log, "Exchange answered 429 (Retry-After 1) and Graph 503 to every fifth call")
+		default:
+			<-done
+		}
+	}()
+	var once sync.Once
+	result := ""
+	return func() string {
+		once.Do(func() { close(done); result = <-finished })
+		return result
+	}
+}
+
+// waitDone polls the requests until none is pending, approved, running
+// or waiting, printing progress every 10 seconds.
+func (c *cluster) waitDone(ctx context.Context, ids []string, start time.Time) (map[bot.State]int, []string, error) {
+	last := time.Now()
+	for {
+		counts, open, err := c.states(ctx, ids)
+		if err == nil {
+			ended := 0
+			for s, k := range counts {
+				if s.Terminal() {
+					ended += k
+				}
+			}
+			if ended == len(ids) {
+				return counts, open, nil
+			}
+			if time.Since(last) > 10*time.Second {
+				fmt.Printf("  %6.1fs %v\n", time.Since(start).Seconds(), counts)
+				last = time.Now()
+			}
+		}
+		// A Redis restart makes a poll fail; the next one will do.
+		select {
+		case <-ctx.Done():
+			return counts, open, fmt.Errorf("gave up waiting: %v (%w)", counts, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// changedOnce counts the mailboxes changed in each of the conversion's
+// ways exactly once, and tallies the changes made more than once.
+func (c *cluster) changedOnce(addrs []string) (int, map[sandbox.ChangeKind]int) {
+	once := 0
+	twice := map[sandbox.ChangeKind]int{}
+	for _, a := range addrs {
+		got := c.world.Tenant.ChangeCount(a)
+		ok := len(got) == len(conversionChanges)
+		for _, k := range conversionChanges {
+			if got[k] != 1 {
+				ok = false
+			}
+		}
+		for k, v := range got {
+			if v > 1 {
+				twice[k]++
+			}
+		}
+		if ok {
+			once++
+		}
+	}
+	return once, twice
+}
