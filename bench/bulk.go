@@ -139,6 +139,9 @@ func clickAll(ctx context.Context, c *cluster, asks map[string]slacktest.Entry, 
 			if err != nil || status != http.StatusOK {
 				mu.Lock()
 				bad++
+				if bad <= 3 {
+					fmt.Printf("  click on %s: status %d, error %v\n", id, status, err)
+				}
 				mu.Unlock()
 			}
 		}()

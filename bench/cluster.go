@@ -45,6 +45,7 @@ func userUPN(i int) string { return fmt.Sprintf("user%05d@%s", i, sandbox.Contos
 // `mailboxbot serve` as child processes.
 type cluster struct {
 	dir      string
+	logs     string
 	bin      string
 	world    *sandboxworld.World
 	redis    *redisServer
@@ -70,7 +71,13 @@ func newCluster(ctx context.Context, cfg clusterConfig) (*cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &cluster{dir: dir}
+	// The replicas' logs outlive the run, to read after a failure.
+	logs, err := os.MkdirTemp("", "mailboxbot-bench-logs-")
+	if err != nil {
+		return nil, err
+	}
+	fmt.Println("replica logs:", logs)
+	c := &cluster{dir: dir, logs: logs}
 	fail := func(err error) (*cluster, error) { c.close(); return nil, err }
 	c.bin = filepath.Join(dir, "mailboxbot")
 	build := exec.CommandContext(ctx, "go", "build", "-o", c.bin, "github.com/mailboxbot/mailboxbot/cmd/mailboxbot")
@@ -172,7 +179,7 @@ func (c *cluster) start(ctx context.Context, r *replica) error {
 			env = append(env, k+"="+v)
 		}
 	}
-	logf, err := os.OpenFile(filepath.Join(c.dir, fmt.Sprintf("replica-%d.log", r.n)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	logf, err := os.OpenFile(filepath.Join(c.logs, fmt.Sprintf("replica-%d.log", r.n)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
