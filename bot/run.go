@@ -187,6 +187,9 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 		return r, true, fmt.Errorf("step %s of %s: %w", step.Name, id, err)
 	}
 	st := r.Steps[i]
+	if st.Attempts > 1 {
+		step.Since = st.StartedAt // a re-run: the step may have gone through
+	}
 	out, err := s.execute(ctx, r.Plan.Target, step, r.Op.Options.DryRun)
 	if err != nil {
 		if ctx.Err() != nil {

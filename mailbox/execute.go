@@ -29,9 +29,7 @@ func (e *Executor) Run(ctx context.Context, t Target, s Step, dryRun bool) (Outc
 	x := run{e: e, ctx: ctx, t: t, s: s, dry: dryRun}
 	switch s.Name {
 	case StepRevokeSessions:
-		return x.change("POST /users/"+t.UserID+"/revokeSignInSessions", nil, "sign-in sessions revoked", func() error {
-			return e.Directory.RevokeSignInSessions(ctx, t.UserID)
-		})
+		return x.revokeSessions()
 	case StepBlockSignIn:
 		return x.signIn(false)
 	case StepEnableSignIn:
@@ -98,6 +96,32 @@ func (x run) change(call string, body any, done string, do func() error) (Outcom
 		return Outcome{}, err
 	}
 	return Outcome{Status: Done, Detail: done}, nil
+}
+
+// clockSkew is how far Microsoft's clock may be from ours when a re-run
+// compares signInSessionsValidFromDateTime with when its first attempt
+// began.
+const clockSkew = time.Minute
+
+// revokeSessions revokes the user's sign-in sessions. Revoking leaves no
+// state to read first, except signInSessionsValidFromDateTime, which the
+// call sets to its own time: a re-run whose first attempt began before
+// that time (less the clock skew) knows the revocation went through and
+// does not make it again.
+func (x run) revokeSessions() (Outcome, error) {
+	call := "POST /users/" + x.t.UserID + "/revokeSignInSessions"
+	if !x.dry && !x.s.Since.IsZero() {
+		u, err := x.e.Directory.User(x.ctx, x.t.UserID)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if v := u.SignInSessionsValidFrom; !v.IsZero() && !v.Before(x.s.Since.Add(-clockSkew)) {
+			return Outcome{Status: Skipped, Detail: "sign-in sessions were already revoked at " + v.UTC().Format("2006-01-02 15:04:05 UTC")}, nil
+		}
+	}
+	return x.change(call, nil, "sign-in sessions revoked", func() error {
+		return x.e.Directory.RevokeSignInSessions(x.ctx, x.t.UserID)
+	})
 }
 
 func describe(call string, body any) string {

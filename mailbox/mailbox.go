@@ -69,6 +69,10 @@ type User struct {
 	AccountEnabled        bool
 	OnPremisesSyncEnabled bool
 	Licenses              []License
+	// SignInSessionsValidFrom is signInSessionsValidFromDateTime: tokens
+	// issued before it are invalid. revokeSignInSessions sets it to the
+	// time of the call, which is how a re-run tells that it already ran.
+	SignInSessionsValidFrom time.Time
 }
 
 // Email is the address to match against Slack: mail, else the UPN.

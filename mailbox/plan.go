@@ -143,6 +143,11 @@ type Step struct {
 	// (display name, mail, alias): permissions and GrantSendOnBehalfTo
 	// show groups, and sometimes people, by name.
 	Names []string `json:"names,omitempty"`
+	// Since is when the first attempt of this step began, set by the
+	// caller when the step is run again (after a crash or a passing
+	// fault); zero on a first attempt. A step whose change leaves no trace
+	// to read first (revoking sessions) uses it to see that it already ran.
+	Since time.Time `json:"-"`
 }
 
 // Target is the mailbox and account an operation works on, as found at

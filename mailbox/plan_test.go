@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailboxbot/mailboxbot/mailbox"
 	"github.com/mailboxbot/mailboxbot/mailbox/sandbox"
@@ -99,24 +100,30 @@ func TestPlanRefusesWhatCannotBeConverted(t *testing.T) {
 	}
 }
 
-// Each step reads the state first: run twice, it changes the tenant once
-// (revoking sessions is the exception: it has no state to read, and doing
-// it twice is harmless).
+// Each step reads the state first: run again (as after a crash, with
+// Since set to when the first attempt began), it changes the tenant once.
+// Revoking sessions has no state of its own to read; the re-run reads
+// signInSessionsValidFromDateTime, which the first revocation set.
 func TestStepsAreIdempotent(t *testing.T) {
-	tn := sandbox.NewContoso(sandbox.Options{})
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	tn := sandbox.NewContoso(sandbox.Options{Now: func() time.Time { return now }})
 	p, err := plan(t, tn, "alice@contoso.com")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ex := &mailbox.Executor{Directory: tn, Exchange: tn}
+	began := now.Add(-time.Second) // Microsoft's clock a second behind ours is fine
 	for round := range 2 {
 		for _, s := range p.Steps {
+			if round == 1 {
+				s.Since = began
+			}
 			out, err := ex.Run(context.Background(), p.Target, s, false)
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := mailbox.Done
-			if round == 1 && s.Name != mailbox.StepVerifyShared && s.Name != mailbox.StepRevokeSessions {
+			if round == 1 && s.Name != mailbox.StepVerifyShared {
 				want = mailbox.Skipped
 			}
 			if out.Status != want {
@@ -126,12 +133,25 @@ func TestStepsAreIdempotent(t *testing.T) {
 	}
 	var changes []string
 	for _, c := range tn.Changes() {
-		if !strings.HasPrefix(string(c.Kind), "sessions") {
-			changes = append(changes, string(c.Kind))
-		}
+		changes = append(changes, string(c.Kind))
 	}
-	// block sign-in, convert, remove the license: once each.
-	if len(changes) != 3 {
-		t.Errorf("changes %v, want 3", changes)
+	// revoke sessions, block sign-in, convert, remove the license: once each.
+	if len(changes) != 4 {
+		t.Errorf("changes %v, want 4", changes)
+	}
+
+	// A revocation older than the re-run's first attempt (less a minute
+	// of clock skew) was someone else's: the step revokes again.
+	revoke := p.Steps[0]
+	if revoke.Name != mailbox.StepRevokeSessions {
+		t.Fatalf("first step %s", revoke.Name)
+	}
+	revoke.Since = now.Add(2 * time.Minute)
+	now = now.Add(3 * time.Minute)
+	if out, err := ex.Run(context.Background(), p.Target, revoke, false); err != nil || out.Status != mailbox.Done {
+		t.Errorf("re-run after an older revocation: %v %v, want done", out, err)
+	}
+	if n := tn.ChangeCount("alice@contoso.com")[sandbox.ChangeSessionsRevoked]; n != 2 {
+		t.Errorf("sessions revoked %d times, want 2", n)
 	}
 }

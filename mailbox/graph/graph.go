@@ -60,6 +60,7 @@ func userFields() []string {
 	return []string{
 		"id", "displayName", "userPrincipalName", "mail", "accountEnabled",
 		"onPremisesSyncEnabled", "assignedLicenses", "licenseAssignmentStates",
+		"signInSessionsValidFromDateTime",
 	}
 }
 
@@ -316,6 +317,9 @@ func toUser(u models.Userable) mailbox.User {
 		Mail:                  deref(u.GetMail()),
 		AccountEnabled:        deref(u.GetAccountEnabled()),
 		OnPremisesSyncEnabled: deref(u.GetOnPremisesSyncEnabled()),
+	}
+	if t := u.GetSignInSessionsValidFromDateTime(); t != nil {
+		out.SignInSessionsValidFrom = *t
 	}
 	if states := u.GetLicenseAssignmentStates(); len(states) > 0 {
 		for _, s := range states {

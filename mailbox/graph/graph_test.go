@@ -252,6 +252,8 @@ var (
 		ID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd", DisplayName: "Alice Andersen",
 		UserPrincipalName: "alice@contoso.com", Mail: "alice@contoso.com", AccountEnabled: true,
 		Licenses: []mailbox.License{{SkuID: skuE3}, {SkuID: skuEOP2, AssignedByGroup: groupID}},
+		// Her sessions were revoked once (signInSessionsValidFromDateTime).
+		SignInSessionsValidFrom: time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC),
 	}
 	bob = mailbox.User{
 		ID: "5c1f0b0e-8d1a-4f3e-9b7c-2a6d4e8f1a2b", DisplayName: "Bob Berg",
@@ -367,7 +369,7 @@ func TestUser(t *testing.T) {
 	if len(calls) != 1 || calls[0].Method != "GET" || calls[0].Path != "/users/alice@contoso.com" {
 		t.Fatalf("calls = %+v", calls)
 	}
-	if sel := calls[0].Query.Get("$select"); sel != "id,displayName,userPrincipalName,mail,accountEnabled,onPremisesSyncEnabled,assignedLicenses,licenseAssignmentStates" {
+	if sel := calls[0].Query.Get("$select"); sel != "id,displayName,userPrincipalName,mail,accountEnabled,onPremisesSyncEnabled,assignedLicenses,licenseAssignmentStates,signInSessionsValidFromDateTime" {
 		t.Errorf("$select = %q", sel)
 	}
 

@@ -302,6 +302,7 @@ func (t *Tenant) RevokeSignInSessions(ctx context.Context, userID string) error 
 	if err != nil {
 		return err
 	}
+	u.sessionsValidFrom = t.now().UTC().Truncate(time.Second) // Graph keeps whole seconds
 	t.record(ChangeSessionsRevoked, u, "", "")
 	return nil
 }

@@ -385,6 +385,9 @@ type user struct {
 
 	deleted   bool
 	deletedAt time.Time
+	// sessionsValidFrom is signInSessionsValidFromDateTime, set by
+	// RevokeSignInSessions; zero: never revoked.
+	sessionsValidFrom time.Time
 
 	// Secrets, for the test accessors only: never in a Change, a log
 	// line or an error.
@@ -598,13 +601,14 @@ func uniq(keys ...string) []string {
 
 func (u *user) public() mailbox.User {
 	return mailbox.User{
-		ID:                    u.id,
-		DisplayName:           u.displayName,
-		UserPrincipalName:     u.upn,
-		Mail:                  u.mail,
-		AccountEnabled:        u.enabled,
-		OnPremisesSyncEnabled: u.onPremSync,
-		Licenses:              slices.Clone(u.licenses),
+		ID:                      u.id,
+		DisplayName:             u.displayName,
+		UserPrincipalName:       u.upn,
+		Mail:                    u.mail,
+		AccountEnabled:          u.enabled,
+		OnPremisesSyncEnabled:   u.onPremSync,
+		Licenses:                slices.Clone(u.licenses),
+		SignInSessionsValidFrom: u.sessionsValidFrom,
 	}
 }
 

@@ -520,6 +520,9 @@ func renderUser(u mailbox.User, sel []string) map[string]any {
 		"licenseAssignmentStates": orEmpty(states),
 		"businessPhones":          []string{},
 	}
+	if !u.SignInSessionsValidFrom.IsZero() {
+		all["signInSessionsValidFromDateTime"] = u.SignInSessionsValidFrom.UTC().Format(time.RFC3339)
+	}
 	if sel == nil {
 		sel = []string{"businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
 			"officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"}
