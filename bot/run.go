@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -368,3 +369,34 @@ func (s *Service) keepLock(ctx context.Context, l Lock, stop context.CancelCause
 }
 
 var errLockLost = errors.New("mailbox lock lost")
+
+// plan runs the pre-checks of op, trying again, StepRetries times in all
+// with PlanRetryDelay doubling, while Microsoft answers with a passing
+// fault after the clients' own retries (a 503 run of bad luck, throttling
+// beyond their wait budget): a request that only had to wait is not
+// refused. Any other error ends it at once.
+func (s *Service) plan(ctx context.Context, op mailbox.Operation, log *slog.Logger) (mailbox.Plan, error) {
+	for try := 1; ; try++ {
+		plan, err := s.cfg.Planner.Plan(ctx, op)
+		if err == nil || !temporary(err) || try >= s.cfg.StepRetries || ctx.Err() != nil {
+			return plan, err
+		}
+		d := s.cfg.Jitter(s.cfg.PlanRetryDelay << (try - 1))
+		log.Warn("pre-checks hit a passing fault; checking again", "try", try, "delay", d, "err", err)
+		if err := s.cfg.Sleep(ctx, d); err != nil {
+			return plan, err
+		}
+	}
+}
+
+// sleep waits d, or less when ctx ends first.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

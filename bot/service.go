@@ -72,6 +72,12 @@ type Config struct {
 	// is the first wait between tries (30 s), doubling up to VerifyMaxDelay.
 	StepRetries int
 	RetryDelay  time.Duration
+	// PlanRetryDelay is the first wait before planning again when the
+	// pre-checks meet a passing fault (2 s, doubling; StepRetries tries
+	// in all), while the requester's command waits in its job.
+	PlanRetryDelay time.Duration
+	// Sleep waits in a job; nil: a timer that ends early with ctx.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// RetryWindow is how long after a failure the requester may retry it
 	// from the failed step without a new approval (24 h; 0 turns it off).
 	RetryWindow time.Duration
@@ -154,6 +160,10 @@ func New(cfg Config) (*Service, error) {
 	def(&cfg.LockTTL, time.Minute)
 	def(&cfg.MailboxWaitTimeout, 2*time.Hour)
 	def(&cfg.RetryDelay, 30*time.Second)
+	def(&cfg.PlanRetryDelay, 2*time.Second)
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
 	if cfg.ReminderAt == 0 {
 		cfg.ReminderAt = 0.5
 	}
@@ -302,8 +312,11 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 		s.answer(ctx, to, s.membersAnswer(ctx, c.Op.Mailbox))
 		return nil
 	}
-	plan, err := s.cfg.Planner.Plan(ctx, c.Op)
+	plan, err := s.plan(ctx, c.Op, log)
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // shutting down: the job is handed back and plans again
+		}
 		log.Warn("plan failed", "err", err)
 		s.answer(ctx, to, Answer{Text: planProblem(c.Op.Mailbox, err)})
 		return nil
