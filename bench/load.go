@@ -144,8 +144,12 @@ func median[T int64 | float64 | time.Duration](xs []T) T {
 }
 
 // approvals waits until who has n approval messages (with an Approve
-// button) in its direct messages, and returns them by request id.
+// button) in its direct messages, and returns them by request id. It gives
+// up when none came for two minutes.
 func approvals(ctx context.Context, s *slacktest.Server, who string, n int) (map[string]slacktest.Entry, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	seen, progress := 0, time.Now()
 	for {
 		found := map[string]slacktest.Entry{}
 		for _, e := range s.Transcript() {
@@ -159,9 +163,14 @@ func approvals(ctx context.Context, s *slacktest.Server, who string, n int) (map
 		if len(found) >= n {
 			return found, nil
 		}
+		if len(found) > seen {
+			seen, progress = len(found), time.Now()
+		} else if time.Since(progress) > 2*time.Minute {
+			cancel(fmt.Errorf("none came for two minutes; see the replicas' logs"))
+		}
 		select {
 		case <-ctx.Done():
-			return found, fmt.Errorf("%d of %d approval messages to %s arrived: %w", len(found), n, who, ctx.Err())
+			return found, fmt.Errorf("%d of %d approval messages to %s arrived: %w", len(found), n, who, context.Cause(ctx))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
