@@ -334,9 +334,7 @@ func (s *Service) handleBatch(ctx context.Context, id string) error {
 	}
 	reqs := s.batchRequests(ctx, b)
 	for _, u := range append([]string{b.Requester}, b.Approvers...) {
-		if err := s.HomeOpened(ctx, u); err != nil {
-			s.log.Warn("home refresh failed", "batch", id, "user", u, "err", err)
-		}
+		s.homeChanged(ctx, u, id)
 	}
 	for _, ref := range b.Approvals {
 		if _, err := s.cfg.BatchNotifier.BatchApproval(ctx, b, reqs, "", &ref); err != nil {

@@ -85,7 +85,22 @@ func TestRefreshHomes(t *testing.T) {
 	e.notes.homes = nil
 	e.notes.mu.Unlock()
 
-	e.svc.RefreshHomes(context.Background(), r)
+	ch := &countHomes{notes: e.notes}
+	e.cfg.Notifier = ch
+	e.restart()
+	// Ten transitions within one window cost each person one publish,
+	// when the window ends.
+	for range 10 {
+		e.svc.RefreshHomes(context.Background(), r)
+	}
+	if n := ch.n.Load(); n != 0 {
+		t.Errorf("%d Home tabs published before the window ended", n)
+	}
+	e.clock.Add(2 * time.Second)
+	e.drain()
+	if n := ch.n.Load(); n != 3 {
+		t.Errorf("%d Home tabs published for 10 transitions, want 3 (one per person)", n)
+	}
 	e.notes.mu.Lock()
 	var users []string
 	for u := range e.notes.homes {

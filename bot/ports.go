@@ -59,7 +59,8 @@ type Job struct {
 	ID        string    `json:"id,omitempty"`
 	At        time.Time `json:"at,omitzero"` // run no earlier than this
 	RequestID string    `json:"request_id,omitempty"`
-	Seq       int       `json:"seq,omitempty"` // for JobRun: Request.RunSeq it was scheduled for
+	Seq       int       `json:"seq,omitempty"`  // for JobRun: Request.RunSeq it was scheduled for
+	User      string    `json:"user,omitempty"` // for JobHome: whose Home tab
 	Command   *Command  `json:"command,omitempty"`
 	Click     *Click    `json:"click,omitempty"`
 }

@@ -249,6 +249,8 @@ func (s *Service) Handle(ctx context.Context, j Job) error {
 		return s.handleExpire(ctx, j.RequestID)
 	case JobRemind:
 		return s.handleRemind(ctx, j.RequestID)
+	case JobHome:
+		return s.handleHome(ctx, j.User)
 	case JobBatch:
 		return s.handleBatch(ctx, j.RequestID)
 	case JobRun:
