@@ -19,7 +19,7 @@ func (c *Client) RevokeSignInSessions(ctx context.Context, userID string) error 
 	if userID == "" {
 		return fmt.Errorf("graph %s: %w", op, mailbox.ErrInvalidAddress)
 	}
-	res, err := c.users.ByUserId(userID).RevokeSignInSessions().PostAsRevokeSignInSessionsPostResponse(ctx, nil)
+	res, err := c.users().ByUserId(userID).RevokeSignInSessions().PostAsRevokeSignInSessionsPostResponse(ctx, nil)
 	if err != nil {
 		return remoteError(op, err)
 	}
@@ -48,7 +48,7 @@ func (c *Client) ResetPassword(ctx context.Context, userID, password string, for
 	body := models.NewUser()
 	body.SetOdataType(nil) // send only the property that changes
 	body.SetPasswordProfile(profile)
-	if _, err := c.users.ByUserId(userID).Patch(ctx, body, nil); err != nil {
+	if _, err := c.users().ByUserId(userID).Patch(ctx, body, nil); err != nil {
 		return remoteError(op, err)
 	}
 	c.log.DebugContext(ctx, "graph: password reset", "user", userID, "force_change", forceChange)
@@ -79,7 +79,7 @@ func (c *Client) CreateTemporaryAccessPass(ctx context.Context, userID string, l
 	body.SetOdataType(nil)
 	body.SetLifetimeInMinutes(&n)
 	body.SetIsUsableOnce(&once)
-	tap, err := c.users.ByUserId(userID).Authentication().TemporaryAccessPassMethods().Post(ctx, tapRequest{body}, nil)
+	tap, err := c.users().ByUserId(userID).Authentication().TemporaryAccessPassMethods().Post(ctx, tapRequest{body}, nil)
 	if err != nil {
 		return mailbox.TemporaryAccessPass{}, remoteError(op, err)
 	}

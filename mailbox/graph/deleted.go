@@ -33,7 +33,7 @@ func (c *Client) DeletedUser(ctx context.Context, upn string) (mailbox.DeletedUs
 		found bool
 	)
 	for n := 0; ; n++ {
-		page, err := c.directory.DeletedItems().GraphUser().WithUrl(raw).Get(ctx, nil)
+		page, err := c.directory().DeletedItems().GraphUser().WithUrl(raw).Get(ctx, nil)
 		if err != nil {
 			return mailbox.DeletedUser{}, remoteError(op, err)
 		}
@@ -100,7 +100,7 @@ func (c *Client) RestoreDeletedUser(ctx context.Context, id string) error {
 	if id == "" {
 		return fmt.Errorf("graph %s: no object id: %w", op, mailbox.ErrNotFound)
 	}
-	if _, err := c.directory.DeletedItems().ByDirectoryObjectId(id).Restore().Post(ctx, nil); err != nil {
+	if _, err := c.directory().DeletedItems().ByDirectoryObjectId(id).Restore().Post(ctx, nil); err != nil {
 		return remoteError(op, err)
 	}
 	c.log.DebugContext(ctx, "graph: deleted user restored", "user", id)

@@ -103,12 +103,30 @@ type Config struct {
 
 // Client is a mailbox.Directory on Microsoft Graph.
 type Client struct {
-	base      string // the Graph root, without a trailing slash
-	users     *users.UsersRequestBuilder
-	skus      *subscribedskus.SubscribedSkusRequestBuilder
-	groups    *groups.GroupsRequestBuilder
-	directory *entra.DirectoryRequestBuilder
-	log       *slog.Logger
+	base    string // the Graph root, without a trailing slash
+	adapter *core.GraphRequestAdapterBase
+	log     *slog.Logger
+}
+
+// The request builders are made afresh for each call: a builder hands its
+// path parameters map to the adapter, which writes the base URL into it,
+// so a builder shared by concurrent calls is a concurrent map write that
+// kills the process (found by issue 7's bulk run, in SubscribedSkus).
+
+func (c *Client) users() *users.UsersRequestBuilder {
+	return users.NewUsersRequestBuilderInternal(map[string]string{}, c.adapter)
+}
+
+func (c *Client) skus() *subscribedskus.SubscribedSkusRequestBuilder {
+	return subscribedskus.NewSubscribedSkusRequestBuilderInternal(map[string]string{}, c.adapter)
+}
+
+func (c *Client) groups() *groups.GroupsRequestBuilder {
+	return groups.NewGroupsRequestBuilderInternal(map[string]string{}, c.adapter)
+}
+
+func (c *Client) directory() *entra.DirectoryRequestBuilder {
+	return entra.NewDirectoryRequestBuilderInternal(map[string]string{}, c.adapter)
 }
 
 var _ mailbox.Directory = (*Client)(nil)
@@ -169,14 +187,7 @@ func NewWithAuth(cfg Config, auth absauth.AuthenticationProvider) (*Client, erro
 	}
 	root := strings.TrimSuffix(base.String(), "/")
 	adapter.SetBaseUrl(root)
-	return &Client{
-		base:      root,
-		users:     users.NewUsersRequestBuilderInternal(map[string]string{}, adapter),
-		skus:      subscribedskus.NewSubscribedSkusRequestBuilderInternal(map[string]string{}, adapter),
-		groups:    groups.NewGroupsRequestBuilderInternal(map[string]string{}, adapter),
-		directory: entra.NewDirectoryRequestBuilderInternal(map[string]string{}, adapter),
-		log:       log,
-	}, nil
+	return &Client{base: root, adapter: adapter, log: log}, nil
 }
 
 func baseURL(raw string) (*url.URL, error) {
@@ -250,7 +261,7 @@ func (c *Client) User(ctx context.Context, idOrUPN string) (mailbox.User, error)
 	if idOrUPN == "" {
 		return mailbox.User{}, fmt.Errorf("graph %s: %w", op, mailbox.ErrInvalidAddress)
 	}
-	u, err := c.users.ByUserId(idOrUPN).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+	u, err := c.users().ByUserId(idOrUPN).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userFields()},
 	})
 	if err != nil {
@@ -270,7 +281,7 @@ func (c *Client) Manager(ctx context.Context, userID string) (mailbox.User, erro
 	if userID == "" {
 		return mailbox.User{}, fmt.Errorf("graph %s: %w", op, mailbox.ErrInvalidAddress)
 	}
-	obj, err := c.users.ByUserId(userID).Manager().Get(ctx, &users.ItemManagerRequestBuilderGetRequestConfiguration{
+	obj, err := c.users().ByUserId(userID).Manager().Get(ctx, &users.ItemManagerRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.ItemManagerRequestBuilderGetQueryParameters{Select: userFields()},
 	})
 	if err != nil {
@@ -300,7 +311,7 @@ func (c *Client) SetAccountEnabled(ctx context.Context, userID string, enabled b
 	body := models.NewUser()
 	body.SetOdataType(nil) // send only the property that changes
 	body.SetAccountEnabled(&enabled)
-	if _, err := c.users.ByUserId(userID).Patch(ctx, body, nil); err != nil {
+	if _, err := c.users().ByUserId(userID).Patch(ctx, body, nil); err != nil {
 		return remoteError(op, err)
 	}
 	return nil

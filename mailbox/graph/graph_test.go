@@ -684,3 +684,23 @@ func TestRetryAfterParse(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentCalls: one Client serves every job of a replica at once.
+// The SDK's request builders must not be shared between calls (a shared
+// builder's path parameters were written concurrently: a fatal "concurrent
+// map writes" killed serve in issue 7's bulk run). Run it with -race.
+func TestConcurrentCalls(t *testing.T) {
+	c, _, _ := setup(t, Config{})
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			if _, err := c.SubscribedSkus(ctx(t)); err != nil {
+				t.Error(err)
+			}
+			if _, err := c.User(ctx(t), "alice@contoso.com"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+}

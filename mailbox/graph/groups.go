@@ -44,7 +44,7 @@ func (c *Client) GroupByMail(ctx context.Context, address string) (mailbox.Group
 	if address == "" {
 		return mailbox.Group{}, fmt.Errorf("graph %s: %w", op, mailbox.ErrInvalidAddress)
 	}
-	page, err := c.groups.Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
+	page, err := c.groups().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Filter: &filter, Select: groupFields()},
 	})
 	var found []mailbox.Group
@@ -73,7 +73,7 @@ func (c *Client) GroupByMail(ctx context.Context, address string) (mailbox.Group
 		if n+1 >= maxPages {
 			return mailbox.Group{}, fmt.Errorf("graph %s: more than %d pages", op, maxPages)
 		}
-		page, err = c.groups.WithUrl(next).Get(ctx, nil)
+		page, err = c.groups().WithUrl(next).Get(ctx, nil)
 	}
 	switch len(found) {
 	case 0:
@@ -101,7 +101,7 @@ func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]mailbox.Us
 	}
 	raw := c.base + path + "?%24select=" + strings.Join(memberFields(), ",")
 	out := []mailbox.User{}
-	members := c.groups.ByGroupId(groupID).Members().GraphUser()
+	members := c.groups().ByGroupId(groupID).Members().GraphUser()
 	for n := 0; ; n++ {
 		page, err := members.WithUrl(raw).Get(ctx, nil)
 		if err != nil {

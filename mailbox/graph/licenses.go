@@ -49,7 +49,7 @@ func (c *Client) AssignLicenses(ctx context.Context, userID string, add, remove 
 	}
 	body.SetAddLicenses(adds)
 	body.SetRemoveLicenses(removes)
-	if _, err := c.users.ByUserId(userID).AssignLicense().Post(ctx, body, nil); err != nil {
+	if _, err := c.users().ByUserId(userID).AssignLicense().Post(ctx, body, nil); err != nil {
 		return remoteError(op, err)
 	}
 	c.log.DebugContext(ctx, "graph: licenses assigned", "user", userID, "added", add, "removed", remove)
@@ -60,7 +60,7 @@ func (c *Client) AssignLicenses(ctx context.Context, userID string, add, remove 
 // following @odata.nextLink.
 func (c *Client) SubscribedSkus(ctx context.Context) ([]mailbox.Sku, error) {
 	const op = "GET /subscribedSkus"
-	page, err := c.skus.Get(ctx, nil)
+	page, err := c.skus().Get(ctx, nil)
 	var out []mailbox.Sku
 	for n := 0; ; n++ {
 		if err != nil {
@@ -81,7 +81,7 @@ func (c *Client) SubscribedSkus(ctx context.Context) ([]mailbox.Sku, error) {
 		if n+1 >= maxPages {
 			return nil, fmt.Errorf("graph %s: more than %d pages", op, maxPages)
 		}
-		page, err = c.skus.WithUrl(next).Get(ctx, nil)
+		page, err = c.skus().WithUrl(next).Get(ctx, nil)
 	}
 }
 
@@ -114,7 +114,7 @@ func (c *Client) GroupName(ctx context.Context, groupID string) (string, error) 
 	if groupID == "" {
 		return "", fmt.Errorf("graph %s: no group id: %w", op, mailbox.ErrNotFound)
 	}
-	g, err := c.groups.ByGroupId(groupID).Get(ctx, &groups.GroupItemRequestBuilderGetRequestConfiguration{
+	g, err := c.groups().ByGroupId(groupID).Get(ctx, &groups.GroupItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &groups.GroupItemRequestBuilderGetQueryParameters{Select: []string{"displayName"}},
 	})
 	if err != nil {
