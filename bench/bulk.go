@@ -109,7 +109,9 @@ func bulkBench(ctx context.Context, args []string) error {
 	}
 	once, twice := c.changedOnce(addrs)
 	fmt.Printf("mailboxes changed exactly once in each of the 4 ways: %d of %d; changes made more than once: %v\n", once, len(addrs), twice)
-	if once != len(addrs) || counts[bot.StateSucceeded] != len(ids) {
+	health := c.dead()
+	fmt.Println("replicas at the end:", health)
+	if once != len(addrs) || counts[bot.StateSucceeded] != len(ids) || health != "every replica runs" {
 		return fmt.Errorf("not every request completed with each change made once")
 	}
 	return nil
@@ -212,11 +214,18 @@ func (c *cluster) inject(ctx context.Context, fault string) (stop func() string)
 }
 
 // waitDone polls the requests until none is pending, approved, running
-// or waiting, printing progress every 10 seconds.
+// or waiting, printing progress every 10 seconds. It gives up when nothing
+// moved for 5 minutes (a replica recovers a killed one's jobs within 2).
 func (c *cluster) waitDone(ctx context.Context, ids []string, start time.Time) (map[bot.State]int, []string, error) {
-	last := time.Now()
+	last, moved := time.Now(), time.Now()
+	var before map[bot.State]int
 	for {
 		counts, open, err := c.states(ctx, ids)
+		if err == nil && !maps.Equal(counts, before) {
+			before, moved = counts, time.Now()
+		} else if time.Since(moved) > 5*time.Minute {
+			return counts, open, fmt.Errorf("nothing moved for 5 minutes: %v; %s", counts, c.dead())
+		}
 		if err == nil {
 			ended := 0
 			for s, k := range counts {

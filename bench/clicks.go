@@ -110,7 +110,9 @@ func clicksBench(ctx context.Context, args []string) error {
 	fmt.Printf("requests: %v\nSet-Mailbox calls: %d; mailboxes changed exactly once in each way: %d of %d; more than once: %v\n",
 		counts, setMailbox, once, len(addrs), twice)
 	fmt.Printf("clicks told who decided: %d (want %d)\n", told(), want)
-	if counts[bot.StateSucceeded] != len(ids) || setMailbox != len(ids) || once != len(addrs) || told() != want || bad > 0 {
+	health := c.dead()
+	fmt.Println("replicas at the end:", health)
+	if counts[bot.StateSucceeded] != len(ids) || setMailbox != len(ids) || once != len(addrs) || told() != want || bad > 0 || health != "every replica runs" {
 		return fmt.Errorf("the clicks did not come out as exactly one execution per request")
 	}
 	return nil

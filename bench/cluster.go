@@ -211,6 +211,23 @@ func (c *cluster) start(ctx context.Context, r *replica) error {
 	return fmt.Errorf("replica %d not ready after 30s", r.n)
 }
 
+// dead says which replicas exited on their own (not killed by the bench).
+func (c *cluster) dead() string {
+	var out []string
+	for _, r := range c.replicas {
+		select {
+		case err := <-r.done:
+			r.done <- err
+			out = append(out, fmt.Sprintf("replica %d exited by itself (%v): see %s", r.n, err, filepath.Join(c.logs, fmt.Sprintf("replica-%d.log", r.n))))
+		default:
+		}
+	}
+	if len(out) == 0 {
+		return "every replica runs"
+	}
+	return strings.Join(out, "; ")
+}
+
 // kill sends SIGKILL: no shutdown, no hand-back.
 func (r *replica) kill() {
 	if r.cmd != nil && r.cmd.Process != nil {
