@@ -81,6 +81,7 @@ func bulkBench(ctx context.Context, args []string) error {
 
 	ids := slices.Sorted(maps.Keys(asks))
 	before := c.world.Exchange.FaultCounts()
+	callsBefore := len(c.world.Exchange.Calls())
 	start := time.Now()
 	bad := clickAll(ctx, c, asks, ids, approver, 64)
 	fmt.Printf("%d Approve clicks sent in %s, %d not answered 200\n", len(ids), time.Since(start).Round(time.Millisecond), bad)
@@ -101,9 +102,16 @@ func bulkBench(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("Exchange after approval: %d calls served, %d throttled (429), %d failed on purpose\n",
 		calls, after.Throttled-before.Throttled, after.Injected-before.Injected)
+	byCmdlet := map[string]int{}
+	for _, call := range c.world.Exchange.Calls()[callsBefore:] {
+		byCmdlet[call.Cmdlet]++
+	}
+	fmt.Printf("Exchange requests after approval by cmdlet, refused ones included: %v\n", byCmdlet)
 	g := c.world.Graph.FaultCounts()
 	fmt.Printf("Graph over the whole run: %d calls served, %d failed on purpose\n", g.Served, g.Injected)
-	fmt.Printf("floor %s (%d calls ÷ %.0f/s); total/floor %.3f (target ≤ 1.2)\n", floor.Round(time.Millisecond), calls, *rate, total.Seconds()/floor.Seconds())
+	if *rate > 0 {
+		fmt.Printf("floor %s (%d calls ÷ %.0f/s); total/floor %.3f (target ≤ 1.2)\n", floor.Round(time.Millisecond), calls, *rate, total.Seconds()/floor.Seconds())
+	}
 	if faults != "" {
 		fmt.Println("faults:", faults)
 	}
