@@ -32,14 +32,15 @@ func ackBench(ctx context.Context, args []string) error {
 	dur := fs.Duration("duration", 10*time.Second, "length of one measured run")
 	rounds := fs.Int("rounds", 5, "rounds of baseline then bot; medians are over rounds")
 	pending := fs.Int("pending", 20, "pending requests the clicks go to")
+	workers := fs.Int("workers", 10, "MAILBOXBOT_WORKERS: jobs the bot runs at once")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	n := int(*rate * dur.Seconds())
 	users := *pending + n/2**rounds + n/2 + 10 // every command names a mailbox not asked for yet
-	fmt.Printf("ack: %d rounds of %s at %.0f/s (%d requests a run): half /convert-mailbox of a new mailbox, half Approve clicks by a non-approver\n",
-		*rounds, *dur, *rate, n)
-	c, err := newCluster(ctx, clusterConfig{Users: users, Replicas: 1})
+	fmt.Printf("ack: %d rounds of %s at %.0f/s (%d requests a run): half /convert-mailbox of a new mailbox, half Approve clicks by a non-approver; %d workers\n",
+		*rounds, *dur, *rate, n, *workers)
+	c, err := newCluster(ctx, clusterConfig{Users: users, Replicas: 1, Env: map[string]string{"MAILBOXBOT_WORKERS": strconv.Itoa(*workers)}})
 	if err != nil {
 		return err
 	}
