@@ -98,10 +98,13 @@ func (x run) change(call string, body any, done string, do func() error) (Outcom
 	return Outcome{Status: Done, Detail: done}, nil
 }
 
-// clockSkew is how far Microsoft's clock may be from ours when a re-run
-// compares signInSessionsValidFromDateTime with when its first attempt
-// began.
-const clockSkew = time.Minute
+// clockSkew is how far Microsoft's clock may be behind ours when a re-run
+// compares signInSessionsValidFromDateTime (whole seconds) with when its
+// first attempt began. It is also the window in which someone else's
+// revocation just before our first attempt passes for ours, so it is
+// small: a larger real skew only makes the re-run revoke again, which is
+// harmless.
+const clockSkew = 5 * time.Second
 
 // revokeSessions revokes the user's sign-in sessions. Revoking leaves no
 // state to read first, except signInSessionsValidFromDateTime, which the

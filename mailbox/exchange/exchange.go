@@ -297,6 +297,9 @@ func (c *Client) post(ctx context.Context, cmdlet, target string, body []byte, s
 		fromHeader := errors.As(err, &t)
 		if fromHeader {
 			err = t.error
+			// A Retry-After under a second (0 would never exhaust the
+			// budget) is counted like a guessed delay.
+			fromHeader = delay >= time.Second
 		}
 		if delay < 0 || c.cfg.MaxRetries == 0 || ctx.Err() != nil || waited+delay > c.cfg.MaxRetryWait {
 			return nil, err

@@ -628,6 +628,15 @@ func TestRetryAfterNotCounted(t *testing.T) {
 	if n := f.srv.Count("Get-Mailbox"); n != 11+13 {
 		t.Errorf("%d calls, want 11 then 13 (12s of budget at 1s each, then one more answer)", n)
 	}
+	// Retry-After: 0 would never exhaust the budget: it is counted.
+	f = setup(t, newBackend(alice()), exchangetest.Options{}, func(c *Config) { c.MaxRetries = 2 })
+	f.srv.FailNext(50, 429, "0", "")
+	if _, err := f.c.GetMailbox(t.Context(), "alice@contoso.com"); !errors.Is(err, mailbox.ErrThrottled) {
+		t.Errorf("Retry-After 0, fifty times: %v, want the 429 after 2 retries", err)
+	}
+	if n := f.srv.Count("Get-Mailbox"); n != 3 {
+		t.Errorf("Retry-After 0: %d calls, want 3", n)
+	}
 }
 
 const limitBody = `{"error":{"code":"BadRequest","message":"Tenant 9f6c2c1e has exceeded the MAXIMUM number of Concurrent requests. Try again later."}}`

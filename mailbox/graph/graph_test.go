@@ -542,6 +542,15 @@ func TestRetryAfterNotCounted(t *testing.T) {
 	if got := rec.got(); len(got) != 10 {
 		t.Errorf("waits = %v, want ten of 1s", got)
 	}
+	// Retry-After: 0 would never exhaust the budget: it is counted.
+	c, srv, _ = setup(t, Config{Sleep: rec.sleep, MaxRetries: 2})
+	srv.FailNext(50, 429, "0")
+	if _, err := c.User(ctx(t), "alice@contoso.com"); !errors.Is(err, mailbox.ErrThrottled) {
+		t.Errorf("Retry-After 0, fifty times: %v, want the 429 after 2 retries", err)
+	}
+	if n := srv.Count("GET", "/users/alice@contoso.com"); n != 3 {
+		t.Errorf("Retry-After 0: %d calls, want 3", n)
+	}
 	c, srv, _ = setup(t, Config{Sleep: rec.sleep, MaxRetries: -1})
 	srv.FailNext(1, 429, "1")
 	if _, err := c.User(ctx(t), "alice@contoso.com"); !errors.Is(err, mailbox.ErrThrottled) {

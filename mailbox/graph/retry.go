@@ -53,16 +53,19 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, index int, req *http.Request)
 		if err != nil || !retriable(resp.StatusCode) || h.maxRetries < 0 {
 			return resp, err
 		}
-		// Microsoft's own Retry-After is followed for as long as the wait
-		// budget lasts, however many times it comes: under a tenant's
-		// sustained throttling, a count would give up on a request that
-		// only had to queue. Guessed delays are counted.
+		// Microsoft's own Retry-After of a second or more is followed for
+		// as long as the wait budget lasts, however many times it comes:
+		// under a tenant's sustained throttling, a count would give up on a
+		// request that only had to queue. Guessed delays, and a shorter
+		// Retry-After (0 would never exhaust the budget), are counted.
 		d, fromHeader := retryAfter(resp.Header.Get("Retry-After"), time.Now())
-		if !fromHeader {
+		if !fromHeader || d < minBudgetedRetryAfter {
 			if backoffs >= h.maxRetries {
 				return resp, nil
 			}
-			d = h.delay << backoffs
+			if !fromHeader {
+				d = h.delay << backoffs
+			}
 			backoffs++
 		}
 		if waited+d > h.maxWait {
@@ -80,6 +83,10 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, index int, req *http.Request)
 		waited += d
 	}
 }
+
+// minBudgetedRetryAfter is the shortest Retry-After retried within the
+// wait budget alone; Microsoft's throttling asks for whole seconds.
+const minBudgetedRetryAfter = time.Second
 
 func retriable(status int) bool {
 	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
