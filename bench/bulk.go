@@ -127,37 +127,22 @@ func bulkBench(ctx context.Context, args []string) error {
 
 // clickAll has who click Approve on every request in ids, conc at a time,
 // spread over the replicas; it returns how many clicks were not answered
-// 200.
+// 200, and prints the first three.
 func clickAll(ctx context.Context, c *cluster, asks map[string]slacktest.Entry, ids []string, who string, conc int) int {
-	hc := newClient()
-	sem := make(chan struct{}, conc)
-	var (
-		mu  sync.Mutex
-		bad int
-		wg  sync.WaitGroup
-	)
+	shots := make([]shot, len(ids))
 	for i, id := range ids {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			sh, err := clickShot(c.world.Slack, who, asks[id], "approve")
-			status := 0
-			if err == nil {
-				status, _, err = send(ctx, hc, c.replicas[i%len(c.replicas)].url(), secret, sh)
-			}
-			if err != nil || status != http.StatusOK {
-				mu.Lock()
-				bad++
-				if bad <= 3 {
-					fmt.Printf("  click on %s: status %d, error %v\n", id, status, err)
-				}
-				mu.Unlock()
-			}
-		}()
+		sh, err := clickShot(c.world.Slack, who, asks[id], "approve")
+		if err != nil {
+			fmt.Printf("  click on %s: %v\n", id, err)
+			return len(ids)
+		}
+		shots[i] = sh
 	}
-	wg.Wait()
-	return bad
+	errs := sendAll(ctx, c, shots, conc, nil)
+	for _, err := range errs[:min(len(errs), 3)] {
+		fmt.Printf("  click: %v\n", err)
+	}
+	return len(errs)
 }
 
 // inject starts the fault and returns a function that stops it and says

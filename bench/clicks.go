@@ -5,10 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mailboxbot/mailboxbot/bot"
@@ -55,7 +53,6 @@ func clicksBench(ctx context.Context, args []string) error {
 	}
 
 	// Every click is built before the first is sent, then all go at once.
-	hc := newClient()
 	shots := make([]shot, *clicks)
 	for i := range shots {
 		who := []string{approver, approver2}[i%2]
@@ -63,26 +60,8 @@ func clicksBench(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	bad := 0
-	gate := make(chan struct{})
 	start := time.Now()
-	for i, sh := range shots {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-gate
-			status, _, err := send(ctx, hc, c.replicas[i%len(c.replicas)].url(), secret, sh)
-			if err != nil || status != http.StatusOK {
-				mu.Lock()
-				bad++
-				mu.Unlock()
-			}
-		}()
-	}
-	close(gate)
-	wg.Wait()
+	bad := len(sendAll(ctx, c, shots, 0, nil))
 	fmt.Printf("%d clicks answered in %s, %d not 200\n", *clicks, time.Since(start).Round(time.Millisecond), bad)
 
 	counts, _, err := c.waitDone(ctx, ids, start)

@@ -198,32 +198,58 @@ func buttonValue(e slacktest.Entry, actionID string) string {
 	return ""
 }
 
-// ask sends a /convert-mailbox command for each address, at most conc at a
-// time, spread over the replicas.
-func ask(ctx context.Context, c *cluster, addrs []string, conc int) error {
+// sendAll sends the shots conc at a time (all at once when conc <= 0),
+// shot i to replica i mod n, and returns one error per shot that was not
+// answered 200 or that check refused (check may be nil).
+func sendAll(ctx context.Context, c *cluster, shots []shot, conc int, check func(i int, body []byte) error) []error {
+	if conc <= 0 {
+		conc = len(shots)
+	}
 	hc := newClient()
 	sem := make(chan struct{}, conc)
-	errs := make(chan error, len(addrs))
-	var wg sync.WaitGroup
-	for i, a := range addrs {
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for i, sh := range shots {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			sh := commandShot(c.world.Slack, requester, a)
 			status, body, err := send(ctx, hc, c.replicas[i%len(c.replicas)].url(), secret, sh)
-			if err == nil && (status != http.StatusOK || !strings.Contains(string(body), "Checking")) {
-				err = fmt.Errorf("command for %s answered %d %s", a, status, body)
+			if err == nil && status != http.StatusOK {
+				err = fmt.Errorf("answered %d %s", status, body)
 			}
-			errs <- err
+			if err == nil && check != nil {
+				err = check(i, body)
+			}
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
 		}()
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return err
+	return errs
+}
+
+// ask sends a /convert-mailbox command for each address, at most conc at a
+// time, spread over the replicas.
+func ask(ctx context.Context, c *cluster, addrs []string, conc int) error {
+	shots := make([]shot, len(addrs))
+	for i, a := range addrs {
+		shots[i] = commandShot(c.world.Slack, requester, a)
+	}
+	errs := sendAll(ctx, c, shots, conc, func(i int, body []byte) error {
+		if !strings.Contains(string(body), "Checking") {
+			return fmt.Errorf("command for %s answered %s", addrs[i], body)
 		}
+		return nil
+	})
+	if len(errs) > 0 {
+		return errs[0]
 	}
 	return nil
 }
