@@ -96,14 +96,22 @@ func ackBench(ctx context.Context, args []string) error {
 		}
 		return out, nil
 	}
-	hc := newClient()
+	gen, err := startGenerator()
+	if err != nil {
+		return err
+	}
+	defer gen.close()
 	// Warm both up: connections, and the bot's first jobs.
 	warm, err := shots()
 	if err != nil {
 		return err
 	}
-	fire(ctx, hc, []string{base}, secret, warm[:n/10], *rate)
-	fire(ctx, hc, []string{bot.url()}, secret, warm[:n/10], *rate)
+	if _, err := gen.fire([]string{base}, warm[:n/10], *rate); err != nil {
+		return err
+	}
+	if _, err := gen.fire([]string{bot.url()}, warm[:n/10], *rate); err != nil {
+		return err
+	}
 	if err := c.settle(ctx); err != nil {
 		return err
 	}
@@ -115,12 +123,18 @@ func ackBench(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		b := fire(ctx, hc, []string{base}, secret, sh, *rate)
+		b, err := gen.fire([]string{base}, sh, *rate)
+		if err != nil {
+			return err
+		}
 		fmt.Printf("round %d baseline  %s\n", r+1, b)
 
 		stopSampling := sampleRSS(bot.cmd.Process.Pid, &rssLoad)
-		m := fire(ctx, hc, []string{bot.url()}, secret, sh, *rate)
+		m, err := gen.fire([]string{bot.url()}, sh, *rate)
 		stopSampling()
+		if err != nil {
+			return err
+		}
 		fmt.Printf("round %d mailboxbot %s  p99 ratio %.2f\n", r+1, m, m.pct(0.99).Seconds()/b.pct(0.99).Seconds())
 		if m.failed > 0 || b.failed > 0 {
 			return fmt.Errorf("round %d: %d bot and %d baseline requests failed", r+1, m.failed, b.failed)

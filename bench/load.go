@@ -19,8 +19,8 @@ import (
 // shot is one Slack request: a path on the bot and its unsigned body. It
 // is signed when it is sent, as Slack signs at delivery.
 type shot struct {
-	path string
-	body []byte
+	Path string `json:"path"`
+	Body []byte `json:"body"`
 }
 
 func commandShot(s *slacktest.Server, user, text string) shot {
@@ -43,13 +43,13 @@ func newClient() *http.Client {
 // send signs sh at this moment with secret and POSTs it to base.
 func send(ctx context.Context, hc *http.Client, base, secret string, sh shot) (int, []byte, error) {
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+sh.path, bytes.NewReader(sh.body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+sh.Path, bytes.NewReader(sh.Body))
 	if err != nil {
 		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", handlers.Sign(secret, ts, sh.body))
+	req.Header.Set("X-Slack-Signature", handlers.Sign(secret, ts, sh.Body))
 	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, nil, err

@@ -40,6 +40,8 @@ func main() {
 		err = clicksBench(ctx, os.Args[2:])
 	case "baseline":
 		err = baseline(os.Args[2:])
+	case "fire":
+		err = fireCommand(ctx)
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
