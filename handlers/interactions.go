@@ -83,12 +83,15 @@ type clickPayload struct {
 		ChannelID string `json:"channel_id"`
 		MessageTs string `json:"message_ts"`
 	} `json:"container"`
-	Actions []struct {
-		BlockID  *string `json:"block_id"` // slack-go takes an action with a string block_id for a block action
-		ActionID string  `json:"action_id"`
-		Value    string  `json:"value"`
-		ActionTs string  `json:"action_ts"`
-	} `json:"actions"`
+	Actions []json.RawMessage `json:"actions"`
+}
+
+// blockAction is the part of a block action that Interaction reads.
+type blockAction struct {
+	BlockID  string `json:"block_id"`
+	ActionID string `json:"action_id"`
+	Value    string `json:"value"`
+	ActionTs string `json:"action_ts"`
 }
 
 // parseInteraction decodes an interaction payload. A block_actions
@@ -97,23 +100,44 @@ type clickPayload struct {
 // block_actions payload, the fields Interaction reads come out the same
 // (FuzzInteractionPayload checks it).
 func parseInteraction(payload []byte) (slack.InteractionCallback, error) {
+	if ic, ok := parseClick(payload); ok {
+		return ic, nil
+	}
+	var ic slack.InteractionCallback
+	err := json.Unmarshal(payload, &ic)
+	return ic, err
+}
+
+// parseClick decodes a block_actions payload into the fields Interaction
+// reads; false for any other payload, or one it cannot decode.
+func parseClick(payload []byte) (slack.InteractionCallback, bool) {
 	var p clickPayload
 	if err := json.Unmarshal(payload, &p); err != nil || p.Type != slack.InteractionTypeBlockActions {
-		var ic slack.InteractionCallback
-		err := json.Unmarshal(payload, &ic)
-		return ic, err
+		return slack.InteractionCallback{}, false
 	}
 	ic := slack.InteractionCallback{Type: p.Type, ResponseURL: p.ResponseURL, ActionTs: p.ActionTs, APIAppID: p.APIAppID}
 	ic.Team.ID, ic.User.ID, ic.Channel.ID = p.Team.ID, p.User.ID, p.Channel.ID
 	ic.Message.Timestamp = p.Message.Timestamp
 	ic.Container.ChannelID, ic.Container.MessageTs = p.Container.ChannelID, p.Container.MessageTs
-	for _, a := range p.Actions {
-		if a.BlockID != nil {
-			ic.ActionCallback.BlockActions = append(ic.ActionCallback.BlockActions,
-				&slack.BlockAction{BlockID: *a.BlockID, ActionID: a.ActionID, Value: a.Value, ActionTs: a.ActionTs})
+	for _, raw := range p.Actions {
+		// As slack-go: an action is a block action when its exact key
+		// "block_id" holds a string (JSON keys otherwise match fields
+		// whatever their case).
+		var keys map[string]any
+		if err := json.Unmarshal(raw, &keys); err != nil {
+			return slack.InteractionCallback{}, false
 		}
+		if _, ok := keys["block_id"].(string); !ok {
+			continue
+		}
+		var a blockAction
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return slack.InteractionCallback{}, false
+		}
+		ic.ActionCallback.BlockActions = append(ic.ActionCallback.BlockActions,
+			&slack.BlockAction{BlockID: a.BlockID, ActionID: a.ActionID, Value: a.Value, ActionTs: a.ActionTs})
 	}
-	return ic, nil
+	return ic, true
 }
 
 // Interaction takes a verified interaction, whatever carried it: a click
