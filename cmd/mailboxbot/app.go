@@ -92,11 +92,12 @@ func newApp(c appConfig) (*app, error) {
 		return nil, err
 	}
 	slk := notify.New(notify.Config{Client: c.Slack, HTTPClient: c.HTTPClient, Logger: c.Logger, Now: c.Now})
+	dir := mailbox.CacheSkus(c.Directory, mailbox.SkuCacheTTL, c.Now)
 	svc, err := bot.New(bot.Config{
 		Store: store, Queue: queue, Locker: redisstore.NewLocker(c.Redis, c.Prefix),
 		Notifier: slk, Slack: slk,
-		Planner:    &mailbox.Planner{Directory: c.Directory, Exchange: c.Exchange, Now: c.Now},
-		Executor:   &mailbox.Executor{Directory: c.Directory, Exchange: c.Exchange},
+		Planner:    &mailbox.Planner{Directory: dir, Exchange: c.Exchange, Now: c.Now},
+		Executor:   &mailbox.Executor{Directory: dir, Exchange: c.Exchange},
 		Approvers:  c.Approvers,
 		Policy:     c.Policy,
 		Requesters: c.Requesters, ExtraApprovers: c.ExtraApprovers, Admins: c.Admins, ReminderAt: c.ReminderAt,
