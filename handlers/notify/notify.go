@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -50,6 +51,7 @@ type Slack struct {
 	log      *slog.Logger
 	now      func() time.Time
 	maxWaits int
+	dms      sync.Map // user id → id of the direct message channel with them
 }
 
 var (
@@ -155,12 +157,38 @@ func (s *Slack) openDM(ctx context.Context, user string) (string, error) {
 	return id, nil
 }
 
+// dm posts to user's direct message channel. The channel's id is kept
+// once opened (conversations.open answers the same channel every time), so
+// a message costs one call; when Slack no longer knows a kept channel, it
+// is opened again.
 func (s *Slack) dm(ctx context.Context, user, text string, blocks []slack.Block) (bot.MessageRef, error) {
+	if ch, ok := s.dms.Load(user); ok {
+		ref, err := s.post(ctx, ch.(string), text, blocks)
+		if !isGoneChannel(err) {
+			return ref, err
+		}
+		s.dms.CompareAndDelete(user, ch)
+	}
 	ch, err := s.openDM(ctx, user)
 	if err != nil {
 		return bot.MessageRef{}, err
 	}
+	s.dms.Store(user, ch)
 	return s.post(ctx, ch, text, blocks)
+}
+
+// isGoneChannel reports whether err is Slack's answer for a channel that
+// no longer exists or takes no messages.
+func isGoneChannel(err error) bool {
+	var se slack.SlackErrorResponse
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Err {
+	case "channel_not_found", "is_archived", "not_in_channel":
+		return true
+	}
+	return false
 }
 
 // Answer replies privately: through the response_url when there is one,

@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,6 +199,58 @@ func TestTell(t *testing.T) {
 		if !strings.Contains(msgs[0].Text, want) {
 			t.Errorf("text lacks %q:\n%s", want, msgs[0].Text)
 		}
+	}
+}
+
+// The direct message channel is opened once per person; a kept channel
+// that Slack no longer knows is opened again, and the message still goes.
+func TestDirectMessageChannelKept(t *testing.T) {
+	e := setup(t, 0)
+	for range 3 {
+		if err := e.notify.Tell(t.Context(), requester, failedReq(), "failed"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, m := e.slack.Calls("conversations.open"), len(e.slack.Messages("D"+requester)); n != 1 || m != 3 {
+		t.Fatalf("conversations.open %d times (want 1), %d messages (want 3)", n, m)
+	}
+
+	var (
+		mu     sync.Mutex
+		opens  int
+		posted []string
+	)
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/conversations.open":
+			opens++
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": map[string]any{"id": fmt.Sprintf("D%d", opens)}})
+		case "/api/chat.postMessage":
+			ch := r.FormValue("channel")
+			if ch == "D1" && len(posted) > 0 {
+				_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "channel_not_found"})
+				return
+			}
+			posted = append(posted, ch)
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": ch, "ts": fmt.Sprintf("1.%d", len(posted))})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer gone.Close()
+	n := notify.New(notify.Config{Client: slack.New(token, slack.OptionAPIURL(gone.URL+"/api/"))})
+	for range 3 {
+		if err := n.Tell(t.Context(), requester, failedReq(), "failed"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if opens != 2 || !slices.Equal(posted, []string{"D1", "D2", "D2"}) {
+		t.Fatalf("opened %d times (want 2), posted to %v (want D1 D2 D2)", opens, posted)
 	}
 }
 
