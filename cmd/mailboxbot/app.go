@@ -38,6 +38,9 @@ type appConfig struct {
 	Metrics *metrics.Metrics
 	// HTTPClient posts to Slack's response_url.
 	HTTPClient *http.Client
+	// EdgeOnly: this process takes Slack's requests and queues them but
+	// runs no jobs (MAILBOXBOT_WORKERS=0); processes with workers run them.
+	EdgeOnly bool
 
 	SigningSecret, TeamID, AppID string
 
@@ -71,6 +74,7 @@ type app struct {
 	socket    *handlers.Socket
 	log       *slog.Logger
 	reconcile time.Duration
+	edgeOnly  bool
 }
 
 func newApp(c appConfig) (*app, error) {
@@ -153,7 +157,7 @@ func newApp(c appConfig) (*app, error) {
 			return store.Ping(ctx)
 		}
 	}
-	return &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, socket: sock, log: c.Logger, reconcile: c.ReconcileEvery}, nil
+	return &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, socket: sock, log: c.Logger, reconcile: c.ReconcileEvery, edgeOnly: c.EdgeOnly}, nil
 }
 
 // run serves HTTP on ln and works the queue until ctx is done. Then it
@@ -169,9 +173,9 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 		WriteTimeout:      10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(2)
 	if a.socket != nil {
 		wg.Add(1)
 		go func() {
@@ -187,12 +191,18 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
-	go func() {
-		defer wg.Done()
-		if err := a.queue.Run(ctx, a.svc.Handle); err != nil {
-			errc <- fmt.Errorf("queue: %w", err)
-		}
-	}()
+	if a.edgeOnly {
+		a.log.Warn("MAILBOXBOT_WORKERS=0: this process takes Slack's requests and queues them, and runs no jobs; " +
+			"run at least one mailboxbot serve with workers on the same Redis, or nothing will be done")
+	} else {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.queue.Run(ctx, a.svc.Handle); err != nil {
+				errc <- fmt.Errorf("queue: %w", err)
+			}
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		a.reconcileLoop(ctx)

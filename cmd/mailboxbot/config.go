@@ -56,7 +56,7 @@ type Config struct {
 	PolicyCreate    string        `env:"MAILBOXBOT_APPROVAL_CREATE" envDefault:"manager"`
 	PolicyGrant     string        `env:"MAILBOXBOT_APPROVAL_GRANT" envDefault:"manager"`
 	PolicyRevoke    string        `env:"MAILBOXBOT_APPROVAL_REVOKE" envDefault:"none"`
-	Workers         int           `env:"MAILBOXBOT_WORKERS" envDefault:"10"`
+	Workers         int           `env:"MAILBOXBOT_WORKERS" envDefault:"10"` // 0: take Slack's requests only, run no jobs
 
 	// Who may ask, per operation: Slack user ids (U…, W…) and user group
 	// ids (S…); empty: everyone. Extra approvers likewise.
@@ -265,8 +265,8 @@ func (c Config) validate() []string {
 			p = append(p, fmt.Sprintf("%s=%q must be manager, approvers or none", name, v))
 		}
 	}
-	if c.Workers < 1 || c.Workers > 200 {
-		p = append(p, "MAILBOXBOT_WORKERS must be between 1 and 200")
+	if c.Workers < 0 || c.Workers > 200 {
+		p = append(p, "MAILBOXBOT_WORKERS must be between 0 (take Slack's requests only) and 200")
 	}
 	switch c.LogFormat {
 	case "json", "text":

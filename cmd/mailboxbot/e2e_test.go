@@ -292,6 +292,39 @@ func TestServeEndToEnd(t *testing.T) {
 	w.assertNoSecrets(log.String())
 }
 
+// TestServeEdgeOnly: with MAILBOXBOT_WORKERS=0 serve answers Slack and
+// queues the work without running it (it says so in its log); a serve with
+// workers on the same Redis then runs it.
+func TestServeEdgeOnly(t *testing.T) {
+	w := newWorld(t, 0)
+	w.env["MAILBOXBOT_WORKERS"] = "0"
+	log := &testlog.Buffer{}
+	stop := w.serve(log)
+	status, body, err := w.slack.SlashCommand(context.Background(), w.botURL, e2eSigning, "U0RITA", "/convert-mailbox", "alice@contoso.com")
+	if err != nil || status != http.StatusOK || !strings.Contains(string(body), "Checking") {
+		t.Fatalf("slash command: %d %s %v", status, body, err)
+	}
+	time.Sleep(time.Second)
+	if n := w.graph.Count("", "/") + w.exo.Count("Get-Mailbox"); n != 0 || len(w.slack.Messages("DU0MARIA")) != 0 {
+		t.Fatalf("an edge-only serve ran the job: %d reads, transcript %v", n, transcriptTexts(w.slack))
+	}
+	if !strings.Contains(log.String(), "MAILBOXBOT_WORKERS=0") {
+		t.Errorf("the log does not say that this process runs no jobs:\n%s", log.String())
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("edge-only serve: %v", err)
+	}
+	w.env["MAILBOXBOT_WORKERS"] = "2"
+	stop = w.serve(log)
+	w.waitFor("Maria's approval DM, asked by the worker", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0MARIA" && strings.Contains(e.Text, "[Approve]")
+	})
+	if err := stop(); err != nil {
+		t.Errorf("serve with workers: %v", err)
+	}
+	w.assertNoSecrets(log.String())
+}
+
 // TestServeResumesAfterRestart stops the bot while it waits for Exchange to
 // report the conversion, starts it again, and checks that the work
 // completes, each change made once.

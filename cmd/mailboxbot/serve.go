@@ -71,6 +71,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Slack:         slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(slackHC)),
 		Socket:        socketClient(cfg, hc),
 		HTTPClient:    slackHC,
+		EdgeOnly:      cfg.Workers == 0,
 		Metrics:       m,
 		SigningSecret: cfg.SlackSigningSecret, TeamID: cfg.SlackTeamID, AppID: cfg.SlackAppID,
 		Approvers: cfg.Approvers, AuditChannel: cfg.AuditChannel, Policy: cfg.policy(),
