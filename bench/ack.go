@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,6 +34,9 @@ func ackBench(ctx context.Context, args []string) error {
 	rounds := fs.Int("rounds", 5, "rounds of baseline then bot; medians are over rounds")
 	pending := fs.Int("pending", 20, "pending requests the clicks go to")
 	workers := fs.Int("workers", 10, "MAILBOXBOT_WORKERS: jobs the bot runs at once")
+	split := fs.Bool("split", false, "two serve processes: one with MAILBOXBOT_WORKERS=0 takes the requests, one with -workers runs the jobs")
+	workerNice := fs.Int("worker-nice", 0, "with -split: the niceness the job-running process runs at")
+	worldNice := fs.Int("world-nice", 0, "the niceness of the sandbox world (this process: the fake Slack and Microsoft servers), set once the bot, Redis, the baseline and the generator run")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,7 +44,18 @@ func ackBench(ctx context.Context, args []string) error {
 	users := *pending + n/2**rounds + n/2 + 10 // every command names a mailbox not asked for yet
 	fmt.Printf("ack: %d rounds of %s at %.0f/s (%d requests a run): half /convert-mailbox of a new mailbox, half Approve clicks by a non-approver; %d workers\n",
 		*rounds, *dur, *rate, n, *workers)
-	c, err := newCluster(ctx, clusterConfig{Users: users, Replicas: 1, Env: map[string]string{"MAILBOXBOT_WORKERS": strconv.Itoa(*workers)}})
+	cfg := clusterConfig{Users: users, Replicas: 1, Env: map[string]string{"MAILBOXBOT_WORKERS": strconv.Itoa(*workers)}}
+	if *split {
+		fmt.Printf("split: the requests go to a serve with MAILBOXBOT_WORKERS=0; the jobs run in a second serve (nice %d)\n", *workerNice)
+		cfg.Replicas = 2
+		cfg.Replica = func(i int) (map[string]string, int) {
+			if i == 0 {
+				return map[string]string{"MAILBOXBOT_WORKERS": "0"}, 0
+			}
+			return nil, *workerNice
+		}
+	}
+	c, err := newCluster(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -101,6 +116,14 @@ func ackBench(ctx context.Context, args []string) error {
 		return err
 	}
 	defer gen.close()
+	if *worldNice != 0 {
+		// The fakes stand for Slack and Microsoft, which in production do
+		// not share the bot's CPU; at a lower priority they take less of it.
+		if err := reniceSelf(*worldNice); err != nil {
+			return err
+		}
+		fmt.Printf("the sandbox world runs at nice %d\n", *worldNice)
+	}
 	// Warm both up: connections, and the bot's first jobs.
 	warm, err := shots()
 	if err != nil {
@@ -152,6 +175,28 @@ func ackBench(ctx context.Context, args []string) error {
 		median(baseP99)*1000, median(botP99)*1000, median(botP99)/median(baseP99), median(ratios))
 	fmt.Printf("mailboxbot RSS: idle %.1f MiB; under load median %.1f MiB, max %.1f MiB; after the runs %.1f MiB\n",
 		mib(idle), mib(median(rssLoad)), mib(maxOf(rssLoad)), mib(after))
+	return nil
+}
+
+// reniceSelf sets the niceness of every thread of this process (Linux
+// keeps it per thread; threads started later inherit their creator's).
+// Processes started afterwards inherit it too.
+func reniceSelf(n int) error {
+	for range 2 { // again, for threads started meanwhile
+		tasks, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return err
+		}
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil {
+				continue
+			}
+			if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, n); err != nil {
+				return fmt.Errorf("renice thread %d: %w", tid, err)
+			}
+		}
+	}
 	return nil
 }
 

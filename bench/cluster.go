@@ -62,6 +62,9 @@ type clusterConfig struct {
 	Env          map[string]string // settings added to serve's environment
 	Replicas     int
 	ExchangeRate float64 // Exchange calls a second; 0: unthrottled
+	// Replica, when set, gives replica i settings of its own added to Env,
+	// and the niceness it runs at (0: as the bench).
+	Replica func(i int) (env map[string]string, nice int)
 }
 
 // newCluster builds mailboxbot, starts Redis, the sandbox world and the
@@ -132,6 +135,9 @@ func newCluster(ctx context.Context, cfg clusterConfig) (*cluster, error) {
 			return fail(err)
 		}
 		r := &replica{n: i, addr: addr}
+		if cfg.Replica != nil {
+			r.env, r.nice = cfg.Replica(i)
+		}
 		c.replicas = append(c.replicas, r)
 		if err := c.start(ctx, r); err != nil {
 			return fail(err)
@@ -160,6 +166,8 @@ func (c *cluster) close() {
 type replica struct {
 	n    int
 	addr string
+	env  map[string]string // added to the cluster's
+	nice int
 	cmd  *exec.Cmd
 	done chan error
 }
@@ -175,9 +183,12 @@ func (c *cluster) start(ctx context.Context, r *replica) error {
 		}
 	}
 	for k, v := range c.env {
-		if k != "LISTEN_ADDR" {
+		if _, own := r.env[k]; k != "LISTEN_ADDR" && !own {
 			env = append(env, k+"="+v)
 		}
+	}
+	for k, v := range r.env {
+		env = append(env, k+"="+v)
 	}
 	logf, err := os.OpenFile(filepath.Join(c.logs, fmt.Sprintf("replica-%d.log", r.n)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -185,6 +196,11 @@ func (c *cluster) start(ctx context.Context, r *replica) error {
 	}
 	defer logf.Close()
 	r.cmd = exec.Command(c.bin, "serve")
+	if r.nice != 0 {
+		// nice(1) sets the priority before mailboxbot starts, so that every
+		// thread of the Go runtime has it.
+		r.cmd = exec.Command("nice", "-n", strconv.Itoa(r.nice), c.bin, "serve")
+	}
 	r.cmd.Env, r.cmd.Stdout, r.cmd.Stderr = env, logf, logf
 	if err := r.cmd.Start(); err != nil {
 		return err
