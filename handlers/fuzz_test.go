@@ -134,6 +134,7 @@ func FuzzInteractionPayload(f *testing.F) {
 	f.Add(`{"type":"view_submission","view":null}`)
 	f.Add(`[]`)
 	f.Add(`{"type":"block_actions","actions":[null]}`)
+	f.Add(`{"type":"block_actions","team":{"id":"T0001"},"user":{"id":"U1"},"actions":[{"block_id":"b","action_id":"approve","value":"R1"}],"actions":null,"actions":[{"block_id":"b","action_id":"reject","value":"R2"}]}`)
 	h, fb := fuzzServer()
 	known := map[string]bool{ActionApprove: true, ActionReject: true, ActionRetry: true}
 	f.Fuzz(func(t *testing.T, payload string) {

@@ -83,7 +83,20 @@ type clickPayload struct {
 		ChannelID string `json:"channel_id"`
 		MessageTs string `json:"message_ts"`
 	} `json:"container"`
-	Actions []json.RawMessage `json:"actions"`
+	Actions rawActions `json:"actions"`
+}
+
+// rawActions collects the actions as slack-go does: each "actions" key
+// met adds its elements (a payload may repeat the key), null adds none.
+type rawActions []json.RawMessage
+
+func (a *rawActions) UnmarshalJSON(b []byte) error {
+	var more []json.RawMessage
+	if err := json.Unmarshal(b, &more); err != nil {
+		return err
+	}
+	*a = append(*a, more...)
+	return nil
 }
 
 // blockAction is the part of a block action that Interaction reads.
