@@ -20,8 +20,10 @@ const SkuCacheTTL = 30 * time.Second
 
 // CacheSkus returns d with SubscribedSkus answered from a copy kept for
 // ttl. Concurrent misses share one Graph call, errors are not kept, and
-// an AssignLicenses through the returned Directory drops the copy so that
-// this process's next plan sees its own change. Measured under the
+// an AssignLicenses through the returned Directory drops the copy, so that
+// this process's next plan reads Graph again (whose consumed counts may
+// themselves lag an assignment; other replicas' and admins' changes show
+// within ttl). Measured under the
 // acknowledgement load (issue 7): GET /subscribedSkus and its decoding
 // were 8% of serve's CPU, once per planned request.
 func CacheSkus(d Directory, ttl time.Duration, now func() time.Time) Directory {
@@ -30,6 +32,9 @@ func CacheSkus(d Directory, ttl time.Duration, now func() time.Time) Directory {
 	}
 	return &skuCache{Directory: d, ttl: ttl, now: now}
 }
+
+// skuReadTimeout bounds the shared read, which no caller can cancel.
+const skuReadTimeout = 30 * time.Second
 
 type skuCache struct {
 	Directory
@@ -46,7 +51,7 @@ type skuCache struct {
 func (c *skuCache) SubscribedSkus(ctx context.Context) ([]Sku, error) {
 	c.mu.Lock()
 	if c.skus != nil && c.now().Sub(c.at) < c.ttl {
-		skus := slices.Clone(c.skus)
+		skus := cloneSkus(c.skus)
 		c.mu.Unlock()
 		return skus, nil
 	}
@@ -56,7 +61,9 @@ func (c *skuCache) SubscribedSkus(ctx context.Context) ([]Sku, error) {
 	// The shared read outlives a caller that gives up, so that the others
 	// waiting on it are not handed that caller's cancellation.
 	ch := c.group.DoChan("skus", func() (any, error) {
-		skus, err := c.Directory.SubscribedSkus(context.WithoutCancel(ctx))
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), skuReadTimeout)
+		defer cancel()
+		skus, err := c.Directory.SubscribedSkus(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +81,7 @@ func (c *skuCache) SubscribedSkus(ctx context.Context) ([]Sku, error) {
 		if r.Err != nil {
 			return nil, r.Err
 		}
-		return slices.Clone(r.Val.([]Sku)), nil
+		return cloneSkus(r.Val.([]Sku)), nil
 	}
 }
 
@@ -85,4 +92,13 @@ func (c *skuCache) AssignLicenses(ctx context.Context, userID string, add, remov
 	c.mu.Unlock()
 	c.group.Forget("skus")
 	return err
+}
+
+// cloneSkus copies skus deeply, so that no caller changes the kept copy.
+func cloneSkus(skus []Sku) []Sku {
+	out := slices.Clone(skus)
+	for i := range out {
+		out[i].ServicePlans = slices.Clone(out[i].ServicePlans)
+	}
+	return out
 }

@@ -73,9 +73,13 @@ func TestCacheSkus(t *testing.T) {
 		t.Fatal("no SKUs read")
 	}
 	first[0].PartNumber = "CHANGED BY A CALLER"
+	if len(first[0].ServicePlans) == 0 {
+		t.Fatal("the first SKU has no service plans to change")
+	}
+	first[0].ServicePlans[0] = "CHANGED BY A CALLER"
 	now = now.Add(29 * time.Second)
-	if again := read(); src.count() != 1 || again[0].PartNumber == "CHANGED BY A CALLER" {
-		t.Fatalf("within the TTL: %d reads (want 1), first SKU %q", src.count(), again[0].PartNumber)
+	if again := read(); src.count() != 1 || again[0].PartNumber == "CHANGED BY A CALLER" || again[0].ServicePlans[0] == "CHANGED BY A CALLER" {
+		t.Fatalf("within the TTL: %d reads (want 1), first SKU %q %v", src.count(), again[0].PartNumber, again[0].ServicePlans)
 	}
 	now = now.Add(time.Second)
 	read()
