@@ -162,16 +162,18 @@ func (s *Slack) openDM(ctx context.Context, user string) (string, error) {
 // a message costs one call; when Slack no longer knows a kept channel, it
 // is opened again.
 func (s *Slack) dm(ctx context.Context, user, text string, blocks []slack.Block) (bot.MessageRef, error) {
+	var gone error
 	if ch, ok := s.dms.Load(user); ok {
 		ref, err := s.post(ctx, ch.(string), text, blocks)
 		if !isGoneChannel(err) {
 			return ref, err
 		}
 		s.dms.CompareAndDelete(user, ch)
+		gone = err
 	}
 	ch, err := s.openDM(ctx, user)
 	if err != nil {
-		return bot.MessageRef{}, err
+		return bot.MessageRef{}, errors.Join(err, gone)
 	}
 	s.dms.Store(user, ch)
 	return s.post(ctx, ch, text, blocks)
