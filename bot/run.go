@@ -388,15 +388,3 @@ func (s *Service) plan(ctx context.Context, op mailbox.Operation, log *slog.Logg
 		}
 	}
 }
-
-// sleep waits d, or less when ctx ends first.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailboxbot/mailboxbot/internal/wait"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -162,7 +163,7 @@ func New(cfg Config) (*Service, error) {
 	def(&cfg.RetryDelay, 30*time.Second)
 	def(&cfg.PlanRetryDelay, 2*time.Second)
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = wait.Sleep
 	}
 	if cfg.ReminderAt == 0 {
 		cfg.ReminderAt = 0.5

@@ -39,6 +39,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/subscribedskus"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
+	"github.com/mailboxbot/mailboxbot/internal/wait"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -234,7 +235,7 @@ func httpClient(cfg Config, log *slog.Logger) *http.Client {
 		r.maxWait = DefaultMaxRetryWait
 	}
 	if r.sleep == nil {
-		r.sleep = sleep
+		r.sleep = wait.Sleep
 	}
 	// The order is fixed (kiota's GetDefaultMiddlewares builds it from a map,
 	// in random order): retries sit inside the redirect handler and outside
