@@ -46,7 +46,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		}
 		return fmt.Errorf("cannot reach Redis at %s: %v (check %s and that the server runs)", raddr, err, check)
 	}
-	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 2 * time.Minute} // keeps ProxyFromEnvironment
+	hc := &http.Client{Transport: outboundTransport(cfg.Workers), Timeout: 2 * time.Minute}
 	cred, err := azureCredential(cfg, hc)
 	if err != nil {
 		return fmt.Errorf("Azure credential: %w", err)
@@ -120,4 +120,18 @@ func socketClient(cfg Config, hc *http.Client) *socketmode.Client {
 	api := slack.New(cfg.SlackBotToken, slack.OptionAppLevelToken(cfg.SlackAppToken),
 		slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(hc))
 	return socketmode.New(api)
+}
+
+// outboundTransport carries the calls to Slack, Entra, Graph and Exchange:
+// http.DefaultTransport's settings (the proxy from the environment, HTTP/2
+// where the server offers it, its timeouts), keeping an idle connection to
+// each host for every job that may call it. net/http keeps two by default:
+// with more jobs than that calling one host, a call past the second closed
+// its connection after the answer and the next call opened a new one, with
+// a TLS handshake each time.
+func outboundTransport(workers int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 2*workers + 8 // a job may wait on two calls; the edge and the Home tab call too
+	t.MaxIdleConns = 0                    // no limit across hosts: four hosts at most
+	return t
 }
