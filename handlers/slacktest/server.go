@@ -103,6 +103,7 @@ type Server struct {
 	groups     map[string][]string // user groups' members, by group id
 	messages   map[string]*message
 	transcript []Entry
+	rendered   int // transcript[:rendered] have their Text
 	tsSeq      int
 	eventSeq   int           // trigger ids and action timestamps
 	changed    chan struct{} // closed and replaced on every new entry
@@ -226,7 +227,7 @@ func (s *Server) Calls(method string) int {
 func (s *Server) Transcript() []Entry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.transcript)
+	return slices.Clone(s.entries())
 }
 
 // Messages returns the messages of channel as they stand now (the latest
@@ -237,7 +238,7 @@ func (s *Server) Messages(channel string) []Entry {
 	defer s.mu.Unlock()
 	var out []Entry
 	seen := map[string]int{}
-	for _, e := range s.transcript {
+	for _, e := range s.entries() {
 		if e.Channel != channel || e.Kind == KindEphemeral {
 			continue
 		}
@@ -256,7 +257,7 @@ func (s *Server) Ephemerals(user string) []Entry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Entry
-	for _, e := range s.transcript {
+	for _, e := range s.entries() {
 		if e.Kind == KindEphemeral && e.User == user {
 			out = append(out, e)
 		}
@@ -268,8 +269,9 @@ func (s *Server) Ephemerals(user string) []Entry {
 func (s *Server) Message(channel, ts string) (Entry, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := len(s.transcript) - 1; i >= 0; i-- {
-		if e := s.transcript[i]; e.Channel == channel && e.TS == ts && e.Kind != KindEphemeral {
+	t := s.entries()
+	for i := len(t) - 1; i >= 0; i-- {
+		if e := t[i]; e.Channel == channel && e.TS == ts && e.Kind != KindEphemeral {
 			return e, true
 		}
 	}
@@ -281,7 +283,7 @@ func (s *Server) Message(channel, ts string) (Entry, bool) {
 func (s *Server) WaitFor(ctx context.Context, cond func([]Entry) bool) error {
 	for {
 		s.mu.Lock()
-		t, ch := slices.Clone(s.transcript), s.changed
+		t, ch := slices.Clone(s.entries()), s.changed
 		s.mu.Unlock()
 		if cond(t) {
 			return nil
@@ -309,21 +311,32 @@ func (s *Server) WaitForEntry(ctx context.Context, match func(Entry) bool) (Entr
 	return found, err
 }
 
-// record appends an entry; s.mu must be held.
-func (s *Server) record(e Entry) Entry {
+// record appends an entry; s.mu must be held. Its Text is rendered when
+// the transcript is first read, so that a bot under load is not answered
+// slower for the sake of a reader that may never come.
+func (s *Server) record(e Entry) {
 	e.Seq = len(s.transcript) + 1
-	if len(e.Blocks) > 0 && string(e.Blocks) != "null" {
-		e.Text = Render(e.Blocks)
-	} else {
+	if len(e.Blocks) == 0 || string(e.Blocks) == "null" {
 		e.Blocks = nil
-	}
-	if e.Text == "" {
-		e.Text = plainText(e.RawText)
 	}
 	s.transcript = append(s.transcript, e)
 	close(s.changed)
 	s.changed = make(chan struct{})
-	return e
+}
+
+// entries returns the transcript with every entry's Text rendered; s.mu
+// must be held.
+func (s *Server) entries() []Entry {
+	for ; s.rendered < len(s.transcript); s.rendered++ {
+		e := &s.transcript[s.rendered]
+		if e.Blocks != nil {
+			e.Text = Render(e.Blocks)
+		}
+		if e.Text == "" {
+			e.Text = plainText(e.RawText)
+		}
+	}
+	return s.transcript
 }
 
 // nextTS returns a new message timestamp, "seconds.micros", increasing.
