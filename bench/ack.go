@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -37,6 +38,15 @@ func ackBench(ctx context.Context, args []string) error {
 	split := fs.Bool("split", false, "two serve processes: one with MAILBOXBOT_WORKERS=0 takes the requests, one with -workers runs the jobs")
 	workerNice := fs.Int("worker-nice", 0, "with -split: the niceness the job-running process runs at")
 	worldNice := fs.Int("world-nice", 0, "the niceness of the sandbox world (this process: the fake Slack and Microsoft servers), set once the bot, Redis, the baseline and the generator run")
+	extra := map[string]string{}
+	fs.Func("env", "NAME=VALUE added to every serve's environment (repeatable), e.g. GOMAXPROCS=4", func(v string) error {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("want NAME=VALUE, not %q", v)
+		}
+		extra[k] = val
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,6 +55,10 @@ func ackBench(ctx context.Context, args []string) error {
 	fmt.Printf("ack: %d rounds of %s at %.0f/s (%d requests a run): half /convert-mailbox of a new mailbox, half Approve clicks by a non-approver; %d workers\n",
 		*rounds, *dur, *rate, n, *workers)
 	cfg := clusterConfig{Users: users, Replicas: 1, Env: map[string]string{"MAILBOXBOT_WORKERS": strconv.Itoa(*workers)}}
+	for k, v := range extra {
+		cfg.Env[k] = v
+		fmt.Printf("serve's environment adds %s=%s\n", k, v)
+	}
 	if *split {
 		fmt.Printf("split: the requests go to a serve with MAILBOXBOT_WORKERS=0; the jobs run in a second serve (nice %d)\n", *workerNice)
 		cfg.Replicas = 2
