@@ -18,6 +18,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot/redisstore"
+	"github.com/mailboxbot/mailboxbot/handlers/notify"
 	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
 	"github.com/mailboxbot/mailboxbot/mailbox/sandbox"
 )
@@ -73,7 +74,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Queue: redisstore.QueueConfig{Name: "demo", Concurrency: 4, TaskCheckInterval: 20 * time.Millisecond,
 			DelayedTaskCheckInterval: 50 * time.Millisecond, ShutdownTimeout: 2 * time.Second, Logger: log},
 		Directory: tenant, Exchange: tenant,
-		Slack:         slack.New("xoxb-demo", slack.OptionAPIURL(fake.URL())),
+		Slack:         slack.New("xoxb-demo", slack.OptionAPIURL(fake.URL()), slack.OptionHTTPClient(&http.Client{Transport: notify.DropEchoes(nil)})),
 		HTTPClient:    http.DefaultClient,
 		SigningSecret: secret, TeamID: "T0001", AppID: "A123456",
 		Approvers: []string{"U0ADA"}, AuditChannel: demoAuditChannel,

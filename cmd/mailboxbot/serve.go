@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/mailboxbot/mailboxbot/bot/redisstore"
+	"github.com/mailboxbot/mailboxbot/handlers/notify"
 	"github.com/mailboxbot/mailboxbot/internal/metrics"
 	"github.com/mailboxbot/mailboxbot/mailbox/exchange"
 	"github.com/mailboxbot/mailboxbot/mailbox/graph"
@@ -68,7 +69,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Redis: rdb, Prefix: cfg.KeyPrefix,
 		Queue:     redisstore.QueueConfig{Name: strings.TrimSuffix(cfg.KeyPrefix, ":"), Concurrency: cfg.Workers, TaskCheckInterval: 200 * time.Millisecond},
 		Directory: dir, Exchange: exo,
-		Slack:         slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(slackHC)),
+		Slack:         slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(via(notify.DropEchoes(slackHC.Transport)))),
 		Socket:        socketClient(cfg, hc),
 		HTTPClient:    slackHC,
 		EdgeOnly:      cfg.Workers == 0,
