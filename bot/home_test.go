@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,4 +132,40 @@ func TestHomePublishFails(t *testing.T) {
 		t.Errorf("HomeOpened err = %v, want the notifier's error", err)
 	}
 	e.svc.RefreshHomes(context.Background(), r) // logged, not returned, no panic
+}
+
+// homeQueue counts the Home jobs offered to the queue.
+type homeQueue struct {
+	bot.Queue
+	n atomic.Int64
+}
+
+func (q *homeQueue) Enqueue(ctx context.Context, j bot.Job) error {
+	if j.Type == bot.JobHome {
+		q.n.Add(1)
+	}
+	return q.Queue.Enqueue(ctx, j)
+}
+
+// TestRefreshHomesAsksQueueOncePerWindow: within one window a process
+// offers each person's Home job to the queue once; the next window, again.
+func TestRefreshHomesAsksQueueOncePerWindow(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.ask(rita, mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"})
+	e.drain()
+	q := &homeQueue{Queue: e.cfg.Queue}
+	e.cfg.Queue = q
+	e.restart()
+	people := int64(len(slices.Compact(slices.Sorted(slices.Values(append([]string{r.Requester}, r.Approvers...))))))
+	for range 10 {
+		e.svc.RefreshHomes(context.Background(), r)
+	}
+	if n := q.n.Load(); n != people {
+		t.Errorf("10 transitions in one window offered %d Home jobs to the queue, want %d (one per person)", n, people)
+	}
+	e.clock.Add(2 * time.Second)
+	e.svc.RefreshHomes(context.Background(), r)
+	if n := q.n.Load(); n != 2*people {
+		t.Errorf("a transition in the next window: %d Home jobs offered in all, want %d", n, 2*people)
+	}
 }

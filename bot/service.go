@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mailboxbot/mailboxbot/internal/wait"
@@ -134,6 +135,9 @@ type MembersReader func(ctx context.Context, mbx string) (mailbox.Mailbox, []mai
 type Service struct {
 	cfg Config
 	log *slog.Logger
+	// homeQueued: user → the batchDelay window whose Home job this
+	// process has queued (homeChanged).
+	homeQueued sync.Map
 }
 
 // New checks cfg and fills in defaults.
