@@ -285,6 +285,27 @@ func (q *Queue) Depth(ctx context.Context) (int, error) {
 	return info.Size - info.Archived, nil
 }
 
+// Workers returns how many job slots the running queue servers (processes
+// in Run, on any host) give this queue: 0 when none runs, and jobs queued
+// wait. A server that stopped without saying so counts until its
+// heartbeat expires in Redis (asynq: 10 seconds).
+func (q *Queue) Workers(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	servers, err := q.inspector.Servers()
+	if err != nil {
+		return 0, fmt.Errorf("queue %s servers: %w", q.cfg.Name, err)
+	}
+	n := 0
+	for _, s := range servers {
+		if _, serves := s.Queues[q.cfg.Name]; serves && s.Status == "active" {
+			n += s.Concurrency
+		}
+	}
+	return n, nil
+}
+
 // Close releases the queue. The Redis client is the caller's to close.
 func (q *Queue) Close() error { return nil }
 

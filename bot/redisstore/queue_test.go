@@ -428,3 +428,35 @@ func TestQueueRetryAfterDoesNotUseUpRetries(t *testing.T) {
 	}
 	waitEmpty(t, q)
 }
+
+// TestQueueWorkers: the job slots of the processes running the queue, none
+// before Run and after it returns.
+func TestQueueWorkers(t *testing.T) {
+	q, _ := newQueue(t, 3)
+	ctx := context.Background()
+	if n, err := q.Workers(ctx); err != nil || n != 0 {
+		t.Fatalf("before Run: %d slots, %v; want 0", n, err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- q.Run(runCtx, func(context.Context, bot.Job) error { return nil }) }()
+	deadline := time.Now().Add(waitFor)
+	n := 0
+	for n != 3 && time.Now().Before(deadline) {
+		var err error
+		if n, err = q.Workers(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n != 3 {
+		t.Errorf("while running with concurrency 3: %d slots", n)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n, err := q.Workers(ctx); err != nil || n != 0 {
+		t.Errorf("after Run returned: %d slots, %v; want 0", n, err)
+	}
+}

@@ -41,6 +41,9 @@ type appConfig struct {
 	// EdgeOnly: this process takes Slack's requests and queues them but
 	// runs no jobs (MAILBOXBOT_WORKERS=0); processes with workers run them.
 	EdgeOnly bool
+	// WorkerCheck: how often an EdgeOnly process checks that some process
+	// runs jobs; 0 means 30 seconds.
+	WorkerCheck time.Duration
 
 	SigningSecret, TeamID, AppID string
 
@@ -75,6 +78,8 @@ type app struct {
 	log       *slog.Logger
 	reconcile time.Duration
 	edgeOnly  bool
+	// workerCheck: how often an edge-only process checks for workers.
+	workerCheck time.Duration
 }
 
 func newApp(c appConfig) (*app, error) {
@@ -86,6 +91,9 @@ func newApp(c appConfig) (*app, error) {
 	}
 	if c.ReconcileEvery <= 0 {
 		c.ReconcileEvery = time.Minute
+	}
+	if c.WorkerCheck <= 0 {
+		c.WorkerCheck = 30 * time.Second
 	}
 	store := redisstore.NewStore(c.Redis, c.Prefix)
 	if c.Queue.Logger == nil {
@@ -141,11 +149,8 @@ func newApp(c appConfig) (*app, error) {
 		Logger:         c.Logger,
 	})
 	if c.Metrics != nil {
-		c.Metrics.QueueDepth(func() (int, error) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			return queue.Depth(ctx)
-		})
+		c.Metrics.QueueDepth(withTimeout(time.Second, queue.Depth))
+		c.Metrics.QueueWorkers(withTimeout(time.Second, queue.Workers))
 	}
 	if c.Socket != nil {
 		sock = handlers.NewSocket(handlers.SocketConfig{Client: c.Socket, Server: h,
@@ -157,7 +162,7 @@ func newApp(c appConfig) (*app, error) {
 			return store.Ping(ctx)
 		}
 	}
-	return &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, socket: sock, log: c.Logger, reconcile: c.ReconcileEvery, edgeOnly: c.EdgeOnly}, nil
+	return &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, socket: sock, log: c.Logger, reconcile: c.ReconcileEvery, edgeOnly: c.EdgeOnly, workerCheck: c.WorkerCheck}, nil
 }
 
 // run serves HTTP on ln and works the queue until ctx is done. Then it
@@ -194,6 +199,11 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 	if a.edgeOnly {
 		a.log.Warn("MAILBOXBOT_WORKERS=0: this process takes Slack's requests and queues them, and runs no jobs; " +
 			"run at least one mailboxbot serve with workers on the same Redis, or nothing will be done")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			watchWorkers(ctx, a.queue.Workers, a.workerCheck, a.log)
+		}()
 	} else {
 		wg.Add(1)
 		go func() {
@@ -225,6 +235,46 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 	a.edge.Wait()
 	a.log.Info("stopped")
 	return err
+}
+
+// watchWorkers runs in a process that runs no jobs (MAILBOXBOT_WORKERS=0):
+// every `every` it reads how many job slots other processes give the
+// queue. With none, what Slack asks is queued and waits: each check logs
+// an error until some come (an alert on error logs fires), and a line
+// when they come back.
+func watchWorkers(ctx context.Context, slots func(context.Context) (int, error), every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	missing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := withTimeout(every, slots)()
+		switch {
+		case err != nil:
+			if ctx.Err() == nil {
+				log.Warn("cannot tell whether any mailboxbot serve runs jobs", "err", err)
+			}
+		case n == 0:
+			missing = true
+			log.Error("no mailboxbot serve with workers runs on this Redis: requests are queued and wait; start one (MAILBOXBOT_WORKERS > 0)")
+		case missing:
+			missing = false
+			log.Info("a mailboxbot serve with workers runs again: queued requests go on", "slots", n)
+		}
+	}
+}
+
+// withTimeout binds f to a context of its own, ended after d.
+func withTimeout(d time.Duration, f func(context.Context) (int, error)) func() (int, error) {
+	return func() (int, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		return f(ctx)
+	}
 }
 
 // reconcileLoop queues approved work whose job may have been lost, at start

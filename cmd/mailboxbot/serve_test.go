@@ -1,15 +1,20 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mailboxbot/mailboxbot/internal/testlog"
 )
 
 // TestOutboundTransportKeepsConnections: jobs calling one host at once
@@ -52,5 +57,49 @@ func TestOutboundTransportKeepsConnections(t *testing.T) {
 	// before another's connection went back to the pool.
 	if n := opened.Load(); n > workers+workers/2 {
 		t.Errorf("%d calls in rounds of %d opened %d connections; want at most %d", workers*rounds, workers, n, workers+workers/2)
+	}
+}
+
+// TestWatchWorkers: an edge-only process says, at each check, that no
+// process runs jobs, and once when some do again.
+func TestWatchWorkers(t *testing.T) {
+	var slots atomic.Int64
+	slots.Store(10)
+	checks := make(chan struct{}, 100)
+	read := func(context.Context) (int, error) {
+		defer func() { checks <- struct{}{} }()
+		return int(slots.Load()), nil
+	}
+	log := &testlog.Buffer{}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		watchWorkers(ctx, read, 5*time.Millisecond, slog.New(slog.NewTextHandler(log, nil)))
+		close(done)
+	}()
+	wait := func(n int) {
+		for range n {
+			<-checks
+		}
+	}
+	const none = "no mailboxbot serve with workers runs on this Redis"
+	wait(2)
+	if strings.Contains(log.String(), "level=") {
+		t.Fatalf("logged while workers run:\n%s", log.String())
+	}
+	slots.Store(0)
+	wait(3)
+	if n := strings.Count(log.String(), none); n < 2 {
+		t.Errorf("%d errors in 3 checks without workers, want one a check:\n%s", n, log.String())
+	}
+	slots.Store(4)
+	wait(3)
+	cancel()
+	<-done
+	if n := strings.Count(log.String(), "runs again"); n != 1 {
+		t.Errorf("said %d times that workers came back, want once:\n%s", n, log.String())
+	}
+	if !strings.Contains(log.String(), "level=ERROR msg=\""+none) {
+		t.Errorf("the missing workers are not an error:\n%s", log.String())
 	}
 }

@@ -8,6 +8,7 @@
 //	mailboxbot_slack_rate_limited_total{method}    Slack answers 429
 //	mailboxbot_ack_seconds{route}                  time until Slack's request is answered (first byte)
 //	mailboxbot_queue_depth                         jobs waiting in the queue, read at scrape time
+//	mailboxbot_queue_workers                       job slots of the running serve processes, read at scrape time
 //
 // plus the Go runtime and process collectors. Handler serves them.
 //
@@ -46,7 +47,8 @@ type Metrics struct {
 	slack       *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
 	ack         *prometheus.HistogramVec
-	depth       *depthCollector
+	depth       *readCollector
+	workers     *readCollector
 }
 
 // New returns Metrics registered on a new registry.
@@ -79,10 +81,12 @@ func New() *Metrics {
 			Help:    "Time from receiving a request from Slack to the first byte of the answer, by route; Slack waits 3 seconds.",
 			Buckets: AckBuckets,
 		}, []string{"route"}),
-		depth: &depthCollector{desc: prometheus.NewDesc("mailboxbot_queue_depth",
+		depth: &readCollector{what: "queue depth", desc: prometheus.NewDesc("mailboxbot_queue_depth",
 			"Jobs waiting in the queue (due or scheduled), read at scrape time.", nil, nil)},
+		workers: &readCollector{what: "queue workers", desc: prometheus.NewDesc("mailboxbot_queue_workers",
+			"Job slots that the running mailboxbot serve processes give the queue (0: requests wait), read at scrape time.", nil, nil)},
 	}
-	m.reg.MustRegister(m.requests, m.steps, m.microsoft, m.slack, m.rateLimited, m.ack, m.depth,
+	m.reg.MustRegister(m.requests, m.steps, m.microsoft, m.slack, m.rateLimited, m.ack, m.depth, m.workers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -123,12 +127,18 @@ func (m *Metrics) Step(step, status string, d time.Duration) {
 // (redisstore.Queue.Depth, bounded by a timeout); nil removes it. When it
 // fails, the scrape leaves the gauge out and counts the error.
 func (m *Metrics) QueueDepth(f func() (int, error)) {
-	if m == nil {
-		return
+	if m != nil {
+		m.depth.set(f)
 	}
-	m.depth.mu.Lock()
-	m.depth.f = f
-	m.depth.mu.Unlock()
+}
+
+// QueueWorkers sets the function that reads, at each scrape, how many job
+// slots the running serve processes give the queue
+// (redisstore.Queue.Workers, bounded by a timeout); nil removes it.
+func (m *Metrics) QueueWorkers(f func() (int, error)) {
+	if m != nil {
+		m.workers.set(f)
+	}
 }
 
 // Transport counts each call to Microsoft's service ("graph", "exchange",
@@ -248,16 +258,23 @@ func (w *ackWriter) Flush() {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *ackWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// depthCollector reads the queue depth at scrape time.
-type depthCollector struct {
+// readCollector is a gauge read at scrape time.
+type readCollector struct {
+	what string
 	desc *prometheus.Desc
 	mu   sync.Mutex
 	f    func() (int, error)
 }
 
-func (c *depthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *readCollector) set(f func() (int, error)) {
+	c.mu.Lock()
+	c.f = f
+	c.mu.Unlock()
+}
 
-func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *readCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *readCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	f := c.f
 	c.mu.Unlock()
@@ -266,7 +283,7 @@ func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	n, err := f()
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.desc, fmt.Errorf("read queue depth: %w", err))
+		ch <- prometheus.NewInvalidMetric(c.desc, fmt.Errorf("read %s: %w", c.what, err))
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n))

@@ -406,3 +406,26 @@ func grep(body, prefix string) string {
 	}
 	return strings.Join(out, "")
 }
+
+func TestQueueWorkersIsReadAtScrape(t *testing.T) {
+	m := New()
+	if n := testutil.CollectAndCount(m.workers); n != 0 {
+		t.Fatalf("queue workers without a function: %d series, want 0", n)
+	}
+	slots := 10
+	m.QueueWorkers(func() (int, error) { return slots, nil })
+	if got := testutil.ToFloat64(m.workers); got != 10 {
+		t.Fatalf("queue workers %v, want 10", got)
+	}
+	slots = 0
+	if got := testutil.ToFloat64(m.workers); got != 0 {
+		t.Fatalf("queue workers %v after they stopped, want 0", got)
+	}
+	if _, body := scrape(t, m); !strings.Contains(body, "\nmailboxbot_queue_workers 0\n") {
+		t.Errorf("the scrape has no mailboxbot_queue_workers 0:\n%s", grep(body, "mailboxbot_queue"))
+	}
+	m.QueueWorkers(func() (int, error) { return 0, errors.New("redis: connection refused") })
+	if code, body := scrape(t, m); code != http.StatusOK || strings.Contains(body, "mailboxbot_queue_workers") {
+		t.Errorf("scrape with a failing read = %d, want 200 without the gauge:\n%s", code, grep(body, "mailboxbot_queue"))
+	}
+}
