@@ -27,6 +27,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/wait"
 )
 
 // Config holds the dependencies of a Slack notifier.
@@ -92,17 +93,13 @@ func (s *Slack) call(ctx context.Context, op string, fn func() error) error {
 			}
 			return nil
 		}
-		wait := rl.RetryAfter
-		if wait <= 0 {
-			wait = time.Second
+		d := rl.RetryAfter
+		if d <= 0 {
+			d = time.Second
 		}
-		s.log.WarnContext(ctx, "slack rate limit: waiting before trying again", "op", op, "retry_after", wait, "attempt", waits+1)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		s.log.WarnContext(ctx, "slack rate limit: waiting before trying again", "op", op, "retry_after", d, "attempt", waits+1)
+		if wait.Sleep(ctx, d) != nil {
 			return fmt.Errorf("slack %s: waiting out rate limit: %w", op, context.Cause(ctx))
-		case <-t.C:
 		}
 	}
 }

@@ -44,6 +44,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/mailboxbot/mailboxbot/internal/wait"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -159,7 +160,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxRetryWait = 3 * time.Minute
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = wait.Sleep
 	}
 	if cfg.BaseDelay <= 0 {
 		cfg.BaseDelay = time.Second
@@ -174,18 +175,6 @@ func New(cfg Config) (*Client, error) {
 		anchor:   fmt.Sprintf(AnchorMailboxFormat, cfg.TenantID),
 		log:      cfg.Logger.With("service", "exchange"),
 	}, nil
-}
-
-// sleep waits d, or less if ctx is done first.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Result is the answer of a cmdlet: its output objects, one JSON object each

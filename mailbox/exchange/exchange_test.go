@@ -19,6 +19,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/mailboxbot/mailboxbot/internal/wait"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 	"github.com/mailboxbot/mailboxbot/mailbox/exchange/exchangetest"
 )
@@ -751,7 +752,7 @@ func TestCancelDuringRetryAfter(t *testing.T) {
 				t.Errorf("wait %v, want 30s", d)
 			}
 			once.Do(func() { close(waiting) })
-			return sleep(ctx, d) // the real default timer
+			return wait.Sleep(ctx, d) // the real default timer
 		}
 	})
 	f.srv.FailNext(1, 429, "30", "")
