@@ -79,6 +79,10 @@ func (s *Service) refreshHomes(ctx context.Context, r *Request) {
 	}
 }
 
+// homeSkew is how far apart the replicas' clocks may be for homeChanged
+// to trust that a window's Home job has not run yet.
+const homeSkew = 500 * time.Millisecond
+
 // homeChanged schedules the republish of user's Home tab at the end of
 // the current batchDelay window. Once this process has queued a window's
 // job for user, later changes in that window do not ask the queue again:
@@ -87,8 +91,11 @@ func (s *Service) refreshHomes(ctx context.Context, r *Request) {
 // serve's CPU at 250 commands a second, issue 7.) Other replicas' changes
 // are deduplicated by the job id, as before.
 func (s *Service) homeChanged(ctx context.Context, user, request string) {
-	bucket := s.cfg.Now().UnixNano() / int64(batchDelay)
-	if last, ok := s.homeQueued.Load(user); ok && last.(int64) == bucket {
+	now := s.cfg.Now().UnixNano()
+	bucket := now / int64(batchDelay)
+	// Near the window's end, ask anyway: a worker whose clock runs ahead
+	// may have run the job already.
+	if last, ok := s.homeQueued.Load(user); ok && last.(int64) == bucket && now < (bucket+1)*int64(batchDelay)-int64(homeSkew) {
 		return
 	}
 	j := Job{Type: JobHome, ID: fmt.Sprintf("home:%s:%d", user, bucket), User: user, At: time.Unix(0, (bucket+1)*int64(batchDelay))}
