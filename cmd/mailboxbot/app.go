@@ -252,7 +252,9 @@ func watchWorkers(ctx context.Context, slots func(context.Context) (int, error),
 			return
 		case <-t.C:
 		}
-		n, err := withTimeout(every, slots)()
+		check, cancel := context.WithTimeout(ctx, every)
+		n, err := slots(check)
+		cancel()
 		switch {
 		case err != nil:
 			if ctx.Err() == nil {

@@ -133,6 +133,6 @@ func socketClient(cfg Config, hc *http.Client) *socketmode.Client {
 func outboundTransport(workers int) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 2*workers + 8 // a job may wait on two calls; the edge and the Home tab call too
-	t.MaxIdleConns = 0                    // no limit across hosts: four hosts at most
+	t.MaxIdleConns = 0                    // no limit across hosts: five at most (Slack's API and response_url, Entra, Graph, Exchange)
 	return t
 }

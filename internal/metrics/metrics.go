@@ -134,7 +134,7 @@ func (m *Metrics) QueueDepth(f func() (int, error)) {
 
 // QueueWorkers sets the function that reads, at each scrape, how many job
 // slots the running serve processes give the queue
-// (redisstore.Queue.Workers, bounded by a timeout); nil removes it.
+// (redisstore.Queue.Workers); nil removes it.
 func (m *Metrics) QueueWorkers(f func() (int, error)) {
 	if m != nil {
 		m.workers.set(f)
