@@ -40,6 +40,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/wait"
 )
 
 // Sentinel errors of the package.
@@ -339,12 +340,8 @@ func (s *Store) retry(ctx context.Context, tx func() error) error {
 		// 0.5ms, 1ms, 2ms ... capped at 20ms, times a jitter in [0.5, 1.5).
 		d := min(time.Millisecond<<min(attempt, 6)/2, 20*time.Millisecond)
 		d = time.Duration(float64(d) * (0.5 + rand.Float64()))
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := wait.Sleep(ctx, d); err != nil {
+			return err
 		}
 	}
 	return fmt.Errorf("%w (%d attempts)", ErrContention, maxAttempts)
