@@ -44,6 +44,9 @@ func ackBench(ctx context.Context, args []string) error {
 		if !ok || k == "" {
 			return fmt.Errorf("want NAME=VALUE, not %q", v)
 		}
+		if k == "MAILBOXBOT_WORKERS" {
+			return fmt.Errorf("set MAILBOXBOT_WORKERS with -workers")
+		}
 		extra[k] = val
 		return nil
 	})
@@ -57,6 +60,11 @@ func ackBench(ctx context.Context, args []string) error {
 	cfg := clusterConfig{Users: users, Replicas: 1, Env: map[string]string{"MAILBOXBOT_WORKERS": strconv.Itoa(*workers)}}
 	for k, v := range extra {
 		cfg.Env[k] = v
+		for _, w := range []string{"TOKEN", "SECRET", "PASSWORD", "KEY", "REDIS_URL"} {
+			if strings.Contains(k, w) {
+				v = "(value not shown)"
+			}
+		}
 		fmt.Printf("serve's environment adds %s=%s\n", k, v)
 	}
 	if *split {
