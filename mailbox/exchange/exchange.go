@@ -36,7 +36,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -56,11 +55,10 @@ const DefaultBaseURL = "https://outlook.office365.com"
 const AnchorMailboxFormat = "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@%s"
 
 const (
-	maxBackoff    = time.Minute     // cap of one exponential backoff delay
-	maxRetryAfter = 5 * time.Minute // cap of an honoured Retry-After
-	maxBody       = 64 << 20        // largest answer read
-	maxPages      = 10000           // guard against a server that pages forever
-	snippetLen    = 200             // runes of a non-JSON error body kept in Message
+	maxBackoff = time.Minute // cap of one exponential backoff delay
+	maxBody    = 64 << 20    // largest answer read
+	maxPages   = 10000       // guard against a server that pages forever
+	snippetLen = 200         // runes of a non-JSON error body kept in Message
 )
 
 // Sentinel errors of this package.
@@ -275,10 +273,9 @@ func (c *Client) invoke(ctx context.Context, cmdlet string, params map[string]an
 // sustained throttling a count would give up on a request that only had to
 // queue. Guessed delays (backoff) are also counted against MaxRetries.
 func (c *Client) post(ctx context.Context, cmdlet, target string, body []byte, safe bool) ([]byte, error) {
-	var waited time.Duration
-	backoffs := 0
+	budget := mailbox.RetryBudget{MaxRetries: c.cfg.MaxRetries, MaxWait: c.cfg.MaxRetryWait}
 	for attempt := 0; ; attempt++ {
-		raw, delay, err := c.try(ctx, cmdlet, target, body, backoffs, safe)
+		raw, delay, err := c.try(ctx, cmdlet, target, body, budget.Counted(), safe)
 		if err == nil {
 			return raw, nil
 		}
@@ -286,20 +283,10 @@ func (c *Client) post(ctx context.Context, cmdlet, target string, body []byte, s
 		fromHeader := errors.As(err, &t)
 		if fromHeader {
 			err = t.error
-			// A Retry-After under a second (0 would never exhaust the
-			// budget) is counted like a guessed delay.
-			fromHeader = delay >= time.Second
 		}
-		if delay < 0 || c.cfg.MaxRetries == 0 || ctx.Err() != nil || waited+delay > c.cfg.MaxRetryWait {
+		if delay < 0 || c.cfg.MaxRetries == 0 || ctx.Err() != nil || !budget.Allow(delay, fromHeader) {
 			return nil, err
 		}
-		if !fromHeader {
-			if backoffs >= c.cfg.MaxRetries {
-				return nil, err
-			}
-			backoffs++
-		}
-		waited += delay
 		c.log.LogAttrs(ctx, slog.LevelWarn, "exchange request failed; retrying",
 			slog.String("op", cmdlet), slog.Int("attempt", attempt+1),
 			slog.Duration("delay", delay), slog.Any("err", err))
@@ -355,7 +342,7 @@ func (c *Client) try(ctx context.Context, cmdlet, target string, body []byte, at
 		case limit:
 			return nil, c.backoff(attempt), limitError{rerr}
 		case resp.StatusCode == http.StatusTooManyRequests:
-			if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()); ok {
+			if d, ok := mailbox.ParseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()); ok {
 				return nil, d, told{rerr}
 			}
 			return nil, -1, rerr
@@ -366,12 +353,12 @@ func (c *Client) try(ctx context.Context, cmdlet, target string, body []byte, at
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()); ok {
+		if d, ok := mailbox.ParseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()); ok {
 			return nil, d, told{rerr}
 		}
 		return nil, c.backoff(attempt), rerr
 	case resp.StatusCode == 500, resp.StatusCode == 502, resp.StatusCode == 503, resp.StatusCode == 504:
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()); ok {
+		if d, ok := mailbox.ParseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()); ok {
 			return nil, d, told{rerr}
 		}
 		return nil, c.backoff(attempt), rerr
@@ -395,24 +382,6 @@ func (c *Client) backoff(attempt int) time.Duration {
 	}
 	d = min(d, maxBackoff)
 	return d + rand.N(d/2+1)
-}
-
-// parseRetryAfter reads Retry-After as seconds or as an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 {
-			return 0, false
-		}
-		return min(time.Duration(n)*time.Second, maxRetryAfter), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxRetryAfter), true
-	}
-	return 0, false
 }
 
 // concurrencyLimit reports whether body says the tenant's concurrent request

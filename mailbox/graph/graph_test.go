@@ -673,27 +673,6 @@ func TestConfig(t *testing.T) {
 	}
 }
 
-func TestRetryAfterParse(t *testing.T) {
-	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	for in, want := range map[string]time.Duration{
-		"7":                             7 * time.Second,
-		"0":                             0,
-		"1.5":                           1500 * time.Millisecond,
-		"Sat, 21 Nov 2026 10:00:30 GMT": 30 * time.Second,
-		"Sat, 21 Nov 2026 09:00:00 GMT": 0,
-	} {
-		got, ok := retryAfter(in, now)
-		if !ok || got != want {
-			t.Errorf("retryAfter(%q) = %v, %v; want %v", in, got, ok, want)
-		}
-	}
-	for _, in := range []string{"", "-3", "NaN", "soon"} {
-		if _, ok := retryAfter(in, now); ok {
-			t.Errorf("retryAfter(%q) accepted", in)
-		}
-	}
-}
-
 // TestConcurrentCalls: one Client serves every job of a replica at once.
 // The SDK's request builders must not be shared between calls (a shared
 // builder's path parameters were written concurrently: a fatal "concurrent

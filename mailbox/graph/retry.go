@@ -10,6 +10,8 @@ import (
 	"time"
 
 	khttp "github.com/microsoft/kiota-http-go"
+
+	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
 // retryHandler is a kiota middleware retrying 429, 503 and 504 answers.
@@ -37,8 +39,7 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, index int, req *http.Request)
 		body = b
 	}
 	ctx := req.Context()
-	var waited time.Duration
-	backoffs := 0 // retries without a Retry-After
+	budget := mailbox.RetryBudget{MaxRetries: h.maxRetries, MaxWait: h.maxWait}
 	for attempt := 0; ; attempt++ {
 		r := req.Clone(ctx) // fresh headers: later middleware edits them
 		if body != nil {
@@ -53,24 +54,13 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, index int, req *http.Request)
 		if err != nil || !retriable(resp.StatusCode) || h.maxRetries < 0 {
 			return resp, err
 		}
-		// Microsoft's own Retry-After of a second or more is followed for
-		// as long as the wait budget lasts, however many times it comes:
-		// under a tenant's sustained throttling, a count would give up on a
-		// request that only had to queue. Guessed delays, and a shorter
-		// Retry-After (0 would never exhaust the budget), are counted.
-		d, fromHeader := retryAfter(resp.Header.Get("Retry-After"), time.Now())
-		if !fromHeader || d < minBudgetedRetryAfter {
-			if backoffs >= h.maxRetries {
-				return resp, nil
-			}
-			if !fromHeader {
-				d = h.delay << backoffs
-			}
-			backoffs++
+		d, told := mailbox.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if !told {
+			d = h.delay << budget.Counted()
 		}
-		if waited+d > h.maxWait {
+		if !budget.Allow(d, told) {
 			h.log.WarnContext(ctx, "graph: giving up retrying", "op", req.Method+" "+req.URL.Path,
-				"status", resp.StatusCode, "retry_after", d, "waited", waited)
+				"status", resp.StatusCode, "retry_after", d, "waited", budget.Waited())
 			return resp, nil
 		}
 		h.log.InfoContext(ctx, "graph: retrying", "op", req.Method+" "+req.URL.Path,
@@ -80,31 +70,9 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, index int, req *http.Request)
 		if err := h.sleep(ctx, d); err != nil {
 			return nil, err
 		}
-		waited += d
 	}
 }
-
-// minBudgetedRetryAfter is the shortest Retry-After retried within the
-// wait budget alone; Microsoft's throttling asks for whole seconds.
-const minBudgetedRetryAfter = time.Second
 
 func retriable(status int) bool {
 	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
-}
-
-// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if !(s >= 0 && s < 1e6) { // negative, NaN or absurd
-			return 0, false
-		}
-		return time.Duration(s * float64(time.Second)), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, t.Sub(now)), true
-	}
-	return 0, false
 }
