@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mailboxbot/mailboxbot/bot/redisstore"
 	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
 	"github.com/mailboxbot/mailboxbot/internal/redistest"
 	"github.com/mailboxbot/mailboxbot/internal/sandboxworld"
@@ -304,7 +307,25 @@ func TestServeEdgeOnly(t *testing.T) {
 	if err != nil || status != http.StatusOK || !strings.Contains(string(body), "Checking") {
 		t.Fatalf("slash command: %d %s %v", status, body, err)
 	}
-	time.Sleep(time.Second)
+	// The job waits in the queue, and no process serves the queue: an
+	// asynq server registers itself in Redis when it starts.
+	opts, err := redis.ParseURL(w.env["REDIS_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	q, err := redisstore.NewQueue(rdb, redisstore.QueueConfig{Name: strings.TrimSuffix(w.env["MAILBOXBOT_REDIS_PREFIX"], ":")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	depth, err := q.Depth(t.Context())
+	if err != nil || depth != 1 {
+		t.Errorf("queue depth %d, %v; want the command's job waiting", depth, err)
+	}
+	if slots, err := q.Workers(t.Context()); err != nil || slots != 0 {
+		t.Errorf("an edge-only serve gives the queue %d job slots (%v), want 0", slots, err)
+	}
 	if n := w.graph.Count("", "/") + w.exo.Count("Get-Mailbox"); n != 0 || len(w.slack.Messages("DU0MARIA")) != 0 {
 		t.Fatalf("an edge-only serve ran the job: %d reads, transcript %v", n, transcriptTexts(w.slack))
 	}
