@@ -205,12 +205,8 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*bot.Request) err
 		}
 		release := ""
 		if next.State.Terminal() {
-			activeKey := s.activeKey(cur.Op.Mailbox)
-			if err := tx.Watch(ctx, activeKey).Err(); err != nil {
-				return err
-			}
-			holder, err := tx.Get(ctx, activeKey).Result()
-			if err != nil && !errors.Is(err, redis.Nil) {
+			activeKey, holder, err := s.watchActive(ctx, tx, cur.Op.Mailbox)
+			if err != nil {
 				return err
 			}
 			if holder == id {
@@ -221,12 +217,8 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*bot.Request) err
 		if cur.State.Terminal() && !next.State.Terminal() {
 			// Out of a terminal state (a failed request retried): the
 			// mailbox must be claimed again, unless another request has it.
-			activeKey := s.activeKey(cur.Op.Mailbox)
-			if err := tx.Watch(ctx, activeKey).Err(); err != nil {
-				return err
-			}
-			holder, err := tx.Get(ctx, activeKey).Result()
-			if err != nil && !errors.Is(err, redis.Nil) {
+			activeKey, holder, err := s.watchActive(ctx, tx, cur.Op.Mailbox)
+			if err != nil {
 				return err
 			}
 			if holder != "" && holder != id {
@@ -326,6 +318,20 @@ func (s *Store) index(ctx context.Context, p redis.Pipeliner, cur, next *bot.Req
 			p.ZRem(ctx, s.approverKey(a), next.ID)
 		}
 	}
+}
+
+// watchActive watches the key naming the request that holds mailbox and
+// returns it with that request's id ("" when none).
+func (s *Store) watchActive(ctx context.Context, tx *redis.Tx, mailbox string) (key, holder string, err error) {
+	key = s.activeKey(mailbox)
+	if err := tx.Watch(ctx, key).Err(); err != nil {
+		return "", "", err
+	}
+	holder, err = tx.Get(ctx, key).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return "", "", err
+	}
+	return key, holder, nil
 }
 
 // retry runs a WATCH transaction until it commits, fails otherwise, or has
