@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,7 +20,7 @@ func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 		return 0, false
 	}
 	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if !(s >= 0) { // negative or NaN
+		if !(s >= 0) || math.IsInf(s, 1) { // negative, NaN or infinite
 			return 0, false
 		}
 		return time.Duration(min(s, MaxRetryAfter.Seconds()) * float64(time.Second)), true

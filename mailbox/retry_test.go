@@ -20,6 +20,8 @@ func TestParseRetryAfter(t *testing.T) {
 		{"Sat, 21 Nov 2026 10:00:30 GMT", 30 * time.Second, true},
 		{"Sat, 21 Nov 2026 09:00:00 GMT", 0, true},
 		{"86400", mailbox.MaxRetryAfter, true},
+		{"9223372037", mailbox.MaxRetryAfter, true}, // past time.Duration in nanoseconds
+		{"Inf", 0, false},
 		{"Sun, 22 Nov 2026 10:00:00 GMT", mailbox.MaxRetryAfter, true},
 		{"", 0, false},
 		{"-3", 0, false},
