@@ -41,9 +41,6 @@ type appConfig struct {
 	// EdgeOnly: this process takes Slack's requests and queues them but
 	// runs no jobs (MAILBOXBOT_WORKERS=0); processes with workers run them.
 	EdgeOnly bool
-	// WorkerCheck: how often an EdgeOnly process checks that some process
-	// runs jobs; 0 means 30 seconds.
-	WorkerCheck time.Duration
 
 	SigningSecret, TeamID, AppID string
 
@@ -78,8 +75,6 @@ type app struct {
 	log       *slog.Logger
 	reconcile time.Duration
 	edgeOnly  bool
-	// workerCheck: how often an edge-only process checks for workers.
-	workerCheck time.Duration
 }
 
 func newApp(c appConfig) (*app, error) {
@@ -91,9 +86,6 @@ func newApp(c appConfig) (*app, error) {
 	}
 	if c.ReconcileEvery <= 0 {
 		c.ReconcileEvery = time.Minute
-	}
-	if c.WorkerCheck <= 0 {
-		c.WorkerCheck = 30 * time.Second
 	}
 	store := redisstore.NewStore(c.Redis, c.Prefix)
 	if c.Queue.Logger == nil {
@@ -162,7 +154,7 @@ func newApp(c appConfig) (*app, error) {
 			return store.Ping(ctx)
 		}
 	}
-	return &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, socket: sock, log: c.Logger, reconcile: c.ReconcileEvery, edgeOnly: c.EdgeOnly, workerCheck: c.WorkerCheck}, nil
+	return &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, socket: sock, log: c.Logger, reconcile: c.ReconcileEvery, edgeOnly: c.EdgeOnly}, nil
 }
 
 // run serves HTTP on ln and works the queue until ctx is done. Then it
@@ -202,7 +194,7 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			watchWorkers(ctx, a.queue.Workers, a.workerCheck, a.log)
+			watchWorkers(ctx, a.queue.Workers, workerCheckEvery, a.log)
 		}()
 	} else {
 		wg.Add(1)
@@ -236,6 +228,10 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 	a.log.Info("stopped")
 	return err
 }
+
+// workerCheckEvery is how often an edge-only process checks that some
+// process runs jobs.
+const workerCheckEvery = 30 * time.Second
 
 // watchWorkers runs in a process that runs no jobs (MAILBOXBOT_WORKERS=0):
 // every `every` it reads how many job slots other processes give the
