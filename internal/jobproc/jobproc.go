@@ -1,0 +1,185 @@
+// Package jobproc runs a child process at a lower CPU priority and keeps it
+// running: serve starts its job workers this way, so that on a busy machine
+// the kernel gives the CPU to the process that answers Slack first (Go has
+// no goroutine priorities, and one Go process shares its processors and its
+// garbage collector among all its goroutines).
+//
+// The child dies with its parent, even on kill -9 (Linux's parent-death
+// signal), and sits in a process group of its own, so that a terminal's
+// Ctrl-C reaches the parent only: the parent stops it in order, after its
+// own requests in flight.
+package jobproc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Config is the child and how to keep it.
+type Config struct {
+	Path string   // the executable
+	Args []string // its arguments, without the program name
+	Env  []string // its whole environment
+	// Nice is the child's niceness, 1–19 (higher is lower priority). The
+	// child sets it itself, first thing: see Child.
+	Nice int
+	// Files are open in the child from file descriptor 3 on. They must stay
+	// open for as long as Run runs (a restarted child gets them again).
+	Files          []*os.File
+	Stdout, Stderr io.Writer
+	// StopTimeout is how long the child may take to exit after SIGTERM
+	// before it is killed. Default 30s.
+	StopTimeout time.Duration
+	// MinBackoff and MaxBackoff bound the wait before a child that exited
+	// is started again; it doubles at each exit and starts over once a
+	// child ran for MaxBackoff. Defaults 1s and 30s.
+	MinBackoff, MaxBackoff time.Duration
+	Logger                 *slog.Logger
+	// Started, when set, is told each child's process id once it runs.
+	Started func(pid int)
+}
+
+// Run starts the child and starts it again whenever it exits, until ctx is
+// done; it then sends the child SIGTERM, kills it after StopTimeout, and
+// returns once it has exited. It returns an error only when the child
+// cannot be started at all the first time (a wrong path, a platform
+// without thread priorities); a later failure to start is logged and tried
+// again.
+func Run(ctx context.Context, c Config) error {
+	if c.StopTimeout <= 0 {
+		c.StopTimeout = 30 * time.Second
+	}
+	if c.MinBackoff <= 0 {
+		c.MinBackoff = time.Second
+	}
+	if c.MaxBackoff < c.MinBackoff {
+		c.MaxBackoff = max(30*time.Second, c.MinBackoff)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Nice < 1 || c.Nice > 19 {
+		return fmt.Errorf("job process niceness %d: want 1 to 19", c.Nice)
+	}
+	if !Supported {
+		return errors.New("a job process at a lower priority needs Linux")
+	}
+	c.Env = append(c.Env[:len(c.Env):len(c.Env)], fmt.Sprintf("%s=%d", EnvNice, c.Nice))
+	errc := make(chan error, 1)
+	// Linux sends the parent-death signal when the thread that forked the
+	// child ends, not the process: the children are started from one
+	// goroutine locked to its thread for as long as they may run.
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		errc <- supervise(ctx, c)
+	}()
+	return <-errc
+}
+
+// EnvNice is set in the child's environment to the niceness it is to take.
+const EnvNice = "MAILBOXBOT_JOB_PROCESS_NICE"
+
+// Child reports whether this process is a child started by Run (getenv is
+// os.Getenv), and if so lowers its own priority to the niceness Run asked
+// for. A child calls it first thing.
+//
+// The child does it, not the parent: Linux keeps a niceness per thread,
+// and a parent that lowered the thread it forks from could not raise it
+// again without privileges.
+func Child(getenv func(string) string) (bool, error) {
+	v := getenv(EnvNice)
+	if v == "" {
+		return false, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 19 {
+		return true, fmt.Errorf("%s=%q: want 1 to 19", EnvNice, v)
+	}
+	return true, lowerOwnPriority(n)
+}
+
+func supervise(ctx context.Context, c Config) error {
+	backoff := c.MinBackoff
+	for first := true; ; first = false {
+		cmd := exec.Command(c.Path, c.Args...)
+		cmd.Env, cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = c.Env, c.Stdout, c.Stderr, c.Files
+		cmd.SysProcAttr = childAttr()
+		started := time.Now()
+		if err := cmd.Start(); err != nil {
+			if first {
+				return fmt.Errorf("start job process: %w", err)
+			}
+			c.Logger.Error("job process: cannot start it; trying again", "err", err, "in", backoff.String())
+		} else {
+			if c.Started != nil {
+				c.Started(cmd.Process.Pid)
+			}
+			c.Logger.Info("job process started", "pid", cmd.Process.Pid, "nice", c.Nice)
+			err := wait(ctx, cmd, c.StopTimeout)
+			if ctx.Err() != nil {
+				if err != nil {
+					c.Logger.Warn("job process stopped", "pid", cmd.Process.Pid, "err", err)
+				} else {
+					c.Logger.Info("job process stopped", "pid", cmd.Process.Pid)
+				}
+				return nil
+			}
+			if time.Since(started) >= c.MaxBackoff {
+				backoff = c.MinBackoff
+			}
+			c.Logger.Error("job process exited; jobs wait in the queue until it runs again",
+				"pid", cmd.Process.Pid, "err", exitErr(err), "restart_in", backoff.String())
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		backoff = min(2*backoff, c.MaxBackoff)
+	}
+}
+
+// wait waits for the child to exit, or, once ctx is done, stops it.
+func wait(ctx context.Context, cmd *exec.Cmd, stopTimeout time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	t := time.NewTimer(stopTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		_ = cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("killed: still running %s after SIGTERM", stopTimeout)
+	}
+}
+
+func exitErr(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ProcessState.String()
+	}
+	return err.Error()
+}

@@ -1,0 +1,235 @@
+//go:build linux
+
+package jobproc
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/internal/testlog"
+)
+
+// envChild makes the test binary act as a child (or a parent) of the kind
+// its value names instead of running the tests.
+const envChild = "JOBPROC_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(envChild) {
+	case "":
+		os.Exit(m.Run())
+	case "wait": // exits 0 on SIGTERM, saying so
+		if child, err := Child(os.Getenv); !child || err != nil {
+			fmt.Println("not a child:", err)
+			os.Exit(8)
+		}
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGTERM)
+		if f := os.NewFile(3, "fd3"); f != nil {
+			fmt.Fprintln(f, "hello from fd 3")
+			f.Close()
+		}
+		<-ch
+		fmt.Println("child: SIGTERM")
+		os.Exit(0)
+	case "deaf": // ignores SIGTERM
+		signal.Ignore(syscall.SIGTERM)
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	case "fail":
+		os.Exit(3)
+	case "parent": // runs a "wait" child and prints its pid
+		cfg := Config{Path: os.Args[0], Env: append(os.Environ(), envChild+"=wait"), Nice: 10,
+			Started: func(pid int) { fmt.Println(pid) }}
+		_ = Run(context.Background(), cfg)
+		os.Exit(0)
+	}
+	os.Exit(9)
+}
+
+func childConfig(kind string, log *testlog.Buffer) Config {
+	return Config{Path: os.Args[0], Env: append(os.Environ(), envChild+"="+kind), Nice: 10,
+		Stdout: log, Stderr: log, MinBackoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(log, nil))}
+}
+
+// procStat is a field of /proc/pid/stat, counted from 1 as in proc(5).
+func procStat(t *testing.T, pid, field int) string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	rest := string(b[bytes.LastIndexByte(b, ')')+2:])
+	return strings.Fields(rest)[field-3]
+}
+
+func gone(pid int) bool {
+	s, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return err != nil || bytes.Contains(s, []byte(") Z "))
+}
+
+func TestChildRunsAtItsNicenessAndStopsOnSIGTERM(t *testing.T) {
+	log := &testlog.Buffer{}
+	pids := make(chan int, 4)
+	cfg := childConfig("wait", log)
+	cfg.Started = func(pid int) { pids <- pid }
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cfg.Files = []*os.File{w}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg) }()
+	pid := <-pids
+	w.Close()
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil || line != "hello from fd 3\n" {
+		t.Fatalf("fd 3 of the child: %q, %v", line, err)
+	}
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	for _, task := range tasks {
+		tid, _ := strconv.Atoi(task.Name())
+		if nice := procStat(t, tid, 19); nice != "10" {
+			t.Errorf("niceness of the child's thread %d: %q, want 10", tid, nice)
+		}
+	}
+	if len(tasks) < 2 {
+		t.Errorf("the child has %d threads", len(tasks))
+	}
+	if pgrp := procStat(t, pid, 5); pgrp != strconv.Itoa(pid) {
+		t.Errorf("child's process group %s, want its own (%d)", pgrp, pid)
+	}
+	if own := procStat(t, os.Getpid(), 19); own != "0" {
+		t.Errorf("the parent's own niceness changed to %s", own)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "child: SIGTERM") {
+		t.Errorf("child was not stopped with SIGTERM:\n%s", log)
+	}
+	if !gone(pid) {
+		t.Errorf("child %d still runs after Run returned", pid)
+	}
+	select {
+	case p := <-pids:
+		t.Errorf("a second child (%d) was started", p)
+	default:
+	}
+}
+
+func TestChildIsStartedAgainAfterItExits(t *testing.T) {
+	log := &testlog.Buffer{}
+	var mu sync.Mutex
+	var starts int
+	cfg := childConfig("fail", log)
+	cfg.Started = func(int) { mu.Lock(); starts++; mu.Unlock() }
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	if err := Run(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// Waits of 10, 20, 40, 40… ms: at least 4 starts in 400 ms, and far
+	// fewer than without a wait.
+	if starts < 4 || starts > 20 {
+		t.Errorf("%d starts in 400ms with waits of 10–40ms", starts)
+	}
+	if !strings.Contains(log.String(), "exit status 3") {
+		t.Errorf("the exit is not logged with its status:\n%s", log)
+	}
+}
+
+func TestChildThatIgnoresSIGTERMIsKilled(t *testing.T) {
+	log := &testlog.Buffer{}
+	pids := make(chan int, 1)
+	cfg := childConfig("deaf", log)
+	cfg.StopTimeout = 200 * time.Millisecond
+	cfg.Started = func(pid int) { pids <- pid }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg) }()
+	pid := <-pids
+	time.Sleep(100 * time.Millisecond) // let it ignore SIGTERM first
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return 10s after its context ended")
+	}
+	if !gone(pid) {
+		t.Errorf("child %d still runs", pid)
+	}
+	if !strings.Contains(log.String(), "killed") {
+		t.Errorf("the kill is not logged:\n%s", log)
+	}
+}
+
+func TestChildDiesWithItsParent(t *testing.T) {
+	parent := exec.Command(os.Args[0])
+	parent.Env = append(os.Environ(), envChild+"=parent")
+	out, err := parent.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		parent.Process.Kill()
+		t.Fatal(err)
+	}
+	child, _ := strconv.Atoi(strings.TrimSpace(line))
+	if child == 0 || gone(child) {
+		t.Fatalf("no child running: %q", line)
+	}
+	parent.Process.Kill() // SIGKILL: the parent cannot pass anything on
+	parent.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for !gone(child) {
+		if time.Now().After(deadline) {
+			syscall.Kill(child, syscall.SIGKILL)
+			t.Fatalf("child %d still runs 5s after its parent was killed", child)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestNicenessOutOfRange(t *testing.T) {
+	for _, n := range []int{0, -1, 20} {
+		cfg := childConfig("wait", &testlog.Buffer{})
+		cfg.Nice = n
+		if err := Run(context.Background(), cfg); err == nil {
+			t.Errorf("niceness %d accepted", n)
+		}
+	}
+}
+
+func TestWrongPathIsAnError(t *testing.T) {
+	cfg := childConfig("wait", &testlog.Buffer{})
+	cfg.Path = "/nonexistent/mailboxbot"
+	if err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "start job process") {
+		t.Errorf("err = %v", err)
+	}
+}
