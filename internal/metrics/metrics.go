@@ -10,7 +10,8 @@
 //	mailboxbot_queue_depth                         jobs waiting in the queue, read at scrape time
 //	mailboxbot_queue_workers                       job slots of the running serve processes, read at scrape time
 //
-// plus the Go runtime and process collectors. Handler serves them.
+// plus the Go runtime and process collectors. Handler serves them, with
+// those of serve's job process when Include names it.
 //
 // Every method works on a nil *Metrics and then records nothing (a
 // transport or handler is returned unwrapped).
@@ -49,6 +50,7 @@ type Metrics struct {
 	ack         *prometheus.HistogramVec
 	depth       *readCollector
 	workers     *readCollector
+	include     atomic.Pointer[remote]
 }
 
 // New returns Metrics registered on a new registry.
@@ -101,7 +103,7 @@ func (m *Metrics) Handler() http.Handler {
 	if m == nil {
 		return http.NotFoundHandler()
 	}
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+	return promhttp.HandlerFor(prometheus.GathererFunc(m.gather), promhttp.HandlerOpts{
 		Registry:      m.reg,
 		ErrorHandling: promhttp.ContinueOnError,
 	})
