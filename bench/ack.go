@@ -195,7 +195,7 @@ func ackBench(ctx context.Context, args []string) error {
 	after, _ := rssKiB(bot.cmd.Process.Pid)
 	fmt.Printf("\nmedian p99: baseline %.2fms, mailboxbot %.2fms; ratio of medians %.2f, median of ratios %.2f (target ≤ 2)\n",
 		median(baseP99)*1000, median(botP99)*1000, median(botP99)/median(baseP99), median(ratios))
-	fmt.Printf("mailboxbot RSS: idle %.1f MiB; under load median %.1f MiB, max %.1f MiB; after the runs %.1f MiB\n",
+	fmt.Printf("mailboxbot RSS (serve and its job process): idle %.1f MiB; under load median %.1f MiB, max %.1f MiB; after the runs %.1f MiB\n",
 		mib(idle), mib(median(rssLoad)), mib(maxOf(rssLoad)), mib(after))
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -268,8 +269,23 @@ func (r *replica) stop() {
 	r.cmd = nil
 }
 
-// rssKiB is the process's resident set size (VmRSS) in KiB.
+// rssKiB is the resident set size (VmRSS) in KiB of the process and its
+// children.
 func rssKiB(pid int) (int64, error) {
+	own, err := vmRSS(pid)
+	if err != nil {
+		return 0, err
+	}
+	// serve's job process is its child: the bot's memory is both.
+	for _, c := range childPids(pid) {
+		if v, err := vmRSS(c); err == nil {
+			own += v
+		}
+	}
+	return own, nil
+}
+
+func vmRSS(pid int) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
@@ -282,6 +298,31 @@ func rssKiB(pid int) (int64, error) {
 		}
 	}
 	return 0, errors.New("no VmRSS")
+}
+
+// childPids are the processes whose parent is pid.
+func childPids(pid int) []int {
+	dirs, _ := os.ReadDir("/proc")
+	var out []int
+	for _, d := range dirs {
+		p, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:])) // state, ppid, ...
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func freeAddr() (string, error) {

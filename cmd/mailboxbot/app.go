@@ -41,6 +41,14 @@ type appConfig struct {
 	// EdgeOnly: this process takes Slack's requests and queues them but
 	// runs no jobs (MAILBOXBOT_WORKERS=0); processes with workers run them.
 	EdgeOnly bool
+	// JobProcess, when set, runs this process's jobs in a second process
+	// (serve's job process, see jobproc) until its context is done, in
+	// place of this process's own queue worker.
+	JobProcess func(context.Context) error
+	// JobsOnly: this process is serve's job process. It runs the jobs and
+	// serves its metrics (to serve) on its listener; Slack's requests go
+	// to serve.
+	JobsOnly bool
 
 	SigningSecret, TeamID, AppID string
 
@@ -75,6 +83,8 @@ type app struct {
 	log       *slog.Logger
 	reconcile time.Duration
 	edgeOnly  bool
+	jobs      func(context.Context) error // a job process; nil: the queue worker runs here (unless edgeOnly)
+	jobsOnly  bool
 }
 
 func newApp(c appConfig) (*app, error) {
@@ -140,7 +150,7 @@ func newApp(c appConfig) (*app, error) {
 		Checker:        svc,
 		Logger:         c.Logger,
 	})
-	if c.Metrics != nil {
+	if c.Metrics != nil && !c.JobsOnly { // the job process's metrics are served with serve's
 		c.Metrics.QueueDepth(withTimeout(time.Second, queue.Depth))
 		c.Metrics.QueueWorkers(withTimeout(time.Second, queue.Workers))
 	}
@@ -154,7 +164,15 @@ func newApp(c appConfig) (*app, error) {
 			return store.Ping(ctx)
 		}
 	}
-	return &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, socket: sock, log: c.Logger, reconcile: c.ReconcileEvery, edgeOnly: c.EdgeOnly}, nil
+	a := &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, socket: sock, log: c.Logger,
+		reconcile: c.ReconcileEvery, edgeOnly: c.EdgeOnly, jobs: c.JobProcess, jobsOnly: c.JobsOnly}
+	if c.JobsOnly {
+		a.handler, a.socket = metricsHandler(c.Metrics), nil
+		if a.handler == nil {
+			a.handler = http.NotFoundHandler()
+		}
+	}
+	return a, nil
 }
 
 // run serves HTTP on ln and works the queue until ctx is done. Then it
@@ -196,6 +214,14 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 			defer wg.Done()
 			watchWorkers(ctx, a.queue.Workers, workerCheckEvery, a.log)
 		}()
+	} else if a.jobs != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.jobs(ctx); err != nil {
+				errc <- err
+			}
+		}()
 	} else {
 		wg.Add(1)
 		go func() {
@@ -207,9 +233,15 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 	}
 	go func() {
 		defer wg.Done()
-		a.reconcileLoop(ctx)
+		if !a.jobsOnly { // serve reconciles; its job process need not
+			a.reconcileLoop(ctx)
+		}
 	}()
-	a.log.Info("mailboxbot listening", "addr", ln.Addr().String())
+	if a.jobsOnly {
+		a.log.Info("job process running", "metrics", ln.Addr().String())
+	} else {
+		a.log.Info("mailboxbot listening", "addr", ln.Addr().String())
+	}
 	var err error
 	select {
 	case <-ctx.Done():

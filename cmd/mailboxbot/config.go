@@ -56,7 +56,8 @@ type Config struct {
 	PolicyCreate    string        `env:"MAILBOXBOT_APPROVAL_CREATE" envDefault:"manager"`
 	PolicyGrant     string        `env:"MAILBOXBOT_APPROVAL_GRANT" envDefault:"manager"`
 	PolicyRevoke    string        `env:"MAILBOXBOT_APPROVAL_REVOKE" envDefault:"none"`
-	Workers         int           `env:"MAILBOXBOT_WORKERS" envDefault:"10"` // 0: take Slack's requests only, run no jobs
+	Workers         int           `env:"MAILBOXBOT_WORKERS" envDefault:"10"`  // 0: take Slack's requests only, run no jobs
+	JobNice         int           `env:"MAILBOXBOT_JOB_NICE" envDefault:"10"` // the jobs run in a second process at this niceness; 0: in serve's own
 
 	// Who may ask, per operation: Slack user ids (U…, W…) and user group
 	// ids (S…); empty: everyone. Extra approvers likewise.
@@ -268,6 +269,9 @@ func (c Config) validate() []string {
 	if c.Workers < 0 || c.Workers > 200 {
 		p = append(p, "MAILBOXBOT_WORKERS must be between 0 (take Slack's requests only) and 200")
 	}
+	if c.JobNice < 0 || c.JobNice > 19 {
+		p = append(p, "MAILBOXBOT_JOB_NICE must be between 0 (run the jobs in serve's own process) and 19")
+	}
 	switch c.LogFormat {
 	case "json", "text":
 	default:
@@ -279,6 +283,30 @@ func (c Config) validate() []string {
 		p = append(p, "LOG_LEVEL must be debug, info, warn or error")
 	}
 	return p
+}
+
+// settings are the environment variables that configure serve, as
+// NAME=VALUE, for those getenv gives: what serve's job process is given
+// (getenv need not be os.Getenv).
+func settings(getenv func(string) string) ([]string, error) {
+	params, err := env.GetFieldParams(&Config{})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, p := range params {
+		names = append(names, p.Key)
+	}
+	for _, name := range secretNames {
+		names = append(names, name+"_FILE")
+	}
+	var out []string
+	for _, k := range names {
+		if v := getenv(k); v != "" {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out, nil
 }
 
 // policy maps the MAILBOXBOT_APPROVAL_* settings to the bot's.

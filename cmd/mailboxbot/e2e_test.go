@@ -89,6 +89,11 @@ func newWorld(t *testing.T, lag int) *world {
 	maps.Copy(w.env, map[string]string{
 		"MAILBOXBOT_APPROVERS": "U0ADA", "MAILBOXBOT_AUDIT_CHANNEL": demoAuditChannel,
 		"MAILBOXBOT_VERIFY_DELAY": "100ms", "LOG_FORMAT": "json", "LOG_LEVEL": "debug",
+		// The jobs run in serve's own process: a job process is this test
+		// binary started again, which runs serve only when started by a
+		// test that runs serve as a process (world.start), where a test
+		// deletes this.
+		"MAILBOXBOT_JOB_NICE": "0",
 	})
 	w.botURL = "http://" + w.env["LISTEN_ADDR"]
 	return w

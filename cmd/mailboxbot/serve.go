@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/bot/redisstore"
 	"github.com/mailboxbot/mailboxbot/handlers/notify"
+	"github.com/mailboxbot/mailboxbot/internal/jobproc"
 	"github.com/mailboxbot/mailboxbot/internal/metrics"
 	"github.com/mailboxbot/mailboxbot/mailbox/exchange"
 	"github.com/mailboxbot/mailboxbot/mailbox/graph"
@@ -26,11 +28,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if len(args) > 0 {
 		return fmt.Errorf("%w: serve takes no arguments; configuration comes from the environment", errUsage)
 	}
+	// serve's job process lowers its own priority first of all.
+	child, err := jobproc.Child(getenv)
+	if err != nil {
+		return err
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
 	}
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	if child {
+		log = log.With("process", "jobs")
+	}
 	rdb, raddr, err := newRedis(cfg)
 	if err != nil {
 		return err
@@ -65,7 +75,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return fmt.Errorf("Exchange client: %w", err)
 	}
-	a, err := newApp(appConfig{
+	ac := appConfig{
 		Redis: rdb, Prefix: cfg.KeyPrefix,
 		Queue:     redisstore.QueueConfig{Name: strings.TrimSuffix(cfg.KeyPrefix, ":"), Concurrency: cfg.Workers, TaskCheckInterval: 200 * time.Millisecond},
 		Directory: dir, Exchange: exo,
@@ -80,15 +90,71 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		ApprovalTimeout: cfg.ApprovalTimeout, VerifyTimeout: cfg.VerifyTimeout, VerifyDelay: cfg.VerifyDelay,
 		MailboxWaitTimeout: cfg.MailboxWait, RetryWindow: retryWindow(cfg.RetryWindow),
 		Logger: log,
-	})
+	}
+	var ln net.Listener
+	if child {
+		ac.JobsOnly, ac.Socket = true, nil
+		if ln, err = net.FileListener(os.NewFile(3, "metrics")); err != nil {
+			return fmt.Errorf("the job process takes its metrics listener from mailboxbot serve, which starts it: %w", err)
+		}
+	} else {
+		if ac.JobProcess, err = jobProcess(cfg, getenv, m, stderr, log); err != nil {
+			return err
+		}
+		if ln, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
+			return fmt.Errorf("LISTEN_ADDR: %w", err)
+		}
+	}
+	a, err := newApp(ac)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
-		return fmt.Errorf("LISTEN_ADDR: %w", err)
-	}
 	return a.run(ctx, ln)
+}
+
+// jobStopTimeout is how long serve's job process may take to stop: the
+// queue's 10 s for the jobs in progress, and some.
+const jobStopTimeout = 30 * time.Second
+
+// jobProcess is how serve runs its jobs in a second process at a lower CPU
+// priority (MAILBOXBOT_JOB_NICE), so that they never slow its answers to
+// Slack; nil when the jobs run in serve's own process (or nowhere, with
+// MAILBOXBOT_WORKERS=0). The job process is `mailboxbot serve` again, with
+// the same settings; it serves its metrics to this process on a loopback
+// listener opened here, which m includes in serve's /metrics.
+func jobProcess(cfg Config, getenv func(string) string, m *metrics.Metrics, out io.Writer, log *slog.Logger) (func(context.Context) error, error) {
+	if cfg.Workers == 0 || cfg.JobNice == 0 {
+		return nil, nil
+	}
+	if !jobproc.Supported {
+		log.Warn("MAILBOXBOT_JOB_NICE: a job process at a lower priority needs Linux; the jobs run in this process")
+		return nil, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("job process: %w", err)
+	}
+	env, err := settings(getenv)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("job process's metrics listener: %w", err)
+	}
+	f, err := ln.(*net.TCPListener).File() // a copy of the socket, which each job process is given
+	ln.Close()
+	if err != nil {
+		return nil, fmt.Errorf("job process's metrics listener: %w", err)
+	}
+	m.Include("http://"+ln.Addr().String()+"/metrics", &http.Client{Transport: &http.Transport{}, Timeout: 2 * time.Second})
+	return func(ctx context.Context) error {
+		defer f.Close()
+		return jobproc.Run(ctx, jobproc.Config{
+			Path: exe, Args: []string{"serve"}, Env: append(os.Environ(), env...), Nice: cfg.JobNice,
+			Files: []*os.File{f}, Stdout: out, Stderr: out, StopTimeout: jobStopTimeout, Logger: log,
+		})
+	}, nil
 }
 
 func newLogger(w io.Writer, format, level string) *slog.Logger {

@@ -145,6 +145,7 @@ func TestSIGTERMHandsBackAndResumes(t *testing.T) {
 	release := func() { releaseOnce.Do(func() { close(slow.release) }) }
 	t.Cleanup(release)
 	w.env["EXCHANGE_URL"] = w.exo.URL()
+	delete(w.env, "MAILBOXBOT_JOB_NICE") // the default: the jobs run in a job process, which the SIGTERM reaches through serve
 
 	opt, err := redis.ParseURL(w.env["REDIS_URL"])
 	if err != nil {
@@ -168,6 +169,9 @@ func TestSIGTERMHandsBackAndResumes(t *testing.T) {
 		t.Fatalf("Set-Mailbox never reached Exchange\nlog:\n%s", log.String())
 	}
 
+	if !strings.Contains(log.String(), `"process":"jobs"`) {
+		t.Fatalf("the job did not run in serve's job process\nlog:\n%s", log.String())
+	}
 	took := first.terminate(t, log)
 	t.Logf("first process stopped %s after SIGTERM", took.Round(time.Millisecond))
 	if took < 5*time.Second {

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
+	"github.com/mailboxbot/mailboxbot/internal/testlog"
+)
+
+// TestServeRunsJobsInAJobProcess runs `mailboxbot serve` as a process with
+// the default settings: its jobs run in a second process at niceness 10
+// while serve stays at 0; the jobs' metrics are served on serve's
+// /metrics; a job process that is killed is started again and the work
+// goes on; and when serve is killed with SIGKILL its job process dies too.
+func TestServeRunsJobsInAJobProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs `mailboxbot serve` and its job process as real processes")
+	}
+	w := newWorld(t, 0)
+	delete(w.env, "MAILBOXBOT_JOB_NICE") // the default
+	log := &testlog.Buffer{}
+	p := w.start(log)
+	serve := p.cmd.Process.Pid
+	child := w.jobProcess(log, 1)
+	// The job process lowers its priority first thing after it starts.
+	for deadline := time.Now().Add(5 * time.Second); statField(child, 19) != "10"; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the job process runs at niceness %q, want 10", statField(child, 19))
+		}
+	}
+	if nice := statField(serve, 19); nice != "0" {
+		t.Errorf("serve runs at niceness %q, want 0", nice)
+	}
+
+	convert := func(upn, approver string) {
+		t.Helper()
+		w.command("U0RITA", upn)
+		ask := w.waitFor("the approval DM for "+upn, func(e slacktest.Entry) bool {
+			return e.Channel == "D"+approver && strings.Contains(e.Text, "[Approve]") && strings.Contains(e.Text, upn)
+		})
+		w.click(approver, ask, "approve")
+		w.waitFor("the report on "+upn, func(e slacktest.Entry) bool {
+			return e.Channel == "DU0RITA" && strings.Contains(e.Text, "is done") && strings.Contains(e.Text, upn)
+		})
+	}
+	convert("alice@contoso.com", "U0MARIA")
+	eachChangeOnce(t, w.tenant, "alice@contoso.com", 4)
+	if !strings.Contains(log.String(), `"process":"jobs"`) {
+		t.Error("no log line of the job process")
+	}
+
+	// One scrape of serve shows both processes: the edge's answers to
+	// Slack, the job process's steps and calls, and its runtime.
+	metrics := scrapeBody(t, w.botURL+"/metrics")
+	for _, want := range []string{
+		`mailboxbot_ack_seconds_count{route="/slack/commands"} 1`,
+		`mailboxbot_step_duration_seconds_count{status="done",step="convert_to_shared"} 1`,
+		`mailboxbot_microsoft_calls_total{service="exchange",status="200"}`,
+		"\nmailboxbot_jobs_process_resident_memory_bytes ",
+		"\ngo_goroutines ",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("serve's /metrics lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("metrics:\n%s", metrics)
+	}
+
+	// A job process that dies is started again, and the jobs go on.
+	if err := syscall.Kill(child, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	second := w.jobProcess(log, 2)
+	if second == child {
+		t.Fatalf("no new job process after %d was killed", child)
+	}
+	if !strings.Contains(log.String(), "job process exited") {
+		t.Error("the job process's death is not logged")
+	}
+	convert("erin@contoso.com", "U0ADA") // no manager: the configured approver
+
+	// serve killed outright: its job process does not stay behind.
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	p.done <- nil
+	deadline := time.Now().Add(5 * time.Second)
+	for statField(second, 3) != "" && statField(second, 3) != "Z" {
+		if time.Now().After(deadline) {
+			syscall.Kill(second, syscall.SIGKILL)
+			t.Fatalf("job process %d still runs 5s after serve was killed", second)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+var jobProcessStarted = regexp.MustCompile(`"msg":"job process started","pid":(\d+)`)
+
+// jobProcess waits until serve has started its nth job process and
+// returns its process id.
+func (w *world) jobProcess(log *testlog.Buffer, nth int) int {
+	w.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := jobProcessStarted.FindAllStringSubmatch(log.String(), -1); len(m) >= nth {
+			pid, _ := strconv.Atoi(m[nth-1][1])
+			return pid
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("no job process number %d after 20s\nlog:\n%s", nth, log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// statField is a field of /proc/pid/stat counted from 1 as in proc(5)
+// ("" when the process is gone): 3 is the state, 19 the niceness.
+func statField(pid, field int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	rest := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:])) // the name, field 2, may hold spaces
+	return rest[field-3]
+}
+
+func scrapeBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
+	}
+	return string(b)
+}
