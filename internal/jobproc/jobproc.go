@@ -6,8 +6,8 @@
 //
 // The child dies with its parent, even on kill -9 (Linux's parent-death
 // signal), and sits in a process group of its own, so that a terminal's
-// Ctrl-C reaches the parent only: the parent stops it in order, after its
-// own requests in flight.
+// Ctrl-C reaches the parent only, which stops the child with SIGTERM when
+// Run's context ends.
 package jobproc
 
 import (
@@ -26,11 +26,14 @@ import (
 
 // Config is the child and how to keep it.
 type Config struct {
-	Path string   // the executable
+	Path string // the executable
+	// Name is the child's argv[0], what ps shows; default Path.
+	Name string
 	Args []string // its arguments, without the program name
 	Env  []string // its whole environment
-	// Nice is the child's niceness, 1–19 (higher is lower priority). The
-	// child sets it itself, first thing: see Child.
+	// Nice is how much lower the child's priority is than the parent's, in
+	// steps of niceness, 1–19; the child's niceness is the parent's plus
+	// Nice, at most 19. The child sets it itself, first thing: see Child.
 	Nice int
 	// Files are open in the child from file descriptor 3 on. They must stay
 	// open for as long as Run runs (a restarted child gets them again).
@@ -43,17 +46,23 @@ type Config struct {
 	// is started again; it doubles at each exit and starts over once a
 	// child ran for MaxBackoff. Defaults 1s and 30s.
 	MinBackoff, MaxBackoff time.Duration
-	Logger                 *slog.Logger
+	// MaxQuickExits is how many children in a row may exit within
+	// MaxBackoff of their start before Run gives up and returns an error
+	// (a child that cannot run is a fault to show, not to hide behind
+	// restarts). Default 5.
+	MaxQuickExits int
+	Logger        *slog.Logger
 	// Started, when set, is told each child's process id once it runs.
 	Started func(pid int)
 }
 
 // Run starts the child and starts it again whenever it exits, until ctx is
 // done; it then sends the child SIGTERM, kills it after StopTimeout, and
-// returns once it has exited. It returns an error only when the child
-// cannot be started at all the first time (a wrong path, a platform
-// without thread priorities); a later failure to start is logged and tried
-// again.
+// returns nil once it has exited. It returns an error when Nice is out of
+// range, on a platform without per-thread priorities (Supported), when the
+// first child cannot be started, and when MaxQuickExits children in a row
+// exited soon after they started. A later failure to start is logged and
+// tried again.
 func Run(ctx context.Context, c Config) error {
 	if c.StopTimeout <= 0 {
 		c.StopTimeout = 30 * time.Second
@@ -63,6 +72,12 @@ func Run(ctx context.Context, c Config) error {
 	}
 	if c.MaxBackoff < c.MinBackoff {
 		c.MaxBackoff = max(30*time.Second, c.MinBackoff)
+	}
+	if c.MaxQuickExits <= 0 {
+		c.MaxQuickExits = 5
+	}
+	if c.Name == "" {
+		c.Name = c.Path
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -86,11 +101,12 @@ func Run(ctx context.Context, c Config) error {
 	return <-errc
 }
 
-// EnvNice is set in the child's environment to the niceness it is to take.
+// EnvNice is set in the child's environment to how much it is to lower
+// its priority.
 const EnvNice = "MAILBOXBOT_JOB_PROCESS_NICE"
 
 // Child reports whether this process is a child started by Run (getenv is
-// os.Getenv), and if so lowers its own priority to the niceness Run asked
+// os.Getenv), and if so lowers its own priority by the niceness Run asked
 // for. A child calls it first thing.
 //
 // The child does it, not the parent: Linux keeps a niceness per thread,
@@ -109,11 +125,10 @@ func Child(getenv func(string) string) (bool, error) {
 }
 
 func supervise(ctx context.Context, c Config) error {
-	backoff := c.MinBackoff
+	backoff, quick := c.MinBackoff, 0
 	for first := true; ; first = false {
-		cmd := exec.Command(c.Path, c.Args...)
-		cmd.Env, cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = c.Env, c.Stdout, c.Stderr, c.Files
-		cmd.SysProcAttr = childAttr()
+		cmd := &exec.Cmd{Path: c.Path, Args: append([]string{c.Name}, c.Args...), Env: c.Env,
+			Stdout: c.Stdout, Stderr: c.Stderr, ExtraFiles: c.Files, SysProcAttr: childAttr()}
 		started := time.Now()
 		if err := cmd.Start(); err != nil {
 			if first {
@@ -124,7 +139,7 @@ func supervise(ctx context.Context, c Config) error {
 			if c.Started != nil {
 				c.Started(cmd.Process.Pid)
 			}
-			c.Logger.Info("job process started", "pid", cmd.Process.Pid, "nice", c.Nice)
+			c.Logger.Info("job process started", "pid", cmd.Process.Pid, "nice", "+"+strconv.Itoa(c.Nice))
 			err := wait(ctx, cmd, c.StopTimeout)
 			if ctx.Err() != nil {
 				if err != nil {
@@ -135,7 +150,11 @@ func supervise(ctx context.Context, c Config) error {
 				return nil
 			}
 			if time.Since(started) >= c.MaxBackoff {
-				backoff = c.MinBackoff
+				backoff, quick = c.MinBackoff, 0
+			}
+			if quick++; quick >= c.MaxQuickExits {
+				return fmt.Errorf("job process exited %d times in a row within %s of its start, the last time with %s; its log says why",
+					quick, c.MaxBackoff, exitErr(err))
 			}
 			c.Logger.Error("job process exited; jobs wait in the queue until it runs again",
 				"pid", cmd.Process.Pid, "err", exitErr(err), "restart_in", backoff.String())

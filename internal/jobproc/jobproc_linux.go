@@ -9,13 +9,24 @@ import (
 )
 
 // Supported: this platform has per-thread priorities and a parent-death
-// signal.
+// signal, which Run needs.
 const Supported = true
 
-// lowerOwnPriority sets the niceness of every thread of this process. Linux
-// keeps one per thread, and a new thread takes its creator's: the threads
-// are read again until no new one appears.
-func lowerOwnPriority(nice int) error {
+// Self is the path that runs this very program, even if its file has been
+// replaced or removed since it started.
+const Self = "/proc/self/exe"
+
+// lowerOwnPriority adds by to the niceness of every thread of this process
+// (at most 19): the niceness the process started with (its parent's) is
+// the calling thread's. Linux keeps one per thread, and a new thread takes
+// its creator's: the threads are read again until no new one appears.
+func lowerOwnPriority(by int) error {
+	// getpriority(2) answers 20 minus the niceness.
+	p, err := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
+	if err != nil {
+		return fmt.Errorf("lower the job process's priority: %w", err)
+	}
+	nice := min(19, 20-p+by)
 	done := map[int]bool{}
 	for {
 		tasks, err := os.ReadDir("/proc/self/task")

@@ -4,12 +4,17 @@ package jobproc
 
 import (
 	"errors"
+	"os"
 	"syscall"
 )
 
-// Supported: this platform has per-thread priorities and a parent-death
-// signal.
+// Supported is false: Run needs per-thread priorities and a parent-death
+// signal, which only Linux is known here to have.
 const Supported = false
+
+// Self is the path of this program (os.Executable's, where there is no
+// /proc/self/exe).
+var Self = os.Args[0]
 
 func lowerOwnPriority(int) error {
 	return errors.New("a job process at a lower priority needs Linux")

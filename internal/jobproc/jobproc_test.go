@@ -45,6 +45,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	case "deaf": // ignores SIGTERM
 		signal.Ignore(syscall.SIGTERM)
+		fmt.Println("child: deaf")
 		time.Sleep(time.Minute)
 		os.Exit(0)
 	case "fail":
@@ -93,6 +94,7 @@ func TestChildRunsAtItsNicenessAndStopsOnSIGTERM(t *testing.T) {
 	defer r.Close()
 	cfg.Files = []*os.File{w}
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, cfg) }()
 	pid := <-pids
@@ -101,11 +103,13 @@ func TestChildRunsAtItsNicenessAndStopsOnSIGTERM(t *testing.T) {
 	if err != nil || line != "hello from fd 3\n" {
 		t.Fatalf("fd 3 of the child: %q, %v", line, err)
 	}
+	own, _ := strconv.Atoi(procStat(t, os.Getpid(), 19))
+	want := strconv.Itoa(min(19, own+10))
 	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	for _, task := range tasks {
 		tid, _ := strconv.Atoi(task.Name())
-		if nice := procStat(t, tid, 19); nice != "10" {
-			t.Errorf("niceness of the child's thread %d: %q, want 10", tid, nice)
+		if nice := procStat(t, tid, 19); nice != want {
+			t.Errorf("niceness of the child's thread %d: %q, want %s (this process's %d + 10)", tid, nice, want, own)
 		}
 	}
 	if len(tasks) < 2 {
@@ -114,8 +118,8 @@ func TestChildRunsAtItsNicenessAndStopsOnSIGTERM(t *testing.T) {
 	if pgrp := procStat(t, pid, 5); pgrp != strconv.Itoa(pid) {
 		t.Errorf("child's process group %s, want its own (%d)", pgrp, pid)
 	}
-	if own := procStat(t, os.Getpid(), 19); own != "0" {
-		t.Errorf("the parent's own niceness changed to %s", own)
+	if now, _ := strconv.Atoi(procStat(t, os.Getpid(), 19)); now != own {
+		t.Errorf("the parent's own niceness changed from %d to %d", own, now)
 	}
 	cancel()
 	if err := <-done; err != nil {
@@ -134,26 +138,34 @@ func TestChildRunsAtItsNicenessAndStopsOnSIGTERM(t *testing.T) {
 	}
 }
 
-func TestChildIsStartedAgainAfterItExits(t *testing.T) {
+// TestChildThatKeepsExitingIsStartedAgainThenGivenUp: a child that exits
+// is started again after a doubling wait; one that exits soon after every
+// start makes Run give up with an error that says how it exited.
+func TestChildThatKeepsExitingIsStartedAgainThenGivenUp(t *testing.T) {
 	log := &testlog.Buffer{}
 	var mu sync.Mutex
-	var starts int
+	var starts []time.Time
 	cfg := childConfig("fail", log)
-	cfg.Started = func(int) { mu.Lock(); starts++; mu.Unlock() }
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	cfg.MaxBackoff, cfg.MaxQuickExits = 10*time.Second, 4
+	cfg.Started = func(int) { mu.Lock(); starts = append(starts, time.Now()); mu.Unlock() }
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := Run(ctx, cfg); err != nil {
-		t.Fatal(err)
+	err := Run(ctx, cfg)
+	if err == nil || !strings.Contains(err.Error(), "exited 4 times in a row") || !strings.Contains(err.Error(), "exit status 3") {
+		t.Fatalf("Run = %v, want it to give up after 4 quick exits, with the exit status", err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	// Waits of 10, 20, 40, 40… ms: at least 4 starts in 400 ms, and far
-	// fewer than without a wait.
-	if starts < 4 || starts > 20 {
-		t.Errorf("%d starts in 400ms with waits of 10–40ms", starts)
+	if len(starts) != 4 {
+		t.Fatalf("%d starts, want 4", len(starts))
 	}
-	if !strings.Contains(log.String(), "exit status 3") {
-		t.Errorf("the exit is not logged with its status:\n%s", log)
+	for i, wait := range []time.Duration{10, 20, 40} {
+		if gap := starts[i+1].Sub(starts[i]); gap < wait*time.Millisecond {
+			t.Errorf("start %d came %s after the one before, want at least %dms", i+2, gap, wait)
+		}
+	}
+	if n := strings.Count(log.String(), "exit status 3"); n != 3 {
+		t.Errorf("%d exits logged, want 3 (the 4th is Run's error):\n%s", n, log)
 	}
 }
 
@@ -164,10 +176,15 @@ func TestChildThatIgnoresSIGTERMIsKilled(t *testing.T) {
 	cfg.StopTimeout = 200 * time.Millisecond
 	cfg.Started = func(pid int) { pids <- pid }
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, cfg) }()
 	pid := <-pids
-	time.Sleep(100 * time.Millisecond) // let it ignore SIGTERM first
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(log.String(), "child: deaf"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the child did not start ignoring SIGTERM:\n%s", log)
+		}
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -185,8 +202,15 @@ func TestChildThatIgnoresSIGTERMIsKilled(t *testing.T) {
 	}
 }
 
+// TestChildDiesWithItsParent kills a parent running at niceness 5 more
+// than this process with SIGKILL: its child, at 10 more than its parent,
+// dies with it.
 func TestChildDiesWithItsParent(t *testing.T) {
-	parent := exec.Command(os.Args[0])
+	nice, err := exec.LookPath("nice")
+	if err != nil {
+		t.Skip("no nice(1) to start the parent with")
+	}
+	parent := exec.Command(nice, "-n", "5", os.Args[0])
 	parent.Env = append(os.Environ(), envChild+"=parent")
 	out, err := parent.StdoutPipe()
 	if err != nil {
@@ -203,6 +227,14 @@ func TestChildDiesWithItsParent(t *testing.T) {
 	child, _ := strconv.Atoi(strings.TrimSpace(line))
 	if child == 0 || gone(child) {
 		t.Fatalf("no child running: %q", line)
+	}
+	own, _ := strconv.Atoi(procStat(t, os.Getpid(), 19))
+	want := strconv.Itoa(min(19, own+15))
+	for deadline := time.Now().Add(5 * time.Second); procStat(t, child, 19) != want; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("the child's niceness is %s, want %s: its parent's (%d+5) + 10", procStat(t, child, 19), want, own)
+			break
+		}
 	}
 	parent.Process.Kill() // SIGKILL: the parent cannot pass anything on
 	parent.Wait()
