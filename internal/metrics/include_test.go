@@ -9,8 +9,7 @@ import (
 )
 
 // TestIncludeAddsTheJobProcessMetrics: serve's /metrics answers for both
-// processes, the counters and histograms added up label set by label set,
-// the job process's runtime metrics under their own names.
+// processes, every series of the job process labelled process="jobs".
 func TestIncludeAddsTheJobProcessMetrics(t *testing.T) {
 	edge, jobs := New(), New()
 	srv := httptest.NewServer(jobs.Handler())
@@ -30,17 +29,20 @@ func TestIncludeAddsTheJobProcessMetrics(t *testing.T) {
 		t.Fatalf("scrape: %d\n%s", code, body)
 	}
 	for _, want := range []string{
-		`mailboxbot_requests_total{op="convert_to_shared",state="pending"} 2`,
-		`mailboxbot_requests_total{op="convert_to_shared",state="approved"} 1`,
-		`mailboxbot_step_duration_seconds_count{status="done",step="license"} 3`,
-		`mailboxbot_step_duration_seconds_sum{status="done",step="license"} 2.23`,
-		`mailboxbot_step_duration_seconds_bucket{status="done",step="license",le="0.05"} 1`,
-		`mailboxbot_step_duration_seconds_bucket{status="done",step="license",le="0.25"} 2`,
-		`mailboxbot_step_duration_seconds_bucket{status="done",step="license",le="2.5"} 3`,
+		`mailboxbot_requests_total{op="convert_to_shared",state="pending"} 1`,
+		`mailboxbot_requests_total{op="convert_to_shared",process="jobs",state="pending"} 1`,
+		`mailboxbot_requests_total{op="convert_to_shared",process="jobs",state="approved"} 1`,
+		`mailboxbot_step_duration_seconds_count{status="done",step="license"} 1`,
+		`mailboxbot_step_duration_seconds_count{process="jobs",status="done",step="license"} 2`,
+		`mailboxbot_step_duration_seconds_sum{process="jobs",status="done",step="license"} 2.2`,
+		`mailboxbot_step_duration_seconds_bucket{process="jobs",status="done",step="license",le="0.05"} 0`,
+		`mailboxbot_step_duration_seconds_bucket{process="jobs",status="done",step="license",le="0.25"} 1`,
+		`mailboxbot_step_duration_seconds_bucket{process="jobs",status="done",step="license",le="2.5"} 2`,
+		`mailboxbot_step_duration_seconds_bucket{process="jobs",status="done",step="license",le="+Inf"} 2`,
 		"mailboxbot_queue_depth 4",
 		"\ngo_goroutines ",
-		"\nmailboxbot_jobs_go_goroutines ",
-		"\nmailboxbot_jobs_process_resident_memory_bytes ",
+		"\ngo_goroutines{process=\"jobs\"} ",
+		"\nprocess_resident_memory_bytes{process=\"jobs\"} ",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("scrape lacks %q", want)
@@ -48,6 +50,9 @@ func TestIncludeAddsTheJobProcessMetrics(t *testing.T) {
 	}
 	if n := strings.Count(body, "# TYPE mailboxbot_requests_total "); n != 1 {
 		t.Errorf("mailboxbot_requests_total described %d times", n)
+	}
+	if strings.Contains(body, "mailboxbot_queue_depth{") { // the gauge is serve's alone
+		t.Errorf("the job process has a queue depth too")
 	}
 	if t.Failed() {
 		t.Log(body)
@@ -58,7 +63,7 @@ func TestIncludeAddsTheJobProcessMetrics(t *testing.T) {
 	srv.Close()
 	code, body = scrape(t, edge)
 	if code != http.StatusOK || !strings.Contains(body, `mailboxbot_requests_total{op="convert_to_shared",state="pending"} 1`) ||
-		strings.Contains(body, "mailboxbot_jobs_") {
+		strings.Contains(body, `process="jobs"`) {
 		t.Fatalf("scrape without the job process = %d:\n%s", code, body)
 	}
 	if _, body = scrape(t, edge); !strings.Contains(body, `promhttp_metric_handler_errors_total{cause="gathering"} 1`) {

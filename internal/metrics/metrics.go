@@ -10,8 +10,9 @@
 //	mailboxbot_queue_depth                         jobs waiting in the queue, read at scrape time
 //	mailboxbot_queue_workers                       job slots of the running serve processes, read at scrape time
 //
-// plus the Go runtime and process collectors. Handler serves them, with
-// those of serve's job process when Include names it.
+// plus the Go runtime and process collectors. Handler serves them, and
+// with them those of serve's job process, labelled process="jobs", when
+// Include names it.
 //
 // Every method works on a nil *Metrics and then records nothing (a
 // transport or handler is returned unwrapped).
