@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -300,26 +299,17 @@ func vmRSS(pid int) (int64, error) {
 	return 0, errors.New("no VmRSS")
 }
 
-// childPids are the processes whose parent is pid.
+// childPids are the processes whose parent is pid: each thread of pid
+// lists the children it forked.
 func childPids(pid int) []int {
-	dirs, _ := os.ReadDir("/proc")
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
 	var out []int
-	for _, d := range dirs {
-		p, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:])) // state, ppid, ...
-		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
-			out = append(out, p)
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, c := range strings.Fields(string(b)) {
+			if p, err := strconv.Atoi(c); err == nil {
+				out = append(out, p)
+			}
 		}
 	}
 	return out

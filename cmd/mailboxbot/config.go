@@ -285,10 +285,9 @@ func (c Config) validate() []string {
 	return p
 }
 
-// settings are the environment variables that configure serve, as
-// NAME=VALUE, for those getenv gives: what serve's job process is given
-// (getenv need not be os.Getenv).
-func settings(getenv func(string) string) ([]string, error) {
+// settingNames are the environment variables that configure serve: the
+// settings and the NAME_FILE of each secret.
+func settingNames() ([]string, error) {
 	params, err := env.GetFieldParams(&Config{})
 	if err != nil {
 		return nil, err
@@ -299,6 +298,15 @@ func settings(getenv func(string) string) ([]string, error) {
 	}
 	for _, name := range secretNames {
 		names = append(names, name+"_FILE")
+	}
+	return names, nil
+}
+
+// settings are serve's settings as NAME=VALUE, those that getenv gives.
+func settings(getenv func(string) string) ([]string, error) {
+	names, err := settingNames()
+	if err != nil {
+		return nil, err
 	}
 	var out []string
 	for _, k := range names {

@@ -89,10 +89,8 @@ func newWorld(t *testing.T, lag int) *world {
 	maps.Copy(w.env, map[string]string{
 		"MAILBOXBOT_APPROVERS": "U0ADA", "MAILBOXBOT_AUDIT_CHANNEL": demoAuditChannel,
 		"MAILBOXBOT_VERIFY_DELAY": "100ms", "LOG_FORMAT": "json", "LOG_LEVEL": "debug",
-		// The jobs run in serve's own process: a job process is this test
-		// binary started again, which runs serve only when started by a
-		// test that runs serve as a process (world.start), where a test
-		// deletes this.
+		// The jobs run in serve's own process, where most tests look at
+		// them; the tests of the job process delete this.
 		"MAILBOXBOT_JOB_NICE": "0",
 	})
 	w.botURL = "http://" + w.env["LISTEN_ADDR"]

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
+	"github.com/mailboxbot/mailboxbot/internal/jobproc"
 	"github.com/mailboxbot/mailboxbot/internal/testlog"
 )
 
@@ -25,6 +27,9 @@ import (
 func TestServeRunsJobsInAJobProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs `mailboxbot serve` and its job process as real processes")
+	}
+	if !jobproc.Supported {
+		t.Skip("a job process needs Linux")
 	}
 	w := newWorld(t, 0)
 	delete(w.env, "MAILBOXBOT_JOB_NICE") // the default
@@ -64,9 +69,9 @@ func TestServeRunsJobsInAJobProcess(t *testing.T) {
 	metrics := scrapeBody(t, w.botURL+"/metrics")
 	for _, want := range []string{
 		`mailboxbot_ack_seconds_count{route="/slack/commands"} 1`,
-		`mailboxbot_step_duration_seconds_count{status="done",step="convert_to_shared"} 1`,
-		`mailboxbot_microsoft_calls_total{service="exchange",status="200"}`,
-		"\nmailboxbot_jobs_process_resident_memory_bytes ",
+		`mailboxbot_step_duration_seconds_count{process="jobs",status="done",step="convert_to_shared"} 1`,
+		`mailboxbot_microsoft_calls_total{process="jobs",service="exchange",status="200"}`,
+		"\nprocess_resident_memory_bytes{process=\"jobs\"} ",
 		"\ngo_goroutines ",
 	} {
 		if !strings.Contains(metrics, want) {
@@ -106,7 +111,54 @@ func TestServeRunsJobsInAJobProcess(t *testing.T) {
 	}
 }
 
-var jobProcessStarted = regexp.MustCompile(`"msg":"job process started","pid":(\d+)`)
+// TestServeGivesItsJobProcessItsSettings runs serve in this process with
+// its settings from a map, not the environment, the bot token from a file
+// (SLACK_BOT_TOKEN_FILE), and a stray SLACK_BOT_TOKEN in the environment:
+// the job process gets the map's settings and not the stray token (with
+// both, it would refuse to start), and does the work.
+func TestServeGivesItsJobProcessItsSettings(t *testing.T) {
+	if !jobproc.Supported {
+		t.Skip("a job process needs Linux")
+	}
+	w := newWorld(t, 0)
+	delete(w.env, "MAILBOXBOT_JOB_NICE")
+	token := filepath.Join(t.TempDir(), "slack-bot-token")
+	if err := os.WriteFile(token, []byte(w.env["SLACK_BOT_TOKEN"]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	delete(w.env, "SLACK_BOT_TOKEN")
+	w.env["SLACK_BOT_TOKEN_FILE"] = token
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-stray-token-from-the-environment")
+	log := &testlog.Buffer{}
+	w.serve(log)
+	w.command("U0RITA", "alice@contoso.com")
+	ask := w.waitFor("Maria's approval DM", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0MARIA" && strings.Contains(e.Text, "[Approve]")
+	})
+	w.click("U0MARIA", ask, "approve")
+	w.waitFor("the report to Rita", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0RITA" && strings.Contains(e.Text, "is done")
+	})
+	if !strings.Contains(log.String(), `"process":"jobs"`) || !strings.Contains(log.String(), "job process started") {
+		t.Errorf("the work was not done by a job process\nlog:\n%s", log.String())
+	}
+	w.assertNoSecrets(log.String())
+}
+
+func TestChildEnv(t *testing.T) {
+	environ := []string{"PATH=/usr/bin", "SLACK_BOT_TOKEN=xoxb-stray", "LOG_LEVEL=debug", jobproc.EnvNice + "=3", "HTTPS_PROXY=http://proxy:3128"}
+	given := map[string]string{"SLACK_BOT_TOKEN_FILE": "/run/secrets/token", "REDIS_URL": "redis://r:6379"}
+	got, err := childEnv(environ, func(k string) string { return given[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"PATH=/usr/bin", "HTTPS_PROXY=http://proxy:3128", "REDIS_URL=redis://r:6379", "SLACK_BOT_TOKEN_FILE=/run/secrets/token"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("childEnv = %q, want %q", got, want)
+	}
+}
+
+var jobProcessStarted = regexp.MustCompile(`"msg":"job process started"[^}]*"pid":(\d+)`)
 
 // jobProcess waits until serve has started its nth job process and
 // returns its process id.

@@ -40,6 +40,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	if child {
 		log = log.With("process", "jobs")
+	} else if cfg.Workers > 0 && cfg.JobNice > 0 && jobproc.Supported {
+		log = log.With("process", "serve")
 	}
 	rdb, raddr, err := newRedis(cfg)
 	if err != nil {
@@ -117,11 +119,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 const jobStopTimeout = 30 * time.Second
 
 // jobProcess is how serve runs its jobs in a second process at a lower CPU
-// priority (MAILBOXBOT_JOB_NICE), so that they never slow its answers to
-// Slack; nil when the jobs run in serve's own process (or nowhere, with
-// MAILBOXBOT_WORKERS=0). The job process is `mailboxbot serve` again, with
-// the same settings; it serves its metrics to this process on a loopback
-// listener opened here, which m includes in serve's /metrics.
+// priority (MAILBOXBOT_JOB_NICE), so that on a busy machine the kernel
+// gives serve's answers to Slack the CPU first; nil when the jobs run in
+// serve's own process (or nowhere, with MAILBOXBOT_WORKERS=0). The job
+// process is this program again, `serve` with the same settings; it serves
+// its metrics to serve on a loopback listener opened here, which m
+// includes in serve's /metrics.
 func jobProcess(cfg Config, getenv func(string) string, m *metrics.Metrics, out io.Writer, log *slog.Logger) (func(context.Context) error, error) {
 	if cfg.Workers == 0 || cfg.JobNice == 0 {
 		return nil, nil
@@ -130,11 +133,7 @@ func jobProcess(cfg Config, getenv func(string) string, m *metrics.Metrics, out 
 		log.Warn("MAILBOXBOT_JOB_NICE: a job process at a lower priority needs Linux; the jobs run in this process")
 		return nil, nil
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("job process: %w", err)
-	}
-	env, err := settings(getenv)
+	env, err := childEnv(os.Environ(), getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -151,10 +150,37 @@ func jobProcess(cfg Config, getenv func(string) string, m *metrics.Metrics, out 
 	return func(ctx context.Context) error {
 		defer f.Close()
 		return jobproc.Run(ctx, jobproc.Config{
-			Path: exe, Args: []string{"serve"}, Env: append(os.Environ(), env...), Nice: cfg.JobNice,
+			Path: jobproc.Self, Name: "mailboxbot-jobs", Args: []string{"serve"}, Env: env, Nice: cfg.JobNice,
 			Files: []*os.File{f}, Stdout: out, Stderr: out, StopTimeout: jobStopTimeout, Logger: log,
 		})
 	}, nil
+}
+
+// childEnv is the job process's environment: this process's, without any
+// of serve's settings in it, and then the settings as getenv gives them
+// (getenv need not be os.Getenv). A setting that getenv leaves empty stays
+// empty: a stray SLACK_BOT_TOKEN in the environment must not meet the
+// SLACK_BOT_TOKEN_FILE that serve was given.
+func childEnv(environ []string, getenv func(string) string) ([]string, error) {
+	set, err := settings(getenv)
+	if err != nil {
+		return nil, err
+	}
+	names, err := settingNames()
+	if err != nil {
+		return nil, err
+	}
+	drop := map[string]bool{jobproc.EnvNice: true}
+	for _, n := range names {
+		drop[n] = true
+	}
+	var out []string
+	for _, kv := range environ {
+		if k, _, _ := strings.Cut(kv, "="); !drop[k] {
+			out = append(out, kv)
+		}
+	}
+	return append(out, set...), nil
 }
 
 func newLogger(w io.Writer, format, level string) *slog.Logger {
