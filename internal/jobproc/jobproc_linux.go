@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Supported: this platform has per-thread priorities and a parent-death
@@ -17,10 +19,13 @@ const Supported = true
 const Self = "/proc/self/exe"
 
 // lowerOwnPriority adds by to the niceness of every thread of this process
-// (at most 19): the niceness the process started with (its parent's) is
-// the calling thread's. Linux keeps one per thread, and a new thread takes
-// its creator's: the threads are read again until no new one appears.
-func lowerOwnPriority(by int) error {
+// (at most 19), and with idle puts each in the SCHED_IDLE class: the
+// niceness the process started with (its parent's) is the calling
+// thread's. Linux keeps both per thread, and a new thread takes its
+// creator's: the threads are read again until no new one appears. Any
+// thread may lower its own priority so; none may raise it back without
+// privileges.
+func lowerOwnPriority(by int, idle bool) error {
 	// getpriority(2) answers 20 minus the niceness.
 	p, err := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
 	if err != nil {
@@ -40,7 +45,11 @@ func lowerOwnPriority(by int) error {
 				continue
 			}
 			fresh = true
-			if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil && !errors.Is(err, syscall.ESRCH) {
+			err = syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice)
+			if err == nil && idle {
+				err = unix.SchedSetAttr(tid, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_IDLE, Nice: int32(nice)}, 0)
+			}
+			if err != nil && !errors.Is(err, syscall.ESRCH) {
 				return fmt.Errorf("lower the job process's priority: %w", err)
 			}
 			done[tid] = true

@@ -16,7 +16,7 @@ const Supported = false
 // /proc/self/exe).
 var Self = os.Args[0]
 
-func lowerOwnPriority(int) error {
+func lowerOwnPriority(int, bool) error {
 	return errors.New("a job process at a lower priority needs Linux")
 }
 

@@ -82,10 +82,14 @@ func gone(pid int) bool {
 	return err != nil || bytes.Contains(s, []byte(") Z "))
 }
 
+// schedIdle is SCHED_IDLE as /proc/pid/stat's field 41 (policy) shows it.
+const schedIdle = "5"
+
 func TestChildRunsAtItsNicenessAndStopsOnSIGTERM(t *testing.T) {
 	log := &testlog.Buffer{}
 	pids := make(chan int, 4)
 	cfg := childConfig("wait", log)
+	cfg.Idle = true
 	cfg.Started = func(pid int) { pids <- pid }
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -111,6 +115,9 @@ func TestChildRunsAtItsNicenessAndStopsOnSIGTERM(t *testing.T) {
 		if nice := procStat(t, tid, 19); nice != want {
 			t.Errorf("niceness of the child's thread %d: %q, want %s (this process's %d + 10)", tid, nice, want, own)
 		}
+		if policy := procStat(t, tid, 41); policy != schedIdle {
+			t.Errorf("scheduling policy of the child's thread %d: %s, want SCHED_IDLE (%s)", tid, policy, schedIdle)
+		}
 	}
 	if len(tasks) < 2 {
 		t.Errorf("the child has %d threads", len(tasks))
@@ -120,6 +127,9 @@ func TestChildRunsAtItsNicenessAndStopsOnSIGTERM(t *testing.T) {
 	}
 	if now, _ := strconv.Atoi(procStat(t, os.Getpid(), 19)); now != own {
 		t.Errorf("the parent's own niceness changed from %d to %d", own, now)
+	}
+	if policy := procStat(t, os.Getpid(), 41); policy == schedIdle {
+		t.Errorf("the parent's own scheduling policy changed to SCHED_IDLE")
 	}
 	cancel()
 	if err := <-done; err != nil {
@@ -235,6 +245,9 @@ func TestChildDiesWithItsParent(t *testing.T) {
 			t.Errorf("the child's niceness is %s, want %s: its parent's (%d+5) + 10", procStat(t, child, 19), want, own)
 			break
 		}
+	}
+	if policy := procStat(t, child, 41); policy == schedIdle {
+		t.Errorf("the child is SCHED_IDLE without Config.Idle")
 	}
 	parent.Process.Kill() // SIGKILL: the parent cannot pass anything on
 	parent.Wait()
