@@ -35,7 +35,7 @@ func ackBench(ctx context.Context, args []string) error {
 	rounds := fs.Int("rounds", 5, "rounds of baseline then bot; medians are over rounds")
 	pending := fs.Int("pending", 20, "pending requests the clicks go to")
 	workers := fs.Int("workers", 10, "MAILBOXBOT_WORKERS: jobs the bot runs at once")
-	split := fs.Bool("split", false, "two serve processes: one with MAILBOXBOT_WORKERS=0 takes the requests, one with -workers and MAILBOXBOT_JOB_NICE=0 runs the jobs")
+	split := fs.Bool("split", false, "two serve processes: one with MAILBOXBOT_WORKERS=0 takes the requests, one with -workers and MAILBOXBOT_JOB_PROCESS=off runs the jobs")
 	workerNice := fs.Int("worker-nice", 0, "with -split: the niceness the job-running process runs at")
 	worldNice := fs.Int("world-nice", 0, "the niceness of the sandbox world (this process: the fake Slack and Microsoft servers), set once the bot, Redis, the baseline and the generator run")
 	extra := map[string]string{}
@@ -75,7 +75,7 @@ func ackBench(ctx context.Context, args []string) error {
 				return map[string]string{"MAILBOXBOT_WORKERS": "0"}, 0
 			}
 			// nice(1) lowers this whole serve: it keeps its jobs in its own process.
-			return map[string]string{"MAILBOXBOT_JOB_NICE": "0"}, *workerNice
+			return map[string]string{"MAILBOXBOT_JOB_PROCESS": "off"}, *workerNice
 		}
 	}
 	c, err := newCluster(ctx, cfg)

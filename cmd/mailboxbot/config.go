@@ -12,6 +12,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/mailboxbot/mailboxbot/internal/jobproc"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -56,8 +57,8 @@ type Config struct {
 	PolicyCreate    string        `env:"MAILBOXBOT_APPROVAL_CREATE" envDefault:"manager"`
 	PolicyGrant     string        `env:"MAILBOXBOT_APPROVAL_GRANT" envDefault:"manager"`
 	PolicyRevoke    string        `env:"MAILBOXBOT_APPROVAL_REVOKE" envDefault:"none"`
-	Workers         int           `env:"MAILBOXBOT_WORKERS" envDefault:"10"`  // 0: take Slack's requests only, run no jobs
-	JobNice         int           `env:"MAILBOXBOT_JOB_NICE" envDefault:"10"` // the jobs run in a second process at this niceness; 0: in serve's own
+	Workers         int           `env:"MAILBOXBOT_WORKERS" envDefault:"10"`       // 0: take Slack's requests only, run no jobs
+	JobProcess      string        `env:"MAILBOXBOT_JOB_PROCESS" envDefault:"idle"` // idle | nice | off: where the jobs run, and at what CPU priority
 
 	// Who may ask, per operation: Slack user ids (U…, W…) and user group
 	// ids (S…); empty: everyone. Extra approvers likewise.
@@ -269,8 +270,11 @@ func (c Config) validate() []string {
 	if c.Workers < 0 || c.Workers > 200 {
 		p = append(p, "MAILBOXBOT_WORKERS must be between 0 (take Slack's requests only) and 200")
 	}
-	if c.JobNice < 0 || c.JobNice > 19 {
-		p = append(p, "MAILBOXBOT_JOB_NICE must be between 0 (run the jobs in serve's own process) and 19")
+	switch c.JobProcess {
+	case "idle", "nice", "off":
+	default:
+		p = append(p, "MAILBOXBOT_JOB_PROCESS must be idle (the jobs run in a second process that gets the CPU when serve does not need it), "+
+			"nice (a second process with a smaller share of the CPU) or off (the jobs run in serve's own process)")
 	}
 	switch c.LogFormat {
 	case "json", "text":
@@ -316,6 +320,9 @@ func settings(getenv func(string) string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// jobProcess says whether serve runs its jobs in a job process.
+func (c Config) jobProcess() bool { return c.Workers > 0 && c.JobProcess != "off" && jobproc.Supported }
 
 // policy maps the MAILBOXBOT_APPROVAL_* settings to the bot's.
 func (c Config) policy() map[mailbox.Kind]string {

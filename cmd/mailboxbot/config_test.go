@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailboxbot/mailboxbot/internal/jobproc"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -34,6 +36,9 @@ func TestConfigDefaults(t *testing.T) {
 	if len(cfg.Approvers) != 2 || cfg.Approvers[1] != "U0BOSS" {
 		t.Errorf("approvers = %q", cfg.Approvers)
 	}
+	if cfg.JobProcess != "idle" || cfg.jobProcess() != jobproc.Supported {
+		t.Errorf("job process %q (%v), want idle where supported", cfg.JobProcess, cfg.jobProcess())
+	}
 }
 
 func TestConfigNamesEveryProblemAtOnce(t *testing.T) {
@@ -44,13 +49,14 @@ func TestConfigNamesEveryProblemAtOnce(t *testing.T) {
 	e["MAILBOXBOT_APPROVAL_TIMEOUT"] = "soon"
 	e["MAILBOXBOT_APPROVERS"] = "maria"
 	e["GRAPH_URL"] = "not a url"
+	e["MAILBOXBOT_JOB_PROCESS"] = "10"
 	_, err := loadConfig(envOf(e))
 	if err == nil {
 		t.Fatal("no error")
 	}
 	msg := err.Error()
 	for _, want := range []string{"SLACK_BOT_TOKEN is not set", "REDIS_URL is not set", "no Azure credential",
-		"MAILBOXBOT_APPROVAL_TIMEOUT", `"maria" is not a Slack user id`, "GRAPH_URL"} {
+		"MAILBOXBOT_APPROVAL_TIMEOUT", `"maria" is not a Slack user id`, "GRAPH_URL", "MAILBOXBOT_JOB_PROCESS must be idle"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q:\n%s", want, msg)
 		}

@@ -91,7 +91,7 @@ func newWorld(t *testing.T, lag int) *world {
 		"MAILBOXBOT_VERIFY_DELAY": "100ms", "LOG_FORMAT": "json", "LOG_LEVEL": "debug",
 		// The jobs run in serve's own process, where most tests look at
 		// them; the tests of the job process delete this.
-		"MAILBOXBOT_JOB_NICE": "0",
+		"MAILBOXBOT_JOB_PROCESS": "off",
 	})
 	w.botURL = "http://" + w.env["LISTEN_ADDR"]
 	return w

@@ -20,8 +20,8 @@ import (
 )
 
 // TestServeRunsJobsInAJobProcess runs `mailboxbot serve` as a process with
-// the default settings: its jobs run in a second process at niceness 10
-// while serve stays at 0; the jobs' metrics are served on serve's
+// the default settings: its jobs run in a second process at niceness 10,
+// SCHED_IDLE, while serve stays at 0; the jobs' metrics are served on serve's
 // /metrics; a job process that is killed is started again and the work
 // goes on; and when serve is killed with SIGKILL its job process dies too.
 func TestServeRunsJobsInAJobProcess(t *testing.T) {
@@ -32,19 +32,25 @@ func TestServeRunsJobsInAJobProcess(t *testing.T) {
 		t.Skip("a job process needs Linux")
 	}
 	w := newWorld(t, 0)
-	delete(w.env, "MAILBOXBOT_JOB_NICE") // the default
+	delete(w.env, "MAILBOXBOT_JOB_PROCESS") // the default
 	log := &testlog.Buffer{}
 	p := w.start(log)
 	serve := p.cmd.Process.Pid
 	child := w.jobProcess(log, 1)
 	// The job process lowers its priority first thing after it starts.
-	for deadline := time.Now().Add(5 * time.Second); statField(child, 19) != "10"; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); statField(child, 41) != "5"; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the job process runs at niceness %q, want 10", statField(child, 19))
+			t.Fatalf("the job process's scheduling policy is %q, want SCHED_IDLE (5)", statField(child, 41))
 		}
 	}
-	if nice := statField(serve, 19); nice != "0" {
-		t.Errorf("serve runs at niceness %q, want 0", nice)
+	if nice := statField(child, 19); nice != "10" {
+		t.Errorf("the job process runs at niceness %q, want 10", nice)
+	}
+	if policy := statField(child, 41); policy != "5" {
+		t.Errorf("the job process's scheduling policy is %q, want SCHED_IDLE (5)", policy)
+	}
+	if nice, policy := statField(serve, 19), statField(serve, 41); nice != "0" || policy != "0" {
+		t.Errorf("serve runs at niceness %q, policy %q; want 0 and SCHED_OTHER (0)", nice, policy)
 	}
 
 	convert := func(upn, approver string) {
@@ -121,7 +127,7 @@ func TestServeGivesItsJobProcessItsSettings(t *testing.T) {
 		t.Skip("a job process needs Linux")
 	}
 	w := newWorld(t, 0)
-	delete(w.env, "MAILBOXBOT_JOB_NICE")
+	delete(w.env, "MAILBOXBOT_JOB_PROCESS")
 	token := filepath.Join(t.TempDir(), "slack-bot-token")
 	if err := os.WriteFile(token, []byte(w.env["SLACK_BOT_TOKEN"]+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -146,7 +152,7 @@ func TestServeGivesItsJobProcessItsSettings(t *testing.T) {
 }
 
 func TestChildEnv(t *testing.T) {
-	environ := []string{"PATH=/usr/bin", "SLACK_BOT_TOKEN=xoxb-stray", "LOG_LEVEL=debug", jobproc.EnvNice + "=3", "HTTPS_PROXY=http://proxy:3128"}
+	environ := []string{"PATH=/usr/bin", "SLACK_BOT_TOKEN=xoxb-stray", "LOG_LEVEL=debug", jobproc.EnvPriority + "=3", "HTTPS_PROXY=http://proxy:3128"}
 	given := map[string]string{"SLACK_BOT_TOKEN_FILE": "/run/secrets/token", "REDIS_URL": "redis://r:6379"}
 	got, err := childEnv(environ, func(k string) string { return given[k] })
 	if err != nil {
@@ -178,7 +184,8 @@ func (w *world) jobProcess(log *testlog.Buffer, nth int) int {
 }
 
 // statField is a field of /proc/pid/stat counted from 1 as in proc(5)
-// ("" when the process is gone): 3 is the state, 19 the niceness.
+// ("" when the process is gone): 3 is the state, 19 the niceness, 41 the
+// scheduling policy.
 func statField(pid, field int) string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {

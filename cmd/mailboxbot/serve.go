@@ -40,7 +40,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	if child {
 		log = log.With("process", "jobs")
-	} else if cfg.Workers > 0 && cfg.JobNice > 0 && jobproc.Supported {
+	} else if cfg.jobProcess() {
 		log = log.With("process", "serve")
 	}
 	rdb, raddr, err := newRedis(cfg)
@@ -114,23 +114,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	return a.run(ctx, ln)
 }
 
+// jobNice is how much nicer than serve its job process runs.
+const jobNice = 10
+
 // jobStopTimeout is how long serve's job process may take to stop: the
 // queue's 10 s for the jobs in progress, and some.
 const jobStopTimeout = 30 * time.Second
 
 // jobProcess is how serve runs its jobs in a second process at a lower CPU
-// priority (MAILBOXBOT_JOB_NICE), so that on a busy machine the kernel
+// priority (MAILBOXBOT_JOB_PROCESS), so that on a busy machine the kernel
 // gives serve's answers to Slack the CPU first; nil when the jobs run in
 // serve's own process (or nowhere, with MAILBOXBOT_WORKERS=0). The job
 // process is this program again, `serve` with the same settings; it serves
 // its metrics to serve on a loopback listener opened here, which m
 // includes in serve's /metrics.
 func jobProcess(cfg Config, getenv func(string) string, m *metrics.Metrics, out io.Writer, log *slog.Logger) (func(context.Context) error, error) {
-	if cfg.Workers == 0 || cfg.JobNice == 0 {
-		return nil, nil
+	if cfg.Workers > 0 && cfg.JobProcess != "off" && !jobproc.Supported {
+		log.Warn("MAILBOXBOT_JOB_PROCESS: a job process at a lower priority needs Linux; the jobs run in this process")
 	}
-	if !jobproc.Supported {
-		log.Warn("MAILBOXBOT_JOB_NICE: a job process at a lower priority needs Linux; the jobs run in this process")
+	if !cfg.jobProcess() {
 		return nil, nil
 	}
 	env, err := childEnv(os.Environ(), getenv)
@@ -150,7 +152,8 @@ func jobProcess(cfg Config, getenv func(string) string, m *metrics.Metrics, out 
 	return func(ctx context.Context) error {
 		defer f.Close()
 		return jobproc.Run(ctx, jobproc.Config{
-			Path: jobproc.Self, Name: "mailboxbot-jobs", Args: []string{"serve"}, Env: env, Nice: cfg.JobNice,
+			Path: jobproc.Self, Name: "mailboxbot-jobs", Args: []string{"serve"}, Env: env,
+			Nice: jobNice, Idle: cfg.JobProcess == "idle",
 			Files: []*os.File{f}, Stdout: out, Stderr: out, StopTimeout: jobStopTimeout, Logger: log,
 		})
 	}, nil
@@ -170,7 +173,7 @@ func childEnv(environ []string, getenv func(string) string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	drop := map[string]bool{jobproc.EnvNice: true}
+	drop := map[string]bool{jobproc.EnvPriority: true}
 	for _, n := range names {
 		drop[n] = true
 	}

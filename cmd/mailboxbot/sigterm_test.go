@@ -30,7 +30,7 @@ const envTestMain = "MAILBOXBOT_TEST_MAIN"
 func TestMain(m *testing.M) {
 	// serve's job process is this program started again: the test binary,
 	// which then runs serve too.
-	if os.Getenv(envTestMain) == "1" || os.Getenv(jobproc.EnvNice) != "" {
+	if os.Getenv(envTestMain) == "1" || os.Getenv(jobproc.EnvPriority) != "" {
 		main() // exits non-zero on failure
 		os.Exit(0)
 	}
@@ -148,7 +148,7 @@ func TestSIGTERMHandsBackAndResumes(t *testing.T) {
 	release := func() { releaseOnce.Do(func() { close(slow.release) }) }
 	t.Cleanup(release)
 	w.env["EXCHANGE_URL"] = w.exo.URL()
-	delete(w.env, "MAILBOXBOT_JOB_NICE") // the default: the jobs run in a job process, which the SIGTERM reaches through serve
+	delete(w.env, "MAILBOXBOT_JOB_PROCESS") // the default: the jobs run in a job process, which the SIGTERM reaches through serve
 
 	opt, err := redis.ParseURL(w.env["REDIS_URL"])
 	if err != nil {
