@@ -37,11 +37,12 @@ type Config struct {
 	// Nice, at most 19. The child sets it itself, first thing: see Child.
 	Nice int
 	// Idle puts the child in Linux's idle scheduling class (SCHED_IDLE)
-	// as well: it gets a processor only when no other thread of its group
-	// (the container's cgroup, or the login session) wants one, and a
-	// waking thread of the parent takes the processor from it at once.
-	// With Nice alone the child keeps a share (about a tenth at +10) and
-	// waits its turn less briefly.
+	// as well: against the other threads of its CPU group (the
+	// container's cgroup, or the login session) it weighs 3 to their 1024
+	// (about 0.3%), and a waking thread of the parent takes the processor
+	// from it at once. With Nice alone the child keeps a larger share
+	// (about a tenth at +10), and a waking thread may wait for the
+	// scheduler's next turn.
 	Idle bool
 	// Files are open in the child from file descriptor 3 on. They must stay
 	// open for as long as Run runs (a restarted child gets them again).
@@ -115,26 +116,57 @@ func Run(ctx context.Context, c Config) error {
 
 // EnvPriority is set in the child's environment to how much it is to
 // lower its priority: the niceness to add, and ",idle" for SCHED_IDLE.
+// The child adds ";set,ppid=PARENT" (and ",noidle") once it has.
 const EnvPriority = "MAILBOXBOT_JOB_PROCESS_PRIORITY"
 
 // Child reports whether this process is a child started by Run (getenv is
-// os.Getenv), and if so lowers its own priority as Run asked. A child
-// calls it first thing.
-//
-// The child does it, not the parent: Linux keeps a niceness per thread,
-// and a parent that lowered the thread it forks from could not raise it
-// again without privileges.
-func Child(getenv func(string) string) (bool, error) {
+// os.Getenv). If so, the first time, it lowers the calling thread's
+// priority as Run asked and executes this program again on that thread
+// (the same arguments; the environment says it is done): every thread of
+// the new image descends from that one and starts at its priority.
+// Lowering the threads of a running Go program one by one could miss one
+// being created. A child calls Child first thing; it returns, in the
+// program executed again, a warning to log when SCHED_IDLE was refused
+// (a seccomp profile can refuse it) and only the niceness was lowered.
+func Child(getenv func(string) string) (child bool, warning string, err error) {
 	v := getenv(EnvPriority)
 	if v == "" {
-		return false, nil
+		return false, "", nil
+	}
+	if want, done, ok := strings.Cut(v, ";set,ppid="); ok {
+		// Executed again. A thread other than the first may have run the
+		// exec, and the parent-death signal was the first thread's: set it
+		// again, then check that the parent did not die in between.
+		ppid, noidle := strings.CutSuffix(done, ",noidle")
+		if err := keepParent(ppid); err != nil {
+			return true, "", err
+		}
+		if noidle {
+			return true, fmt.Sprintf("the job process could not enter the SCHED_IDLE class and runs at niceness +%s only", strings.TrimSuffix(want, ",idle")), nil
+		}
+		return true, "", nil
 	}
 	nice, idle := strings.CutSuffix(v, ",idle")
 	n, err := strconv.Atoi(nice)
 	if err != nil || n < 1 || n > 19 {
-		return true, fmt.Errorf("%s=%q: want 1 to 19, and ,idle or not", EnvPriority, v)
+		return true, "", fmt.Errorf("%s=%q: want 1 to 19, and ,idle or not", EnvPriority, v)
 	}
-	return true, lowerOwnPriority(n, idle)
+	runtime.LockOSThread() // the exec runs on the thread lowered
+	idleSet, err := lowerThread(n, idle)
+	if err != nil {
+		return true, "", err
+	}
+	mark := ";set,ppid=" + strconv.Itoa(os.Getppid())
+	if idle && !idleSet {
+		mark += ",noidle"
+	}
+	env := os.Environ()
+	for i, kv := range env {
+		if strings.HasPrefix(kv, EnvPriority+"=") {
+			env[i] = EnvPriority + "=" + v + mark
+		}
+	}
+	return true, "", fmt.Errorf("lower the job process's priority: %w", syscall.Exec(Self, os.Args, env))
 }
 
 func supervise(ctx context.Context, c Config) error {

@@ -18,46 +18,45 @@ const Supported = true
 // replaced or removed since it started.
 const Self = "/proc/self/exe"
 
-// lowerOwnPriority adds by to the niceness of every thread of this process
-// (at most 19), and with idle puts each in the SCHED_IDLE class: the
-// niceness the process started with (its parent's) is the calling
-// thread's. Linux keeps both per thread, and a new thread takes its
-// creator's: the threads are read again until no new one appears. Any
-// thread may lower its own priority so; none may raise it back without
-// privileges.
-func lowerOwnPriority(by int, idle bool) error {
+// lowerThread adds by to the calling thread's niceness (at most 19): the
+// niceness the process started with, its parent's. With idle it also puts
+// the thread in the SCHED_IDLE class, and says whether it could: a seccomp
+// profile may refuse sched_setattr. Any thread may lower its own priority
+// so; none may raise it back without privileges.
+func lowerThread(by int, idle bool) (idleSet bool, err error) {
 	// getpriority(2) answers 20 minus the niceness.
 	p, err := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
 	if err != nil {
-		return fmt.Errorf("lower the job process's priority: %w", err)
+		return false, fmt.Errorf("lower the job process's priority: %w", err)
 	}
 	nice := min(19, 20-p+by)
-	done := map[int]bool{}
-	for {
-		tasks, err := os.ReadDir("/proc/self/task")
-		if err != nil {
-			return fmt.Errorf("lower the job process's priority: %w", err)
-		}
-		fresh := false
-		for _, t := range tasks {
-			tid, err := strconv.Atoi(t.Name())
-			if err != nil || done[tid] {
-				continue
-			}
-			fresh = true
-			err = syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice)
-			if err == nil && idle {
-				err = unix.SchedSetAttr(tid, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_IDLE, Nice: int32(nice)}, 0)
-			}
-			if err != nil && !errors.Is(err, syscall.ESRCH) {
-				return fmt.Errorf("lower the job process's priority: %w", err)
-			}
-			done[tid] = true
-		}
-		if !fresh {
-			return nil
-		}
+	if err := syscall.Setpriority(syscall.PRIO_PROCESS, 0, nice); err != nil {
+		return false, fmt.Errorf("lower the job process's priority: %w", err)
 	}
+	if !idle {
+		return false, nil
+	}
+	err = unix.SchedSetAttr(0, &unix.SchedAttr{Policy: unix.SCHED_IDLE}, 0)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, syscall.EPERM), errors.Is(err, syscall.ENOSYS):
+		return false, nil
+	}
+	return false, fmt.Errorf("lower the job process's priority: %w", err)
+}
+
+// keepParent sets the parent-death signal (SIGKILL) of the calling thread
+// (Linux sends it for any thread of a child whose parent dies) and fails if
+// the parent is no longer ppid.
+func keepParent(ppid string) error {
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("job process: parent-death signal: %w", err)
+	}
+	if strconv.Itoa(os.Getppid()) != ppid {
+		return fmt.Errorf("job process: its parent %s is gone", ppid)
+	}
+	return nil
 }
 
 func childAttr() *syscall.SysProcAttr {

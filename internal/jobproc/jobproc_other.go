@@ -16,8 +16,10 @@ const Supported = false
 // /proc/self/exe).
 var Self = os.Args[0]
 
-func lowerOwnPriority(int, bool) error {
-	return errors.New("a job process at a lower priority needs Linux")
+func lowerThread(int, bool) (bool, error) {
+	return false, errors.New("a job process at a lower priority needs Linux")
 }
+
+func keepParent(string) error { return nil }
 
 func childAttr() *syscall.SysProcAttr { return nil }

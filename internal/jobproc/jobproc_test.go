@@ -6,11 +6,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,8 +32,20 @@ func TestMain(m *testing.M) {
 	case "":
 		os.Exit(m.Run())
 	case "wait": // exits 0 on SIGTERM, saying so
-		if child, err := Child(os.Getenv); !child || err != nil {
-			fmt.Println("not a child:", err)
+		// Child runs on a thread other than the first, as it may in a
+		// program that started goroutines before: the parent-death signal
+		// must survive an exec from there.
+		runtime.LockOSThread()
+		res := make(chan error)
+		go func() {
+			child, _, err := Child(os.Getenv)
+			if !child && err == nil {
+				err = errors.New("not a child")
+			}
+			res <- err
+		}()
+		if err := <-res; err != nil {
+			fmt.Println("child:", err)
 			os.Exit(8)
 		}
 		ch := make(chan os.Signal, 1)
@@ -276,5 +290,19 @@ func TestWrongPathIsAnError(t *testing.T) {
 	cfg.Path = "/nonexistent/mailboxbot"
 	if err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "start job process") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestChildRefusesABadPriority; the values a child sees after its exec
+// are tested through real children above (their parent-death signal set
+// again from a thread other than the first).
+func TestChildRefusesABadPriority(t *testing.T) {
+	for _, v := range []string{"20,idle", "0", "ten", "10,idle,idle"} {
+		if _, _, err := Child(func(string) string { return v }); err == nil {
+			t.Errorf("%q accepted", v)
+		}
+	}
+	if child, _, err := Child(func(string) string { return "" }); child || err != nil {
+		t.Errorf("no %s: child %v, %v", EnvPriority, child, err)
 	}
 }
