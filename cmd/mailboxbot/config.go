@@ -273,8 +273,8 @@ func (c Config) validate() []string {
 	switch c.JobProcess {
 	case "idle", "nice", "off":
 	default:
-		p = append(p, "MAILBOXBOT_JOB_PROCESS must be idle (the jobs run in a second process that gets the CPU when serve does not need it), "+
-			"nice (a second process with a smaller share of the CPU) or off (the jobs run in serve's own process)")
+		p = append(p, fmt.Sprintf("MAILBOXBOT_JOB_PROCESS=%q must be idle (the jobs run in a second process that gets the CPU when serve does not need it), "+
+			"nice (a second process with a smaller share of the CPU) or off (the jobs run in serve's own process)", c.JobProcess))
 	}
 	switch c.LogFormat {
 	case "json", "text":

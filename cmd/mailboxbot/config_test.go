@@ -56,7 +56,7 @@ func TestConfigNamesEveryProblemAtOnce(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{"SLACK_BOT_TOKEN is not set", "REDIS_URL is not set", "no Azure credential",
-		"MAILBOXBOT_APPROVAL_TIMEOUT", `"maria" is not a Slack user id`, "GRAPH_URL", "MAILBOXBOT_JOB_PROCESS must be idle"} {
+		"MAILBOXBOT_APPROVAL_TIMEOUT", `"maria" is not a Slack user id`, "GRAPH_URL", `MAILBOXBOT_JOB_PROCESS="10" must be idle`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q:\n%s", want, msg)
 		}

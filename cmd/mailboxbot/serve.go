@@ -29,7 +29,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return fmt.Errorf("%w: serve takes no arguments; configuration comes from the environment", errUsage)
 	}
 	// serve's job process lowers its own priority first of all.
-	child, err := jobproc.Child(getenv)
+	child, warning, err := jobproc.Child(getenv)
 	if err != nil {
 		return err
 	}
@@ -40,6 +40,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	if child {
 		log = log.With("process", "jobs")
+		if warning != "" {
+			log.Warn(warning + "; it keeps a share of the CPU when serve is busy (MAILBOXBOT_JOB_PROCESS=nice)")
+		}
 	} else if cfg.jobProcess() {
 		log = log.With("process", "serve")
 	}
