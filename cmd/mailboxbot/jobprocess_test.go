@@ -25,13 +25,7 @@ import (
 // /metrics; a job process that is killed is started again and the work
 // goes on; and when serve is killed with SIGKILL its job process dies too.
 func TestServeRunsJobsInAJobProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: runs `mailboxbot serve` and its job process as real processes")
-	}
-	if !jobproc.Supported {
-		t.Skip("a job process needs Linux")
-	}
-	w := newWorld(t, 0)
+	w := jobProcessWorld(t)
 	// Not the default SCHED_IDLE (TestServeJobProcessIsIdleByDefault): the
 	// other packages' tests on the same cores could starve the jobs past
 	// this test's deadlines.
@@ -147,13 +141,7 @@ func TestServeGivesItsJobProcessItsSettings(t *testing.T) {
 // TestServeJobProcessIsIdleByDefault: with the default settings the job
 // process runs SCHED_IDLE at niceness 10, every thread of it.
 func TestServeJobProcessIsIdleByDefault(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: runs `mailboxbot serve` and its job process as real processes")
-	}
-	if !jobproc.Supported {
-		t.Skip("a job process needs Linux")
-	}
-	w := newWorld(t, 0)
+	w := jobProcessWorld(t)
 	delete(w.env, "MAILBOXBOT_JOB_PROCESS")
 	log := &testlog.Buffer{}
 	p := w.start(log)
@@ -194,6 +182,18 @@ func TestChildEnv(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("childEnv = %q, want %q", got, want)
 	}
+}
+
+// jobProcessWorld is the world of a test that runs serve and its job
+// process as real processes.
+func jobProcessWorld(t *testing.T) *world {
+	if testing.Short() {
+		t.Skip("-short: runs `mailboxbot serve` and its job process as real processes")
+	}
+	if !jobproc.Supported {
+		t.Skip("a job process needs Linux")
+	}
+	return newWorld(t, 0)
 }
 
 var jobProcessStarted = regexp.MustCompile(`"msg":"job process started"[^}]*"pid":(\d+)`)
