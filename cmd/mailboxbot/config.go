@@ -306,21 +306,6 @@ func settingNames() ([]string, error) {
 	return names, nil
 }
 
-// settings are serve's settings as NAME=VALUE, those that getenv gives.
-func settings(getenv func(string) string) ([]string, error) {
-	names, err := settingNames()
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, k := range names {
-		if v := getenv(k); v != "" {
-			out = append(out, k+"="+v)
-		}
-	}
-	return out, nil
-}
-
 // jobProcess says whether serve runs its jobs in a job process.
 func (c Config) jobProcess() bool { return c.Workers > 0 && c.JobProcess != "off" && jobproc.Supported }
 

@@ -168,17 +168,17 @@ func jobProcess(cfg Config, getenv func(string) string, m *metrics.Metrics, out 
 // empty: a stray SLACK_BOT_TOKEN in the environment must not meet the
 // SLACK_BOT_TOKEN_FILE that serve was given.
 func childEnv(environ []string, getenv func(string) string) ([]string, error) {
-	set, err := settings(getenv)
-	if err != nil {
-		return nil, err
-	}
 	names, err := settingNames()
 	if err != nil {
 		return nil, err
 	}
 	drop := map[string]bool{jobproc.EnvPriority: true}
-	for _, n := range names {
-		drop[n] = true
+	var set []string
+	for _, k := range names {
+		drop[k] = true
+		if v := getenv(k); v != "" {
+			set = append(set, k+"="+v)
+		}
 	}
 	var out []string
 	for _, kv := range environ {
