@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
 	"github.com/mailboxbot/mailboxbot/internal/jobproc"
+	"github.com/mailboxbot/mailboxbot/internal/procstat"
 	"github.com/mailboxbot/mailboxbot/internal/testlog"
 )
 
@@ -35,7 +35,7 @@ func TestServeRunsJobsInAJobProcess(t *testing.T) {
 	serve := p.cmd.Process.Pid
 	child := w.jobProcess(log, 1)
 	waitPriority(t, child, "10", "0")
-	if nice, policy := statField(serve, 19), statField(serve, 41); nice != "0" || policy != "0" {
+	if nice, policy := procstat.Field(serve, procstat.Nice), procstat.Field(serve, procstat.Policy); nice != "0" || policy != "0" {
 		t.Errorf("serve runs at niceness %q, policy %q; want 0 and SCHED_OTHER (0)", nice, policy)
 	}
 
@@ -94,7 +94,7 @@ func TestServeRunsJobsInAJobProcess(t *testing.T) {
 	<-p.done
 	p.done <- nil
 	deadline := time.Now().Add(5 * time.Second)
-	for statField(second, 3) != "" && statField(second, 3) != "Z" {
+	for !procstat.Gone(second) {
 		if time.Now().After(deadline) {
 			syscall.Kill(second, syscall.SIGKILL)
 			t.Fatalf("job process %d still runs 5s after serve was killed", second)
@@ -150,11 +150,11 @@ func TestServeJobProcessIsIdleByDefault(t *testing.T) {
 	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", child))
 	for _, task := range tasks {
 		tid, _ := strconv.Atoi(task.Name())
-		if nice, policy := statField(tid, 19), statField(tid, 41); nice != "10" || policy != "5" {
+		if nice, policy := procstat.Field(tid, procstat.Nice), procstat.Field(tid, procstat.Policy); nice != "10" || policy != "5" {
 			t.Errorf("job process thread %d: niceness %q, policy %q; want 10 and SCHED_IDLE (5)", tid, nice, policy)
 		}
 	}
-	if statField(p.cmd.Process.Pid, 41) != "0" {
+	if procstat.Field(p.cmd.Process.Pid, procstat.Policy) != "0" {
 		t.Error("serve itself is not SCHED_OTHER")
 	}
 }
@@ -164,9 +164,9 @@ func TestServeJobProcessIsIdleByDefault(t *testing.T) {
 // scheduling policy (/proc's numbers) given.
 func waitPriority(t *testing.T, pid int, nice, policy string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); statField(pid, 19) != nice || statField(pid, 41) != policy; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); procstat.Field(pid, procstat.Nice) != nice || procstat.Field(pid, procstat.Policy) != policy; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("job process %d: niceness %q, policy %q; want %s and %s", pid, statField(pid, 19), statField(pid, 41), nice, policy)
+			t.Fatalf("job process %d: niceness %q, policy %q; want %s and %s", pid, procstat.Field(pid, procstat.Nice), procstat.Field(pid, procstat.Policy), nice, policy)
 		}
 	}
 }
@@ -213,18 +213,6 @@ func (w *world) jobProcess(log *testlog.Buffer, nth int) int {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// statField is a field of /proc/pid/stat counted from 1 as in proc(5)
-// ("" when the process is gone): 3 is the state, 19 the niceness, 41 the
-// scheduling policy.
-func statField(pid, field int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return ""
-	}
-	rest := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:])) // the name, field 2, may hold spaces
-	return rest[field-3]
 }
 
 func scrapeBody(t *testing.T, url string) string {

@@ -4,7 +4,6 @@ package jobproc
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailboxbot/mailboxbot/internal/procstat"
 	"github.com/mailboxbot/mailboxbot/internal/testlog"
 )
 
@@ -79,23 +79,6 @@ func childConfig(kind string, log *testlog.Buffer) Config {
 		Logger: slog.New(slog.NewTextHandler(log, nil))}
 }
 
-// procStat is a field of /proc/pid/stat, counted from 1 as in proc(5).
-func procStat(t *testing.T, pid, field int) string {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return ""
-	}
-	// The command name (field 2) is in parentheses and may hold spaces.
-	rest := string(b[bytes.LastIndexByte(b, ')')+2:])
-	return strings.Fields(rest)[field-3]
-}
-
-func gone(pid int) bool {
-	s, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	return err != nil || bytes.Contains(s, []byte(") Z "))
-}
-
 // schedIdle is SCHED_IDLE as /proc/pid/stat's field 41 (policy) shows it.
 const schedIdle = "5"
 
@@ -121,28 +104,28 @@ func TestChildRunsAtItsNicenessAndStopsOnSIGTERM(t *testing.T) {
 	if err != nil || line != "hello from fd 3\n" {
 		t.Fatalf("fd 3 of the child: %q, %v", line, err)
 	}
-	own, _ := strconv.Atoi(procStat(t, os.Getpid(), 19))
+	own, _ := strconv.Atoi(procstat.Field(os.Getpid(), procstat.Nice))
 	want := strconv.Itoa(min(19, own+10))
 	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	for _, task := range tasks {
 		tid, _ := strconv.Atoi(task.Name())
-		if nice := procStat(t, tid, 19); nice != want {
+		if nice := procstat.Field(tid, procstat.Nice); nice != want {
 			t.Errorf("niceness of the child's thread %d: %q, want %s (this process's %d + 10)", tid, nice, want, own)
 		}
-		if policy := procStat(t, tid, 41); policy != schedIdle {
+		if policy := procstat.Field(tid, procstat.Policy); policy != schedIdle {
 			t.Errorf("scheduling policy of the child's thread %d: %s, want SCHED_IDLE (%s)", tid, policy, schedIdle)
 		}
 	}
 	if len(tasks) < 2 {
 		t.Errorf("the child has %d threads", len(tasks))
 	}
-	if pgrp := procStat(t, pid, 5); pgrp != strconv.Itoa(pid) {
+	if pgrp := procstat.Field(pid, procstat.Pgrp); pgrp != strconv.Itoa(pid) {
 		t.Errorf("child's process group %s, want its own (%d)", pgrp, pid)
 	}
-	if now, _ := strconv.Atoi(procStat(t, os.Getpid(), 19)); now != own {
+	if now, _ := strconv.Atoi(procstat.Field(os.Getpid(), procstat.Nice)); now != own {
 		t.Errorf("the parent's own niceness changed from %d to %d", own, now)
 	}
-	if policy := procStat(t, os.Getpid(), 41); policy == schedIdle {
+	if policy := procstat.Field(os.Getpid(), procstat.Policy); policy == schedIdle {
 		t.Errorf("the parent's own scheduling policy changed to SCHED_IDLE")
 	}
 	cancel()
@@ -152,7 +135,7 @@ func TestChildRunsAtItsNicenessAndStopsOnSIGTERM(t *testing.T) {
 	if !strings.Contains(log.String(), "child: SIGTERM") {
 		t.Errorf("child was not stopped with SIGTERM:\n%s", log)
 	}
-	if !gone(pid) {
+	if !procstat.Gone(pid) {
 		t.Errorf("child %d still runs after Run returned", pid)
 	}
 	select {
@@ -218,7 +201,7 @@ func TestChildThatIgnoresSIGTERMIsKilled(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return 10s after its context ended")
 	}
-	if !gone(pid) {
+	if !procstat.Gone(pid) {
 		t.Errorf("child %d still runs", pid)
 	}
 	if !strings.Contains(log.String(), "killed") {
@@ -249,24 +232,24 @@ func TestChildDiesWithItsParent(t *testing.T) {
 		t.Fatal(err)
 	}
 	child, _ := strconv.Atoi(strings.TrimSpace(line))
-	if child == 0 || gone(child) {
+	if child == 0 || procstat.Gone(child) {
 		t.Fatalf("no child running: %q", line)
 	}
-	own, _ := strconv.Atoi(procStat(t, os.Getpid(), 19))
+	own, _ := strconv.Atoi(procstat.Field(os.Getpid(), procstat.Nice))
 	want := strconv.Itoa(min(19, own+15))
-	for deadline := time.Now().Add(5 * time.Second); procStat(t, child, 19) != want; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); procstat.Field(child, procstat.Nice) != want; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Errorf("the child's niceness is %s, want %s: its parent's (%d+5) + 10", procStat(t, child, 19), want, own)
+			t.Errorf("the child's niceness is %s, want %s: its parent's (%d+5) + 10", procstat.Field(child, procstat.Nice), want, own)
 			break
 		}
 	}
-	if policy := procStat(t, child, 41); policy == schedIdle {
+	if policy := procstat.Field(child, procstat.Policy); policy == schedIdle {
 		t.Errorf("the child is SCHED_IDLE without Config.Idle")
 	}
 	parent.Process.Kill() // SIGKILL: the parent cannot pass anything on
 	parent.Wait()
 	deadline := time.Now().Add(5 * time.Second)
-	for !gone(child) {
+	for !procstat.Gone(child) {
 		if time.Now().After(deadline) {
 			syscall.Kill(child, syscall.SIGKILL)
 			t.Fatalf("child %d still runs 5s after its parent was killed", child)
