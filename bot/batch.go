@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -215,7 +216,7 @@ func (s *Service) askBatch(ctx context.Context, b *Batch, to ReplyTo) error {
 		}
 	}
 	text := fmt.Sprintf("Request `%s` for %d mailboxes: %s. %s will be asked to approve once for all of them; I'll keep one report up to date in a direct message.",
-		b.ID, len(b.RequestIDs), phrase(mailbox.Operation{Kind: b.Op.Kind, Mailbox: "each mailbox"}, false), mentions(b.Approvers))
+		b.ID, len(b.RequestIDs), phrase(mailbox.Operation{Kind: b.Op.Kind, Mailbox: "each mailbox"}, false), mrkdwn.Mentions(b.Approvers))
 	if len(b.Refused) > 0 {
 		text += "\nNot requested:\n• " + strings.Join(b.Refused, "\n• ")
 	}
@@ -248,11 +249,11 @@ func (s *Service) handleBatchClick(ctx context.Context, c Click) error {
 		return fmt.Errorf("batch click %s: %w", c.RequestID, err)
 	}
 	if c.User == b.Requester {
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("You asked for request `%s`, so you can't decide it yourself; %s will. Your click changed nothing.", b.ID, mentions(b.Approvers))})
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("You asked for request `%s`, so you can't decide it yourself; %s will. Your click changed nothing.", b.ID, mrkdwn.Mentions(b.Approvers))})
 		return nil
 	}
 	if !slices.Contains(b.Approvers, c.User) || (b.TeamID != "" && c.TeamID != b.TeamID) {
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only %s can decide request `%s`. Your click changed nothing.", mentions(b.Approvers), b.ID)})
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only %s can decide request `%s`. Your click changed nothing.", mrkdwn.Mentions(b.Approvers), b.ID)})
 		return nil
 	}
 	if b.Decision == nil && !batchPending(s.batchRequests(ctx, b)) || !s.cfg.Now().Before(b.ExpiresAt) && b.Decision == nil {
@@ -271,7 +272,7 @@ func (s *Service) handleBatchClick(ctx context.Context, c Click) error {
 	if errors.Is(err, ErrAlreadyDecided) {
 		if d := b.Decision; d != nil && !(d.By == c.User && d.Click == c.ActionTS && d.Approved == c.Approve) {
 			verb := map[bool]string{true: "approved", false: "rejected"}[d.Approved]
-			s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` was already %s by <@%s> on %s. Your click changed nothing.", b.ID, verb, d.By, slackDate(d.At))})
+			s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` was already %s by <@%s> on %s. Your click changed nothing.", b.ID, verb, d.By, mrkdwn.Date(d.At))})
 			return nil
 		}
 		err = nil // the same click, retried: apply it again (each request decides once)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 )
 
 // The request commands (status, list, cancel) and the reminder.
@@ -74,7 +76,7 @@ func (s *Service) listAnswer(ctx context.Context, user string) Answer {
 	if len(waiting) > 0 {
 		b.WriteString("*Waiting for your decision*\n")
 		for _, r := range waiting {
-			line(r, fmt.Sprintf(", asked by <@%s>, expires %s", r.Requester, slackDate(r.ExpiresAt)))
+			line(r, fmt.Sprintf(", asked by <@%s>, expires %s", r.Requester, mrkdwn.Date(r.ExpiresAt)))
 		}
 	}
 	if len(mine) > 0 {

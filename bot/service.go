@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/internal/wait"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
@@ -290,7 +291,7 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 		if !ok {
 			text := "You may not ask for this. Nothing was requested."
 			if len(ask) > 0 {
-				text = fmt.Sprintf("You may not ask for this; %s may. Nothing was requested.", mentions(ask))
+				text = fmt.Sprintf("You may not ask for this; %s may. Nothing was requested.", mrkdwn.Mentions(ask))
 			}
 			s.answer(ctx, to0, Answer{Text: text})
 			return nil
@@ -435,9 +436,9 @@ func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) erro
 		s.audit(ctx, r)
 	}
 	text := fmt.Sprintf("Request `%s`: %s%s. %s will be asked to approve; I'll tell you here and in a direct message what happens.",
-		r.ID, opPhrase(r), dryTag(r), mentions(r.Approvers))
+		r.ID, opPhrase(r), dryTag(r), mrkdwn.Mentions(r.Approvers))
 	if at := r.Op.Options.At; !at.IsZero() {
-		text += " Once approved, the work starts at " + slackDate(at) + "."
+		text += " Once approved, the work starts at " + mrkdwn.Date(at) + "."
 	}
 	if r.ApproverSource == "configured" && r.ApproverNote != "" {
 		text += " (" + r.ApproverNote + ", so the configured approvers decide.)"
@@ -540,20 +541,6 @@ func describeState(st State) string {
 		return "waiting for Exchange"
 	}
 	return string(st)
-}
-
-func mentions(ids []string) string {
-	m := make([]string, len(ids))
-	for i, id := range ids {
-		m[i] = "<@" + id + ">"
-	}
-	switch len(m) {
-	case 0:
-		return "nobody"
-	case 1:
-		return m[0]
-	}
-	return strings.Join(m[:len(m)-1], ", ") + " or " + m[len(m)-1]
 }
 
 // transition moves r to state to and records it.
@@ -667,10 +654,10 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. Your click changed nothing.", c.RequestID)})
 		return nil
 	case errors.Is(err, ErrSelfApproval):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("You asked for request `%s`, so you can't decide it yourself; %s will. Your click changed nothing.", r.ID, mentions(r.Approvers))})
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("You asked for request `%s`, so you can't decide it yourself; %s will. Your click changed nothing.", r.ID, mrkdwn.Mentions(r.Approvers))})
 		return nil
 	case errors.Is(err, ErrNotApprover):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only %s can decide request `%s`. Your click changed nothing.", mentions(r.Approvers), r.ID)})
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only %s can decide request `%s`. Your click changed nothing.", mrkdwn.Mentions(r.Approvers), r.ID)})
 		return nil
 	case errors.Is(err, ErrAlreadyDecided):
 		s.answer(ctx, to, Answer{Text: decidedText(r), Request: r})
@@ -755,7 +742,7 @@ func (s *Service) decide(ctx context.Context, c Click) (*Request, bool, error) {
 	case !r.Decision.Approved:
 		s.tell(ctx, r, fmt.Sprintf("<@%s> rejected your request `%s` to %s. Nothing was changed.", c.User, r.ID, opPhrase(r)))
 	case r.NextRunAt.After(s.cfg.Now()):
-		s.tell(ctx, r, fmt.Sprintf("<@%s> approved your request `%s` to %s%s. The work starts at %s; I'll report each step.", c.User, r.ID, opPhrase(r), dryTag(r), slackDate(r.NextRunAt)))
+		s.tell(ctx, r, fmt.Sprintf("<@%s> approved your request `%s` to %s%s. The work starts at %s; I'll report each step.", c.User, r.ID, opPhrase(r), dryTag(r), mrkdwn.Date(r.NextRunAt)))
 	default:
 		s.tell(ctx, r, fmt.Sprintf("<@%s> approved your request `%s` to %s%s. The work is queued; I'll report each step.", c.User, r.ID, opPhrase(r), dryTag(r)))
 	}
@@ -773,13 +760,8 @@ func (s *Service) withExtraApprovers(ctx context.Context, kind mailbox.Kind, req
 	return ids
 }
 
-// slackDate writes t for Slack, in each reader's time zone.
-func slackDate(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
-}
-
 func decidedText(r *Request) string {
-	at := slackDate
+	at := mrkdwn.Date
 	if d := r.Decision; d != nil {
 		verb := "rejected"
 		if d.Approved {
@@ -910,7 +892,7 @@ func (s *Service) handleRetry(ctx context.Context, c Click) error {
 		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. Your click changed nothing.", c.RequestID)})
 		return nil
 	case errors.Is(err, ErrNotApprover):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only <@%s>, who asked, or %s can retry request `%s`. Your click changed nothing.", r.Requester, mentions(r.Approvers), r.ID)})
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only <@%s>, who asked, or %s can retry request `%s`. Your click changed nothing.", r.Requester, mrkdwn.Mentions(r.Approvers), r.ID)})
 		return nil
 	case errors.Is(err, errNothingToDo):
 		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` is %s: there is nothing to retry.", r.ID, describeState(r.State)), Request: r})
@@ -919,7 +901,7 @@ func (s *Service) handleRetry(ctx context.Context, c Click) error {
 		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` cannot be retried: it stopped before any change because a rule stood in the way. Ask again with /convert-mailbox once that is fixed.", r.ID)})
 		return nil
 	case errors.Is(err, errTooLate):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("The time to retry request `%s` ended on %s. Ask again with /convert-mailbox; it will need a new approval.", r.ID, slackDate(r.RetryUntil))})
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("The time to retry request `%s` ended on %s. Ask again with /convert-mailbox; it will need a new approval.", r.ID, mrkdwn.Date(r.RetryUntil))})
 		return nil
 	case errors.As(err, &active):
 		s.answer(ctx, to, Answer{Text: s.activeText(ctx, r.Op.Mailbox, active.ID)})

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -19,7 +20,7 @@ func opPhrase(r *Request) string {
 func phrase(op mailbox.Operation, deleted bool) string {
 	switch {
 	case op.Kind == mailbox.KindCreateShared:
-		return fmt.Sprintf("create the shared mailbox *%s* &lt;%s&gt;%s", escape(op.DisplayName), op.Mailbox, membersPhrase(len(op.Members)))
+		return fmt.Sprintf("create the shared mailbox *%s* &lt;%s&gt;%s", mrkdwn.Escape(op.DisplayName), op.Mailbox, membersPhrase(len(op.Members)))
 	case op.Kind == mailbox.KindGrant:
 		return fmt.Sprintf("give *%s* %s on *%s*", op.Trustee, op.Right.Title(), op.Mailbox)
 	case op.Kind == mailbox.KindRevoke:
@@ -41,7 +42,7 @@ func doneText(r *Request) string {
 	case mailbox.KindConvertToRegular:
 		return fmt.Sprintf("*%s* is a user mailbox again, with sign-in enabled; the way in was sent to you privately.", r.Op.Mailbox)
 	case mailbox.KindCreateShared:
-		return fmt.Sprintf("the shared mailbox *%s* &lt;%s&gt; exists and its own sign-in is blocked%s.", escape(r.Op.DisplayName), r.Op.Mailbox,
+		return fmt.Sprintf("the shared mailbox *%s* &lt;%s&gt; exists and its own sign-in is blocked%s.", mrkdwn.Escape(r.Op.DisplayName), r.Op.Mailbox,
 			map[bool]string{true: "; its members have Full Access and Send As", false: ""}[len(r.Op.Members) > 0])
 	case mailbox.KindGrant:
 		return fmt.Sprintf("*%s* has %s on *%s*.", r.Op.Trustee, r.Op.Right.Title(), r.Op.Mailbox)
@@ -62,13 +63,13 @@ func dryTag(r *Request) string {
 // secretText carries a credential to the requester, alone. The secret is
 // escaped for Slack's mrkdwn (&, <, >).
 func secretText(r *Request, step mailbox.Step, secret string, now time.Time) string {
-	secret = escape(secret)
+	secret = mrkdwn.Escape(secret)
 	if step.Arg == "password" {
 		return fmt.Sprintf("🔑 New password for *%s*: `%s`\nIt must be changed at the first sign-in. Give it to the person who will use the mailbox in person or by phone, never by e-mail or in a channel. I show it only here, once.",
 			r.Op.Mailbox, secret)
 	}
 	return fmt.Sprintf("🔑 Temporary Access Pass for *%s*: `%s`\nValid for %s from %s. Give it to the person who will use the mailbox in person or by phone, never by e-mail or in a channel; with it they sign in and set up their own way in. I show it only here, once.",
-		r.Op.Mailbox, secret, mailbox.Hours(mailbox.DefaultCredentialTTL), now.UTC().Format("2006-01-02 15:04 UTC"))
+		r.Op.Mailbox, secret, mrkdwn.Hours(mailbox.DefaultCredentialTTL), now.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
 func membersPhrase(n int) string {
@@ -106,16 +107,11 @@ func (s *Service) membersAnswer(ctx context.Context, mbx string) Answer {
 	var t strings.Builder
 	fmt.Fprintf(&t, "%-*s  %-11s  %-7s  %s\n", width, "Who", "Full Access", "Send As", "Send on Behalf")
 	for _, r := range rows {
-		fmt.Fprintf(&t, "%-*s  %-11s  %-7s  %s\n", width, escape(r.Who), mark(r.FullAccess), mark(r.SendAs), mark(r.OnBehalfOf))
+		fmt.Fprintf(&t, "%-*s  %-11s  %-7s  %s\n", width, mrkdwn.Escape(r.Who), mark(r.FullAccess), mark(r.SendAs), mark(r.OnBehalfOf))
 	}
 	text := fmt.Sprintf("*Who may use %s* (%s, %d):\n```\n%s```", mbx, mb.RecipientTypeDetails, len(rows), t.String())
 	if mb.HiddenFromAddressListsEnabled {
 		text += "\n⚠️ The mailbox is hidden from the address lists: Send As and Send on Behalf do not work from classic Outlook for Windows (rule 13)."
 	}
 	return Answer{Text: text}
-}
-
-// escape makes text safe in Slack mrkdwn: &, < and > are markup there.
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -584,7 +585,7 @@ func sharedCheckingText(op mailbox.Operation) string {
 	var what string
 	switch op.Kind {
 	case mailbox.KindCreateShared:
-		what = fmt.Sprintf("Checking %s for the new shared mailbox “%s”", op.Mailbox, escapeText(op.DisplayName))
+		what = fmt.Sprintf("Checking %s for the new shared mailbox “%s”", op.Mailbox, mrkdwn.Escape(op.DisplayName))
 		switch n := len(op.Members); n {
 		case 0:
 		case 1:
@@ -605,9 +606,4 @@ func sharedCheckingText(op mailbox.Operation) string {
 		return what + "… (dry run: nothing will be changed) I'll answer here in a moment."
 	}
 	return what + "… I'll answer here in a moment."
-}
-
-// escapeText escapes &, < and > for Slack's mrkdwn.
-func escapeText(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 )
 
 // Executor runs steps. Each step reads the current state first and changes
@@ -219,7 +221,7 @@ func (x run) removeLicenses() (Outcome, error) {
 		// it would be disconnected, and deleted after 30 days.
 		return Outcome{}, fmt.Errorf("%s is a %s, not a shared mailbox: its licenses stay (rule 1)", x.t.UserPrincipalName, mb.RecipientTypeDetails)
 	case stats.TotalItemSize >= UnlicensedSharedMax:
-		return Outcome{Status: Skipped, Detail: fmt.Sprintf("licenses kept: the mailbox is %s, over the 50 GB of an unlicensed shared mailbox (rule 2)", FormatSize(stats.TotalItemSize))}, nil
+		return Outcome{Status: Skipped, Detail: fmt.Sprintf("licenses kept: the mailbox is %s, over the 50 GB of an unlicensed shared mailbox (rule 2)", mrkdwn.Size(stats.TotalItemSize))}, nil
 	case mb.OnHold() || mb.HasArchive():
 		return Outcome{Status: Skipped, Detail: "licenses kept: the mailbox has a hold or an archive (rule 3)"}, nil
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 )
 
 // Size limits of a shared mailbox (rule 2).
@@ -292,13 +294,13 @@ func (p *Planner) licenseRules(ctx context.Context, d *draft, u User, mb Mailbox
 		d.add(Warning, 2, fmt.Sprintf("I could not measure the mailbox's size (%v), so the licenses stay.", err), "")
 	case stats.TotalItemSize >= LicensedSharedMax:
 		d.Target.SizeBytes = stats.TotalItemSize
-		d.add(Blocker, 2, fmt.Sprintf("The mailbox is %s: over the 100 GB a shared mailbox can hold even with Exchange Online Plan 2.", FormatSize(stats.TotalItemSize)),
+		d.add(Blocker, 2, fmt.Sprintf("The mailbox is %s: over the 100 GB a shared mailbox can hold even with Exchange Online Plan 2.", mrkdwn.Size(stats.TotalItemSize)),
 			"Bring it under 100 GB (move or delete large items, or archive them), then ask again.")
 	case stats.TotalItemSize >= UnlicensedSharedMax:
 		d.Target.SizeBytes = stats.TotalItemSize
-		kept = append(kept, fmt.Sprintf("the mailbox is %s, over the 50 GB a shared mailbox holds without a license", FormatSize(stats.TotalItemSize)))
+		kept = append(kept, fmt.Sprintf("the mailbox is %s, over the 50 GB a shared mailbox holds without a license", mrkdwn.Size(stats.TotalItemSize)))
 		if !plans[PlanExchangeOnline2] {
-			d.add(Warning, 2, fmt.Sprintf("The mailbox is %s: as a shared mailbox over 50 GB it needs Exchange Online Plan 2, which its licenses do not include.", FormatSize(stats.TotalItemSize)),
+			d.add(Warning, 2, fmt.Sprintf("The mailbox is %s: as a shared mailbox over 50 GB it needs Exchange Online Plan 2, which its licenses do not include.", mrkdwn.Size(stats.TotalItemSize)),
 				"Assign a license with Exchange Online Plan 2 (for example Office 365 E3) before or after the conversion.")
 		}
 	default:
@@ -492,7 +494,7 @@ func (p *Planner) planToRegular(ctx context.Context, op Operation) (Plan, error)
 		case !sku.HasExchange():
 			d.add(Blocker, 9, fmt.Sprintf("%s does not include Exchange Online, so the mailbox would not work.", sku.PartNumber), "Name a license that includes Exchange Online.")
 		case size > 0 && !fits(sku, size):
-			d.add(Blocker, 9, fmt.Sprintf("%s's Exchange plan does not hold a mailbox of %s.", sku.PartNumber, FormatSize(size)), "Name a license with a bigger Exchange plan (Plan 2 holds 100 GB).")
+			d.add(Blocker, 9, fmt.Sprintf("%s's Exchange plan does not hold a mailbox of %s.", sku.PartNumber, mrkdwn.Size(size)), "Name a license with a bigger Exchange plan (Plan 2 holds 100 GB).")
 		case sku.Free() <= 0 && !slices.ContainsFunc(u.Licenses, func(l License) bool { return l.SkuID == sku.ID }):
 			d.add(Blocker, 9, fmt.Sprintf("%s has no free licenses (%d of %d used).", sku.PartNumber, sku.Consumed, sku.Enabled), "Free one, buy one, or name another license.")
 		default:
@@ -513,7 +515,7 @@ func (p *Planner) planToRegular(ctx context.Context, op Operation) (Plan, error)
 		cred = "password"
 		d.add(Info, 9, "The old password is replaced by a new one that must be changed at the next sign-in; I send it only to you, in a private message.", "")
 	} else {
-		d.add(Info, 9, fmt.Sprintf("The old password is replaced by a random one nobody knows, and the user gets a Temporary Access Pass valid %s; I send it only to you, in a private message.", Hours(DefaultCredentialTTL)), "")
+		d.add(Info, 9, fmt.Sprintf("The old password is replaced by a random one nobody knows, and the user gets a Temporary Access Pass valid %s; I send it only to you, in a private message.", mrkdwn.Hours(DefaultCredentialTTL)), "")
 	}
 	if license != "" {
 		d.step(StepAssignLicense, license, fmt.Sprintf("Assign a license: %s (rule 9)", d.skuName(license)))
@@ -531,33 +533,9 @@ func (p *Planner) planToRegular(ctx context.Context, op Operation) (Plan, error)
 	return d.Plan, nil
 }
 
-// FormatSize writes bytes the way Exchange does: "63.2 GB".
-func FormatSize(b int64) string {
-	units := []string{"B", "KB", "MB", "GB", "TB"}
-	f, i := float64(b), 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d B", b)
-	}
-	return fmt.Sprintf("%.1f %s", f, units[i])
-}
-
 func capitalize(s string) string {
 	if s == "" {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// Hours writes a whole number of hours for people: "8 hours".
-func Hours(d time.Duration) string {
-	if h := int(d.Hours()); h == 1 {
-		return "1 hour"
-	} else if d == time.Duration(h)*time.Hour {
-		return fmt.Sprintf("%d hours", h)
-	}
-	return d.String()
 }

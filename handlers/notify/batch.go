@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -44,7 +45,7 @@ func (s *Slack) BatchReport(ctx context.Context, channel string, b *bot.Batch, r
 }
 
 func batchHeadline(b *bot.Batch, n int) string {
-	return fmt.Sprintf("%s asks to %s for %d mailboxes (request %s)", Mention(b.Requester), kindVerb(b.Op.Kind), n, b.ID)
+	return fmt.Sprintf("%s asks to %s for %d mailboxes (request %s)", mrkdwn.Mention(b.Requester), kindVerb(b.Op.Kind), n, b.ID)
 }
 
 func batchApprovalText(b *bot.Batch, n int) string {
@@ -64,18 +65,18 @@ func kindVerb(k mailbox.Kind) string {
 // BatchApprovalBlocks shows b to an approver: the mailboxes, then the
 // buttons while undecided, else who decided and when.
 func BatchApprovalBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
-	blocks := []slack.Block{section("batch", fmt.Sprintf("*%s*", Escape(batchHeadline(b, len(reqs)))))}
+	blocks := []slack.Block{section("batch", fmt.Sprintf("*%s*", mrkdwn.Escape(batchHeadline(b, len(reqs)))))}
 	var lines []string
 	for _, r := range reqs {
-		lines = append(lines, fmt.Sprintf("• %s (%s)", Escape(r.Op.Mailbox), Escape(r.Plan.Target.DisplayName)))
+		lines = append(lines, fmt.Sprintf("• %s (%s)", mrkdwn.Escape(r.Op.Mailbox), mrkdwn.Escape(r.Plan.Target.DisplayName)))
 	}
 	blocks = append(blocks, textSections("mailboxes", lines)...)
 	if len(b.Refused) > 0 {
-		blocks = append(blocks, textSections("refused", append([]string{"*Not requested:*"}, escapeAll(b.Refused)...))...)
+		blocks = append(blocks, textSections("refused", append([]string{"*Not requested:*"}, mrkdwn.EscapeAll(b.Refused)...))...)
 	}
 	if d := b.Decision; d != nil {
 		verb := map[bool]string{true: "✅ Approved", false: "❌ Rejected"}[d.Approved]
-		return append(blocks, section("decision", fmt.Sprintf("%s by %s on %s", verb, Mention(d.By), Date(d.At))))
+		return append(blocks, section("decision", fmt.Sprintf("%s by %s on %s", verb, mrkdwn.Mention(d.By), mrkdwn.Date(d.At))))
 	}
 	if !slices.ContainsFunc(reqs, func(r *bot.Request) bool { return r.State == bot.StatePending }) {
 		return append(blocks, section("decision", "No longer waiting for a decision: expired or cancelled."))
@@ -86,7 +87,7 @@ func BatchApprovalBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
 			plain(fmt.Sprintf("Each of the %d mailboxes is changed as its plan says; each is reported.", len(reqs)), maxConfirmText),
 			plain("Approve", 30), plain("Cancel", 30)))
 	reject := slack.NewButtonBlockElement(ActionReject, b.ID, plain("Reject all", 75)).WithStyle(slack.StyleDanger)
-	blocks = append(blocks, contextBlock("why", fmt.Sprintf("Expires %s. Request `%s`.", Date(b.ExpiresAt), Escape(b.ID))))
+	blocks = append(blocks, contextBlock("why", fmt.Sprintf("Expires %s. Request `%s`.", mrkdwn.Date(b.ExpiresAt), mrkdwn.Escape(b.ID))))
 	return append(blocks, slack.NewActionBlock(DecisionBlockID+b.ID, approve, reject))
 }
 
@@ -96,9 +97,9 @@ func BatchReportBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
 	var lines []string
 	for _, r := range reqs {
 		count[r.State]++
-		line := fmt.Sprintf("%s %s — %s", StateIcon(r.State), Escape(r.Op.Mailbox), strings.ReplaceAll(string(r.State), "_", " "))
+		line := fmt.Sprintf("%s %s — %s", StateIcon(r.State), mrkdwn.Escape(r.Op.Mailbox), strings.ReplaceAll(string(r.State), "_", " "))
 		if r.Failure != "" {
-			line += ": " + Escape(r.Failure)
+			line += ": " + mrkdwn.Escape(r.Failure)
 		}
 		lines = append(lines, line)
 	}
@@ -108,14 +109,14 @@ func BatchReportBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
 			sums = append(sums, fmt.Sprintf("%d %s", count[st], strings.ReplaceAll(string(st), "_", " ")))
 		}
 	}
-	blocks := []slack.Block{section("batch", fmt.Sprintf("*%s*\n%s", Escape(batchHeadline(b, len(reqs))), strings.Join(sums, " · ")))}
+	blocks := []slack.Block{section("batch", fmt.Sprintf("*%s*\n%s", mrkdwn.Escape(batchHeadline(b, len(reqs))), strings.Join(sums, " · ")))}
 	if d := b.Decision; d != nil {
 		verb := map[bool]string{true: "Approved", false: "Rejected"}[d.Approved]
-		blocks = append(blocks, contextBlock("decision", fmt.Sprintf("%s by %s on %s.", verb, Mention(d.By), Date(d.At))))
+		blocks = append(blocks, contextBlock("decision", fmt.Sprintf("%s by %s on %s.", verb, mrkdwn.Mention(d.By), mrkdwn.Date(d.At))))
 	}
 	blocks = append(blocks, textSections("mailboxes", lines)...)
 	if len(b.Refused) > 0 {
-		blocks = append(blocks, textSections("refused", append([]string{"*Not requested:*"}, escapeAll(b.Refused)...))...)
+		blocks = append(blocks, textSections("refused", append([]string{"*Not requested:*"}, mrkdwn.EscapeAll(b.Refused)...))...)
 	}
 	// Failed mailboxes that may still be retried: one button for them all.
 	if slices.ContainsFunc(reqs, func(r *bot.Request) bool { return r.State == bot.StateFailed && time.Now().Before(r.RetryUntil) }) {
@@ -138,12 +139,4 @@ func textSections(id string, lines []string) []slack.Block {
 		blocks = append(blocks, section(fmt.Sprintf("%s-%d", id, i), part))
 	}
 	return blocks
-}
-
-func escapeAll(xs []string) []string {
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = Escape(x)
-	}
-	return out
 }

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -10,6 +9,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -42,22 +43,7 @@ const (
 	maxFallback    = 3000
 )
 
-var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-// Escape escapes &, < and > for Slack mrkdwn, so that user-provided text
-// cannot form mentions, links or dates.
-func Escape(s string) string { return escaper.Replace(s) }
-
-// Date formats t with Slack's date formatting, shown in the reader's own
-// time zone: "<!date^unix^{date_short_pretty} at {time}|fallback>".
-func Date(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
-}
-
-// Mention formats a Slack user id as a mention.
-func Mention(user string) string { return "<@" + user + ">" }
-
-func mrkdwn(s string) *slack.TextBlockObject {
+func mdText(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, truncate(s, maxSectionText), false, false)
 }
 
@@ -66,13 +52,13 @@ func plain(s string, max int) *slack.TextBlockObject {
 }
 
 func section(id, text string) *slack.SectionBlock {
-	return &slack.SectionBlock{Type: slack.MBTSection, BlockID: id, Text: mrkdwn(text)}
+	return &slack.SectionBlock{Type: slack.MBTSection, BlockID: id, Text: mdText(text)}
 }
 
 func contextBlock(id string, texts ...string) *slack.ContextBlock {
 	var els []slack.MixedElement
 	for _, t := range texts {
-		els = append(els, mrkdwn(t))
+		els = append(els, mdText(t))
 	}
 	return slack.NewContextBlock(id, els...)
 }
@@ -86,239 +72,8 @@ func truncate(s string, max int) string {
 	return string(r[:max-1]) + "…"
 }
 
-// quote renders text as a Slack block quote.
-func quote(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	for i, l := range lines {
-		lines[i] = "> " + l
-	}
-	return strings.Join(lines, "\n")
-}
-
-func mailboxOf(op mailbox.Operation, t mailbox.Target) string {
-	if op.Mailbox != "" {
-		return op.Mailbox
-	}
-	return t.UserPrincipalName
-}
-
-// OperationTitle names an operation for people: "Convert to a shared mailbox".
-func OperationTitle(k mailbox.Kind) string {
-	switch k {
-	case mailbox.KindConvertToShared:
-		return "Convert to a shared mailbox"
-	case mailbox.KindConvertToRegular:
-		return "Convert back to a user mailbox"
-	case mailbox.KindCreateShared:
-		return "Create a shared mailbox"
-	case mailbox.KindGrant:
-		return "Grant a right on a mailbox"
-	case mailbox.KindRevoke:
-		return "Revoke a right on a mailbox"
-	case mailbox.KindMembers:
-		return "List who may use a mailbox"
-	}
-	return strings.ReplaceAll(string(k), "_", " ")
-}
-
-// RightName is a mailbox right as people read it: "Full Access", "Send
-// As", "Send on Behalf".
-func RightName(r mailbox.Right) string { return r.Title() }
-
-// mentionPattern is a Slack user mention as the handlers keep it in an
-// operation until the bot resolves it: <@U123>.
-var mentionPattern = regexp.MustCompile(`^<@[UW][A-Z0-9]{2,20}>$`)
-
-// Person renders a person or group named in an operation: a Slack mention
-// "<@U123>" stays a mention; anything else (an address) is escaped.
-func Person(s string) string {
-	if mentionPattern.MatchString(s) {
-		return s
-	}
-	return Escape(s)
-}
-
-// plainPerson is Person for plain text, where a mention does not render:
-// "@U123".
-func plainPerson(s string) string {
-	if mentionPattern.MatchString(s) {
-		return "@" + s[2:len(s)-1]
-	}
-	return Escape(s)
-}
-
-// people renders a list of persons: "a@b, <@U1>".
-func people(l []string) string {
-	out := make([]string, len(l))
-	for i, p := range l {
-		out[i] = Person(p)
-	}
-	return strings.Join(out, ", ")
-}
-
-// membersCount is "with 2 members", "with 1 member" or "with no members
-// yet".
-func membersCount(n int) string {
-	switch n {
-	case 0:
-		return "with no members yet"
-	case 1:
-		return "with 1 member"
-	}
-	return fmt.Sprintf("with %d members", n)
-}
-
-// automapText is what a grant of Full Access does about automapping.
-func automapText(o mailbox.Options) string {
-	if o.NoAutoMapping {
-		return "automapping off"
-	}
-	return "automapping on"
-}
-
-// OperationSentence says what a /shared-mailbox operation does, as a
-// sentence of mrkdwn without its full stop: "Create the shared mailbox
-// *Sales Team* <support@contoso.com> with 2 members", "Give kim@contoso.com
-// Full Access to *info@contoso.com* (automapping on)", "Take Send As on
-// *info@contoso.com* away from kim@contoso.com". For a conversion it is
-// the title and the mailbox.
-func OperationSentence(op mailbox.Operation) string {
-	p := sharedPhrase(op, mailbox.Target{}, true)
-	if p == "" {
-		return Escape(OperationTitle(op.Kind)) + ": *" + Escape(op.Mailbox) + "*"
-	}
-	return strings.ToUpper(p[:1]) + p[1:]
-}
-
-// sharedPhrase is what a /shared-mailbox operation does, after "asks
-// to": "create the shared mailbox …", "give … Full Access to …"; "" for
-// other kinds. bold marks the mailbox (or the new display name) up; the
-// display name of an existing mailbox found (t) follows its address.
-func sharedPhrase(op mailbox.Operation, t mailbox.Target, bold bool) string {
-	b := func(s string) string {
-		if bold {
-			s = "*" + s + "*"
-		}
-		if t.DisplayName != "" && op.Kind != mailbox.KindCreateShared && !strings.EqualFold(t.DisplayName, op.Mailbox) {
-			s += " (" + Escape(t.DisplayName) + ")"
-		}
-		return s
-	}
-	mb := Escape(op.Mailbox)
-	switch op.Kind {
-	case mailbox.KindCreateShared:
-		name := op.DisplayName
-		if name == "" {
-			name = op.Mailbox
-		}
-		if bold {
-			name = "*" + Escape(name) + "*"
-		} else {
-			name = Escape(name)
-		}
-		return "create the shared mailbox " + name + " &lt;" + mb + "&gt; " + membersCount(len(op.Members))
-	case mailbox.KindGrant:
-		who := Person(op.Trustee)
-		var p string
-		if op.Right == mailbox.FullAccess {
-			p = "give " + who + " Full Access to " + b(mb) + " (" + automapText(op.Options)
-			if op.Options.EachMember {
-				p += ", to each member of the group"
-			}
-			return p + ")"
-		}
-		p = "give " + who + " " + Escape(RightName(op.Right)) + " on " + b(mb)
-		if op.Options.EachMember {
-			p += " (to each member of the group)"
-		}
-		return p
-	case mailbox.KindRevoke:
-		return "take " + Escape(RightName(op.Right)) + " on " + b(mb) + " away from " + Person(op.Trustee)
-	case mailbox.KindMembers:
-		return "list who may use " + b(mb)
-	}
-	return ""
-}
-
-// isShared reports whether k is a /shared-mailbox operation.
-func isShared(k mailbox.Kind) bool {
-	switch k {
-	case mailbox.KindCreateShared, mailbox.KindGrant, mailbox.KindRevoke, mailbox.KindMembers:
-		return true
-	}
-	return false
-}
-
-// operationTitle is OperationTitle, told apart for a deleted user (rule
-// 10), naming the right of a grant or revoke, and marked for a dry run.
-func operationTitle(op mailbox.Operation, t mailbox.Target) string {
-	title := OperationTitle(op.Kind)
-	switch {
-	case op.Kind == mailbox.KindConvertToShared && t.Deleted:
-		title = "Recover a deleted user and convert to a shared mailbox"
-	case op.Kind == mailbox.KindGrant && op.Right != "":
-		title = "Grant " + RightName(op.Right)
-	case op.Kind == mailbox.KindRevoke && op.Right != "":
-		title = "Revoke " + RightName(op.Right)
-	}
-	if op.Options.DryRun {
-		title += " (dry run)"
-	}
-	return title
-}
-
-// Size formats a mailbox size the way Exchange counts it (1 GB = 2^30
-// bytes): "63.2 GB", "512.0 MB".
-func Size(bytes int64) string {
-	const kb, mb, gb = 1 << 10, 1 << 20, 1 << 30
-	switch {
-	case bytes >= gb:
-		return fmt.Sprintf("%.1f GB", float64(bytes)/gb)
-	case bytes >= mb:
-		return fmt.Sprintf("%.1f MB", float64(bytes)/mb)
-	case bytes >= kb:
-		return fmt.Sprintf("%.1f KB", float64(bytes)/kb)
-	}
-	return fmt.Sprintf("%d bytes", bytes)
-}
-
-// operationPhrase is what is asked, after "asks to": "convert *a@b*
-// (Alice, UserMailbox, 14.6 GB) to a shared mailbox". bold marks the
-// mailbox up.
-func operationPhrase(op mailbox.Operation, t mailbox.Target, bold bool) string {
-	if p := sharedPhrase(op, t, bold); p != "" {
-		return p
-	}
-	mb := Escape(mailboxOf(op, t))
-	if bold {
-		mb = "*" + mb + "*"
-	}
-	var about []string
-	if t.DisplayName != "" {
-		about = append(about, Escape(t.DisplayName))
-	}
-	if t.RecipientTypeDetails != "" {
-		about = append(about, Escape(t.RecipientTypeDetails))
-	}
-	if t.SizeBytes > 0 {
-		about = append(about, Size(t.SizeBytes))
-	}
-	if len(about) > 0 {
-		mb += " (" + strings.Join(about, ", ") + ")"
-	}
-	switch {
-	case op.Kind == mailbox.KindConvertToShared && t.Deleted:
-		return "recover the deleted user " + mb + " and convert its mailbox to shared"
-	case op.Kind == mailbox.KindConvertToShared:
-		return "convert " + mb + " to a shared mailbox"
-	case op.Kind == mailbox.KindConvertToRegular:
-		return "convert " + mb + " back to a user mailbox"
-	}
-	return Escape(OperationTitle(op.Kind)) + " on " + mb
-}
-
 func summary(r *bot.Request, bold bool) string {
-	return Mention(r.Requester) + " asks to " + operationPhrase(r.Op, r.Plan.Target, bold)
+	return mrkdwn.Mention(r.Requester) + " asks to " + words.Phrase(r.Op, r.Plan.Target, bold)
 }
 
 // dryTag prefixes the plain-text fallbacks of a dry run.
@@ -328,18 +83,6 @@ func dryTag(op mailbox.Operation) string {
 	}
 	return ""
 }
-
-// addresses lists escaped addresses: "a@b, c@d".
-func addresses(l []string) string {
-	out := make([]string, len(l))
-	for i, a := range l {
-		out[i] = Escape(a)
-	}
-	return strings.Join(out, ", ")
-}
-
-// utcTime formats t for plain text, where Slack's dates do not work.
-func utcTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
 // OptionsText is an operation's options in one compact line: for a
 // conversion to shared, sign-in, sessions, licenses (with the reason they
@@ -361,19 +104,19 @@ func OptionsText(op mailbox.Operation, t mailbox.Target) string {
 		case o.KeepLicenses:
 			add("licenses: kept, as asked")
 		case t.LicensesKept != "":
-			add("licenses: kept — %s", Escape(t.LicensesKept))
+			add("licenses: kept — %s", mrkdwn.Escape(t.LicensesKept))
 		default:
 			add("licenses: removed after verification")
 		}
 		if len(o.FullAccess) > 0 {
-			add("Full Access: %s (automapping %s)", addresses(o.FullAccess), map[bool]string{false: "on", true: "off"}[o.NoAutoMapping])
+			add("Full Access: %s (automapping %s)", words.Addresses(o.FullAccess), map[bool]string{false: "on", true: "off"}[o.NoAutoMapping])
 		}
 		if len(o.SendAs) > 0 {
-			add("Send As: %s", addresses(o.SendAs))
+			add("Send As: %s", words.Addresses(o.SendAs))
 		}
 	case mailbox.KindConvertToRegular:
 		if o.License != "" {
-			add("license: %s", Escape(o.License))
+			add("license: %s", mrkdwn.Escape(o.License))
 		} else {
 			add("license: chosen automatically (free units, includes Exchange Online)")
 		}
@@ -385,14 +128,14 @@ func OptionsText(op mailbox.Operation, t mailbox.Target) string {
 		}
 	case mailbox.KindCreateShared:
 		if len(op.Members) > 0 {
-			add("members: %s (each gets Full Access with automapping, and Send As)", people(op.Members))
+			add("members: %s (each gets Full Access with automapping, and Send As)", words.People(op.Members))
 		} else {
 			add("members: none yet")
 		}
 		add("sign-in of the mailbox's own account: blocked (rule 11)")
 	case mailbox.KindGrant:
 		if op.Right == mailbox.FullAccess {
-			add("%s", automapText(o))
+			add("%s", words.AutomapText(o))
 		}
 		if o.EachMember {
 			add("each member of the group is granted directly (rule 14)")
@@ -402,7 +145,7 @@ func OptionsText(op mailbox.Operation, t mailbox.Target) string {
 		return ""
 	}
 	if !o.At.IsZero() {
-		add("scheduled: %s", Date(o.At))
+		add("scheduled: %s", mrkdwn.Date(o.At))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -439,12 +182,12 @@ func findingsText(fs []mailbox.Finding) string {
 	var b strings.Builder
 	b.WriteString("*Findings*")
 	for _, f := range fs {
-		fmt.Fprintf(&b, "\n%s %s", SeverityIcon(f.Severity), Escape(f.Text))
+		fmt.Fprintf(&b, "\n%s %s", SeverityIcon(f.Severity), mrkdwn.Escape(f.Text))
 		if f.Rule != 0 {
 			fmt.Fprintf(&b, " _(rule %d)_", f.Rule)
 		}
 		if f.Fix != "" {
-			fmt.Fprintf(&b, "\n      _What to do:_ %s", Escape(f.Fix))
+			fmt.Fprintf(&b, "\n      _What to do:_ %s", mrkdwn.Escape(f.Fix))
 		}
 	}
 	return b.String()
@@ -457,23 +200,23 @@ func planStepsText(steps []mailbox.Step, header string) string {
 	var b strings.Builder
 	b.WriteString(header)
 	for i, s := range steps {
-		fmt.Fprintf(&b, "\n%d. %s", i+1, Escape(s.Title))
+		fmt.Fprintf(&b, "\n%d. %s", i+1, mrkdwn.Escape(s.Title))
 	}
 	return b.String()
 }
 
 func approverReason(r *bot.Request) string {
 	switch {
-	case r.ApproverSource == "manager" && isShared(r.Op.Kind):
-		return "You are asked because you are the manager of " + Mention(r.Requester) + " in Microsoft Entra."
+	case r.ApproverSource == "manager" && words.IsShared(r.Op.Kind):
+		return "You are asked because you are the manager of " + mrkdwn.Mention(r.Requester) + " in Microsoft Entra."
 	}
 	switch r.ApproverSource {
 	case "manager":
 		owner := r.Plan.Target.DisplayName
 		if owner == "" {
-			owner = mailboxOf(r.Op, r.Plan.Target)
+			owner = words.MailboxOf(r.Op, r.Plan.Target)
 		}
-		return "You are asked because you are the manager of " + Escape(owner) + " in Microsoft Entra."
+		return "You are asked because you are the manager of " + mrkdwn.Escape(owner) + " in Microsoft Entra."
 	case "configured":
 		return "You are asked because you are a configured approver for mailbox changes."
 	}
@@ -488,11 +231,11 @@ func ApprovalText(r *bot.Request) string {
 // approveConfirm is the text of the Approve button's confirm dialog (plain
 // text: no Slack dates).
 func approveConfirm(r *bot.Request) string {
-	mb := Escape(mailboxOf(r.Op, r.Plan.Target))
+	mb := mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target))
 	n, o := len(r.Plan.Steps), r.Op.Options
 	when := "as soon as you approve"
 	if !o.At.IsZero() {
-		when = "at " + utcTime(o.At) + ", as scheduled"
+		when = "at " + mrkdwn.UTC(o.At) + ", as scheduled"
 	}
 	if o.DryRun {
 		return fmt.Sprintf("Dry run: the bot will report the %d steps for %s %s, with what each would send. Nothing will be changed.", n, mb, when)
@@ -508,13 +251,13 @@ func approveConfirm(r *bot.Request) string {
 			name = r.Op.Mailbox
 		}
 		return fmt.Sprintf("The shared mailbox “%s” (%s) will be created %s, each with Full Access and Send As, and its own account's sign-in blocked, %s.",
-			Escape(name), mb, membersCount(len(r.Op.Members)), when)
+			mrkdwn.Escape(name), mb, words.MembersCount(len(r.Op.Members)), when)
 	case r.Op.Kind == mailbox.KindGrant && r.Op.Right == mailbox.FullAccess:
-		return fmt.Sprintf("%s will get Full Access to %s (%s) %s.", plainPerson(r.Op.Trustee), mb, automapText(o), when)
+		return fmt.Sprintf("%s will get Full Access to %s (%s) %s.", words.PlainPerson(r.Op.Trustee), mb, words.AutomapText(o), when)
 	case r.Op.Kind == mailbox.KindGrant:
-		return fmt.Sprintf("%s will get %s on %s %s.", plainPerson(r.Op.Trustee), RightName(r.Op.Right), mb, when)
+		return fmt.Sprintf("%s will get %s on %s %s.", words.PlainPerson(r.Op.Trustee), words.RightName(r.Op.Right), mb, when)
 	case r.Op.Kind == mailbox.KindRevoke:
-		return fmt.Sprintf("%s on %s will be taken away from %s %s.", RightName(r.Op.Right), mb, plainPerson(r.Op.Trustee), when)
+		return fmt.Sprintf("%s on %s will be taken away from %s %s.", words.RightName(r.Op.Right), mb, words.PlainPerson(r.Op.Trustee), when)
 	case r.Op.Kind == mailbox.KindConvertToShared && r.Plan.Target.Deleted:
 		return fmt.Sprintf("The deleted user %s will be restored and its mailbox converted to a shared mailbox (%d steps, %s) %s. The user account is kept.", mb, n, signIn, when)
 	case r.Op.Kind == mailbox.KindConvertToShared:
@@ -546,14 +289,14 @@ func ApprovalBlocks(r *bot.Request, now time.Time) []slack.Block {
 	expiry := "No expiry."
 	if !r.ExpiresAt.IsZero() {
 		if r.ExpiresAt.After(now) {
-			expiry = "Expires " + Date(r.ExpiresAt) + "."
+			expiry = "Expires " + mrkdwn.Date(r.ExpiresAt) + "."
 		} else {
-			expiry = "Expired " + Date(r.ExpiresAt) + "."
+			expiry = "Expired " + mrkdwn.Date(r.ExpiresAt) + "."
 		}
 	}
 	blocks = append(blocks, contextBlock("why",
 		approverReason(r),
-		expiry+" Request `"+Escape(r.ID)+"`."))
+		expiry+" Request `"+mrkdwn.Escape(r.ID)+"`."))
 
 	title := "Approve this change?"
 	if r.Op.Options.DryRun {
@@ -587,11 +330,11 @@ func eventAt(r *bot.Request, s bot.State) (time.Time, string) {
 func DecisionText(r *bot.Request) string {
 	if d := r.Decision; d != nil {
 		if d.Approved {
-			return "Approved by " + Mention(d.By) + " on " + Date(d.At)
+			return "Approved by " + mrkdwn.Mention(d.By) + " on " + mrkdwn.Date(d.At)
 		}
-		return "Rejected by " + Mention(d.By) + " on " + Date(d.At)
+		return "Rejected by " + mrkdwn.Mention(d.By) + " on " + mrkdwn.Date(d.At)
 	}
-	if len(r.Approvers) == 0 && isShared(r.Op.Kind) && r.State != bot.StatePending && r.State != bot.StateExpired && r.State != bot.StateCancelled {
+	if len(r.Approvers) == 0 && words.IsShared(r.Op.Kind) && r.State != bot.StatePending && r.State != bot.StateExpired && r.State != bot.StateCancelled {
 		return "No approval needed"
 	}
 	switch r.State {
@@ -600,13 +343,13 @@ func DecisionText(r *bot.Request) string {
 		if at.IsZero() {
 			at, _ = eventAt(r, bot.StateExpired)
 		}
-		return "Expired on " + Date(at) + " without a decision"
+		return "Expired on " + mrkdwn.Date(at) + " without a decision"
 	case bot.StateCancelled:
 		at, by := eventAt(r, bot.StateCancelled)
 		if by != "" && by != "bot" {
-			return "Cancelled by " + Mention(by) + " on " + Date(at) + " before a decision"
+			return "Cancelled by " + mrkdwn.Mention(by) + " on " + mrkdwn.Date(at) + " before a decision"
 		}
-		return "Cancelled on " + Date(at) + " before a decision"
+		return "Cancelled on " + mrkdwn.Date(at) + " before a decision"
 	}
 	return "Waiting for a decision"
 }
@@ -643,7 +386,7 @@ func DecidedBlocks(r *bot.Request) []slack.Block {
 	}
 	blocks = append(blocks,
 		section("decision", decisionIcon(r)+" *"+DecisionText(r)+"*"),
-		contextBlock("request", "Request `"+Escape(r.ID)+"`"))
+		contextBlock("request", "Request `"+mrkdwn.Escape(r.ID)+"`"))
 	return blocks
 }
 
@@ -685,8 +428,8 @@ func stepLine(r *bot.Request, i int, s bot.StepState) string {
 	if dry {
 		icon = DryRunIcon
 	}
-	line := fmt.Sprintf("%s %d. %s", icon, i+1, Escape(s.Title))
-	detail := Escape(s.Detail)
+	line := fmt.Sprintf("%s %d. %s", icon, i+1, mrkdwn.Escape(s.Title))
+	detail := mrkdwn.Escape(s.Detail)
 	switch s.Status {
 	case mailbox.Done:
 		switch {
@@ -705,7 +448,7 @@ func stepLine(r *bot.Request, i int, s bot.StepState) string {
 	case mailbox.Pending:
 		if s.Error != "" {
 			if detail == "" {
-				detail = Escape(truncate(s.Error, maxErrorText))
+				detail = mrkdwn.Escape(truncate(s.Error, maxErrorText))
 			}
 			line += " — retrying: _" + detail + "_"
 			break
@@ -720,7 +463,7 @@ func stepLine(r *bot.Request, i int, s bot.StepState) string {
 			line += fmt.Sprintf(" after %d attempts", s.Attempts)
 		}
 		if s.Error != "" {
-			line += "\n" + quote(Escape(truncate(s.Error, maxErrorText)))
+			line += "\n" + mrkdwn.Quote(mrkdwn.Escape(truncate(s.Error, maxErrorText)))
 		} else if detail != "" {
 			line += ": _" + detail + "_"
 		}
@@ -759,7 +502,7 @@ func StepsBlocks(r *bot.Request) []slack.Block {
 	if failed(r) && r.Op.Options.DryRun {
 		t := "*Dry run:* nothing was changed in the tenant."
 		if r.Failure != "" {
-			t += "\n*Why it stopped:* " + Escape(truncate(r.Failure, maxErrorText))
+			t += "\n*Why it stopped:* " + mrkdwn.Escape(truncate(r.Failure, maxErrorText))
 		}
 		blocks = append(blocks, section("failure", t))
 	} else if failed(r) {
@@ -767,9 +510,9 @@ func StepsBlocks(r *bot.Request) []slack.Block {
 		for i, s := range steps {
 			switch s.Status {
 			case mailbox.Done:
-				done = append(done, fmt.Sprintf("%d. %s", i+1, Escape(s.Title)))
+				done = append(done, fmt.Sprintf("%d. %s", i+1, mrkdwn.Escape(s.Title)))
 			case mailbox.Skipped:
-				done = append(done, fmt.Sprintf("%d. %s (was already so)", i+1, Escape(s.Title)))
+				done = append(done, fmt.Sprintf("%d. %s (was already so)", i+1, mrkdwn.Escape(s.Title)))
 			}
 		}
 		var t string
@@ -779,7 +522,7 @@ func StepsBlocks(r *bot.Request) []slack.Block {
 			t = "*Already done:* " + strings.Join(done, "; ") + ". The other steps were not run."
 		}
 		if r.Failure != "" {
-			t += "\n*Why it stopped:* " + Escape(truncate(r.Failure, maxErrorText))
+			t += "\n*Why it stopped:* " + mrkdwn.Escape(truncate(r.Failure, maxErrorText))
 		}
 		blocks = append(blocks, section("failure", t))
 	}
@@ -794,7 +537,7 @@ func stepsText(r *bot.Request) string {
 		if st == "" {
 			st = "not run"
 		}
-		parts = append(parts, fmt.Sprintf("%d. %s: %s", i+1, Escape(s.Title), st))
+		parts = append(parts, fmt.Sprintf("%d. %s: %s", i+1, mrkdwn.Escape(s.Title), st))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -826,7 +569,7 @@ func tellBlocks(r *bot.Request, headline string, retry bool) []slack.Block {
 		blocks = append(blocks, retryBlocks(r)...)
 	}
 	blocks = append(blocks, contextBlock("request",
-		"Request `"+Escape(r.ID)+"` · "+Escape(mailboxOf(r.Op, r.Plan.Target))+" · "+stateText(r.State)))
+		"Request `"+mrkdwn.Escape(r.ID)+"` · "+mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target))+" · "+stateText(r.State)))
 	return blocks
 }
 
@@ -836,15 +579,15 @@ func retryBlocks(r *bot.Request) []slack.Block {
 	from, plainFrom := "from the start", "from the start"
 	for i, s := range r.Steps {
 		if s.Status == bot.StepFailed {
-			from = fmt.Sprintf("at step %d, “%s”", i+1, Escape(s.Title))
-			plainFrom = fmt.Sprintf("from step %d, “%s”", i+1, Escape(s.Title))
+			from = fmt.Sprintf("at step %d, “%s”", i+1, mrkdwn.Escape(s.Title))
+			plainFrom = fmt.Sprintf("from step %d, “%s”", i+1, mrkdwn.Escape(s.Title))
 			break
 		}
 	}
-	text := "You can retry until " + Date(r.RetryUntil) + ": the request resumes " + from +
+	text := "You can retry until " + mrkdwn.Date(r.RetryUntil) + ": the request resumes " + from +
 		", without a new approval; the steps already done are not run again."
 	confirm := fmt.Sprintf("The bot runs the request for %s again %s. The steps already done are not run again, and no new approval is asked.",
-		Escape(mailboxOf(r.Op, r.Plan.Target)), plainFrom)
+		mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target)), plainFrom)
 	button := slack.NewButtonBlockElement(ActionRetry, r.ID, plain("Retry from the failed step", 75)).
 		WithStyle(slack.StylePrimary).
 		WithConfirm(slack.NewConfirmationBlockObject(
@@ -859,7 +602,7 @@ func retryBlocks(r *bot.Request) []slack.Block {
 // no credential: the fallback shows in notifications, on lock screens.
 func SecretText(r *bot.Request) string {
 	return fmt.Sprintf("🔑 Sign-in details for %s (request %s): open this message to see them.",
-		Escape(mailboxOf(r.Op, r.Plan.Target)), Escape(r.ID))
+		mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target)), mrkdwn.Escape(r.ID))
 }
 
 // SecretBlocks renders TellSecret's message: text (the bot's own mrkdwn,
@@ -867,8 +610,8 @@ func SecretText(r *bot.Request) string {
 func SecretBlocks(r *bot.Request, text string) []slack.Block {
 	return []slack.Block{
 		section("secret", text),
-		contextBlock("request", "Request `"+Escape(r.ID)+"` · "+Escape(operationTitle(r.Op, r.Plan.Target))+
-			" · "+Escape(mailboxOf(r.Op, r.Plan.Target))+" · 🔒 sent to you alone; the bot does not store or log it"),
+		contextBlock("request", "Request `"+mrkdwn.Escape(r.ID)+"` · "+mrkdwn.Escape(words.Title(r.Op, r.Plan.Target))+
+			" · "+mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target))+" · 🔒 sent to you alone; the bot does not store or log it"),
 	}
 }
 
@@ -894,11 +637,11 @@ func StateIcon(s bot.State) string {
 }
 
 func stateText(s bot.State) string {
-	return StateIcon(s) + " " + Escape(strings.ReplaceAll(string(s), "_", " "))
+	return StateIcon(s) + " " + mrkdwn.Escape(strings.ReplaceAll(string(s), "_", " "))
 }
 
 func approversText(r *bot.Request) string {
-	if len(r.Approvers) == 0 && isShared(r.Op.Kind) {
+	if len(r.Approvers) == 0 && words.IsShared(r.Op.Kind) {
 		return "none needed"
 	}
 	if len(r.Approvers) == 0 {
@@ -906,7 +649,7 @@ func approversText(r *bot.Request) string {
 	}
 	ms := make([]string, len(r.Approvers))
 	for i, a := range r.Approvers {
-		ms[i] = Mention(a)
+		ms[i] = mrkdwn.Mention(a)
 	}
 	t := strings.Join(ms, ", ")
 	switch r.ApproverSource {
@@ -920,8 +663,8 @@ func approversText(r *bot.Request) string {
 
 // AuditText is the plain-text fallback of the audit message.
 func AuditText(r *bot.Request) string {
-	return fmt.Sprintf("%s%s: %s %s requested by %s: %s", dryTag(r.Op), Escape(r.ID), Escape(operationTitle(r.Op, r.Plan.Target)),
-		Escape(mailboxOf(r.Op, r.Plan.Target)), Mention(r.Requester), Escape(strings.ReplaceAll(string(r.State), "_", " ")))
+	return fmt.Sprintf("%s%s: %s %s requested by %s: %s", dryTag(r.Op), mrkdwn.Escape(r.ID), mrkdwn.Escape(words.Title(r.Op, r.Plan.Target)),
+		mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target)), mrkdwn.Mention(r.Requester), mrkdwn.Escape(strings.ReplaceAll(string(r.State), "_", " ")))
 }
 
 // AuditBlocks renders the audit channel's one message per request: id,
@@ -931,24 +674,24 @@ func AuditBlocks(r *bot.Request) []slack.Block {
 		return slack.NewTextBlockObject(slack.MarkdownType, truncate("*"+name+"*\n"+value, maxFieldText), false, false)
 	}
 	fields := []*slack.TextBlockObject{
-		field("Request", "`"+Escape(r.ID)+"`"),
-		field("Mailbox", Escape(mailboxOf(r.Op, r.Plan.Target))),
-		field("Operation", Escape(operationTitle(r.Op, r.Plan.Target))),
+		field("Request", "`"+mrkdwn.Escape(r.ID)+"`"),
+		field("Mailbox", mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target))),
+		field("Operation", mrkdwn.Escape(words.Title(r.Op, r.Plan.Target))),
 		field("State", stateText(r.State)),
-		field("Requester", Mention(r.Requester)),
+		field("Requester", mrkdwn.Mention(r.Requester)),
 		field("Approvers", approversText(r)),
 		field("Decision", DecisionText(r)),
 	}
 	if !r.CreatedAt.IsZero() {
-		fields = append(fields, field("Created", Date(r.CreatedAt)))
+		fields = append(fields, field("Created", mrkdwn.Date(r.CreatedAt)))
 	}
 	blocks := []slack.Block{
-		&slack.SectionBlock{Type: slack.MBTSection, BlockID: "audit", Text: mrkdwn("*Mailbox request* " + summary(r, true)), Fields: fields},
+		&slack.SectionBlock{Type: slack.MBTSection, BlockID: "audit", Text: mdText("*Mailbox request* " + summary(r, true)), Fields: fields},
 	}
 	blocks = append(blocks, optionsBlocks(r.Op, r.Plan.Target)...)
 	blocks = append(blocks, StepsBlocks(r)...)
 	if !r.UpdatedAt.IsZero() {
-		blocks = append(blocks, contextBlock("updated", "Last change "+Date(r.UpdatedAt)))
+		blocks = append(blocks, contextBlock("updated", "Last change "+mrkdwn.Date(r.UpdatedAt)))
 	}
 	return blocks
 }
@@ -956,23 +699,23 @@ func AuditBlocks(r *bot.Request) []slack.Block {
 // planText is the compact plan of an answer: the mailbox found, who
 // approves (approvers of a request, or the one the plan points at).
 func planText(p mailbox.Plan, r *bot.Request) string {
-	if isShared(p.Op.Kind) || (r != nil && isShared(r.Op.Kind)) {
+	if words.IsShared(p.Op.Kind) || (r != nil && words.IsShared(r.Op.Kind)) {
 		return sharedPlanText(p, r)
 	}
 	t := p.Target
-	line := "*Mailbox:* " + Escape(mailboxOf(p.Op, t))
+	line := "*Mailbox:* " + mrkdwn.Escape(words.MailboxOf(p.Op, t))
 	var about []string
 	if t.DisplayName != "" {
-		about = append(about, Escape(t.DisplayName))
+		about = append(about, mrkdwn.Escape(t.DisplayName))
 	}
 	if t.RecipientTypeDetails != "" {
-		about = append(about, "currently "+Escape(t.RecipientTypeDetails))
+		about = append(about, "currently "+mrkdwn.Escape(t.RecipientTypeDetails))
 	}
 	if t.Deleted {
 		about = append(about, "a deleted user, to be recovered first")
 	}
 	if t.SizeBytes > 0 {
-		about = append(about, Size(t.SizeBytes))
+		about = append(about, mrkdwn.Size(t.SizeBytes))
 	}
 	if len(about) > 0 {
 		line += " — " + strings.Join(about, ", ")
@@ -981,18 +724,18 @@ func planText(p mailbox.Plan, r *bot.Request) string {
 	if r != nil {
 		op = r.Op
 	}
-	lines := []string{line, "*Operation:* " + Escape(operationTitle(op, t))}
+	lines := []string{line, "*Operation:* " + mrkdwn.Escape(words.Title(op, t))}
 	switch {
 	case r != nil:
 		lines = append(lines, "*Approver:* "+approversText(r))
 	case len(p.Blockers()) > 0:
 		lines = append(lines, "*Approver:* none — this cannot go ahead until the blockers below are fixed")
 	case t.ManagerEmail != "" || t.ManagerName != "":
-		who := Escape(t.ManagerName)
+		who := mrkdwn.Escape(t.ManagerName)
 		if who == "" {
-			who = Escape(t.ManagerEmail)
+			who = mrkdwn.Escape(t.ManagerEmail)
 		} else if t.ManagerEmail != "" {
-			who += " (" + Escape(t.ManagerEmail) + ")"
+			who += " (" + mrkdwn.Escape(t.ManagerEmail) + ")"
 		}
 		lines = append(lines, "*Approver:* the owner's manager, "+who)
 	default:
@@ -1017,15 +760,15 @@ func sharedPlanText(p mailbox.Plan, r *bot.Request) string {
 		if name == "" {
 			name = t.DisplayName
 		}
-		lines = append(lines, "*New shared mailbox:* *"+Escape(name)+"* &lt;"+Escape(op.Mailbox)+"&gt; "+membersCount(len(op.Members)))
+		lines = append(lines, "*New shared mailbox:* *"+mrkdwn.Escape(name)+"* &lt;"+mrkdwn.Escape(op.Mailbox)+"&gt; "+words.MembersCount(len(op.Members)))
 	default:
-		line := "*Mailbox:* " + Escape(mailboxOf(op, t))
+		line := "*Mailbox:* " + mrkdwn.Escape(words.MailboxOf(op, t))
 		var about []string
 		if t.DisplayName != "" {
-			about = append(about, Escape(t.DisplayName))
+			about = append(about, mrkdwn.Escape(t.DisplayName))
 		}
 		if t.RecipientTypeDetails != "" {
-			about = append(about, Escape(t.RecipientTypeDetails))
+			about = append(about, mrkdwn.Escape(t.RecipientTypeDetails))
 		}
 		if len(about) > 0 {
 			line += " — " + strings.Join(about, ", ")
@@ -1033,12 +776,12 @@ func sharedPlanText(p mailbox.Plan, r *bot.Request) string {
 		lines = append(lines, line)
 		switch op.Kind {
 		case mailbox.KindGrant:
-			lines = append(lines, "*Right:* "+Escape(RightName(op.Right))+" · *to* "+Person(op.Trustee))
+			lines = append(lines, "*Right:* "+mrkdwn.Escape(words.RightName(op.Right))+" · *to* "+words.Person(op.Trustee))
 		case mailbox.KindRevoke:
-			lines = append(lines, "*Right:* "+Escape(RightName(op.Right))+" · *from* "+Person(op.Trustee))
+			lines = append(lines, "*Right:* "+mrkdwn.Escape(words.RightName(op.Right))+" · *from* "+words.Person(op.Trustee))
 		}
 	}
-	lines = append(lines, "*Operation:* "+Escape(operationTitle(op, t)))
+	lines = append(lines, "*Operation:* "+mrkdwn.Escape(words.Title(op, t)))
 	switch {
 	case r != nil:
 		lines = append(lines, "*Approver:* "+approversText(r))
@@ -1190,7 +933,7 @@ func AnswerText(a bot.Answer) string {
 	case a.Request != nil:
 		return AuditText(a.Request) // tagged already
 	case a.Plan != nil:
-		return dryTag(a.Plan.Op) + Escape(operationTitle(a.Plan.Op, a.Plan.Target)+": "+mailboxOf(a.Plan.Op, a.Plan.Target))
+		return dryTag(a.Plan.Op) + mrkdwn.Escape(words.Title(a.Plan.Op, a.Plan.Target)+": "+words.MailboxOf(a.Plan.Op, a.Plan.Target))
 	}
 	return "(no text)"
 }
@@ -1213,9 +956,9 @@ func AnswerBlocks(a bot.Answer) []slack.Block {
 			blocks = append(blocks, section("findings", t))
 		}
 		blocks = append(blocks, StepsBlocks(r)...)
-		ctx := "Request `" + Escape(r.ID) + "` · " + stateText(r.State)
+		ctx := "Request `" + mrkdwn.Escape(r.ID) + "` · " + stateText(r.State)
 		if r.State == bot.StatePending && !r.ExpiresAt.IsZero() {
-			ctx += " · expires " + Date(r.ExpiresAt)
+			ctx += " · expires " + mrkdwn.Date(r.ExpiresAt)
 		}
 		blocks = append(blocks, contextBlock("request", ctx))
 	case a.Plan != nil:

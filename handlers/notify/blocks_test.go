@@ -17,6 +17,8 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/handlers/notify"
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -244,7 +246,7 @@ func TestGolden(t *testing.T) {
 		}},
 		{"tell_revoke", func() message {
 			r := revokeSucceeded()
-			h := "✅ " + notify.OperationSentence(r.Op) + ": done."
+			h := "✅ " + words.Sentence(r.Op) + ": done."
 			return message{notify.TellText(r, h), notify.TellBlocks(r, h, t0)}
 		}},
 		{"answer_request_revoke", func() message {
@@ -288,7 +290,7 @@ func TestEscaping(t *testing.T) {
 }
 
 func TestDate(t *testing.T) {
-	got := notify.Date(t0)
+	got := mrkdwn.Date(t0)
 	want := "<!date^1763719200^{date_short_pretty} at {time}|2025-11-21 10:00 UTC>"
 	if got != want {
 		t.Errorf("Date = %q, want %q", got, want)
@@ -364,13 +366,13 @@ func TestOperationSentence(t *testing.T) {
 		{mailbox.Operation{Kind: mailbox.KindMembers, Mailbox: "info@contoso.com"}, "List who may use *info@contoso.com*"},
 		{mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"}, "Convert to a shared mailbox: *alice@contoso.com*"},
 	} {
-		if got := notify.OperationSentence(tc.op); got != tc.want {
+		if got := words.Sentence(tc.op); got != tc.want {
 			t.Errorf("OperationSentence(%+v) =\n%q, want\n%q", tc.op, got, tc.want)
 		}
 	}
 	for k, want := range map[mailbox.Kind]string{mailbox.KindCreateShared: "Create a shared mailbox", mailbox.KindGrant: "Grant a right on a mailbox",
 		mailbox.KindRevoke: "Revoke a right on a mailbox", mailbox.KindMembers: "List who may use a mailbox"} {
-		if got := notify.OperationTitle(k); got != want {
+		if got := words.OperationTitle(k); got != want {
 			t.Errorf("OperationTitle(%s) = %q, want %q", k, got, want)
 		}
 	}

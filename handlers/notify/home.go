@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -59,7 +59,7 @@ func (s *Slack) PublishHome(ctx context.Context, h bot.Home) error {
 func HomeBlocks(h bot.Home) []slack.Block {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain("Mailbox requests", 150), slack.HeaderBlockOptionBlockID("home")),
-		contextBlock("home_about", "What waits for your decision and what you asked for, as of "+Date(h.Now)+
+		contextBlock("home_about", "What waits for your decision and what you asked for, as of "+mrkdwn.Date(h.Now)+
 			". Type `/convert-mailbox help` or `/shared-mailbox help` to ask for a change."),
 	}
 	// Each part gets what it needs when all fit. Otherwise the requests
@@ -143,12 +143,12 @@ func waitingBlocks(r *bot.Request, now time.Time) []slack.Block {
 	if r.Op.Options.DryRun {
 		text = "🧪 *DRY RUN* " + text
 	}
-	about := []string{"Request `" + Escape(r.ID) + "`", "asked " + Date(r.CreatedAt)}
+	about := []string{"Request `" + mrkdwn.Escape(r.ID) + "`", "asked " + mrkdwn.Date(r.CreatedAt)}
 	if !r.ExpiresAt.IsZero() {
 		if r.ExpiresAt.After(now) {
-			about = append(about, "expires "+Date(r.ExpiresAt))
+			about = append(about, "expires "+mrkdwn.Date(r.ExpiresAt))
 		} else {
-			about = append(about, "expired "+Date(r.ExpiresAt))
+			about = append(about, "expired "+mrkdwn.Date(r.ExpiresAt))
 		}
 	}
 	if n := homeWarnings(r); n > 0 {
@@ -189,37 +189,28 @@ func homeLine(r *bot.Request, who bool) string {
 	var b strings.Builder
 	b.WriteString(StateIcon(r.State) + " ")
 	if who {
-		b.WriteString(Mention(r.Requester) + " asked to " + operationPhrase(r.Op, r.Plan.Target, true))
+		b.WriteString(mrkdwn.Mention(r.Requester) + " asked to " + words.Phrase(r.Op, r.Plan.Target, true))
 	} else {
-		b.WriteString(homeCapitalize(operationPhrase(r.Op, r.Plan.Target, true)))
+		b.WriteString(mrkdwn.Capitalize(words.Phrase(r.Op, r.Plan.Target, true)))
 	}
-	about := []string{"`" + Escape(r.ID) + "`", "*" + Escape(strings.ReplaceAll(string(r.State), "_", " ")) + "*"}
+	about := []string{"`" + mrkdwn.Escape(r.ID) + "`", "*" + mrkdwn.Escape(strings.ReplaceAll(string(r.State), "_", " ")) + "*"}
 	switch {
 	case r.State == bot.StatePending && len(r.Approvers) > 0:
 		ms := make([]string, len(r.Approvers))
 		for i, a := range r.Approvers {
-			ms[i] = Mention(a)
+			ms[i] = mrkdwn.Mention(a)
 		}
 		about = append(about, "waiting for "+strings.Join(ms, " or "))
 	case r.State != bot.StatePending:
 		about = append(about, DecisionText(r))
 	}
-	about = append(about, "asked "+Date(r.CreatedAt))
+	about = append(about, "asked "+mrkdwn.Date(r.CreatedAt))
 	if r.Op.Options.DryRun {
 		about = append(about, "🧪 dry run")
 	}
 	b.WriteString("\n" + strings.Join(about, " · "))
 	if r.State == bot.StateFailed && r.Failure != "" {
-		b.WriteString("\n" + quote(Escape(truncate(r.Failure, maxErrorText))))
+		b.WriteString("\n" + mrkdwn.Quote(mrkdwn.Escape(truncate(r.Failure, maxErrorText))))
 	}
 	return b.String()
-}
-
-// homeCapitalize upper-cases the first letter of s.
-func homeCapitalize(s string) string {
-	r, n := utf8.DecodeRuneInString(s)
-	if n == 0 {
-		return s
-	}
-	return string(unicode.ToUpper(r)) + s[n:]
 }

@@ -7,12 +7,13 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 )
 
 // Remind sends an approver a reminder that r waits for their decision: the
 // request again, with its buttons, under a line saying when it expires.
 func (s *Slack) Remind(ctx context.Context, r *bot.Request, approver string) (bot.MessageRef, error) {
-	head := fmt.Sprintf("⏰ Reminder: request `%s` still waits for your decision; it expires %s.", r.ID, Date(r.ExpiresAt))
+	head := fmt.Sprintf("⏰ Reminder: request `%s` still waits for your decision; it expires %s.", r.ID, mrkdwn.Date(r.ExpiresAt))
 	blocks := append([]slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, head, false, false), nil, nil)},
 		ApprovalBlocks(r, s.now())...)
 	ref, err := s.dm(ctx, approver, "Reminder: "+ApprovalText(r), blocks)
