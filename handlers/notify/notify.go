@@ -3,8 +3,11 @@
 // progress reports in direct messages with a Retry button for a failed
 // request, credentials to the requester alone, the audit channel) and
 // bot.SlackDirectory (users by e-mail, e-mail addresses by user) with github.com/slack-go/slack, and
-// renders every message as Block Kit (blocks.go, pure functions other
-// packages may reuse).
+// renders every message as Block Kit with pure functions other packages
+// may reuse: one file per message family (approval.go, answer.go,
+// tell.go, audit.go, secret.go, batch.go, home.go, remind.go, views.go),
+// which take what a request will do from plan.go and their steps from
+// steps.go, all built of the primitives of text.go.
 //
 // Every call waits out Slack's rate limit (HTTP 429 with Retry-After) and
 // tries again, a bounded number of times. It does not receive anything from

@@ -1,0 +1,279 @@
+package notify
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// What will happen for a request or a plan, described once for every
+// message that shows it: what is asked, the options, the findings, the
+// steps as planned, and who approves.
+
+// DryRunNote marks every message about a dry run.
+const DryRunNote = "🧪 *DRY RUN*: nothing is changed in the tenant; each step reports what it would do and send."
+
+func summary(r *bot.Request, bold bool) string {
+	return mrkdwn.Mention(r.Requester) + " asks to " + words.Phrase(r.Op, r.Plan.Target, bold)
+}
+
+// OptionsText is an operation's options in one compact line: for a
+// conversion to shared, sign-in, sessions, licenses (with the reason they
+// stay, t.LicensesKept), Full Access (with automapping) and Send As; for
+// a conversion back, the license and the way in; for both, the scheduled
+// time. It is "" for an operation it does not know.
+func OptionsText(op mailbox.Operation, t mailbox.Target) string {
+	o := op.Options
+	var parts []string
+	add := func(format string, args ...any) { parts = append(parts, fmt.Sprintf(format, args...)) }
+	switch op.Kind {
+	case mailbox.KindConvertToShared:
+		add("sign-in: %s", map[bool]string{false: "blocked", true: "kept"}[o.KeepSignIn])
+		add("sessions: %s", map[bool]string{false: "revoked", true: "kept"}[o.KeepSessions])
+		if o.AddLicense {
+			add("license: added first if there is none")
+		}
+		switch {
+		case o.KeepLicenses:
+			add("licenses: kept, as asked")
+		case t.LicensesKept != "":
+			add("licenses: kept — %s", mrkdwn.Escape(t.LicensesKept))
+		default:
+			add("licenses: removed after verification")
+		}
+		if len(o.FullAccess) > 0 {
+			add("Full Access: %s (automapping %s)", words.Addresses(o.FullAccess), map[bool]string{false: "on", true: "off"}[o.NoAutoMapping])
+		}
+		if len(o.SendAs) > 0 {
+			add("Send As: %s", words.Addresses(o.SendAs))
+		}
+	case mailbox.KindConvertToRegular:
+		if o.License != "" {
+			add("license: %s", mrkdwn.Escape(o.License))
+		} else {
+			add("license: chosen automatically (free units, includes Exchange Online)")
+		}
+		add("sign-in: enabled")
+		if o.Password {
+			add("way in: a reset password, changed at next sign-in, sent to the requester privately")
+		} else {
+			add("way in: a Temporary Access Pass, sent to the requester privately")
+		}
+	case mailbox.KindCreateShared:
+		if len(op.Members) > 0 {
+			add("members: %s (each gets Full Access with automapping, and Send As)", words.People(op.Members))
+		} else {
+			add("members: none yet")
+		}
+		add("sign-in of the mailbox's own account: blocked (rule 11)")
+	case mailbox.KindGrant:
+		if op.Right == mailbox.FullAccess {
+			add("%s", words.AutomapText(o))
+		}
+		if o.EachMember {
+			add("each member of the group is granted directly (rule 14)")
+		}
+	case mailbox.KindRevoke, mailbox.KindMembers:
+	default:
+		return ""
+	}
+	if !o.At.IsZero() {
+		add("scheduled: %s", mrkdwn.Date(o.At))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// optionsBlocks is the DRY RUN mark and the options line of op.
+func optionsBlocks(op mailbox.Operation, t mailbox.Target) []slack.Block {
+	var blocks []slack.Block
+	if op.Options.DryRun {
+		blocks = append(blocks, section("dry_run", DryRunNote))
+	}
+	if o := OptionsText(op, t); o != "" {
+		blocks = append(blocks, contextBlock("options", "*Options:* "+o))
+	}
+	return blocks
+}
+
+// SeverityIcon is the icon of a finding's severity.
+func SeverityIcon(s mailbox.Severity) string {
+	switch s {
+	case mailbox.Blocker:
+		return "⛔"
+	case mailbox.Warning:
+		return "⚠️"
+	case mailbox.Info:
+		return "ℹ️"
+	}
+	return "•"
+}
+
+func findingsText(fs []mailbox.Finding) string {
+	if len(fs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("*Findings*")
+	for _, f := range fs {
+		fmt.Fprintf(&b, "\n%s %s", SeverityIcon(f.Severity), mrkdwn.Escape(f.Text))
+		if f.Rule != 0 {
+			fmt.Fprintf(&b, " _(rule %d)_", f.Rule)
+		}
+		if f.Fix != "" {
+			fmt.Fprintf(&b, "\n      _What to do:_ %s", mrkdwn.Escape(f.Fix))
+		}
+	}
+	return b.String()
+}
+
+func planStepsText(steps []mailbox.Step, header string) string {
+	if len(steps) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(header)
+	for i, s := range steps {
+		fmt.Fprintf(&b, "\n%d. %s", i+1, mrkdwn.Escape(s.Title))
+	}
+	return b.String()
+}
+
+// planText is the compact plan of an answer: the mailbox found, who
+// approves (approvers of a request, or the one the plan points at).
+func planText(p mailbox.Plan, r *bot.Request) string {
+	if words.IsShared(p.Op.Kind) || (r != nil && words.IsShared(r.Op.Kind)) {
+		return sharedPlanText(p, r)
+	}
+	t := p.Target
+	line := "*Mailbox:* " + mrkdwn.Escape(words.MailboxOf(p.Op, t))
+	var about []string
+	if t.DisplayName != "" {
+		about = append(about, mrkdwn.Escape(t.DisplayName))
+	}
+	if t.RecipientTypeDetails != "" {
+		about = append(about, "currently "+mrkdwn.Escape(t.RecipientTypeDetails))
+	}
+	if t.Deleted {
+		about = append(about, "a deleted user, to be recovered first")
+	}
+	if t.SizeBytes > 0 {
+		about = append(about, mrkdwn.Size(t.SizeBytes))
+	}
+	if len(about) > 0 {
+		line += " — " + strings.Join(about, ", ")
+	}
+	op := p.Op
+	if r != nil {
+		op = r.Op
+	}
+	lines := []string{line, "*Operation:* " + mrkdwn.Escape(words.Title(op, t))}
+	switch {
+	case r != nil:
+		lines = append(lines, "*Approver:* "+approversText(r))
+	case len(p.Blockers()) > 0:
+		lines = append(lines, "*Approver:* none — this cannot go ahead until the blockers below are fixed")
+	case t.ManagerEmail != "" || t.ManagerName != "":
+		who := mrkdwn.Escape(t.ManagerName)
+		if who == "" {
+			who = mrkdwn.Escape(t.ManagerEmail)
+		} else if t.ManagerEmail != "" {
+			who += " (" + mrkdwn.Escape(t.ManagerEmail) + ")"
+		}
+		lines = append(lines, "*Approver:* the owner's manager, "+who)
+	default:
+		lines = append(lines, "*Approver:* a configured approver (the owner has no manager in Microsoft Entra)")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// sharedPlanText is planText for a /shared-mailbox operation: the new
+// mailbox and its members, or the mailbox found, the right and who gets or
+// loses it; who approves when a request is known (the policy is the
+// bot's: without a request it is not repeated here).
+func sharedPlanText(p mailbox.Plan, r *bot.Request) string {
+	op, t := p.Op, p.Target
+	if r != nil {
+		op = r.Op
+	}
+	var lines []string
+	switch op.Kind {
+	case mailbox.KindCreateShared:
+		name := op.DisplayName
+		if name == "" {
+			name = t.DisplayName
+		}
+		lines = append(lines, "*New shared mailbox:* *"+mrkdwn.Escape(name)+"* &lt;"+mrkdwn.Escape(op.Mailbox)+"&gt; "+words.MembersCount(len(op.Members)))
+	default:
+		line := "*Mailbox:* " + mrkdwn.Escape(words.MailboxOf(op, t))
+		var about []string
+		if t.DisplayName != "" {
+			about = append(about, mrkdwn.Escape(t.DisplayName))
+		}
+		if t.RecipientTypeDetails != "" {
+			about = append(about, mrkdwn.Escape(t.RecipientTypeDetails))
+		}
+		if len(about) > 0 {
+			line += " — " + strings.Join(about, ", ")
+		}
+		lines = append(lines, line)
+		switch op.Kind {
+		case mailbox.KindGrant:
+			lines = append(lines, "*Right:* "+mrkdwn.Escape(words.RightName(op.Right))+" · *to* "+words.Person(op.Trustee))
+		case mailbox.KindRevoke:
+			lines = append(lines, "*Right:* "+mrkdwn.Escape(words.RightName(op.Right))+" · *from* "+words.Person(op.Trustee))
+		}
+	}
+	lines = append(lines, "*Operation:* "+mrkdwn.Escape(words.Title(op, t)))
+	switch {
+	case r != nil:
+		lines = append(lines, "*Approver:* "+approversText(r))
+	case len(p.Blockers()) > 0:
+		lines = append(lines, "*Approver:* none — this cannot go ahead until the blockers below are fixed")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func approverReason(r *bot.Request) string {
+	switch {
+	case r.ApproverSource == "manager" && words.IsShared(r.Op.Kind):
+		return "You are asked because you are the manager of " + mrkdwn.Mention(r.Requester) + " in Microsoft Entra."
+	}
+	switch r.ApproverSource {
+	case "manager":
+		owner := r.Plan.Target.DisplayName
+		if owner == "" {
+			owner = words.MailboxOf(r.Op, r.Plan.Target)
+		}
+		return "You are asked because you are the manager of " + mrkdwn.Escape(owner) + " in Microsoft Entra."
+	case "configured":
+		return "You are asked because you are a configured approver for mailbox changes."
+	}
+	return "You are asked as an approver of this request."
+}
+
+func approversText(r *bot.Request) string {
+	if len(r.Approvers) == 0 && words.IsShared(r.Op.Kind) {
+		return "none needed"
+	}
+	if len(r.Approvers) == 0 {
+		return "none"
+	}
+	ms := make([]string, len(r.Approvers))
+	for i, a := range r.Approvers {
+		ms[i] = mrkdwn.Mention(a)
+	}
+	t := strings.Join(ms, ", ")
+	switch r.ApproverSource {
+	case "manager":
+		t += " (manager of the owner)"
+	case "configured":
+		t += " (configured approver)"
+	}
+	return t
+}
