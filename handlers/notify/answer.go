@@ -45,11 +45,7 @@ func AnswerBlocks(a bot.Answer) []slack.Block {
 	case a.Request != nil:
 		r := a.Request
 		blocks = append(blocks, section("plan", planText(r.Plan, r)))
-		blocks = append(blocks, optionsBlocks(r.Op, r.Plan.Target)...)
-		if t := findingsText(r.Plan.Findings); t != "" {
-			blocks = append(blocks, section("findings", t))
-		}
-		blocks = append(blocks, StepsBlocks(r)...)
+		blocks = append(blocks, requestPlanBlocks(r, withFindings|withProgress)...)
 		ctx := "Request `" + mrkdwn.Escape(r.ID) + "` · " + stateText(r.State)
 		if r.State == bot.StatePending && !r.ExpiresAt.IsZero() {
 			ctx += " · expires " + mrkdwn.Date(r.ExpiresAt)
@@ -57,17 +53,7 @@ func AnswerBlocks(a bot.Answer) []slack.Block {
 		blocks = append(blocks, contextBlock("request", ctx))
 	case a.Plan != nil:
 		blocks = append(blocks, section("plan", planText(*a.Plan, nil)))
-		blocks = append(blocks, optionsBlocks(a.Plan.Op, a.Plan.Target)...)
-		if t := findingsText(a.Plan.Findings); t != "" {
-			blocks = append(blocks, section("findings", t))
-		}
-		header := "*Steps*"
-		if len(a.Plan.Blockers()) > 0 {
-			header = "*Steps, once the blockers are fixed*"
-		}
-		if t := planStepsText(a.Plan.Steps, header); t != "" {
-			blocks = append(blocks, section("steps", t))
-		}
+		blocks = append(blocks, planBlocks(a.Plan.Op, *a.Plan, withFindings)...)
 	}
 	if len(blocks) == 0 {
 		blocks = append(blocks, section("text", AnswerText(a)))

@@ -33,7 +33,7 @@ func ApprovalText(r *bot.Request) string {
 // approveConfirm is the text of the Approve button's confirm dialog (plain
 // text: no Slack dates).
 func approveConfirm(r *bot.Request) string {
-	mb := mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target))
+	mb := mailboxOf(r)
 	n, o := len(r.Plan.Steps), r.Op.Options
 	when := "as soon as you approve"
 	if !o.At.IsZero() {
@@ -81,25 +81,33 @@ func approveConfirm(r *bot.Request) string {
 // Reject buttons.
 func ApprovalBlocks(r *bot.Request, now time.Time) []slack.Block {
 	blocks := []slack.Block{section("summary", summary(r, true))}
-	blocks = append(blocks, optionsBlocks(r.Op, r.Plan.Target)...)
-	if t := findingsText(r.Plan.Findings); t != "" {
-		blocks = append(blocks, section("findings", t))
-	}
-	if t := planStepsText(r.Plan.Steps, "*Steps*"); t != "" {
-		blocks = append(blocks, section("steps", t))
-	}
+	blocks = append(blocks, requestPlanBlocks(r, withFindings)...)
 	expiry := "No expiry."
-	if !r.ExpiresAt.IsZero() {
-		if r.ExpiresAt.After(now) {
-			expiry = "Expires " + mrkdwn.Date(r.ExpiresAt) + "."
-		} else {
-			expiry = "Expired " + mrkdwn.Date(r.ExpiresAt) + "."
-		}
+	if e := expiryText(r, now); e != "" {
+		expiry = mrkdwn.Capitalize(e) + "."
 	}
 	blocks = append(blocks, contextBlock("why",
 		approverReason(r),
 		expiry+" Request `"+mrkdwn.Escape(r.ID)+"`."))
+	return append(blocks, decisionButtons(r))
+}
 
+// expiryText says when r expires ("expires <date>") or expired, as of
+// now; "" when it does not expire.
+func expiryText(r *bot.Request, now time.Time) string {
+	switch {
+	case r.ExpiresAt.IsZero():
+		return ""
+	case r.ExpiresAt.After(now):
+		return "expires " + mrkdwn.Date(r.ExpiresAt)
+	}
+	return "expired " + mrkdwn.Date(r.ExpiresAt)
+}
+
+// decisionButtons is the Approve (with its confirm dialog: what will
+// happen, approveConfirm) and Reject buttons of r, wherever they are
+// shown: the approval message, its reminder, the Home tab.
+func decisionButtons(r *bot.Request) *slack.ActionBlock {
 	title := "Approve this change?"
 	if r.Op.Options.DryRun {
 		title = "Approve this dry run?"
@@ -112,8 +120,7 @@ func ApprovalBlocks(r *bot.Request, now time.Time) []slack.Block {
 			plain("Approve", 30),
 			plain("Cancel", 30)))
 	reject := slack.NewButtonBlockElement(ActionReject, r.ID, plain("Reject", 75)).WithStyle(slack.StyleDanger)
-	blocks = append(blocks, slack.NewActionBlock(DecisionBlockID+r.ID, approve, reject))
-	return blocks
+	return slack.NewActionBlock(DecisionBlockID+r.ID, approve, reject)
 }
 
 // eventAt returns the time and actor of the last event that moved r to s.
@@ -131,10 +138,7 @@ func eventAt(r *bot.Request, s bot.State) (time.Time, string) {
 // "Cancelled …", or "Waiting for a decision" while pending.
 func DecisionText(r *bot.Request) string {
 	if d := r.Decision; d != nil {
-		if d.Approved {
-			return "Approved by " + mrkdwn.Mention(d.By) + " on " + mrkdwn.Date(d.At)
-		}
-		return "Rejected by " + mrkdwn.Mention(d.By) + " on " + mrkdwn.Date(d.At)
+		return decidedBy(d)
 	}
 	if len(r.Approvers) == 0 && words.IsShared(r.Op.Kind) && r.State != bot.StatePending && r.State != bot.StateExpired && r.State != bot.StateCancelled {
 		return "No approval needed"
@@ -156,12 +160,27 @@ func DecisionText(r *bot.Request) string {
 	return "Waiting for a decision"
 }
 
+// decidedBy says who decided d and when: "Approved by <@U> on <date>",
+// "Rejected by …". A batch's decision reads the same.
+func decidedBy(d *bot.Decision) string {
+	verb := "Rejected"
+	if d.Approved {
+		verb = "Approved"
+	}
+	return verb + " by " + mrkdwn.Mention(d.By) + " on " + mrkdwn.Date(d.At)
+}
+
+// decidedIcon is the icon of decision d: ✅ approved, ❌ rejected.
+func decidedIcon(d *bot.Decision) string {
+	if d.Approved {
+		return "✅"
+	}
+	return "❌"
+}
+
 func decisionIcon(r *bot.Request) string {
 	if d := r.Decision; d != nil {
-		if d.Approved {
-			return "✅"
-		}
-		return "❌"
+		return decidedIcon(d)
 	}
 	switch r.State {
 	case bot.StateExpired:
@@ -182,10 +201,7 @@ func DecidedText(r *bot.Request) string {
 // and who decided and when. It has no buttons.
 func DecidedBlocks(r *bot.Request) []slack.Block {
 	blocks := []slack.Block{section("summary", summary(r, true))}
-	blocks = append(blocks, optionsBlocks(r.Op, r.Plan.Target)...)
-	if t := planStepsText(r.Plan.Steps, "*Steps*"); t != "" {
-		blocks = append(blocks, section("steps", t))
-	}
+	blocks = append(blocks, requestPlanBlocks(r, 0)...)
 	blocks = append(blocks,
 		section("decision", decisionIcon(r)+" *"+DecisionText(r)+"*"),
 		contextBlock("request", "Request `"+mrkdwn.Escape(r.ID)+"`"))

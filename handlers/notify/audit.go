@@ -2,7 +2,6 @@ package notify
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -16,7 +15,7 @@ import (
 // AuditText is the plain-text fallback of the audit message.
 func AuditText(r *bot.Request) string {
 	return fmt.Sprintf("%s%s: %s %s requested by %s: %s", dryTag(r.Op), mrkdwn.Escape(r.ID), mrkdwn.Escape(words.Title(r.Op, r.Plan.Target)),
-		mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target)), mrkdwn.Mention(r.Requester), mrkdwn.Escape(strings.ReplaceAll(string(r.State), "_", " ")))
+		mailboxOf(r), mrkdwn.Mention(r.Requester), stateName(r.State))
 }
 
 // AuditBlocks renders the audit channel's one message per request: id,
@@ -27,7 +26,7 @@ func AuditBlocks(r *bot.Request) []slack.Block {
 	}
 	fields := []*slack.TextBlockObject{
 		field("Request", "`"+mrkdwn.Escape(r.ID)+"`"),
-		field("Mailbox", mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target))),
+		field("Mailbox", mailboxOf(r)),
 		field("Operation", mrkdwn.Escape(words.Title(r.Op, r.Plan.Target))),
 		field("State", stateText(r.State)),
 		field("Requester", mrkdwn.Mention(r.Requester)),
@@ -40,8 +39,7 @@ func AuditBlocks(r *bot.Request) []slack.Block {
 	blocks := []slack.Block{
 		&slack.SectionBlock{Type: slack.MBTSection, BlockID: "audit", Text: mdText("*Mailbox request* " + summary(r, true)), Fields: fields},
 	}
-	blocks = append(blocks, optionsBlocks(r.Op, r.Plan.Target)...)
-	blocks = append(blocks, StepsBlocks(r)...)
+	blocks = append(blocks, requestPlanBlocks(r, withProgress)...)
 	if !r.UpdatedAt.IsZero() {
 		blocks = append(blocks, contextBlock("updated", "Last change "+mrkdwn.Date(r.UpdatedAt)))
 	}

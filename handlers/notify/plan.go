@@ -19,6 +19,13 @@ import (
 // DryRunNote marks every message about a dry run.
 const DryRunNote = "🧪 *DRY RUN*: nothing is changed in the tenant; each step reports what it would do and send."
 
+// mailboxOf is the mailbox r is about, escaped.
+func mailboxOf(r *bot.Request) string {
+	return mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target))
+}
+
+// summary is who asks for what: "<@U> asks to convert *a@b* (…) to a
+// shared mailbox"; bold marks the mailbox up.
 func summary(r *bot.Request, bold bool) string {
 	return mrkdwn.Mention(r.Requester) + " asks to " + words.Phrase(r.Op, r.Plan.Target, bold)
 }
@@ -144,14 +151,74 @@ func planStepsText(steps []mailbox.Step, header string) string {
 	return b.String()
 }
 
-// planText is the compact plan of an answer: the mailbox found, who
-// approves (approvers of a request, or the one the plan points at).
-func planText(p mailbox.Plan, r *bot.Request) string {
-	if words.IsShared(p.Op.Kind) || (r != nil && words.IsShared(r.Op.Kind)) {
-		return sharedPlanText(p, r)
+// planPart chooses what planBlocks shows besides the DRY RUN mark and the
+// options, which every message about a request or a plan shows.
+type planPart uint8
+
+const (
+	withFindings planPart = 1 << iota // the findings, with their rules and what to do
+	withProgress                      // a request's steps with their status (StepsBlocks), not as planned
+)
+
+// planBlocks is what will happen, as every message about a plan or a
+// request shows it: the DRY RUN mark and the options of op, the findings
+// of p (withFindings), then the steps of p as planned, numbered, "once
+// the blockers are fixed" when p has blockers.
+func planBlocks(op mailbox.Operation, p mailbox.Plan, parts planPart) []slack.Block {
+	blocks := optionsBlocks(op, p.Target)
+	if t := findingsText(p.Findings); t != "" && parts&withFindings != 0 {
+		blocks = append(blocks, section("findings", t))
 	}
-	t := p.Target
-	line := "*Mailbox:* " + mrkdwn.Escape(words.MailboxOf(p.Op, t))
+	if parts&withProgress != 0 {
+		return blocks
+	}
+	header := "*Steps*"
+	if len(p.Blockers()) > 0 {
+		header = "*Steps, once the blockers are fixed*"
+	}
+	if t := planStepsText(p.Steps, header); t != "" {
+		blocks = append(blocks, section("steps", t))
+	}
+	return blocks
+}
+
+// requestPlanBlocks is planBlocks of r's own operation and plan; with
+// withProgress, r's steps come with their status.
+func requestPlanBlocks(r *bot.Request, parts planPart) []slack.Block {
+	blocks := planBlocks(r.Op, r.Plan, parts)
+	if parts&withProgress != 0 {
+		blocks = append(blocks, StepsBlocks(r)...)
+	}
+	return blocks
+}
+
+// planText is the compact plan of an answer: the mailbox found (or, for
+// /shared-mailbox, the new mailbox, or the right and who gets or loses
+// it), the operation, and who approves (approvers of a request, or the
+// one the plan points at).
+func planText(p mailbox.Plan, r *bot.Request) string {
+	op, t := p.Op, p.Target
+	if r != nil {
+		op = r.Op
+	}
+	shared := words.IsShared(p.Op.Kind) || words.IsShared(op.Kind)
+	var lines []string
+	if shared {
+		lines = sharedTargetLines(op, t)
+	} else {
+		lines = []string{convertTargetLine(p.Op, t)}
+	}
+	lines = append(lines, "*Operation:* "+mrkdwn.Escape(words.Title(op, t)))
+	if a := approverLine(p, r, shared); a != "" {
+		lines = append(lines, a)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// convertTargetLine is the mailbox a conversion found: its address, display
+// name, current type, whether it is a deleted user's, and its size.
+func convertTargetLine(op mailbox.Operation, t mailbox.Target) string {
+	line := "*Mailbox:* " + mrkdwn.Escape(words.MailboxOf(op, t))
 	var about []string
 	if t.DisplayName != "" {
 		about = append(about, mrkdwn.Escape(t.DisplayName))
@@ -168,16 +235,54 @@ func planText(p mailbox.Plan, r *bot.Request) string {
 	if len(about) > 0 {
 		line += " — " + strings.Join(about, ", ")
 	}
-	op := p.Op
-	if r != nil {
-		op = r.Op
+	return line
+}
+
+// sharedTargetLines is what a /shared-mailbox operation is about: the new
+// mailbox and its members, or the mailbox found, the right and who gets or
+// loses it.
+func sharedTargetLines(op mailbox.Operation, t mailbox.Target) []string {
+	if op.Kind == mailbox.KindCreateShared {
+		name := op.DisplayName
+		if name == "" {
+			name = t.DisplayName
+		}
+		return []string{"*New shared mailbox:* *" + mrkdwn.Escape(name) + "* &lt;" + mrkdwn.Escape(op.Mailbox) + "&gt; " + words.MembersCount(len(op.Members))}
 	}
-	lines := []string{line, "*Operation:* " + mrkdwn.Escape(words.Title(op, t))}
+	line := "*Mailbox:* " + mrkdwn.Escape(words.MailboxOf(op, t))
+	var about []string
+	if t.DisplayName != "" {
+		about = append(about, mrkdwn.Escape(t.DisplayName))
+	}
+	if t.RecipientTypeDetails != "" {
+		about = append(about, mrkdwn.Escape(t.RecipientTypeDetails))
+	}
+	if len(about) > 0 {
+		line += " — " + strings.Join(about, ", ")
+	}
+	lines := []string{line}
+	switch op.Kind {
+	case mailbox.KindGrant:
+		lines = append(lines, "*Right:* "+mrkdwn.Escape(words.RightName(op.Right))+" · *to* "+words.Person(op.Trustee))
+	case mailbox.KindRevoke:
+		lines = append(lines, "*Right:* "+mrkdwn.Escape(words.RightName(op.Right))+" · *from* "+words.Person(op.Trustee))
+	}
+	return lines
+}
+
+// approverLine says who approves: a request's approvers; for a plan not
+// yet asked for, nobody while it has blockers, else, for a conversion,
+// the owner's manager or a configured approver ("" for /shared-mailbox,
+// whose approval is the bot's policy and is not repeated here).
+func approverLine(p mailbox.Plan, r *bot.Request, shared bool) string {
+	t := p.Target
 	switch {
 	case r != nil:
-		lines = append(lines, "*Approver:* "+approversText(r))
+		return "*Approver:* " + approversText(r)
 	case len(p.Blockers()) > 0:
-		lines = append(lines, "*Approver:* none — this cannot go ahead until the blockers below are fixed")
+		return "*Approver:* none — this cannot go ahead until the blockers below are fixed"
+	case shared:
+		return ""
 	case t.ManagerEmail != "" || t.ManagerName != "":
 		who := mrkdwn.Escape(t.ManagerName)
 		if who == "" {
@@ -185,58 +290,9 @@ func planText(p mailbox.Plan, r *bot.Request) string {
 		} else if t.ManagerEmail != "" {
 			who += " (" + mrkdwn.Escape(t.ManagerEmail) + ")"
 		}
-		lines = append(lines, "*Approver:* the owner's manager, "+who)
-	default:
-		lines = append(lines, "*Approver:* a configured approver (the owner has no manager in Microsoft Entra)")
+		return "*Approver:* the owner's manager, " + who
 	}
-	return strings.Join(lines, "\n")
-}
-
-// sharedPlanText is planText for a /shared-mailbox operation: the new
-// mailbox and its members, or the mailbox found, the right and who gets or
-// loses it; who approves when a request is known (the policy is the
-// bot's: without a request it is not repeated here).
-func sharedPlanText(p mailbox.Plan, r *bot.Request) string {
-	op, t := p.Op, p.Target
-	if r != nil {
-		op = r.Op
-	}
-	var lines []string
-	switch op.Kind {
-	case mailbox.KindCreateShared:
-		name := op.DisplayName
-		if name == "" {
-			name = t.DisplayName
-		}
-		lines = append(lines, "*New shared mailbox:* *"+mrkdwn.Escape(name)+"* &lt;"+mrkdwn.Escape(op.Mailbox)+"&gt; "+words.MembersCount(len(op.Members)))
-	default:
-		line := "*Mailbox:* " + mrkdwn.Escape(words.MailboxOf(op, t))
-		var about []string
-		if t.DisplayName != "" {
-			about = append(about, mrkdwn.Escape(t.DisplayName))
-		}
-		if t.RecipientTypeDetails != "" {
-			about = append(about, mrkdwn.Escape(t.RecipientTypeDetails))
-		}
-		if len(about) > 0 {
-			line += " — " + strings.Join(about, ", ")
-		}
-		lines = append(lines, line)
-		switch op.Kind {
-		case mailbox.KindGrant:
-			lines = append(lines, "*Right:* "+mrkdwn.Escape(words.RightName(op.Right))+" · *to* "+words.Person(op.Trustee))
-		case mailbox.KindRevoke:
-			lines = append(lines, "*Right:* "+mrkdwn.Escape(words.RightName(op.Right))+" · *from* "+words.Person(op.Trustee))
-		}
-	}
-	lines = append(lines, "*Operation:* "+mrkdwn.Escape(words.Title(op, t)))
-	switch {
-	case r != nil:
-		lines = append(lines, "*Approver:* "+approversText(r))
-	case len(p.Blockers()) > 0:
-		lines = append(lines, "*Approver:* none — this cannot go ahead until the blockers below are fixed")
-	}
-	return strings.Join(lines, "\n")
+	return "*Approver:* a configured approver (the owner has no manager in Microsoft Entra)"
 }
 
 func approverReason(r *bot.Request) string {

@@ -16,7 +16,7 @@ import (
 // no credential: the fallback shows in notifications, on lock screens.
 func SecretText(r *bot.Request) string {
 	return fmt.Sprintf("🔑 Sign-in details for %s (request %s): open this message to see them.",
-		mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target)), mrkdwn.Escape(r.ID))
+		mailboxOf(r), mrkdwn.Escape(r.ID))
 }
 
 // SecretBlocks renders TellSecret's message: text (the bot's own mrkdwn,
@@ -25,6 +25,6 @@ func SecretBlocks(r *bot.Request, text string) []slack.Block {
 	return []slack.Block{
 		section("secret", text),
 		contextBlock("request", "Request `"+mrkdwn.Escape(r.ID)+"` · "+mrkdwn.Escape(words.Title(r.Op, r.Plan.Target))+
-			" · "+mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target))+" · 🔒 sent to you alone; the bot does not store or log it"),
+			" · "+mailboxOf(r)+" · 🔒 sent to you alone; the bot does not store or log it"),
 	}
 }

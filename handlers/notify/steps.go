@@ -186,6 +186,11 @@ func StateIcon(s bot.State) string {
 	return "•"
 }
 
+// stateName is a request's state as people read it: "pending approval".
+func stateName(s bot.State) string {
+	return mrkdwn.Escape(strings.ReplaceAll(string(s), "_", " "))
+}
+
 func stateText(s bot.State) string {
-	return StateIcon(s) + " " + mrkdwn.Escape(strings.ReplaceAll(string(s), "_", " "))
+	return StateIcon(s) + " " + stateName(s)
 }

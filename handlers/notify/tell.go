@@ -8,7 +8,6 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
-	"github.com/mailboxbot/mailboxbot/internal/words"
 )
 
 // Tell's direct message: a headline, the steps, and the Retry button of
@@ -41,7 +40,7 @@ func tellBlocks(r *bot.Request, headline string, retry bool) []slack.Block {
 		blocks = append(blocks, retryBlocks(r)...)
 	}
 	blocks = append(blocks, contextBlock("request",
-		"Request `"+mrkdwn.Escape(r.ID)+"` · "+mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target))+" · "+stateText(r.State)))
+		"Request `"+mrkdwn.Escape(r.ID)+"` · "+mailboxOf(r)+" · "+stateText(r.State)))
 	return blocks
 }
 
@@ -59,7 +58,7 @@ func retryBlocks(r *bot.Request) []slack.Block {
 	text := "You can retry until " + mrkdwn.Date(r.RetryUntil) + ": the request resumes " + from +
 		", without a new approval; the steps already done are not run again."
 	confirm := fmt.Sprintf("The bot runs the request for %s again %s. The steps already done are not run again, and no new approval is asked.",
-		mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target)), plainFrom)
+		mailboxOf(r), plainFrom)
 	button := slack.NewButtonBlockElement(ActionRetry, r.ID, plain("Retry from the failed step", 75)).
 		WithStyle(slack.StylePrimary).
 		WithConfirm(slack.NewConfirmationBlockObject(
