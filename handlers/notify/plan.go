@@ -121,6 +121,8 @@ func SeverityIcon(s mailbox.Severity) string {
 	return "•"
 }
 
+// findingsText is the findings of a plan, each with its severity, its
+// rule and what to do; "" without findings.
 func findingsText(fs []mailbox.Finding) string {
 	if len(fs) == 0 {
 		return ""
@@ -139,6 +141,8 @@ func findingsText(fs []mailbox.Finding) string {
 	return b.String()
 }
 
+// planStepsText is the steps of a plan not yet run, numbered under
+// header; "" without steps.
 func planStepsText(steps []mailbox.Step, header string) string {
 	if len(steps) == 0 {
 		return ""
@@ -163,10 +167,11 @@ const (
 // planBlocks is what will happen, as every message about a plan or a
 // request shows it: the DRY RUN mark and the options of op, the findings
 // of p (withFindings), then the steps of p as planned, numbered, "once
-// the blockers are fixed" when p has blockers.
+// the blockers are fixed" when p has blockers; withProgress leaves the
+// steps out, for requestPlanBlocks to show them with their status.
 func planBlocks(op mailbox.Operation, p mailbox.Plan, parts planPart) []slack.Block {
 	blocks := optionsBlocks(op, p.Target)
-	if t := findingsText(p.Findings); t != "" && parts&withFindings != 0 {
+	if t := findingsText(p.Findings); parts&withFindings != 0 && t != "" {
 		blocks = append(blocks, section("findings", t))
 	}
 	if parts&withProgress != 0 {
@@ -295,6 +300,7 @@ func approverLine(p mailbox.Plan, r *bot.Request, shared bool) string {
 	return "*Approver:* a configured approver (the owner has no manager in Microsoft Entra)"
 }
 
+// approverReason tells the approver why they are asked.
 func approverReason(r *bot.Request) string {
 	switch {
 	case r.ApproverSource == "manager" && words.IsShared(r.Op.Kind):
@@ -313,6 +319,9 @@ func approverReason(r *bot.Request) string {
 	return "You are asked as an approver of this request."
 }
 
+// approversText is who approves r and why: "<@A>, <@B> (configured
+// approver)"; "none needed" for a /shared-mailbox request the policy lets
+// through.
 func approversText(r *bot.Request) string {
 	if len(r.Approvers) == 0 && words.IsShared(r.Op.Kind) {
 		return "none needed"
