@@ -75,8 +75,7 @@ func BatchApprovalBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
 		blocks = append(blocks, textSections("refused", append([]string{"*Not requested:*"}, mrkdwn.EscapeAll(b.Refused)...))...)
 	}
 	if d := b.Decision; d != nil {
-		verb := map[bool]string{true: "✅ Approved", false: "❌ Rejected"}[d.Approved]
-		return append(blocks, section("decision", fmt.Sprintf("%s by %s on %s", verb, mrkdwn.Mention(d.By), mrkdwn.Date(d.At))))
+		return append(blocks, section("decision", decidedIcon(d)+" "+decidedBy(d)))
 	}
 	if !slices.ContainsFunc(reqs, func(r *bot.Request) bool { return r.State == bot.StatePending }) {
 		return append(blocks, section("decision", "No longer waiting for a decision: expired or cancelled."))
@@ -97,7 +96,7 @@ func BatchReportBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
 	var lines []string
 	for _, r := range reqs {
 		count[r.State]++
-		line := fmt.Sprintf("%s %s — %s", StateIcon(r.State), mrkdwn.Escape(r.Op.Mailbox), strings.ReplaceAll(string(r.State), "_", " "))
+		line := fmt.Sprintf("%s %s — %s", StateIcon(r.State), mrkdwn.Escape(r.Op.Mailbox), stateName(r.State))
 		if r.Failure != "" {
 			line += ": " + mrkdwn.Escape(r.Failure)
 		}
@@ -106,13 +105,12 @@ func BatchReportBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
 	var sums []string
 	for _, st := range []bot.State{bot.StateSucceeded, bot.StateFailed, bot.StateRunning, bot.StateWaiting, bot.StateApproved, bot.StatePending, bot.StateRejected, bot.StateExpired, bot.StateCancelled} {
 		if count[st] > 0 {
-			sums = append(sums, fmt.Sprintf("%d %s", count[st], strings.ReplaceAll(string(st), "_", " ")))
+			sums = append(sums, fmt.Sprintf("%d %s", count[st], stateName(st)))
 		}
 	}
 	blocks := []slack.Block{section("batch", fmt.Sprintf("*%s*\n%s", mrkdwn.Escape(batchHeadline(b, len(reqs))), strings.Join(sums, " · ")))}
 	if d := b.Decision; d != nil {
-		verb := map[bool]string{true: "Approved", false: "Rejected"}[d.Approved]
-		blocks = append(blocks, contextBlock("decision", fmt.Sprintf("%s by %s on %s.", verb, mrkdwn.Mention(d.By), mrkdwn.Date(d.At))))
+		blocks = append(blocks, contextBlock("decision", decidedBy(d)+"."))
 	}
 	blocks = append(blocks, textSections("mailboxes", lines)...)
 	if len(b.Refused) > 0 {

@@ -144,25 +144,15 @@ func waitingBlocks(r *bot.Request, now time.Time) []slack.Block {
 		text = "🧪 *DRY RUN* " + text
 	}
 	about := []string{"Request `" + mrkdwn.Escape(r.ID) + "`", "asked " + mrkdwn.Date(r.CreatedAt)}
-	if !r.ExpiresAt.IsZero() {
-		if r.ExpiresAt.After(now) {
-			about = append(about, "expires "+mrkdwn.Date(r.ExpiresAt))
-		} else {
-			about = append(about, "expired "+mrkdwn.Date(r.ExpiresAt))
-		}
+	if e := expiryText(r, now); e != "" {
+		about = append(about, e)
 	}
 	if n := homeWarnings(r); n > 0 {
-		about = append(about, fmt.Sprintf("⚠️ %d %s: see the approval message", n, homePlural(n, "warning", "warnings")))
+		about = append(about, "⚠️ "+mrkdwn.Count(n, "warning", "warnings")+": see the approval message")
 	}
-	blocks := []slack.Block{section(HomeWaitingBlockID+r.ID, text+"\n"+strings.Join(about, " · "))}
 	// The very buttons of the approval message: same action ids, value,
 	// confirm dialog and block id.
-	for _, b := range ApprovalBlocks(r, now) {
-		if a, ok := b.(*slack.ActionBlock); ok && a.BlockID == DecisionBlockID+r.ID {
-			blocks = append(blocks, a)
-		}
-	}
-	return blocks
+	return []slack.Block{section(HomeWaitingBlockID+r.ID, text+"\n"+strings.Join(about, " · ")), decisionButtons(r)}
 }
 
 func homeWarnings(r *bot.Request) int {
@@ -173,13 +163,6 @@ func homeWarnings(r *bot.Request) int {
 		}
 	}
 	return n
-}
-
-func homePlural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // homeLine renders one of the recent requests: its state's icon, what was
@@ -193,7 +176,7 @@ func homeLine(r *bot.Request, who bool) string {
 	} else {
 		b.WriteString(mrkdwn.Capitalize(words.Phrase(r.Op, r.Plan.Target, true)))
 	}
-	about := []string{"`" + mrkdwn.Escape(r.ID) + "`", "*" + mrkdwn.Escape(strings.ReplaceAll(string(r.State), "_", " ")) + "*"}
+	about := []string{"`" + mrkdwn.Escape(r.ID) + "`", "*" + stateName(r.State) + "*"}
 	switch {
 	case r.State == bot.StatePending && len(r.Approvers) > 0:
 		ms := make([]string, len(r.Approvers))

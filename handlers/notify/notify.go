@@ -3,8 +3,11 @@
 // progress reports in direct messages with a Retry button for a failed
 // request, credentials to the requester alone, the audit channel) and
 // bot.SlackDirectory (users by e-mail, e-mail addresses by user) with github.com/slack-go/slack, and
-// renders every message as Block Kit (blocks.go, pure functions other
-// packages may reuse).
+// renders every message as Block Kit with pure functions other packages
+// may reuse: one file per message family (approval.go, answer.go,
+// tell.go, audit.go, secret.go, batch.go, home.go, remind.go, views.go),
+// which take what a request will do from plan.go and their steps from
+// steps.go, all built of the primitives of text.go.
 //
 // Every call waits out Slack's rate limit (HTTP 429 with Retry-After) and
 // tries again, a bounded number of times. It does not receive anything from
@@ -43,6 +46,10 @@ type Config struct {
 	// MaxRateLimitWaits is how many times one call waits out a 429 before
 	// giving up; 0 means 3, negative means never wait.
 	MaxRateLimitWaits int
+	// Sleep waits out a 429's Retry-After, or less when ctx ends first
+	// (then it returns an error); nil means a timer that ends early with
+	// ctx (wait.Sleep).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Slack is the notifier and Slack directory. It is safe for concurrent use.
@@ -51,6 +58,7 @@ type Slack struct {
 	http     *http.Client
 	log      *slog.Logger
 	now      func() time.Time
+	sleep    func(context.Context, time.Duration) error
 	maxWaits int
 	dms      sync.Map // user id → id of the direct message channel with them
 }
@@ -62,7 +70,7 @@ var (
 
 // New returns a notifier that talks to Slack through cfg.Client.
 func New(cfg Config) *Slack {
-	s := &Slack{api: cfg.Client, http: cfg.HTTPClient, log: cfg.Logger, now: cfg.Now, maxWaits: cfg.MaxRateLimitWaits}
+	s := &Slack{api: cfg.Client, http: cfg.HTTPClient, log: cfg.Logger, now: cfg.Now, sleep: cfg.Sleep, maxWaits: cfg.MaxRateLimitWaits}
 	if s.http == nil {
 		s.http = http.DefaultClient
 	}
@@ -71,6 +79,9 @@ func New(cfg Config) *Slack {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.sleep == nil {
+		s.sleep = wait.Sleep
 	}
 	switch {
 	case s.maxWaits == 0:
@@ -98,8 +109,11 @@ func (s *Slack) call(ctx context.Context, op string, fn func() error) error {
 			d = time.Second
 		}
 		s.log.WarnContext(ctx, "slack rate limit: waiting before trying again", "op", op, "retry_after", d, "attempt", waits+1)
-		if wait.Sleep(ctx, d) != nil {
-			return fmt.Errorf("slack %s: waiting out rate limit: %w", op, context.Cause(ctx))
+		if err := s.sleep(ctx, d); err != nil {
+			if ctx.Err() != nil {
+				err = context.Cause(ctx)
+			}
+			return fmt.Errorf("slack %s: waiting out rate limit: %w", op, err)
 		}
 	}
 }

@@ -35,18 +35,24 @@ type env struct {
 // talks to it over HTTP.
 func setup(t *testing.T, maxWaits int) env {
 	t.Helper()
+	return setupWith(t, func(c *notify.Config) { c.MaxRateLimitWaits = maxWaits })
+}
+
+// setupWith is setup with the notifier's Config changed by change.
+func setupWith(t *testing.T, change func(*notify.Config)) env {
+	t.Helper()
 	now := func() time.Time { return t0 }
 	s := slacktest.New(slacktest.Options{BotToken: token, Now: now})
 	t.Cleanup(s.Close)
 	s.AddUser(requester, "rita", "rita@contoso.com")
 	s.AddUser(manager, "maria", "maria@contoso.com")
-	n := notify.New(notify.Config{
-		Client:            slack.New(token, slack.OptionAPIURL(s.URL())),
-		Logger:            slog.New(slog.DiscardHandler),
-		Now:               now,
-		MaxRateLimitWaits: maxWaits,
-	})
-	return env{s, n}
+	cfg := notify.Config{
+		Client: slack.New(token, slack.OptionAPIURL(s.URL())),
+		Logger: slog.New(slog.DiscardHandler),
+		Now:    now,
+	}
+	change(&cfg)
+	return env{s, notify.New(cfg)}
 }
 
 type block struct {
@@ -414,6 +420,46 @@ func TestRateLimitWaitHonoursContext(t *testing.T) {
 	}
 	if n := len(e.slack.Transcript()); n != 0 {
 		t.Errorf("%d entries, want none", n)
+	}
+}
+
+// TestRateLimitSleepsThroughConfig: a 429 is waited out through
+// Config.Sleep, for the Retry-After Slack sent, and never for real; an
+// error from Sleep ends the call with that error.
+func TestRateLimitSleepsThroughConfig(t *testing.T) {
+	var slept []time.Duration
+	e := setupWith(t, func(c *notify.Config) {
+		c.Sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+	})
+	e.slack.RateLimitNext("chat.postMessage", 2, 7)
+	start := time.Now()
+	ref, err := e.notify.Audit(t.Context(), "C0AUDIT", pending(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []time.Duration{7 * time.Second, 7 * time.Second}; !slices.Equal(slept, want) {
+		t.Errorf("slept %v, want %v (Retry-After: 7, twice)", slept, want)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the call took %v: it slept for real", d)
+	}
+	if n := e.slack.Calls("chat.postMessage"); n != 3 {
+		t.Errorf("chat.postMessage called %d times, want 3 (two 429s, then success)", n)
+	}
+	if _, ok := e.slack.Message("C0AUDIT", ref.TS); !ok {
+		t.Error("message not posted after the waits")
+	}
+
+	errWoken := errors.New("woken")
+	e = setupWith(t, func(c *notify.Config) {
+		c.Sleep = func(context.Context, time.Duration) error { return errWoken }
+	})
+	e.slack.RateLimitNext("users.lookupByEmail", 1, 30)
+	if _, err := e.notify.UserIDByEmail(t.Context(), "maria@contoso.com"); !errors.Is(err, errWoken) {
+		t.Fatalf("err = %v, want the error of Sleep", err)
+	}
+	if n := e.slack.Calls("users.lookupByEmail"); n != 1 {
+		t.Errorf("users.lookupByEmail called %d times, want 1: a failed sleep ends the call", n)
 	}
 }
 

@@ -14,8 +14,7 @@ import (
 // request again, with its buttons, under a line saying when it expires.
 func (s *Slack) Remind(ctx context.Context, r *bot.Request, approver string) (bot.MessageRef, error) {
 	head := fmt.Sprintf("⏰ Reminder: request `%s` still waits for your decision; it expires %s.", r.ID, mrkdwn.Date(r.ExpiresAt))
-	blocks := append([]slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, head, false, false), nil, nil)},
-		ApprovalBlocks(r, s.now())...)
+	blocks := append([]slack.Block{section("", head)}, ApprovalBlocks(r, s.now())...)
 	ref, err := s.dm(ctx, approver, "Reminder: "+ApprovalText(r), blocks)
 	if err != nil {
 		return bot.MessageRef{}, fmt.Errorf("remind %s of %s: %w", approver, r.ID, err)

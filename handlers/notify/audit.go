@@ -1,0 +1,47 @@
+package notify
+
+import (
+	"fmt"
+
+	"github.com/slack-go/slack"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
+)
+
+// The audit channel's one message per request.
+
+// AuditText is the plain-text fallback of the audit message.
+func AuditText(r *bot.Request) string {
+	return fmt.Sprintf("%s%s: %s %s requested by %s: %s", dryTag(r.Op), mrkdwn.Escape(r.ID), mrkdwn.Escape(words.Title(r.Op, r.Plan.Target)),
+		mailboxOf(r), mrkdwn.Mention(r.Requester), stateName(r.State))
+}
+
+// AuditBlocks renders the audit channel's one message per request: id,
+// mailbox, operation, requester, approvers, state, decision and the steps.
+func AuditBlocks(r *bot.Request) []slack.Block {
+	field := func(name, value string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.MarkdownType, truncate("*"+name+"*\n"+value, maxFieldText), false, false)
+	}
+	fields := []*slack.TextBlockObject{
+		field("Request", "`"+mrkdwn.Escape(r.ID)+"`"),
+		field("Mailbox", mailboxOf(r)),
+		field("Operation", mrkdwn.Escape(words.Title(r.Op, r.Plan.Target))),
+		field("State", stateText(r.State)),
+		field("Requester", mrkdwn.Mention(r.Requester)),
+		field("Approvers", approversText(r)),
+		field("Decision", DecisionText(r)),
+	}
+	if !r.CreatedAt.IsZero() {
+		fields = append(fields, field("Created", mrkdwn.Date(r.CreatedAt)))
+	}
+	blocks := []slack.Block{
+		&slack.SectionBlock{Type: slack.MBTSection, BlockID: "audit", Text: mdText("*Mailbox request* " + summary(r, true)), Fields: fields},
+	}
+	blocks = append(blocks, requestPlanBlocks(r, withProgress)...)
+	if !r.UpdatedAt.IsZero() {
+		blocks = append(blocks, contextBlock("updated", "Last change "+mrkdwn.Date(r.UpdatedAt)))
+	}
+	return blocks
+}

@@ -1,0 +1,70 @@
+package notify
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+)
+
+// Tell's direct message: a headline, the steps, and the Retry button of
+// a failed request.
+
+// TellText is the plain-text fallback of Tell's direct message.
+func TellText(r *bot.Request, headline string) string {
+	return truncate(dryTag(r.Op)+headline+" — "+stepsText(r), maxFallback)
+}
+
+// CanRetry reports whether r failed and may still be retried at now.
+func CanRetry(r *bot.Request, now time.Time) bool {
+	return r.State == bot.StateFailed && now.Before(r.RetryUntil)
+}
+
+// TellBlocks renders Tell's direct message: the headline (the bot's own
+// mrkdwn), DRY RUN when it is one, then every step with its status; when
+// r failed and may still be retried at now (CanRetry), the Retry button.
+func TellBlocks(r *bot.Request, headline string, now time.Time) []slack.Block {
+	return tellBlocks(r, headline, CanRetry(r, now))
+}
+
+func tellBlocks(r *bot.Request, headline string, retry bool) []slack.Block {
+	blocks := []slack.Block{section("headline", headline)}
+	if r.Op.Options.DryRun {
+		blocks = append(blocks, section("dry_run", DryRunNote))
+	}
+	blocks = append(blocks, StepsBlocks(r)...)
+	if retry {
+		blocks = append(blocks, retryBlocks(r)...)
+	}
+	blocks = append(blocks, contextBlock("request",
+		"Request `"+mrkdwn.Escape(r.ID)+"` · "+mailboxOf(r)+" · "+stateText(r.State)))
+	return blocks
+}
+
+// retryBlocks offers to run a failed request again from its failed step:
+// until when, and the Retry button with a confirm dialog.
+func retryBlocks(r *bot.Request) []slack.Block {
+	from, plainFrom := "from the start", "from the start"
+	for i, s := range r.Steps {
+		if s.Status == bot.StepFailed {
+			from = fmt.Sprintf("at step %d, “%s”", i+1, mrkdwn.Escape(s.Title))
+			plainFrom = fmt.Sprintf("from step %d, “%s”", i+1, mrkdwn.Escape(s.Title))
+			break
+		}
+	}
+	text := "You can retry until " + mrkdwn.Date(r.RetryUntil) + ": the request resumes " + from +
+		", without a new approval; the steps already done are not run again."
+	confirm := fmt.Sprintf("The bot runs the request for %s again %s. The steps already done are not run again, and no new approval is asked.",
+		mailboxOf(r), plainFrom)
+	button := slack.NewButtonBlockElement(ActionRetry, r.ID, plain("Retry from the failed step", 75)).
+		WithStyle(slack.StylePrimary).
+		WithConfirm(slack.NewConfirmationBlockObject(
+			plain("Retry this request?", maxTitleText),
+			plain(confirm, maxConfirmText),
+			plain("Retry", 30),
+			plain("Cancel", 30)))
+	return []slack.Block{section("retry", text), slack.NewActionBlock(RetryBlockID+r.ID, button)}
+}
