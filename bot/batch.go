@@ -126,22 +126,12 @@ func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo)
 	}
 	b.Approvers, b.ApproverNote = approvers, why
 	for i, plan := range plans {
-		state := StatePending
-		if policy == PolicyNone {
-			state = StateApproved
-		}
-		r := &Request{
-			RunSeq: map[bool]int{true: 1}[policy == PolicyNone],
-			ID:     fmt.Sprintf("%s_%d", strings.Replace(b.ID, "bat_", "req_", 1), i+1), Batch: b.ID,
-			Op: plan.Op, Plan: plan, Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
-			Approvers: approvers, ApproverSource: source, ApproverNote: why, State: state,
-			CreatedAt: now, UpdatedAt: now, ExpiresAt: b.ExpiresAt,
-		}
-		for _, st := range plan.Steps {
-			r.Steps = append(r.Steps, StepState{Step: st})
-		}
-		r.Record(Event{At: now, Actor: c.User, Type: "created", To: state, Note: "in batch " + b.ID})
-		if state == StatePending {
+		one := c
+		one.Op = plan.Op
+		r := s.newRequest(fmt.Sprintf("%s_%d", strings.Replace(b.ID, "bat_", "req_", 1), i+1), one, plan, approvers, source, why, policy == PolicyNone, b.ExpiresAt)
+		r.Batch = b.ID
+		r.Record(Event{At: now, Actor: c.User, Type: "created", To: r.State, Note: "in batch " + b.ID})
+		if r.State == StatePending {
 			if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobExpire, ID: "expire:" + r.ID, RequestID: r.ID, At: r.ExpiresAt}); err != nil {
 				return fmt.Errorf("queue expiry of %s: %w", r.ID, err)
 			}

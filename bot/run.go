@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -370,21 +369,52 @@ func (s *Service) keepLock(ctx context.Context, l Lock, stop context.CancelCause
 
 var errLockLost = errors.New("mailbox lock lost")
 
-// plan runs the pre-checks of op, trying again, StepRetries times in all
-// with PlanRetryDelay doubling, while Microsoft answers with a passing
-// fault after the clients' own retries (a 503 run of bad luck, throttling
-// beyond their wait budget): a request that only had to wait is not
-// refused. Any other error ends it at once.
-func (s *Service) plan(ctx context.Context, op mailbox.Operation, log *slog.Logger) (mailbox.Plan, error) {
-	for try := 1; ; try++ {
-		plan, err := s.cfg.Planner.Plan(ctx, op)
-		if err == nil || !temporary(err) || try >= s.cfg.StepRetries || ctx.Err() != nil {
-			return plan, err
-		}
-		d := s.cfg.Jitter(s.cfg.PlanRetryDelay << (try - 1))
-		log.Warn("pre-checks hit a passing fault; checking again", "try", try, "delay", d, "err", err)
-		if err := s.cfg.Sleep(ctx, d); err != nil {
-			return plan, err
-		}
+// execute runs one step, telling the Observer its outcome and duration
+// (wall-clock time, not Config.Now).
+func (s *Service) execute(ctx context.Context, t mailbox.Target, step mailbox.Step, dryRun bool) (mailbox.Outcome, error) {
+	if s.cfg.Observer == nil {
+		return s.cfg.Executor.Run(ctx, t, step, dryRun)
 	}
+	start := time.Now()
+	out, err := s.cfg.Executor.Run(ctx, t, step, dryRun)
+	status := string(out.Status)
+	if err != nil {
+		status = "error"
+	}
+	s.cfg.Observer.Step(string(step.Name), status, time.Since(start))
+	return out, err
+}
+
+// enqueueRun queues the run of r at its current RunSeq.
+func (s *Service) enqueueRun(ctx context.Context, r *Request) error {
+	return s.cfg.Queue.Enqueue(ctx, Job{Type: JobRun, ID: runJobID(r.ID, r.RunSeq), RequestID: r.ID, Seq: r.RunSeq, At: r.NextRunAt})
+}
+
+func runJobID(id string, seq int) string { return fmt.Sprintf("run:%s:%d", id, seq) }
+
+// Reconcile queues the work of every in-flight request whose job may have
+// been lost (a crash between a decision and its enqueue). Queue ids make it
+// a no-op for work that is already queued or running. Run it at start-up
+// and now and then.
+func (s *Service) Reconcile(ctx context.Context) (int, error) {
+	ids, err := s.cfg.Store.InFlight(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reconcile: %w", err)
+	}
+	n := 0
+	for _, id := range ids {
+		r, err := s.cfg.Store.Get(ctx, id)
+		if err != nil {
+			s.log.Warn("reconcile: get failed", "request", id, "err", err)
+			continue
+		}
+		if !r.State.InFlight() {
+			continue
+		}
+		if err := s.enqueueRun(ctx, r); err != nil {
+			return n, fmt.Errorf("reconcile %s: %w", id, err)
+		}
+		n++
+	}
+	return n, nil
 }

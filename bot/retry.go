@@ -1,0 +1,78 @@
+package bot
+
+// Retry: a failed request run again from its failed step.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// errTooLate: the time to retry a failed request has passed.
+var errTooLate = errors.New("too late to retry")
+
+// handleRetry runs a failed request again from its failed step, without a
+// new approval, while RetryUntil has not passed. The requester or an
+// approver may ask; the mailbox is claimed again.
+func (s *Service) handleRetry(ctx context.Context, c Click) error {
+	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
+	from := 0
+	r, err := s.cfg.Store.Update(ctx, c.RequestID, func(r *Request) error {
+		if (r.TeamID != "" && c.TeamID != r.TeamID) || (c.User != r.Requester && !r.IsApprover(c.User)) {
+			return ErrNotApprover
+		}
+		if r.State != StateFailed {
+			return errNothingToDo
+		}
+		now := s.cfg.Now()
+		if r.RetryUntil.IsZero() || !now.Before(r.RetryUntil) {
+			return errTooLate
+		}
+		from = len(r.Steps)
+		for i := range r.Steps {
+			st := &r.Steps[i]
+			if st.Status == StepFailed || st.Status == mailbox.Pending || st.Status == "" {
+				from = min(from, i)
+				st.Status, st.Error, st.Detail, st.Attempts, st.Faults, st.StartedAt, st.EndedAt = "", "", "", 0, 0, time.Time{}, time.Time{}
+			}
+		}
+		r.Failure, r.RetryUntil, r.NextRunAt = "", time.Time{}, time.Time{}
+		r.RunSeq++
+		return s.transition(r, StateApproved, c.User, "retried", fmt.Sprintf("from step %d", from+1))
+	})
+	var active *ActiveError
+	switch {
+	case errors.Is(err, ErrNotFound):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. Your click changed nothing.", c.RequestID)})
+		return nil
+	case errors.Is(err, ErrNotApprover):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only <@%s>, who asked, or %s can retry request `%s`. Your click changed nothing.", r.Requester, mrkdwn.Mentions(r.Approvers), r.ID)})
+		return nil
+	case errors.Is(err, errNothingToDo):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` is %s: there is nothing to retry.", r.ID, describeState(r.State)), Request: r})
+		return nil
+	case errors.Is(err, errTooLate) && r.RetryUntil.IsZero():
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` cannot be retried: it stopped before any change because a rule stood in the way. Ask again with /convert-mailbox once that is fixed.", r.ID)})
+		return nil
+	case errors.Is(err, errTooLate):
+		s.answer(ctx, to, Answer{Text: fmt.Sprintf("The time to retry request `%s` ended on %s. Ask again with /convert-mailbox; it will need a new approval.", r.ID, mrkdwn.Date(r.RetryUntil))})
+		return nil
+	case errors.As(err, &active):
+		s.answer(ctx, to, Answer{Text: s.activeText(ctx, r.Op.Mailbox, active.ID)})
+		return nil
+	case err != nil:
+		return fmt.Errorf("retry %s: %w", c.RequestID, err)
+	}
+	s.log.Info("request retried", "request", r.ID, "user", c.User, "from_step", from+1)
+	if err := s.enqueueRun(ctx, r); err != nil {
+		s.log.Error("queue retried work failed; the reconciler will retry", "request", r.ID, "err", err)
+	}
+	s.tell(ctx, r, fmt.Sprintf("🔁 <@%s> retried request `%s` from step %d, without a new approval.", c.User, r.ID, from+1))
+	s.refreshApprovals(ctx, r)
+	s.audit(ctx, r)
+	return nil
+}
