@@ -8,8 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
-	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 )
 
 // askApprovals sends the approval messages of a new request, records them,
@@ -18,7 +19,7 @@ import (
 func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) error {
 	log := s.log.With("request", r.ID, "mailbox", r.Op.Mailbox)
 	if r.ApproverSource == PolicyNone {
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s`: %s%s. This needs no approval (the bot's policy); the work is queued and I'll report each step.", r.ID, opPhrase(r), dryTag(r)), Plan: &r.Plan, Request: r})
+		s.answer(ctx, to, Answer{Text: words.NoApprovalNeeded(r.ID, opPhrase(r), r.Op.Options.DryRun), Plan: &r.Plan, Request: r})
 		return nil
 	}
 	if r.State == StatePending && len(r.Approvals) == 0 {
@@ -28,7 +29,7 @@ func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) erro
 			ref, err := s.cfg.Notifier.AskApproval(ctx, r, a)
 			if err != nil {
 				log.Error("approval message failed", "approver", a, "err", err)
-				failures = append(failures, fmt.Sprintf("<@%s>: %v", a, err))
+				failures = append(failures, words.Unreachable(a, err))
 				continue
 			}
 			refs = append(refs, ref)
@@ -42,7 +43,7 @@ func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) erro
 				log.Error("cancel unreachable request failed", "err", err)
 			}
 			s.audit(ctx, r)
-			s.answer(ctx, to, Answer{Text: fmt.Sprintf("I couldn't send the approval request to anyone (%s). Nothing was requested; please try again later.", strings.Join(failures, "; "))})
+			s.answer(ctx, to, Answer{Text: words.NobodyReached(failures)})
 			return nil
 		}
 		if u, err := s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
@@ -59,14 +60,11 @@ func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) erro
 		}
 		s.audit(ctx, r)
 	}
-	text := fmt.Sprintf("Request `%s`: %s%s. %s will be asked to approve; I'll tell you here and in a direct message what happens.",
-		r.ID, opPhrase(r), dryTag(r), mrkdwn.Mentions(r.Approvers))
-	if at := r.Op.Options.At; !at.IsZero() {
-		text += " Once approved, the work starts at " + mrkdwn.Date(at) + "."
+	because := ""
+	if r.ApproverSource == "configured" {
+		because = r.ApproverNote
 	}
-	if r.ApproverSource == "configured" && r.ApproverNote != "" {
-		text += " (" + r.ApproverNote + ", so the configured approvers decide.)"
-	}
+	text := words.Asked(r.ID, opPhrase(r), r.Op.Options.DryRun, r.Approvers, r.Op.Options.At, because)
 	s.answer(ctx, to, Answer{Text: text, Plan: &r.Plan, Request: r})
 	return nil
 }
@@ -92,13 +90,13 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 	r, expired, err := s.decide(ctx, c)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. Your click changed nothing.", c.RequestID)})
+		s.answer(ctx, to, Answer{Text: words.UnknownClick(c.RequestID)})
 		return nil
 	case errors.Is(err, ErrSelfApproval):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("You asked for request `%s`, so you can't decide it yourself; %s will. Your click changed nothing.", r.ID, mrkdwn.Mentions(r.Approvers))})
+		s.answer(ctx, to, Answer{Text: words.SelfApproval(r.ID, r.Approvers)})
 		return nil
 	case errors.Is(err, ErrNotApprover):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only %s can decide request `%s`. Your click changed nothing.", mrkdwn.Mentions(r.Approvers), r.ID)})
+		s.answer(ctx, to, Answer{Text: words.OnlyApprovers(r.Approvers, r.ID)})
 		return nil
 	case errors.Is(err, ErrAlreadyDecided):
 		s.answer(ctx, to, Answer{Text: decidedText(r), Request: r})
@@ -181,32 +179,27 @@ func (s *Service) decide(ctx context.Context, c Click) (*Request, bool, error) {
 	s.refreshApprovals(ctx, r)
 	switch {
 	case !r.Decision.Approved:
-		s.tell(ctx, r, fmt.Sprintf("<@%s> rejected your request `%s` to %s. Nothing was changed.", c.User, r.ID, opPhrase(r)))
+		s.tell(ctx, r, words.Rejected(c.User, r.ID, opPhrase(r)))
 	case r.NextRunAt.After(s.cfg.Now()):
-		s.tell(ctx, r, fmt.Sprintf("<@%s> approved your request `%s` to %s%s. The work starts at %s; I'll report each step.", c.User, r.ID, opPhrase(r), dryTag(r), mrkdwn.Date(r.NextRunAt)))
+		s.tell(ctx, r, words.Approved(c.User, r.ID, opPhrase(r), r.Op.Options.DryRun, r.NextRunAt))
 	default:
-		s.tell(ctx, r, fmt.Sprintf("<@%s> approved your request `%s` to %s%s. The work is queued; I'll report each step.", c.User, r.ID, opPhrase(r), dryTag(r)))
+		s.tell(ctx, r, words.Approved(c.User, r.ID, opPhrase(r), r.Op.Options.DryRun, time.Time{}))
 	}
 	s.audit(ctx, r)
 	return r, false, nil
 }
 
 func decidedText(r *Request) string {
-	at := mrkdwn.Date
 	if d := r.Decision; d != nil {
-		verb := "rejected"
-		if d.Approved {
-			verb = "approved"
-		}
-		return fmt.Sprintf("Request `%s` was already %s by <@%s> on %s. Your click changed nothing.", r.ID, verb, d.By, at(d.At))
+		return words.AlreadyDecided(r.ID, d.Approved, d.By, d.At)
 	}
 	switch r.State {
 	case StateExpired:
-		return fmt.Sprintf("Request `%s` expired on %s without a decision. Your click changed nothing; ask the requester to ask again if it is still needed.", r.ID, at(r.ExpiresAt))
+		return words.ExpiredUndecided(r.ID, r.ExpiresAt)
 	case StateCancelled:
-		return fmt.Sprintf("Request `%s` was cancelled. Your click changed nothing.", r.ID)
+		return words.CancelledUndecided(r.ID)
 	}
-	return fmt.Sprintf("Request `%s` is %s. Your click changed nothing.", r.ID, describeState(r.State))
+	return words.NotWaiting(r.ID, describeState(r.State))
 }
 
 // refreshApprovals rewrites every approval message to show r's state.

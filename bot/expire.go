@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mailboxbot/mailboxbot/internal/words"
 )
 
 // handleExpire expires a request still pending at its deadline.
@@ -40,7 +42,6 @@ func (s *Service) handleExpire(ctx context.Context, id string) error {
 func (s *Service) afterExpiry(ctx context.Context, r *Request) {
 	s.log.Info("request expired", "request", r.ID, "mailbox", r.Op.Mailbox)
 	s.refreshApprovals(ctx, r)
-	s.tell(ctx, r, fmt.Sprintf("Your request `%s` to %s expired: nobody decided within %s. Nothing was changed; ask again if it is still needed.",
-		r.ID, opPhrase(r), s.cfg.ApprovalTimeout))
+	s.tell(ctx, r, words.Expired(r.ID, opPhrase(r), s.cfg.ApprovalTimeout))
 	s.audit(ctx, r)
 }

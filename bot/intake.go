@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -32,15 +32,11 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 		ok, ask, err := s.mayRequest(ctx, c.User, c.Op.Kind)
 		if err != nil {
 			s.log.Error("who may request: lookup failed", "user", c.User, "op", c.Op.Kind, "err", err)
-			s.answer(ctx, to0, Answer{Text: "I couldn't check whether you may ask for this (Slack's user groups did not answer). Nothing was requested; please try again in a few minutes."})
+			s.answer(ctx, to0, Answer{Text: words.RequesterCheckFailed()})
 			return nil
 		}
 		if !ok {
-			text := "You may not ask for this. Nothing was requested."
-			if len(ask) > 0 {
-				text = fmt.Sprintf("You may not ask for this; %s may. Nothing was requested.", mrkdwn.Mentions(ask))
-			}
-			s.answer(ctx, to0, Answer{Text: text})
+			s.answer(ctx, to0, Answer{Text: words.MayNotAsk(ask)})
 			return nil
 		}
 	}
@@ -77,11 +73,11 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 		return nil
 	}
 	if b := plan.Blockers(); len(b) > 0 {
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I can't %s. Nothing was requested.", phrase(c.Op, plan.Target.Deleted)), Plan: &plan})
+		s.answer(ctx, to, Answer{Text: words.Blocked(phrase(c.Op, plan.Target.Deleted)), Plan: &plan})
 		return nil
 	}
 	if len(plan.Steps) == 0 {
-		s.answer(ctx, to, Answer{Text: "Nothing to do: it is already so. Nothing was requested.", Plan: &plan})
+		s.answer(ctx, to, Answer{Text: words.AlreadySo(), Plan: &plan})
 		return nil
 	}
 	policy := s.cfg.Policy[c.Op.Kind]
@@ -89,7 +85,7 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 	if policy != PolicyNone {
 		approvers = s.withExtraApprovers(ctx, c.Op.Kind, c.User, approvers)
 		if len(approvers) == 0 {
-			s.answer(ctx, to, Answer{Text: fmt.Sprintf("No one can approve this request to %s: %s, and no other approvers are configured (MAILBOXBOT_APPROVERS). Nothing was requested; ask the bot's administrators to name approvers.", phrase(c.Op, plan.Target.Deleted), why), Plan: &plan})
+			s.answer(ctx, to, Answer{Text: words.NoApprover(phrase(c.Op, plan.Target.Deleted), why), Plan: &plan})
 			return nil
 		}
 	}
@@ -208,7 +204,7 @@ func (s *Service) resolveMentions(ctx context.Context, op mailbox.Operation) (ma
 		}
 		email, err := s.cfg.Slack.EmailOf(ctx, id)
 		if err != nil {
-			problem = fmt.Sprintf("I can't find the e-mail address of <@%s> in Slack, so I can't match them to a Microsoft 365 user. Name them by e-mail address instead. Nothing was requested.", id)
+			problem = words.UnknownMention(id)
 			return x
 		}
 		return strings.ToLower(email)
@@ -239,24 +235,37 @@ func mentionID(s string) (string, bool) {
 	return id, id != ""
 }
 
+// activeText says that mb already has active request id.
 func (s *Service) activeText(ctx context.Context, mb, id string) string {
 	other, err := s.cfg.Store.Get(ctx, id)
 	if err != nil {
-		return fmt.Sprintf("*%s* already has an active request (`%s`). Wait until it ends before asking again. Nothing new was requested.", mb, id)
+		return words.ActiveRequest(mb, id, "", "")
 	}
-	return fmt.Sprintf("*%s* already has an active request: `%s` by <@%s>, %s. Wait until it ends before asking again. Nothing new was requested.",
-		mb, id, other.Requester, describeState(other.State))
+	return words.ActiveRequest(mb, id, other.Requester, describeState(other.State))
 }
 
+// planProblem says why mb could not be planned.
 func planProblem(mb string, err error) string {
 	var re *mailbox.RemoteError
 	switch {
 	case errors.Is(err, mailbox.ErrNoMailbox):
-		return fmt.Sprintf("*%s* exists in Microsoft Entra ID but has no Exchange Online mailbox, so there is nothing to convert. Nothing was requested.", mb)
+		return words.NoMailbox(mb)
 	case errors.Is(err, mailbox.ErrNotFound):
-		return fmt.Sprintf("I can't find *%s* in Microsoft 365 (Entra ID or Exchange Online). Check the address: a user's sign-in name, or a mailbox's e-mail address. Nothing was requested.", mb)
+		return words.NotInMicrosoft(mb)
 	case errors.As(err, &re):
-		return fmt.Sprintf("Microsoft answered an error while I looked up *%s*: “%s” (%s, HTTP %d). Nothing was requested; try again later, and tell the bot's administrators if it persists.", mb, re.Message, re.Service, re.Status)
+		return words.MicrosoftError(mb, re.Message, re.Service, re.Status)
 	}
-	return fmt.Sprintf("I couldn't look up *%s*: %v. Nothing was requested; try again later.", mb, err)
+	return words.LookupFailed(mb, err)
+}
+
+// membersAnswer lists who may use a mailbox, as one table.
+func (s *Service) membersAnswer(ctx context.Context, mbx string) Answer {
+	if s.cfg.Members == nil {
+		return Answer{Text: words.MembersUnavailable()}
+	}
+	mb, rows, err := s.cfg.Members(ctx, mbx)
+	if err != nil {
+		return Answer{Text: planProblem(mbx, err)}
+	}
+	return Answer{Text: words.Members(mbx, mb, rows)}
 }

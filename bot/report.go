@@ -5,6 +5,9 @@ package bot
 
 import (
 	"context"
+
+	"github.com/mailboxbot/mailboxbot/internal/words"
+	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
 func (s *Service) answer(ctx context.Context, to ReplyTo, a Answer) {
@@ -71,16 +74,13 @@ func (s *Service) tell(ctx context.Context, r *Request, headline string) {
 	}
 }
 
-func describeState(st State) string {
-	switch st {
-	case StatePending:
-		return "waiting for approval"
-	case StateApproved:
-		return "approved and queued"
-	case StateRunning:
-		return "running"
-	case StateWaiting:
-		return "waiting for Exchange"
-	}
-	return string(st)
+// describeState says what st means to people.
+func describeState(st State) string { return words.State(string(st)) }
+
+// opPhrase says what r does: "convert *a@b* to a shared mailbox".
+func opPhrase(r *Request) string { return phrase(r.Op, r.Plan.Target.Deleted) }
+
+// phrase says what op does, for a deleted user when deleted (rule 10).
+func phrase(op mailbox.Operation, deleted bool) string {
+	return words.Phrase(op, mailbox.Target{Deleted: deleted}, true)
 }

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -47,19 +47,19 @@ func (s *Service) handleRetry(ctx context.Context, c Click) error {
 	var active *ActiveError
 	switch {
 	case errors.Is(err, ErrNotFound):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. Your click changed nothing.", c.RequestID)})
+		s.answer(ctx, to, Answer{Text: words.UnknownClick(c.RequestID)})
 		return nil
 	case errors.Is(err, ErrNotApprover):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only <@%s>, who asked, or %s can retry request `%s`. Your click changed nothing.", r.Requester, mrkdwn.Mentions(r.Approvers), r.ID)})
+		s.answer(ctx, to, Answer{Text: words.OnlyRetriers(r.Requester, r.Approvers, r.ID)})
 		return nil
 	case errors.Is(err, errNothingToDo):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` is %s: there is nothing to retry.", r.ID, describeState(r.State)), Request: r})
+		s.answer(ctx, to, Answer{Text: words.NothingToRetry(r.ID, describeState(r.State)), Request: r})
 		return nil
 	case errors.Is(err, errTooLate) && r.RetryUntil.IsZero():
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` cannot be retried: it stopped before any change because a rule stood in the way. Ask again with /convert-mailbox once that is fixed.", r.ID)})
+		s.answer(ctx, to, Answer{Text: words.NotRetryable(r.ID)})
 		return nil
 	case errors.Is(err, errTooLate):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("The time to retry request `%s` ended on %s. Ask again with /convert-mailbox; it will need a new approval.", r.ID, mrkdwn.Date(r.RetryUntil))})
+		s.answer(ctx, to, Answer{Text: words.RetryEnded(r.ID, r.RetryUntil)})
 		return nil
 	case errors.As(err, &active):
 		s.answer(ctx, to, Answer{Text: s.activeText(ctx, r.Op.Mailbox, active.ID)})
@@ -71,7 +71,7 @@ func (s *Service) handleRetry(ctx context.Context, c Click) error {
 	if err := s.enqueueRun(ctx, r); err != nil {
 		s.log.Error("queue retried work failed; the reconciler will retry", "request", r.ID, "err", err)
 	}
-	s.tell(ctx, r, fmt.Sprintf("🔁 <@%s> retried request `%s` from step %d, without a new approval.", c.User, r.ID, from+1))
+	s.tell(ctx, r, words.Retried(c.User, r.ID, from+1))
 	s.refreshApprovals(ctx, r)
 	s.audit(ctx, r)
 	return nil

@@ -6,10 +6,10 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -23,37 +23,37 @@ func (s *Service) route(ctx context.Context, plan mailbox.Plan, requester, polic
 	case policy == PolicyNone:
 		return nil, PolicyNone, ""
 	case policy == PolicyApprovers:
-		why = "the configured approvers decide this kind of request"
+		why = words.ConfiguredDecide()
 	case !conversion:
 		var email string
 		email, why = s.requestersManager(ctx, requester)
 		if email != "" && plan.Op.Kind == mailbox.KindGrant && strings.EqualFold(email, plan.Op.Trustee) {
-			email, why = "", "your manager is the one who would get the access"
+			email, why = "", words.ManagerIsTrustee()
 		}
 		if email != "" {
 			t.ManagerEmail = email
 			if id, err := s.cfg.Slack.UserIDByEmail(ctx, email); err == nil && id != requester {
 				return []string{id}, "manager", ""
 			} else if err == nil {
-				why = "you are your own manager"
+				why = words.OwnManager()
 			} else {
-				why = fmt.Sprintf("your manager, %s, has no Slack account", email)
+				why = words.YourManagerNotInSlack(email)
 			}
 		}
 	case t.Deleted:
-		why = fmt.Sprintf("%s is a deleted account, whose manager cannot be read", t.UserPrincipalName)
+		why = words.DeletedNoManager(t.UserPrincipalName)
 	case t.ManagerEmail == "":
-		why = fmt.Sprintf("%s has no manager in Microsoft Entra ID", t.UserPrincipalName)
+		why = words.OwnerHasNoManager(t.UserPrincipalName)
 	default:
 		id, err := s.cfg.Slack.UserIDByEmail(ctx, t.ManagerEmail)
 		switch {
 		case errors.Is(err, ErrNoSlackUser):
-			why = fmt.Sprintf("the manager, %s, has no Slack account", t.ManagerEmail)
+			why = words.ManagerNotInSlack(t.ManagerEmail)
 		case err != nil:
 			s.log.Warn("manager lookup in Slack failed", "mailbox", t.UserPrincipalName, "err", err)
-			why = fmt.Sprintf("I couldn't look up the manager, %s, in Slack", t.ManagerEmail)
+			why = words.ManagerLookupFailed(t.ManagerEmail)
 		case id == requester:
-			why = "you are the owner's manager and cannot approve your own request"
+			why = words.RequesterIsManager()
 		default:
 			return []string{id}, "manager", ""
 		}
@@ -87,19 +87,19 @@ func (s *Service) withExtraApprovers(ctx context.Context, kind mailbox.Kind, req
 // Slack e-mail and Entra ID; why says why not.
 func (s *Service) requestersManager(ctx context.Context, requester string) (email, why string) {
 	if s.cfg.People == nil {
-		return "", "managers cannot be looked up"
+		return "", words.NoManagerLookup()
 	}
 	mine, err := s.cfg.Slack.EmailOf(ctx, requester)
 	if err != nil {
-		return "", "I couldn't read your e-mail address in Slack"
+		return "", words.NoSlackEmail()
 	}
 	u, err := s.cfg.People.User(ctx, mine)
 	if err != nil {
-		return "", fmt.Sprintf("your address %s is not a user in Microsoft Entra ID", mine)
+		return "", words.NotInEntra(mine)
 	}
 	m, err := s.cfg.People.Manager(ctx, u.ID)
 	if err != nil {
-		return "", "you have no manager in Microsoft Entra ID"
+		return "", words.YouHaveNoManager()
 	}
 	return m.Email(), ""
 }

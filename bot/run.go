@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -83,7 +84,7 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 		}
 		if first {
 			log.Info("work started")
-			s.tell(ctx, r, fmt.Sprintf("Work on request `%s` has started: %s%s.", r.ID, opPhrase(r), dryTag(r)))
+			s.tell(ctx, r, words.Started(r.ID, opPhrase(r), r.Op.Options.DryRun))
 			s.audit(ctx, r)
 		}
 	}
@@ -112,7 +113,7 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 		return fmt.Errorf("finish %s: %w", j.RequestID, err)
 	}
 	log.Info("request succeeded")
-	s.tell(ctx, r, fmt.Sprintf("✅ Request `%s` is done: %s", r.ID, doneText(r)))
+	s.tell(ctx, r, words.Done(r.ID, r.Op))
 	s.refreshApprovals(ctx, r)
 	s.audit(ctx, r)
 	return nil
@@ -143,7 +144,7 @@ func (s *Service) refuseToStart(ctx context.Context, id, reason string) error {
 		if r.State != StateApproved {
 			return errNothingToDo
 		}
-		r.Failure = "Checked again before starting: " + reason
+		r.Failure = words.RecheckFailure(reason)
 		return s.transition(r, StateFailed, "bot", "failed", r.Failure)
 	})
 	if errors.Is(err, errNothingToDo) {
@@ -153,7 +154,7 @@ func (s *Service) refuseToStart(ctx context.Context, id, reason string) error {
 		return fmt.Errorf("refuse %s: %w", id, err)
 	}
 	s.log.Warn("approved request refused at start", "request", id, "reason", reason)
-	s.tell(ctx, r, fmt.Sprintf("❌ Request `%s` was not started: when I checked *%s* again before changing anything, %s Nothing was changed.", r.ID, r.Op.Mailbox, reason))
+	s.tell(ctx, r, words.NotStarted(r.ID, r.Op.Mailbox, reason))
 	s.refreshApprovals(ctx, r)
 	s.audit(ctx, r)
 	return nil
@@ -201,7 +202,7 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 			// try the step again later, durably. Faults count apart from the
 			// polls of a wait, so a long wait survives one busy answer.
 			log.Warn("step hit a passing fault; trying again later", "faults", st.Faults+1, "err", err)
-			return s.later(ctx, r, i, "Microsoft was busy; trying again", microsoftText(err), st.Faults+1, s.backoff(s.cfg.RetryDelay, st.Faults+1))
+			return s.later(ctx, r, i, words.MicrosoftBusy(), microsoftText(err), st.Faults+1, s.backoff(s.cfg.RetryDelay, st.Faults+1))
 		}
 		log.Error("step failed", "err", err)
 		return s.fail(ctx, r, i, microsoftText(err), err.Error())
@@ -215,18 +216,16 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 			// who cannot get direct messages must not loop forever.
 			if st.Faults+1 < s.cfg.StepRetries {
 				log.Error("credential not delivered; the step runs again later", "faults", st.Faults+1, "err", err)
-				return s.later(ctx, r, i, "the credential could not be sent to you; trying again", "Slack: "+err.Error(), st.Faults+1, s.backoff(s.cfg.RetryDelay, st.Faults+1))
+				return s.later(ctx, r, i, words.CredentialRetrying(), "Slack: "+err.Error(), st.Faults+1, s.backoff(s.cfg.RetryDelay, st.Faults+1))
 			}
 			log.Error("credential not delivered; giving up", "err", err)
-			return s.fail(ctx, r, i, "The credential was made but could not be sent to you in Slack ("+err.Error()+"), so nobody has it. Fix the direct messages (or ask an administrator to), then Retry: a new one replaces it.", err.Error())
+			return s.fail(ctx, r, i, words.CredentialUndelivered(err.Error()), err.Error())
 		}
 	}
 	now := s.cfg.Now()
 	if out.Status == mailbox.Pending {
 		if limit := s.waitLimit(step.Name); now.Sub(st.StartedAt) >= limit {
-			msg := fmt.Sprintf("%s after waiting %s. The change was requested but is not confirmed; check the mailbox in the Exchange admin center before doing anything else.",
-				out.Detail, limit)
-			return s.fail(ctx, r, i, msg, "")
+			return s.fail(ctx, r, i, words.WaitTimedOut(out.Detail, limit), "")
 		}
 		return s.later(ctx, r, i, out.Detail, "", 0, s.backoff(s.cfg.VerifyDelay, st.Attempts))
 	}
@@ -308,7 +307,7 @@ func (s *Service) fail(ctx context.Context, r *Request, i int, msg, internal str
 	r, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
 		st := &r.Steps[i]
 		st.Status, st.Error, st.EndedAt = StepFailed, msg, now
-		r.Failure = fmt.Sprintf("Step %d, “%s”, failed: %s", i+1, step.Title, msg)
+		r.Failure = words.StepFailure(i+1, step.Title, msg)
 		if s.cfg.RetryWindow > 0 {
 			r.RetryUntil = now.Add(s.cfg.RetryWindow)
 		}
@@ -318,24 +317,30 @@ func (s *Service) fail(ctx context.Context, r *Request, i int, msg, internal str
 		return r, true, fmt.Errorf("record failure of %s: %w", id, err)
 	}
 	s.log.Warn("request failed", "request", r.ID, "step", step.Name, "err", internal)
-	s.tell(ctx, r, fmt.Sprintf("❌ Request `%s` failed at step %d, “%s”. Microsoft said: “%s”. %s",
-		r.ID, i+1, step.Title, msg, alreadyDone(r)))
+	s.tell(ctx, r, words.Failed(r.ID, i+1, step.Title, msg, doneTitles(r)))
 	s.refreshApprovals(ctx, r)
 	s.audit(ctx, r)
 	return r, true, nil
 }
 
-func alreadyDone(r *Request) string {
+// doneTitles lists the titles of r's steps that are done.
+func doneTitles(r *Request) []string {
 	var done []string
 	for _, st := range r.Steps {
 		if st.Status == mailbox.Done {
 			done = append(done, st.Title)
 		}
 	}
-	if len(done) == 0 {
-		return "Nothing had been changed."
+	return done
+}
+
+// secretText carries a credential to the requester, alone: a password or a
+// Temporary Access Pass (rule 9).
+func secretText(r *Request, step mailbox.Step, secret string, now time.Time) string {
+	if step.Arg == "password" {
+		return words.Password(r.Op.Mailbox, secret)
 	}
-	return "Already done: " + strings.Join(done, "; ") + ". Nothing after the failed step was run."
+	return words.TemporaryAccessPass(r.Op.Mailbox, secret, mailbox.DefaultCredentialTTL, now)
 }
 
 // microsoftText is the sentence of Microsoft's answer when there is one.
