@@ -410,7 +410,7 @@ func (s *Service) batchCancel(ctx context.Context, user string, b *Batch) Answer
 	n, left := 0, 0
 	for _, id := range b.RequestIDs {
 		_, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
-			if r.State != StatePending && (r.State != StateApproved || started(r)) {
+			if !cancellable(r) {
 				return errNothingToDo
 			}
 			return s.transition(r, StateCancelled, user, "cancelled", "cancelled by the requester (batch)")

@@ -27,21 +27,20 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 	if c.Action != "" {
 		return s.handleRequestCommand(ctx, c)
 	}
-	to0 := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
 	if c.Op.Kind != mailbox.KindMembers {
 		ok, ask, err := s.mayRequest(ctx, c.User, c.Op.Kind)
 		if err != nil {
 			s.log.Error("who may request: lookup failed", "user", c.User, "op", c.Op.Kind, "err", err)
-			s.answer(ctx, to0, Answer{Text: words.RequesterCheckFailed()})
+			s.answer(ctx, to, Answer{Text: words.RequesterCheckFailed()})
 			return nil
 		}
 		if !ok {
-			s.answer(ctx, to0, Answer{Text: words.MayNotAsk(ask)})
+			s.answer(ctx, to, Answer{Text: words.MayNotAsk(ask)})
 			return nil
 		}
 	}
 	if len(c.Mailboxes) > 1 {
-		return s.handleBatchCommand(ctx, c, to0)
+		return s.handleBatchCommand(ctx, c, to)
 	}
 	log := s.log.With("op", c.Op.Kind, "mailbox", c.Op.Mailbox, "user", c.User)
 	id := s.requestID(c)

@@ -89,7 +89,7 @@ func (s *Service) handleCancel(ctx context.Context, c Command, to ReplyTo) error
 		if c.User != r.Requester {
 			return errNotRequester
 		}
-		if r.State != StatePending && (r.State != StateApproved || started(r)) {
+		if !cancellable(r) {
 			return errNothingToDo
 		}
 		return s.transition(r, StateCancelled, c.User, "cancelled", "cancelled by the requester")
@@ -193,4 +193,10 @@ func (s *Service) CheckCommand(ctx context.Context, c Command) (string, error) {
 		return strings.TrimSpace(b[0].Text + " " + b[0].Fix), nil
 	}
 	return "", nil
+}
+
+// cancellable reports whether r's requester may still cancel it: while it
+// waits for a decision, or once approved until its work starts.
+func cancellable(r *Request) bool {
+	return r.State == StatePending || (r.State == StateApproved && !started(r))
 }
