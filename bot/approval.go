@@ -1,8 +1,5 @@
 package bot
 
-// Approval: the approvers are asked, a click decides, and every approval
-// message follows the request's state.
-
 import (
 	"context"
 	"errors"
@@ -12,6 +9,9 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/internal/words"
 )
+
+// Approval: the approvers are asked, a click decides, and every approval
+// message follows the request's state.
 
 // askApprovals sends the approval messages of a new request, records them,
 // and answers the requester. Run again on a request whose messages were

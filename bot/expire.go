@@ -1,7 +1,5 @@
 package bot
 
-// Expiry: a request nobody decided in time.
-
 import (
 	"context"
 	"errors"
@@ -10,6 +8,8 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/internal/words"
 )
+
+// Expiry: a request nobody decided in time.
 
 // handleExpire expires a request still pending at its deadline.
 func (s *Service) handleExpire(ctx context.Context, id string) error {

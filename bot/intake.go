@@ -1,9 +1,5 @@
 package bot
 
-// Intake: a command is taken in, its mentions resolved, its operation
-// planned, and its request created (routed in route.go, approved in
-// approval.go).
-
 import (
 	"context"
 	"crypto/sha256"
@@ -18,6 +14,10 @@ import (
 	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
+
+// Intake: a command is taken in, its mentions resolved, its operation
+// planned, and its request created (routed in route.go, approved in
+// approval.go).
 
 // handleCommand plans the operation, routes it to an approver, stores the
 // request and sends the approval messages. Every way out answers the

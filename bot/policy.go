@@ -1,12 +1,12 @@
 package bot
 
-// Who approves what: the approval policies and their defaults.
-
 import (
 	"fmt"
 
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
+
+// Who approves what: the approval policies and their defaults.
 
 // Approval policies.
 const (

@@ -1,14 +1,14 @@
 package bot
 
-// Reporting: state transitions, and what the requester, the audit
-// channel and the Home tabs are told of them.
-
 import (
 	"context"
 
 	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
+
+// Reporting: state transitions, and what the requester, the audit
+// channel and the Home tabs are told of them.
 
 func (s *Service) answer(ctx context.Context, to ReplyTo, a Answer) {
 	if err := s.cfg.Notifier.Answer(ctx, to, a); err != nil {

@@ -1,7 +1,5 @@
 package bot
 
-// Retry: a failed request run again from its failed step.
-
 import (
 	"context"
 	"errors"
@@ -11,6 +9,8 @@ import (
 	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
+
+// Retry: a failed request run again from its failed step.
 
 // errTooLate: the time to retry a failed request has passed.
 var errTooLate = errors.New("too late to retry")

@@ -1,8 +1,5 @@
 package bot
 
-// Routing: who approves a request (the policy, the manager, the
-// configured and extra approvers).
-
 import (
 	"context"
 	"errors"
@@ -12,6 +9,9 @@ import (
 	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
+
+// Routing: who approves a request (the policy, the manager, the
+// configured and extra approvers).
 
 // route picks the approvers: the manager of the mailbox's owner when they
 // have a Slack account and are not the requester, else the configured

@@ -1,9 +1,5 @@
 package words
 
-// The sentences of approval: what the requester is told when the
-// approvers are asked and when they decide, what a click that changes
-// nothing is answered, and the expiry.
-
 import (
 	"fmt"
 	"strings"
@@ -11,6 +7,10 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 )
+
+// The sentences of approval: what the requester is told when the
+// approvers are asked and when they decide, what a click that changes
+// nothing is answered, and the expiry.
 
 // NoApprovalNeeded answers a request its policy lets run at once.
 func NoApprovalNeeded(id, what string, dry bool) string {

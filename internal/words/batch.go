@@ -1,13 +1,13 @@
 package words
 
-// The sentences of a batch: one request for several mailboxes.
-
 import (
 	"fmt"
 	"strings"
 
 	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 )
+
+// The sentences of a batch: one request for several mailboxes.
 
 // BatchUnavailable: this bot takes no requests for several mailboxes.
 func BatchUnavailable() string {

@@ -1,7 +1,5 @@
 package words
 
-// The members table of `/shared-mailbox members`.
-
 import (
 	"fmt"
 	"strings"
@@ -9,6 +7,8 @@ import (
 	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
+
+// The members table of `/shared-mailbox members`.
 
 // MembersUnavailable: this bot cannot list members.
 func MembersUnavailable() string { return "Listing members is not available in this bot." }

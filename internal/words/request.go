@@ -1,8 +1,5 @@
 package words
 
-// The sentences of a request's intake, and of the request commands
-// (status, list, cancel): what the requester is answered.
-
 import (
 	"fmt"
 	"strings"
@@ -10,6 +7,9 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 )
+
+// The sentences of a request's intake, and of the request commands
+// (status, list, cancel): what the requester is answered.
 
 // DryTag marks the sentences of a dry run; "" otherwise.
 func DryTag(dry bool) string {

@@ -1,13 +1,13 @@
 package words
 
-// The sentences of a retry of a failed request.
-
 import (
 	"fmt"
 	"time"
 
 	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 )
+
+// The sentences of a retry of a failed request.
 
 // OnlyRetriers refuses a retry by someone other than the requester or an
 // approver.

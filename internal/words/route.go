@@ -1,9 +1,9 @@
 package words
 
+import "fmt"
+
 // Why the owner's (or the requester's) manager does not approve: the
 // reasons routing gives, which the requester and the approvers read.
-
-import "fmt"
 
 // ConfiguredDecide: the policy names the configured approvers.
 func ConfiguredDecide() string { return "the configured approvers decide this kind of request" }

@@ -1,8 +1,5 @@
 package words
 
-// The sentences of a run: started, done, failed, waiting, and the
-// credential of a mailbox converted back (rule 9).
-
 import (
 	"fmt"
 	"strings"
@@ -11,6 +8,9 @@ import (
 	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
+
+// The sentences of a run: started, done, failed, waiting, and the
+// credential of a mailbox converted back (rule 9).
 
 // Started tells the requester the work began.
 func Started(id, what string, dry bool) string {
