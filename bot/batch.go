@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -69,7 +69,7 @@ func isBatchID(id string) bool { return strings.HasPrefix(id, "bat_") }
 // one request for each that may go ahead, and asks for one approval.
 func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo) error {
 	if s.cfg.Batches == nil || s.cfg.BatchNotifier == nil {
-		s.answer(ctx, to, Answer{Text: "Requests for several mailboxes at once are not available in this bot. Ask for each mailbox on its own."})
+		s.answer(ctx, to, Answer{Text: words.BatchUnavailable()})
 		return nil
 	}
 	now := s.cfg.Now()
@@ -85,7 +85,7 @@ func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo)
 		op.Mailbox = addr
 		op, problem := s.resolveMentions(ctx, op) // a form's user picker
 		if problem != "" {
-			b.Refused = append(b.Refused, addr+": "+problem)
+			b.Refused = append(b.Refused, words.Refused(addr, problem))
 			continue
 		}
 		if slices.ContainsFunc(plans, func(p mailbox.Plan) bool { return p.Op.Mailbox == op.Mailbox }) {
@@ -94,16 +94,16 @@ func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo)
 		plan, err := s.cfg.Planner.Plan(ctx, op)
 		switch {
 		case err != nil:
-			b.Refused = append(b.Refused, addr+": "+planProblem(addr, err))
+			b.Refused = append(b.Refused, words.Refused(addr, planProblem(addr, err)))
 		case len(plan.Blockers()) > 0:
 			f := plan.Blockers()[0]
-			b.Refused = append(b.Refused, addr+": "+strings.TrimSpace(f.Text+" "+f.Fix))
+			b.Refused = append(b.Refused, words.Refused(addr, strings.TrimSpace(f.Text+" "+f.Fix)))
 		default:
 			plans = append(plans, plan)
 		}
 	}
 	if len(plans) == 0 {
-		s.answer(ctx, to, Answer{Text: "None of these mailboxes can go ahead, so nothing was requested:\n• " + strings.Join(b.Refused, "\n• ")})
+		s.answer(ctx, to, Answer{Text: words.NoneCanGo(b.Refused)})
 		return nil
 	}
 	// One approver for all: the owners' manager when they share one, else
@@ -113,7 +113,7 @@ func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo)
 	for _, p := range plans[1:] {
 		if p.Target.ManagerEmail != plans[0].Target.ManagerEmail {
 			approvers, source, why = s.route(ctx, mailbox.Plan{Op: p.Op}, c.User, PolicyApprovers)
-			why = "the mailboxes have different managers"
+			why = words.DifferentManagers()
 			break
 		}
 	}
@@ -121,27 +121,17 @@ func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo)
 		approvers = s.withExtraApprovers(ctx, c.Op.Kind, c.User, approvers)
 	}
 	if len(approvers) == 0 && policy != PolicyNone {
-		s.answer(ctx, to, Answer{Text: "No one can approve this request: " + why + ", and no approvers are configured (MAILBOXBOT_APPROVERS). Nothing was requested."})
+		s.answer(ctx, to, Answer{Text: words.BatchNoApprover(why)})
 		return nil
 	}
 	b.Approvers, b.ApproverNote = approvers, why
 	for i, plan := range plans {
-		state := StatePending
-		if policy == PolicyNone {
-			state = StateApproved
-		}
-		r := &Request{
-			RunSeq: map[bool]int{true: 1}[policy == PolicyNone],
-			ID:     fmt.Sprintf("%s_%d", strings.Replace(b.ID, "bat_", "req_", 1), i+1), Batch: b.ID,
-			Op: plan.Op, Plan: plan, Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
-			Approvers: approvers, ApproverSource: source, ApproverNote: why, State: state,
-			CreatedAt: now, UpdatedAt: now, ExpiresAt: b.ExpiresAt,
-		}
-		for _, st := range plan.Steps {
-			r.Steps = append(r.Steps, StepState{Step: st})
-		}
-		r.Record(Event{At: now, Actor: c.User, Type: "created", To: state, Note: "in batch " + b.ID})
-		if state == StatePending {
+		one := c
+		one.Op = plan.Op
+		r := s.newRequest(fmt.Sprintf("%s_%d", strings.Replace(b.ID, "bat_", "req_", 1), i+1), one, plan, approvers, source, why, policy == PolicyNone, b.ExpiresAt)
+		r.Batch = b.ID
+		r.Record(Event{At: now, Actor: c.User, Type: "created", To: r.State, Note: "in batch " + b.ID})
+		if r.State == StatePending {
 			if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobExpire, ID: "expire:" + r.ID, RequestID: r.ID, At: r.ExpiresAt}); err != nil {
 				return fmt.Errorf("queue expiry of %s: %w", r.ID, err)
 			}
@@ -149,7 +139,7 @@ func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo)
 		if err := s.cfg.Store.Create(ctx, r); err != nil {
 			var active *ActiveError
 			if errors.As(err, &active) && active.ID != r.ID {
-				b.Refused = append(b.Refused, plan.Op.Mailbox+": it already has an active request, `"+active.ID+"`")
+				b.Refused = append(b.Refused, words.Refused(plan.Op.Mailbox, words.ActiveInBatch(active.ID)))
 				continue
 			}
 			// This job ran before and stopped midway: the request is ours.
@@ -187,7 +177,7 @@ func (s *Service) startBatch(ctx context.Context, b *Batch, to ReplyTo) error {
 	if err := errors.Join(errs...); err != nil {
 		s.log.Error("queue batch work failed; the reconciler will retry", "batch", b.ID, "err", err)
 	}
-	s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` for %d mailboxes: this needs no approval (the bot's policy); the work is queued, and I'll keep one report up to date in a direct message.", b.ID, len(b.RequestIDs))})
+	s.answer(ctx, to, Answer{Text: words.BatchNoApprovalNeeded(b.ID, len(b.RequestIDs))})
 	s.batchChanged(ctx, b.ID)
 	return nil
 }
@@ -215,12 +205,8 @@ func (s *Service) askBatch(ctx context.Context, b *Batch, to ReplyTo) error {
 			}
 		}
 	}
-	text := fmt.Sprintf("Request `%s` for %d mailboxes: %s. %s will be asked to approve once for all of them; I'll keep one report up to date in a direct message.",
-		b.ID, len(b.RequestIDs), phrase(mailbox.Operation{Kind: b.Op.Kind, Mailbox: "each mailbox"}, false), mrkdwn.Mentions(b.Approvers))
-	if len(b.Refused) > 0 {
-		text += "\nNot requested:\n• " + strings.Join(b.Refused, "\n• ")
-	}
-	s.answer(ctx, to, Answer{Text: text})
+	what := phrase(mailbox.Operation{Kind: b.Op.Kind, Mailbox: "each mailbox"}, false)
+	s.answer(ctx, to, Answer{Text: words.BatchAsked(b.ID, len(b.RequestIDs), what, b.Approvers, b.Refused)})
 	s.batchChanged(ctx, b.ID)
 	return nil
 }
@@ -242,22 +228,22 @@ func (s *Service) handleBatchClick(ctx context.Context, c Click) error {
 	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
 	b, err := s.cfg.Batches.GetBatch(ctx, c.RequestID)
 	if errors.Is(err, ErrNotFound) {
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. Your click changed nothing.", c.RequestID)})
+		s.answer(ctx, to, Answer{Text: words.UnknownClick(c.RequestID)})
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("batch click %s: %w", c.RequestID, err)
 	}
 	if c.User == b.Requester {
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("You asked for request `%s`, so you can't decide it yourself; %s will. Your click changed nothing.", b.ID, mrkdwn.Mentions(b.Approvers))})
+		s.answer(ctx, to, Answer{Text: words.SelfApproval(b.ID, b.Approvers)})
 		return nil
 	}
 	if !slices.Contains(b.Approvers, c.User) || (b.TeamID != "" && c.TeamID != b.TeamID) {
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only %s can decide request `%s`. Your click changed nothing.", mrkdwn.Mentions(b.Approvers), b.ID)})
+		s.answer(ctx, to, Answer{Text: words.OnlyApprovers(b.Approvers, b.ID)})
 		return nil
 	}
 	if b.Decision == nil && !batchPending(s.batchRequests(ctx, b)) || !s.cfg.Now().Before(b.ExpiresAt) && b.Decision == nil {
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` is no longer waiting for a decision (expired or cancelled). Your click changed nothing.", b.ID)})
+		s.answer(ctx, to, Answer{Text: words.BatchNotWaiting(b.ID)})
 		s.batchChanged(ctx, b.ID)
 		return nil
 	}
@@ -271,8 +257,7 @@ func (s *Service) handleBatchClick(ctx context.Context, c Click) error {
 	})
 	if errors.Is(err, ErrAlreadyDecided) {
 		if d := b.Decision; d != nil && !(d.By == c.User && d.Click == c.ActionTS && d.Approved == c.Approve) {
-			verb := map[bool]string{true: "approved", false: "rejected"}[d.Approved]
-			s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` was already %s by <@%s> on %s. Your click changed nothing.", b.ID, verb, d.By, mrkdwn.Date(d.At))})
+			s.answer(ctx, to, Answer{Text: words.AlreadyDecided(b.ID, d.Approved, d.By, d.At)})
 			return nil
 		}
 		err = nil // the same click, retried: apply it again (each request decides once)
@@ -410,25 +395,22 @@ func (s *Service) handleBatchRemind(ctx context.Context, id string) error {
 // batchStatus answers `status bat_…`.
 func (s *Service) batchStatus(ctx context.Context, user string, b *Batch) Answer {
 	if user != b.Requester && !slices.Contains(b.Approvers, user) && !slices.Contains(s.cfg.Admins, user) {
-		return Answer{Text: fmt.Sprintf("Only the requester of `%s`, its approvers and the bot's admins can see it.", b.ID)}
+		return Answer{Text: words.NotYoursToSee(b.ID)}
 	}
-	var lines []string
-	for _, r := range s.batchRequests(ctx, b) {
-		lines = append(lines, fmt.Sprintf("• `%s` %s — %s", r.ID, r.Op.Mailbox, describeState(r.State)))
-	}
-	return Answer{Text: fmt.Sprintf("Request `%s` for %d mailboxes:\n%s", b.ID, len(lines), strings.Join(lines, "\n"))}
+	mailboxOf := func(r *Request) string { return r.Op.Mailbox }
+	return Answer{Text: words.BatchStatus(b.ID, listed(s.batchRequests(ctx, b), mailboxOf))}
 }
 
 // batchCancel cancels, for the requester, every mailbox of a batch that has
 // not started.
 func (s *Service) batchCancel(ctx context.Context, user string, b *Batch) Answer {
 	if user != b.Requester {
-		return Answer{Text: fmt.Sprintf("Only <@%s>, who asked, can cancel request `%s`.", b.Requester, b.ID)}
+		return Answer{Text: words.OnlyRequesterCancels(b.Requester, b.ID)}
 	}
 	n, left := 0, 0
 	for _, id := range b.RequestIDs {
 		_, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
-			if r.State != StatePending && (r.State != StateApproved || started(r)) {
+			if !cancellable(r) {
 				return errNothingToDo
 			}
 			return s.transition(r, StateCancelled, user, "cancelled", "cancelled by the requester (batch)")
@@ -444,11 +426,7 @@ func (s *Service) batchCancel(ctx context.Context, user string, b *Batch) Answer
 		}
 	}
 	s.batchChanged(ctx, b.ID)
-	text := fmt.Sprintf("Request `%s`: %d mailboxes cancelled; nothing was changed for them.", b.ID, n)
-	if left > 0 {
-		text += fmt.Sprintf(" %d had started or ended and could not be cancelled.", left)
-	}
-	return Answer{Text: text}
+	return Answer{Text: words.BatchCancelled(b.ID, n, left)}
 }
 
 // handleBatchRetry retries every failed mailbox of a batch that may still
@@ -456,7 +434,7 @@ func (s *Service) batchCancel(ctx context.Context, user string, b *Batch) Answer
 func (s *Service) handleBatchRetry(ctx context.Context, c Click) error {
 	b, err := s.cfg.Batches.GetBatch(ctx, c.RequestID)
 	if err != nil {
-		s.answer(ctx, ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}, Answer{Text: fmt.Sprintf("I don't know request `%s`. Your click changed nothing.", c.RequestID)})
+		s.answer(ctx, ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}, Answer{Text: words.UnknownClick(c.RequestID)})
 		return nil
 	}
 	for _, r := range s.batchRequests(ctx, b) {

@@ -6,6 +6,14 @@
 // It declares the small interfaces it consumes (Store, Queue, Locker,
 // Notifier, SlackDirectory, Planner, Executor); bot/redisstore, handlers and
 // mailbox implement them. It knows neither Redis nor the Slack wire format.
+//
+// The files follow a request: service.go (Config, New, the job dispatch),
+// intake.go (a command taken in, planned, its request created), route.go
+// and policy.go (who approves), approval.go (asked, decided), expire.go,
+// run.go (the steps, under the mailbox's lock), retry.go, report.go (the
+// transitions and who is told); batch.go, requests.go (status, list,
+// cancel, reminders), home.go and authz.go beside them. The sentences
+// people read are written by internal/words.
 package bot
 
 import (

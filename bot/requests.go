@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 )
 
 // The request commands (status, list, cancel) and the reminder.
@@ -23,7 +23,7 @@ func (s *Service) handleRequestCommand(ctx context.Context, c Command) error {
 		b, err := s.cfg.Batches.GetBatch(ctx, c.RequestID)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. `list` shows yours.", c.RequestID)})
+			s.answer(ctx, to, Answer{Text: words.UnknownRequest(c.RequestID)})
 		case err != nil:
 			return fmt.Errorf("%s %s: %w", c.Action, c.RequestID, err)
 		case c.Action == CommandCancel:
@@ -41,15 +41,15 @@ func (s *Service) handleRequestCommand(ctx context.Context, c Command) error {
 		r, err := s.cfg.Store.Get(ctx, c.RequestID)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. `list` shows yours.", c.RequestID)})
+			s.answer(ctx, to, Answer{Text: words.UnknownRequest(c.RequestID)})
 			return nil
 		case err != nil:
 			return fmt.Errorf("status of %s: %w", c.RequestID, err)
 		case !s.maySee(c.User, r):
-			s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only the requester of `%s`, its approvers and the bot's admins can see it.", c.RequestID)})
+			s.answer(ctx, to, Answer{Text: words.NotYoursToSee(c.RequestID)})
 			return nil
 		}
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s`: %s — %s.", r.ID, opPhrase(r), describeState(r.State)), Plan: &r.Plan, Request: r})
+		s.answer(ctx, to, Answer{Text: words.Status(r.ID, opPhrase(r), describeState(r.State)), Plan: &r.Plan, Request: r})
 		return nil
 	case CommandCancel:
 		return s.handleCancel(ctx, c, to)
@@ -62,33 +62,23 @@ func (s *Service) maySee(user string, r *Request) bool {
 	return user == r.Requester || r.IsApprover(user) || slices.Contains(s.cfg.Admins, user)
 }
 
+// listed is reqs as `list` shows them, each said by what.
+func listed(reqs []*Request, what func(*Request) string) []words.Listed {
+	out := make([]words.Listed, len(reqs))
+	for i, r := range reqs {
+		out[i] = words.Listed{ID: r.ID, What: what(r), State: describeState(r.State), Requester: r.Requester, Expires: r.ExpiresAt}
+	}
+	return out
+}
+
 func (s *Service) listAnswer(ctx context.Context, user string) Answer {
 	waiting, err1 := s.cfg.Store.List(ctx, ListQuery{Approver: user, Pending: true})
 	mine, err2 := s.cfg.Store.List(ctx, ListQuery{Requester: user, Limit: 10})
 	if err := errors.Join(err1, err2); err != nil {
 		s.log.Error("list requests failed", "user", user, "err", err)
-		return Answer{Text: "I couldn't read the requests just now; please try again in a minute."}
+		return Answer{Text: words.ListFailed()}
 	}
-	var b strings.Builder
-	line := func(r *Request, extra string) {
-		fmt.Fprintf(&b, "• `%s` %s — %s%s\n", r.ID, opPhrase(r), describeState(r.State), extra)
-	}
-	if len(waiting) > 0 {
-		b.WriteString("*Waiting for your decision*\n")
-		for _, r := range waiting {
-			line(r, fmt.Sprintf(", asked by <@%s>, expires %s", r.Requester, mrkdwn.Date(r.ExpiresAt)))
-		}
-	}
-	if len(mine) > 0 {
-		b.WriteString("*Your recent requests*\n")
-		for _, r := range mine {
-			line(r, "")
-		}
-	}
-	if b.Len() == 0 {
-		return Answer{Text: "You have no requests, and none waits for your decision."}
-	}
-	return Answer{Text: strings.TrimRight(b.String(), "\n")}
+	return Answer{Text: words.List(listed(waiting, opPhrase), listed(mine, opPhrase))}
 }
 
 // handleCancel cancels a request for its requester while it waits for a
@@ -99,26 +89,26 @@ func (s *Service) handleCancel(ctx context.Context, c Command, to ReplyTo) error
 		if c.User != r.Requester {
 			return errNotRequester
 		}
-		if r.State != StatePending && (r.State != StateApproved || started(r)) {
+		if !cancellable(r) {
 			return errNothingToDo
 		}
 		return s.transition(r, StateCancelled, c.User, "cancelled", "cancelled by the requester")
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("I don't know request `%s`. `list` shows yours.", c.RequestID)})
+		s.answer(ctx, to, Answer{Text: words.UnknownRequest(c.RequestID)})
 		return nil
 	case errors.Is(err, errNotRequester):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Only <@%s>, who asked, can cancel request `%s`.", r.Requester, r.ID)})
+		s.answer(ctx, to, Answer{Text: words.OnlyRequesterCancels(r.Requester, r.ID)})
 		return nil
 	case errors.Is(err, errNothingToDo):
-		s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` is %s: it can no longer be cancelled.", r.ID, describeState(r.State)), Request: r})
+		s.answer(ctx, to, Answer{Text: words.NotCancellable(r.ID, describeState(r.State)), Request: r})
 		return nil
 	case err != nil:
 		return fmt.Errorf("cancel %s: %w", c.RequestID, err)
 	}
 	s.log.Info("request cancelled", "request", r.ID, "user", c.User)
-	s.answer(ctx, to, Answer{Text: fmt.Sprintf("Request `%s` is cancelled: %s will not happen. Nothing was changed.", r.ID, opPhrase(r)), Request: r})
+	s.answer(ctx, to, Answer{Text: words.Cancelled(r.ID, opPhrase(r)), Request: r})
 	s.refreshApprovals(ctx, r)
 	s.audit(ctx, r)
 	return nil
@@ -203,4 +193,10 @@ func (s *Service) CheckCommand(ctx context.Context, c Command) (string, error) {
 		return strings.TrimSpace(b[0].Text + " " + b[0].Fix), nil
 	}
 	return "", nil
+}
+
+// cancellable reports whether r's requester may still cancel it: while it
+// waits for a decision, or once approved until its work starts.
+func cancellable(r *Request) bool {
+	return r.State == StatePending || (r.State == StateApproved && !started(r))
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"strings"
 	"time"
 
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -84,7 +84,7 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 		}
 		if first {
 			log.Info("work started")
-			s.tell(ctx, r, fmt.Sprintf("Work on request `%s` has started: %s%s.", r.ID, opPhrase(r), dryTag(r)))
+			s.tell(ctx, r, words.Started(r.ID, opPhrase(r), r.Op.Options.DryRun))
 			s.audit(ctx, r)
 		}
 	}
@@ -113,7 +113,7 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 		return fmt.Errorf("finish %s: %w", j.RequestID, err)
 	}
 	log.Info("request succeeded")
-	s.tell(ctx, r, fmt.Sprintf("✅ Request `%s` is done: %s", r.ID, doneText(r)))
+	s.tell(ctx, r, words.Done(r.ID, r.Op))
 	s.refreshApprovals(ctx, r)
 	s.audit(ctx, r)
 	return nil
@@ -144,7 +144,7 @@ func (s *Service) refuseToStart(ctx context.Context, id, reason string) error {
 		if r.State != StateApproved {
 			return errNothingToDo
 		}
-		r.Failure = "Checked again before starting: " + reason
+		r.Failure = words.RecheckFailure(reason)
 		return s.transition(r, StateFailed, "bot", "failed", r.Failure)
 	})
 	if errors.Is(err, errNothingToDo) {
@@ -154,7 +154,7 @@ func (s *Service) refuseToStart(ctx context.Context, id, reason string) error {
 		return fmt.Errorf("refuse %s: %w", id, err)
 	}
 	s.log.Warn("approved request refused at start", "request", id, "reason", reason)
-	s.tell(ctx, r, fmt.Sprintf("❌ Request `%s` was not started: when I checked *%s* again before changing anything, %s Nothing was changed.", r.ID, r.Op.Mailbox, reason))
+	s.tell(ctx, r, words.NotStarted(r.ID, r.Op.Mailbox, reason))
 	s.refreshApprovals(ctx, r)
 	s.audit(ctx, r)
 	return nil
@@ -202,7 +202,7 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 			// try the step again later, durably. Faults count apart from the
 			// polls of a wait, so a long wait survives one busy answer.
 			log.Warn("step hit a passing fault; trying again later", "faults", st.Faults+1, "err", err)
-			return s.later(ctx, r, i, "Microsoft was busy; trying again", microsoftText(err), st.Faults+1, s.backoff(s.cfg.RetryDelay, st.Faults+1))
+			return s.later(ctx, r, i, words.MicrosoftBusy(), microsoftText(err), st.Faults+1, s.backoff(s.cfg.RetryDelay, st.Faults+1))
 		}
 		log.Error("step failed", "err", err)
 		return s.fail(ctx, r, i, microsoftText(err), err.Error())
@@ -216,18 +216,16 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 			// who cannot get direct messages must not loop forever.
 			if st.Faults+1 < s.cfg.StepRetries {
 				log.Error("credential not delivered; the step runs again later", "faults", st.Faults+1, "err", err)
-				return s.later(ctx, r, i, "the credential could not be sent to you; trying again", "Slack: "+err.Error(), st.Faults+1, s.backoff(s.cfg.RetryDelay, st.Faults+1))
+				return s.later(ctx, r, i, words.CredentialRetrying(), "Slack: "+err.Error(), st.Faults+1, s.backoff(s.cfg.RetryDelay, st.Faults+1))
 			}
 			log.Error("credential not delivered; giving up", "err", err)
-			return s.fail(ctx, r, i, "The credential was made but could not be sent to you in Slack ("+err.Error()+"), so nobody has it. Fix the direct messages (or ask an administrator to), then Retry: a new one replaces it.", err.Error())
+			return s.fail(ctx, r, i, words.CredentialUndelivered(err.Error()), err.Error())
 		}
 	}
 	now := s.cfg.Now()
 	if out.Status == mailbox.Pending {
 		if limit := s.waitLimit(step.Name); now.Sub(st.StartedAt) >= limit {
-			msg := fmt.Sprintf("%s after waiting %s. The change was requested but is not confirmed; check the mailbox in the Exchange admin center before doing anything else.",
-				out.Detail, limit)
-			return s.fail(ctx, r, i, msg, "")
+			return s.fail(ctx, r, i, words.WaitTimedOut(out.Detail, limit), "")
 		}
 		return s.later(ctx, r, i, out.Detail, "", 0, s.backoff(s.cfg.VerifyDelay, st.Attempts))
 	}
@@ -309,7 +307,7 @@ func (s *Service) fail(ctx context.Context, r *Request, i int, msg, internal str
 	r, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
 		st := &r.Steps[i]
 		st.Status, st.Error, st.EndedAt = StepFailed, msg, now
-		r.Failure = fmt.Sprintf("Step %d, “%s”, failed: %s", i+1, step.Title, msg)
+		r.Failure = words.StepFailure(i+1, step.Title, msg)
 		if s.cfg.RetryWindow > 0 {
 			r.RetryUntil = now.Add(s.cfg.RetryWindow)
 		}
@@ -319,24 +317,30 @@ func (s *Service) fail(ctx context.Context, r *Request, i int, msg, internal str
 		return r, true, fmt.Errorf("record failure of %s: %w", id, err)
 	}
 	s.log.Warn("request failed", "request", r.ID, "step", step.Name, "err", internal)
-	s.tell(ctx, r, fmt.Sprintf("❌ Request `%s` failed at step %d, “%s”. Microsoft said: “%s”. %s",
-		r.ID, i+1, step.Title, msg, alreadyDone(r)))
+	s.tell(ctx, r, words.Failed(r.ID, i+1, step.Title, msg, doneTitles(r)))
 	s.refreshApprovals(ctx, r)
 	s.audit(ctx, r)
 	return r, true, nil
 }
 
-func alreadyDone(r *Request) string {
+// doneTitles lists the titles of r's steps that are done.
+func doneTitles(r *Request) []string {
 	var done []string
 	for _, st := range r.Steps {
 		if st.Status == mailbox.Done {
 			done = append(done, st.Title)
 		}
 	}
-	if len(done) == 0 {
-		return "Nothing had been changed."
+	return done
+}
+
+// secretText carries a credential to the requester, alone: a password or a
+// Temporary Access Pass (rule 9).
+func secretText(r *Request, step mailbox.Step, secret string, now time.Time) string {
+	if step.Arg == "password" {
+		return words.Password(r.Op.Mailbox, secret)
 	}
-	return "Already done: " + strings.Join(done, "; ") + ". Nothing after the failed step was run."
+	return words.TemporaryAccessPass(r.Op.Mailbox, secret, mailbox.DefaultCredentialTTL, now)
 }
 
 // microsoftText is the sentence of Microsoft's answer when there is one.
@@ -370,21 +374,52 @@ func (s *Service) keepLock(ctx context.Context, l Lock, stop context.CancelCause
 
 var errLockLost = errors.New("mailbox lock lost")
 
-// plan runs the pre-checks of op, trying again, StepRetries times in all
-// with PlanRetryDelay doubling, while Microsoft answers with a passing
-// fault after the clients' own retries (a 503 run of bad luck, throttling
-// beyond their wait budget): a request that only had to wait is not
-// refused. Any other error ends it at once.
-func (s *Service) plan(ctx context.Context, op mailbox.Operation, log *slog.Logger) (mailbox.Plan, error) {
-	for try := 1; ; try++ {
-		plan, err := s.cfg.Planner.Plan(ctx, op)
-		if err == nil || !temporary(err) || try >= s.cfg.StepRetries || ctx.Err() != nil {
-			return plan, err
-		}
-		d := s.cfg.Jitter(s.cfg.PlanRetryDelay << (try - 1))
-		log.Warn("pre-checks hit a passing fault; checking again", "try", try, "delay", d, "err", err)
-		if err := s.cfg.Sleep(ctx, d); err != nil {
-			return plan, err
-		}
+// execute runs one step, telling the Observer its outcome and duration
+// (wall-clock time, not Config.Now).
+func (s *Service) execute(ctx context.Context, t mailbox.Target, step mailbox.Step, dryRun bool) (mailbox.Outcome, error) {
+	if s.cfg.Observer == nil {
+		return s.cfg.Executor.Run(ctx, t, step, dryRun)
 	}
+	start := time.Now()
+	out, err := s.cfg.Executor.Run(ctx, t, step, dryRun)
+	status := string(out.Status)
+	if err != nil {
+		status = "error"
+	}
+	s.cfg.Observer.Step(string(step.Name), status, time.Since(start))
+	return out, err
+}
+
+// enqueueRun queues the run of r at its current RunSeq.
+func (s *Service) enqueueRun(ctx context.Context, r *Request) error {
+	return s.cfg.Queue.Enqueue(ctx, Job{Type: JobRun, ID: runJobID(r.ID, r.RunSeq), RequestID: r.ID, Seq: r.RunSeq, At: r.NextRunAt})
+}
+
+func runJobID(id string, seq int) string { return fmt.Sprintf("run:%s:%d", id, seq) }
+
+// Reconcile queues the work of every in-flight request whose job may have
+// been lost (a crash between a decision and its enqueue). Queue ids make it
+// a no-op for work that is already queued or running. Run it at start-up
+// and now and then.
+func (s *Service) Reconcile(ctx context.Context) (int, error) {
+	ids, err := s.cfg.Store.InFlight(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reconcile: %w", err)
+	}
+	n := 0
+	for _, id := range ids {
+		r, err := s.cfg.Store.Get(ctx, id)
+		if err != nil {
+			s.log.Warn("reconcile: get failed", "request", id, "err", err)
+			continue
+		}
+		if !r.State.InFlight() {
+			continue
+		}
+		if err := s.enqueueRun(ctx, r); err != nil {
+			return n, fmt.Errorf("reconcile %s: %w", id, err)
+		}
+		n++
+	}
+	return n, nil
 }

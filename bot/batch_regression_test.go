@@ -197,51 +197,6 @@ func TestRegressionBatchPolicyNone(t *testing.T) {
 	}
 }
 
-// hookNotes runs hook inside Remind (a decision arriving while the
-// reminders are being sent).
-type hookNotes struct {
-	*notes
-	hook func()
-}
-
-func (h *hookNotes) Remind(ctx context.Context, r *bot.Request, approver string) (bot.MessageRef, error) {
-	if h.hook != nil {
-		f := h.hook
-		h.hook = nil
-		f()
-	}
-	return h.notes.Remind(ctx, r, approver)
-}
-
-// 7. A decision made while the reminder goes out leaves the reminder's
-// buttons in place: its ref is recorded after the decision updated the
-// messages, and nothing updates it again.
-func TestRegressionReminderButtonsAfterDecision(t *testing.T) {
-	var hn *hookNotes
-	e := newEnv(t, func(c *bot.Config) {
-		c.ApprovalTimeout = 4 * time.Hour
-		hn = &hookNotes{notes: nil}
-	})
-	hn.notes = e.notes
-	e.cfg.Notifier = hn
-	e.restart()
-	r := e.ask(rita, mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"})
-	hn.hook = func() {
-		if err := e.svc.Handle(context.Background(), bot.Job{Type: bot.JobClick, Click: &bot.Click{RequestID: r.ID, Approve: false, User: maria, TeamID: "T0001", ActionTS: "9"}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e.clock.Add(2 * time.Hour)
-	e.drain()
-	ref := bot.MessageRef{Channel: "D" + maria, TS: "reminder-" + r.ID}
-	if e.get(r.ID).State != bot.StateRejected {
-		t.Fatalf("state %s", e.get(r.ID).State)
-	}
-	if _, ok := e.notes.updates[ref]; !ok {
-		t.Errorf("the reminder message %v was never updated after the decision: its Approve/Reject buttons stay", ref)
-	}
-}
-
 // blockingReport blocks the first BatchReport until released.
 type blockingReport struct {
 	*notes
@@ -347,28 +302,5 @@ func TestRegressionBatchHomePublishes(t *testing.T) {
 	}
 	if n := ch.n.Load() - before; n > 10 {
 		t.Errorf("one batch click published Home tabs %d times (views.publish), within the click job", n)
-	}
-}
-
-type deniedGroups struct{ slackDir }
-
-func (deniedGroups) GroupMembers(context.Context, string) ([]string, error) {
-	return nil, errors.New("members of slack user group S0HELPDESK: missing_scope")
-}
-
-// 10. A group lookup that always fails (missing scope): the command job
-// fails and is retried until archived; the requester is never answered.
-func TestRegressionRequesterGroupErrorSilent(t *testing.T) {
-	e := newEnv(t, func(c *bot.Config) {
-		c.Requesters = map[mailbox.Kind][]string{mailbox.KindConvertToShared: {"S0HELPDESK"}}
-		c.Slack = deniedGroups{}
-	})
-	c := bot.Command{Op: mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"}, User: rita, TeamID: "T0001", Channel: "C0HELP"}
-	for range 3 {
-		err := e.svc.Handle(context.Background(), bot.Job{Type: bot.JobCommand, Command: &c})
-		t.Logf("job: %v", err)
-	}
-	if len(e.notes.answers) == 0 {
-		t.Errorf("the requester was never answered")
 	}
 }

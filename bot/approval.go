@@ -1,0 +1,216 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/internal/words"
+)
+
+// Approval: the approvers are asked, a click decides, and every approval
+// message follows the request's state.
+
+// askApprovals sends the approval messages of a new request, records them,
+// and answers the requester. Run again on a request whose messages were
+// already recorded, it only answers.
+func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) error {
+	log := s.log.With("request", r.ID, "mailbox", r.Op.Mailbox)
+	if r.ApproverSource == PolicyNone {
+		s.answer(ctx, to, Answer{Text: words.NoApprovalNeeded(r.ID, opPhrase(r), r.Op.Options.DryRun), Plan: &r.Plan, Request: r})
+		return nil
+	}
+	if r.State == StatePending && len(r.Approvals) == 0 {
+		var refs []MessageRef
+		var failures []string
+		for _, a := range r.Approvers {
+			ref, err := s.cfg.Notifier.AskApproval(ctx, r, a)
+			if err != nil {
+				log.Error("approval message failed", "approver", a, "err", err)
+				failures = append(failures, words.Unreachable(a, err))
+				continue
+			}
+			refs = append(refs, ref)
+		}
+		if len(refs) == 0 {
+			if u, err := s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+				return s.transition(r, StateCancelled, "bot", "cancelled", "no approver could be reached: "+strings.Join(failures, "; "))
+			}); err == nil {
+				r = u
+			} else {
+				log.Error("cancel unreachable request failed", "err", err)
+			}
+			s.audit(ctx, r)
+			s.answer(ctx, to, Answer{Text: words.NobodyReached(failures)})
+			return nil
+		}
+		if u, err := s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+			r.Approvals = append(r.Approvals, refs...)
+			return nil
+		}); err == nil {
+			r = u
+			s.scheduleReminder(ctx, r)
+		} else {
+			// The messages went out; only their update after the decision
+			// is lost.
+			log.Error("record approval messages failed", "err", err)
+			r.Approvals = append(r.Approvals, refs...)
+		}
+		s.audit(ctx, r)
+	}
+	because := ""
+	if r.ApproverSource == "configured" {
+		because = r.ApproverNote
+	}
+	text := words.Asked(r.ID, opPhrase(r), r.Op.Options.DryRun, r.Approvers, r.Op.Options.At, because)
+	s.answer(ctx, to, Answer{Text: text, Plan: &r.Plan, Request: r})
+	return nil
+}
+
+// errRetriedClick marks a click job that is run again after its decision
+// was written: the side effects are repeated, not the decision.
+var errRetriedClick = errors.New("retried click")
+
+// handleClick applies an Approve or Reject click. The decision is one
+// compare-and-set in the Store: the first click wins, every other is told
+// who decided and when.
+func (s *Service) handleClick(ctx context.Context, c Click) error {
+	if c.Action == ActionRetry && isBatchID(c.RequestID) && s.cfg.Batches != nil {
+		return s.handleBatchRetry(ctx, c)
+	}
+	if c.Action == ActionRetry {
+		return s.handleRetry(ctx, c)
+	}
+	if isBatchID(c.RequestID) && s.cfg.Batches != nil {
+		return s.handleBatchClick(ctx, c)
+	}
+	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
+	r, expired, err := s.decide(ctx, c)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		s.answer(ctx, to, Answer{Text: words.UnknownClick(c.RequestID)})
+		return nil
+	case errors.Is(err, ErrSelfApproval):
+		s.answer(ctx, to, Answer{Text: words.SelfApproval(r.ID, r.Approvers)})
+		return nil
+	case errors.Is(err, ErrNotApprover):
+		s.answer(ctx, to, Answer{Text: words.OnlyApprovers(r.Approvers, r.ID)})
+		return nil
+	case errors.Is(err, ErrAlreadyDecided):
+		s.answer(ctx, to, Answer{Text: decidedText(r), Request: r})
+		// The message clicked may be stale (another approver's decision):
+		// bring it up to date.
+		s.refreshApprovals(ctx, r)
+		return nil
+	case err != nil:
+		return err
+	}
+	if expired {
+		s.answer(ctx, to, Answer{Text: decidedText(r), Request: r})
+	}
+	return nil
+}
+
+// decide applies one click's decision to one request with a single
+// compare-and-set, and its effects (the work queued, messages updated,
+// the requester told). It returns the sentinel errors of a click that
+// changes nothing, with the request as it is.
+func (s *Service) decide(ctx context.Context, c Click) (*Request, bool, error) {
+	log := s.log.With("request", c.RequestID, "approver", c.User)
+	expired := false
+	r, err := s.cfg.Store.Update(ctx, c.RequestID, func(r *Request) error {
+		if r.TeamID != "" && c.TeamID != r.TeamID {
+			return ErrNotApprover
+		}
+		if c.User == r.Requester {
+			return ErrSelfApproval
+		}
+		if !r.IsApprover(c.User) {
+			return ErrNotApprover
+		}
+		if d := r.Decision; d != nil && d.By == c.User && d.Click == c.ActionTS && d.Approved == c.Approve && c.ActionTS != "" {
+			return errRetriedClick
+		}
+		if r.State != StatePending {
+			return ErrAlreadyDecided
+		}
+		now := s.cfg.Now()
+		if !now.Before(r.ExpiresAt) {
+			expired = true
+			return s.transition(r, StateExpired, "bot", "expired", "a click arrived after the deadline")
+		}
+		r.Decision = &Decision{By: c.User, At: now, Approved: c.Approve, Click: c.ActionTS}
+		if c.Approve {
+			r.RunSeq = 1
+			if at := r.Op.Options.At; at.After(now) {
+				r.NextRunAt = at // scheduled: approved now, run then
+			}
+			return s.transition(r, StateApproved, c.User, "approved", "")
+		}
+		return s.transition(r, StateRejected, c.User, "rejected", "")
+	})
+	switch {
+	case errors.Is(err, ErrSelfApproval):
+		log.Warn("self-approval refused")
+		return r, false, err
+	case errors.Is(err, ErrNotApprover):
+		log.Warn("click by someone who is not an approver refused")
+		return r, false, err
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrAlreadyDecided):
+		return r, false, err
+	case errors.Is(err, errRetriedClick):
+		log.Info("click job retried: repeating its effects")
+	case err != nil:
+		return r, false, fmt.Errorf("decide %s: %w", c.RequestID, err)
+	}
+	if expired {
+		s.afterExpiry(ctx, r)
+		return r, true, nil
+	}
+	log.Info("request decided", "state", r.State)
+	if r.State == StateApproved || r.State.InFlight() {
+		if err := s.enqueueRun(ctx, r); err != nil {
+			// The decision stands; the reconciler queues the work.
+			log.Error("queue approved work failed; the reconciler will retry", "err", err)
+		}
+	}
+	s.refreshApprovals(ctx, r)
+	switch {
+	case !r.Decision.Approved:
+		s.tell(ctx, r, words.Rejected(c.User, r.ID, opPhrase(r)))
+	case r.NextRunAt.After(s.cfg.Now()):
+		s.tell(ctx, r, words.Approved(c.User, r.ID, opPhrase(r), r.Op.Options.DryRun, r.NextRunAt))
+	default:
+		s.tell(ctx, r, words.Approved(c.User, r.ID, opPhrase(r), r.Op.Options.DryRun, time.Time{}))
+	}
+	s.audit(ctx, r)
+	return r, false, nil
+}
+
+func decidedText(r *Request) string {
+	if d := r.Decision; d != nil {
+		return words.AlreadyDecided(r.ID, d.Approved, d.By, d.At)
+	}
+	switch r.State {
+	case StateExpired:
+		return words.ExpiredUndecided(r.ID, r.ExpiresAt)
+	case StateCancelled:
+		return words.CancelledUndecided(r.ID)
+	}
+	return words.NotWaiting(r.ID, describeState(r.State))
+}
+
+// refreshApprovals rewrites every approval message to show r's state.
+func (s *Service) refreshApprovals(ctx context.Context, r *Request) {
+	if r.Batch != "" {
+		s.batchChanged(ctx, r.Batch)
+		return
+	}
+	for _, ref := range r.Approvals {
+		if err := s.cfg.Notifier.UpdateApproval(ctx, r, ref); err != nil {
+			s.log.Error("update approval message failed", "request", r.ID, "channel", ref.Channel, "err", err)
+		}
+	}
+}

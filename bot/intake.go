@@ -1,0 +1,270 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailboxbot/mailboxbot/internal/words"
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// Intake: a command is taken in, its mentions resolved, its operation
+// planned, and its request created (routed in route.go, approved in
+// approval.go).
+
+// handleCommand plans the operation, routes it to an approver, stores the
+// request and sends the approval messages. Every way out answers the
+// requester; nothing is left pending when a request cannot go ahead.
+func (s *Service) handleCommand(ctx context.Context, c Command) error {
+	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
+	if c.Action != "" {
+		return s.handleRequestCommand(ctx, c)
+	}
+	if c.Op.Kind != mailbox.KindMembers {
+		ok, ask, err := s.mayRequest(ctx, c.User, c.Op.Kind)
+		if err != nil {
+			s.log.Error("who may request: lookup failed", "user", c.User, "op", c.Op.Kind, "err", err)
+			s.answer(ctx, to, Answer{Text: words.RequesterCheckFailed()})
+			return nil
+		}
+		if !ok {
+			s.answer(ctx, to, Answer{Text: words.MayNotAsk(ask)})
+			return nil
+		}
+	}
+	if len(c.Mailboxes) > 1 {
+		return s.handleBatchCommand(ctx, c, to)
+	}
+	log := s.log.With("op", c.Op.Kind, "mailbox", c.Op.Mailbox, "user", c.User)
+	id := s.requestID(c)
+	if r, err := s.cfg.Store.Get(ctx, id); err == nil {
+		// This job ran before and stopped after creating the request (a
+		// crash, a restart): carry on from there rather than start again.
+		log.Info("command job resumed", "request", id)
+		return s.askApprovals(ctx, r, to)
+	} else if !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("look up request %s: %w", id, err)
+	}
+	op, problem := s.resolveMentions(ctx, c.Op)
+	if problem != "" {
+		s.answer(ctx, to, Answer{Text: problem})
+		return nil
+	}
+	c.Op = op
+	if c.Op.Kind == mailbox.KindMembers {
+		s.answer(ctx, to, s.membersAnswer(ctx, c.Op.Mailbox))
+		return nil
+	}
+	plan, err := s.plan(ctx, c.Op, log)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // shutting down: the job is handed back and plans again
+		}
+		log.Warn("plan failed", "err", err)
+		s.answer(ctx, to, Answer{Text: planProblem(c.Op.Mailbox, err)})
+		return nil
+	}
+	if b := plan.Blockers(); len(b) > 0 {
+		s.answer(ctx, to, Answer{Text: words.Blocked(phrase(c.Op, plan.Target.Deleted)), Plan: &plan})
+		return nil
+	}
+	if len(plan.Steps) == 0 {
+		s.answer(ctx, to, Answer{Text: words.AlreadySo(), Plan: &plan})
+		return nil
+	}
+	policy := s.cfg.Policy[c.Op.Kind]
+	approvers, source, why := s.route(ctx, plan, c.User, policy)
+	if policy != PolicyNone {
+		approvers = s.withExtraApprovers(ctx, c.Op.Kind, c.User, approvers)
+		if len(approvers) == 0 {
+			s.answer(ctx, to, Answer{Text: words.NoApprover(phrase(c.Op, plan.Target.Deleted), why), Plan: &plan})
+			return nil
+		}
+	}
+	r, err := s.createRequest(ctx, id, c, plan, approvers, source, why, to)
+	if r == nil {
+		return err
+	}
+	return s.askApprovals(ctx, r, to)
+}
+
+// newRequest builds, without storing it, the request of plan for c (c.Op
+// is its operation) with the approvers route found: pending approval until
+// expires, or approved at once (RunSeq 1) when its policy needs none.
+func (s *Service) newRequest(id string, c Command, plan mailbox.Plan, approvers []string, source, why string, approved bool, expires time.Time) *Request {
+	now := s.cfg.Now()
+	r := &Request{
+		ID: id, Op: c.Op, Plan: plan, Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
+		Approvers: approvers, ApproverSource: source, ApproverNote: why, State: StatePending,
+		CreatedAt: now, UpdatedAt: now, ExpiresAt: expires,
+	}
+	if approved {
+		r.State, r.RunSeq = StateApproved, 1
+	}
+	for _, st := range plan.Steps {
+		r.Steps = append(r.Steps, StepState{Step: st})
+	}
+	return r
+}
+
+// createRequest creates the request of one mailbox (newRequest) and
+// stores it. A request pending approval has its expiry queued first; one
+// its policy lets run without approval (source PolicyNone) has its work
+// queued after, at Options.At when that is later. When the mailbox
+// already has an active request the requester is told so, and r is nil
+// with a nil error.
+func (s *Service) createRequest(ctx context.Context, id string, c Command, plan mailbox.Plan, approvers []string, source, why string, to ReplyTo) (*Request, error) {
+	now := s.cfg.Now()
+	unapproved := source == PolicyNone
+	expires, note := now.Add(s.cfg.ApprovalTimeout), routeNote(source, why)
+	if unapproved {
+		expires, note = now, "no approval needed (policy)"
+	}
+	r := s.newRequest(id, c, plan, approvers, source, why, unapproved, expires)
+	if at := c.Op.Options.At; unapproved && at.After(now) {
+		r.NextRunAt = at
+	}
+	r.Record(Event{At: now, Actor: c.User, Type: "created", To: r.State, Note: note})
+	if !unapproved {
+		// The expiry is queued first: if the request is then not created, the
+		// expiry finds nothing to expire; the reverse order could lose it.
+		if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobExpire, ID: "expire:" + r.ID, RequestID: r.ID, At: r.ExpiresAt}); err != nil {
+			return nil, fmt.Errorf("queue expiry of %s: %w", r.ID, err)
+		}
+	}
+	if err := s.cfg.Store.Create(ctx, r); err != nil {
+		var active *ActiveError
+		if errors.As(err, &active) {
+			s.answer(ctx, to, Answer{Text: s.activeText(ctx, c.Op.Mailbox, active.ID)})
+			return nil, nil
+		}
+		return nil, fmt.Errorf("create request for %s: %w", c.Op.Mailbox, err)
+	}
+	s.observeTransition(r, r.State)
+	if !unapproved {
+		s.log.Info("request created", "request", r.ID, "op", r.Op.Kind, "mailbox", r.Op.Mailbox, "user", c.User,
+			"approver", strings.Join(approvers, ","), "source", source)
+		return r, nil
+	}
+	s.log.Info("request created without approval (policy)", "request", r.ID, "op", r.Op.Kind, "mailbox", r.Op.Mailbox)
+	if err := s.enqueueRun(ctx, r); err != nil {
+		s.log.Error("queue work failed; the reconciler will retry", "request", r.ID, "err", err)
+	}
+	s.audit(ctx, r)
+	return r, nil
+}
+
+// requestID names the request a command creates. A command from Slack has
+// a trigger id, unique to that invocation, so a command job that is run
+// twice creates one request.
+func (s *Service) requestID(c Command) string {
+	if c.TriggerID == "" {
+		return s.cfg.NewID()
+	}
+	sum := sha256.Sum256([]byte(c.TeamID + "\x00" + c.TriggerID))
+	return "req_" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:5])
+}
+
+// plan runs the pre-checks of op, trying again, StepRetries times in all
+// with PlanRetryDelay doubling, while Microsoft answers with a passing
+// fault after the clients' own retries (a 503 run of bad luck, throttling
+// beyond their wait budget): a request that only had to wait is not
+// refused. Any other error ends it at once.
+func (s *Service) plan(ctx context.Context, op mailbox.Operation, log *slog.Logger) (mailbox.Plan, error) {
+	for try := 1; ; try++ {
+		plan, err := s.cfg.Planner.Plan(ctx, op)
+		if err == nil || !temporary(err) || try >= s.cfg.StepRetries || ctx.Err() != nil {
+			return plan, err
+		}
+		d := s.cfg.Jitter(s.cfg.PlanRetryDelay << (try - 1))
+		log.Warn("pre-checks hit a passing fault; checking again", "try", try, "delay", d, "err", err)
+		if err := s.cfg.Sleep(ctx, d); err != nil {
+			return plan, err
+		}
+	}
+}
+
+// resolveMentions replaces Slack mentions in op with the people's e-mail
+// addresses, which name them in Microsoft 365. problem is a sentence for
+// the requester when one cannot be resolved.
+func (s *Service) resolveMentions(ctx context.Context, op mailbox.Operation) (mailbox.Operation, string) {
+	var problem string
+	resolve := func(x string) string {
+		id, ok := mentionID(x)
+		if !ok || problem != "" {
+			return x
+		}
+		email, err := s.cfg.Slack.EmailOf(ctx, id)
+		if err != nil {
+			problem = words.UnknownMention(id)
+			return x
+		}
+		return strings.ToLower(email)
+	}
+	list := func(xs []string) []string {
+		var out []string
+		for _, x := range xs {
+			if r := resolve(x); !slices.Contains(out, r) && r != op.Mailbox {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	op.Mailbox = resolve(op.Mailbox) // a form's user picker
+	op.Trustee = resolve(op.Trustee)
+	op.Members = list(op.Members)
+	op.Options.FullAccess = list(op.Options.FullAccess)
+	op.Options.SendAs = list(op.Options.SendAs)
+	return op, problem
+}
+
+// mentionID reads a Slack mention "<@U123>" or "<@U123|name>".
+func mentionID(s string) (string, bool) {
+	if !strings.HasPrefix(s, "<@") || !strings.HasSuffix(s, ">") {
+		return "", false
+	}
+	id, _, _ := strings.Cut(s[2:len(s)-1], "|")
+	return id, id != ""
+}
+
+// activeText says that mb already has active request id.
+func (s *Service) activeText(ctx context.Context, mb, id string) string {
+	other, err := s.cfg.Store.Get(ctx, id)
+	if err != nil {
+		return words.ActiveRequest(mb, id, "", "")
+	}
+	return words.ActiveRequest(mb, id, other.Requester, describeState(other.State))
+}
+
+// planProblem says why mb could not be planned.
+func planProblem(mb string, err error) string {
+	var re *mailbox.RemoteError
+	switch {
+	case errors.Is(err, mailbox.ErrNoMailbox):
+		return words.NoMailbox(mb)
+	case errors.Is(err, mailbox.ErrNotFound):
+		return words.NotInMicrosoft(mb)
+	case errors.As(err, &re):
+		return words.MicrosoftError(mb, re.Message, re.Service, re.Status)
+	}
+	return words.LookupFailed(mb, err)
+}
+
+// membersAnswer lists who may use a mailbox, as one table.
+func (s *Service) membersAnswer(ctx context.Context, mbx string) Answer {
+	if s.cfg.Members == nil {
+		return Answer{Text: words.MembersUnavailable()}
+	}
+	mb, rows, err := s.cfg.Members(ctx, mbx)
+	if err != nil {
+		return Answer{Text: planProblem(mbx, err)}
+	}
+	return Answer{Text: words.Members(mbx, mb, rows)}
+}
