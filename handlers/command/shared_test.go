@@ -1,4 +1,4 @@
-package handlers
+package command
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -242,13 +243,13 @@ func checkSharedInvariants(t *testing.T, text string, p Parsed, err error) {
 		if a, err := mailbox.ParseAddress(s); err == nil && a == s {
 			return true
 		}
-		return mentionPattern.MatchString(s) && parseMention(s) == s
+		return mentionPattern.MatchString(s) && ParseMention(s) == s
 	}
 	o := op.Options
 	switch op.Kind {
 	case mailbox.KindCreateShared:
 		n := utf8.RuneCountInString(op.DisplayName)
-		if n == 0 || n > MaxDisplayName || strings.ContainsAny(op.DisplayName, forbiddenInName) || op.DisplayName != strings.Join(strings.Fields(op.DisplayName), " ") {
+		if n == 0 || n > MaxDisplayName || strings.ContainsAny(op.DisplayName, ForbiddenInName) || op.DisplayName != strings.Join(strings.Fields(op.DisplayName), " ") {
 			t.Fatalf("ParseShared(%q): bad display name %q", text, op.DisplayName)
 		}
 		if len(op.Members) > MaxListed {
@@ -366,18 +367,15 @@ func FuzzParseShared(f *testing.F) {
 }
 
 func TestSharedHelp(t *testing.T) {
-	h := sharedHelpText("/shared-mailbox", nil)
+	h := SharedHelp("/shared-mailbox", PageOptions, nil)
 	for _, want := range []string{
 		"`/shared-mailbox create \"&lt;display name&gt;\" &lt;address&gt; [members &lt;address or @person&gt;…] [dry-run]`",
 		"`/shared-mailbox grant &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [no-automap] [each-member] [dry-run]`",
 		"`/shared-mailbox revoke &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [dry-run]`",
-		"`/shared-mailbox members &lt;mailbox&gt;`", "`/shared-mailbox help`",
-		"(rule 11)", "(rule 12)", "(rule 13)", "(rule 14)", "Examples: `/shared-mailbox create \"Sales Team\" sales@contoso.com",
-		"\n• `create`: your manager in Microsoft Entra approves", "\n• `grant`: your manager in Microsoft Entra approves",
-		"\n• `revoke`: no approval: it runs as soon as the checks pass", "\n• `members`: no approval: it changes nothing",
+		"Examples: `/shared-mailbox create \"Sales Team\" sales@contoso.com",
 	} {
 		if !strings.Contains(h, want) {
-			t.Errorf("help lacks %q:\n%s", want, h)
+			t.Errorf("help options lacks %q:\n%s", want, h)
 		}
 	}
 	// Every example in the help parses.
@@ -388,42 +386,42 @@ func TestSharedHelp(t *testing.T) {
 			t.Errorf("example %q: %+v, %v", ex, p, err)
 		}
 	}
+	h = SharedHelp("/shared-mailbox", PageOverview, nil)
+	for _, want := range []string{"`/shared-mailbox members &lt;mailbox&gt;`", "`/shared-mailbox help options`"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("help lacks %q:\n%s", want, h)
+		}
+	}
+	h = SharedHelp("/shared-mailbox", PageRules, nil)
+	for _, want := range []string{"(rule 11)", "(rule 12)", "(rule 13)", "(rule 14)"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("help rules lacks %q:\n%s", want, h)
+		}
+	}
+	h = SharedHelp("/shared-mailbox", PageApproval, nil)
+	for _, want := range []string{
+		"\n• `create`: your manager in Microsoft Entra approves", "\n• `grant`: your manager in Microsoft Entra approves",
+		"\n• `revoke`: no approval: it runs as soon as the checks pass", "\n• `members`: no approval: it changes nothing",
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("help approval lacks %q:\n%s", want, h)
+		}
+	}
 	// The approvals follow the configuration.
-	h = sharedHelpText("/sm", map[mailbox.Kind]string{mailbox.KindCreateShared: ApprovalApprovers, mailbox.KindGrant: ApprovalNone, mailbox.KindRevoke: ApprovalManager})
+	h = SharedHelp("/sm", PageApproval, map[mailbox.Kind]string{mailbox.KindCreateShared: bot.PolicyApprovers, mailbox.KindGrant: bot.PolicyNone, mailbox.KindRevoke: bot.PolicyManager})
 	for _, want := range []string{"\n• `create`: the approvers configured for the bot approve", "\n• `grant`: no approval: it runs as soon as the checks pass",
-		"\n• `revoke`: your manager in Microsoft Entra approves", "\n• `members`: no approval: it changes nothing", "`/sm members &lt;mailbox&gt;`"} {
+		"\n• `revoke`: your manager in Microsoft Entra approves", "\n• `members`: no approval: it changes nothing"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("help with a configuration lacks %q:\n%s", want, h)
 		}
 	}
-	if strings.ContainsAny(unescapeCode(h), "<>") {
-		t.Errorf("help has a raw < or >:\n%s", h)
+	if h := SharedHelp("/sm", PageOverview, nil); !strings.Contains(h, "`/sm members &lt;mailbox&gt;`") {
+		t.Errorf("help does not follow the command's name:\n%s", h)
 	}
 }
 
 // unescapeCode drops Slack's entities, leaving any raw < or > visible.
 func unescapeCode(s string) string { return strings.NewReplacer("&lt;", "", "&gt;", "").Replace(s) }
-
-func TestSharedCheckingText(t *testing.T) {
-	for _, tc := range []struct {
-		op   mailbox.Operation
-		want string
-	}{
-		{mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: "support@contoso.com", DisplayName: "R&D <Team>", Members: []string{"kim@contoso.com", "<@U0LEE>"}},
-			"Checking support@contoso.com for the new shared mailbox “R&amp;D &lt;Team&gt;” with 2 members… I'll answer here in a moment."},
-		{mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: "support@contoso.com", DisplayName: "Sales", Options: mailbox.Options{DryRun: true}},
-			"Checking support@contoso.com for the new shared mailbox “Sales”… (dry run: nothing will be changed) I'll answer here in a moment."},
-		{mailbox.Operation{Kind: mailbox.KindGrant, Mailbox: "info@contoso.com", Trustee: "<@U0KIM>", Right: mailbox.FullAccess},
-			"Checking Full Access on info@contoso.com for <@U0KIM>… I'll answer here in a moment."},
-		{mailbox.Operation{Kind: mailbox.KindRevoke, Mailbox: "info@contoso.com", Trustee: "kim@contoso.com", Right: mailbox.SendOnBehalf},
-			"Checking Send on Behalf on info@contoso.com for kim@contoso.com, to take it away… I'll answer here in a moment."},
-		{mailbox.Operation{Kind: mailbox.KindMembers, Mailbox: "info@contoso.com"}, "Checking who may use info@contoso.com… I'll answer here in a moment."},
-	} {
-		if got := checkingText(tc.op); got != tc.want {
-			t.Errorf("checkingText(%+v) =\n%q, want\n%q", tc.op, got, tc.want)
-		}
-	}
-}
 
 // TestParseSharedRoundTrip: every text in the grammar, whatever its
 // spelling, case, spacing, quotes and the order of its flags, parses to the
