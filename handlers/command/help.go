@@ -81,9 +81,10 @@ func (b *helpWriter) p(format string, args ...any) { fmt.Fprintf(b, format+"\n",
 // text is the page without its last newline.
 func (b *helpWriter) text() string { return strings.TrimSuffix(b.String(), "\n") }
 
-// more points to the other pages of the help.
-func (b *helpWriter) more(cmd string) {
-	b.p("More: `%s help options` (every option) · `%s help rules` (the rules, the order of the work) · `%s help approval` (who approves)", cmd, cmd, cmd)
+// more points to the other pages of the help; rules says what the rules
+// page holds.
+func (b *helpWriter) more(cmd, rules string) {
+	b.p("More: `%s help options` (every option) · `%s help rules` (%s) · `%s help approval` (who approves)", cmd, cmd, rules, cmd)
 }
 
 // requestLines are the request commands, the same on both commands; what
@@ -118,7 +119,7 @@ func ConvertHelp(cmd string, page Page, policy map[mailbox.Kind]string) string {
 		b.p("• `at 2026-01-15 18:00`: approve now, run at that time; a time without a zone is UTC (or give one: `at 2026-01-15T18:00:00+01:00`); at most %d days ahead", int(MaxScheduleAhead/(24*time.Hour)))
 		b.p("• `dry-run`: go through approval and report every step with the data it would send; nothing is changed")
 		b.p("Several addresses before the options, separated by spaces or commas (at most %d), make one request with the same options: one approval, one report. `to regular` takes one mailbox at a time: each gets its own credential.", MaxBulk)
-		b.p("Examples: `%s alice@contoso.com members bob@contoso.com,carol@contoso.com` · `%s alice@contoso.com to regular dry-run` · `%s alice@contoso.com bob@contoso.com keep-license at 2026-01-15 18:00`", cmd, cmd, cmd)
+		b.p("Examples: `%s alice@contoso.com members bob@contoso.com,carol@contoso.com` · `%s alice@contoso.com to regular dry-run` · `%s alice@contoso.com bob@contoso.com keep-license`", cmd, cmd, cmd)
 		b.p("The form (`%s` alone) has the same options, as fields.", cmd)
 	case PageRules:
 		b.p("*The order of the work*")
@@ -149,7 +150,7 @@ func ConvertHelp(cmd string, page Page, policy map[mailbox.Kind]string) string {
 		b.p("• `%s %s %s… [options]`: several mailboxes at once (at most %d): one request, one approval, one report, for example `%s alice@contoso.com bob@contoso.com`", cmd, addressArg, addressArg, MaxBulk, cmd)
 		b.p("• `%s %s to regular [options]`: convert a shared mailbox back to a user mailbox, for example `%s sales@contoso.com to regular`", cmd, addressArg, cmd)
 		b.requestLines(cmd, "approval or for its scheduled time")
-		b.more(cmd)
+		b.more(cmd, "the rules, the order of the work")
 	}
 	return b.text()
 }
@@ -193,7 +194,7 @@ func SharedHelp(cmd string, page Page, policy map[mailbox.Kind]string) string {
 		b.p("• `%s revoke &lt;mailbox&gt; &lt;person or group&gt; &lt;right&gt;`: take a right away, for example `%s revoke info@contoso.com kim@contoso.com send-as`", cmd, cmd)
 		b.p("• `%s %s`: who has which right, as one table, for example `%s members info@contoso.com`", cmd, sharedUsages[subMembers], cmd)
 		b.requestLines(cmd, "approval")
-		b.more(cmd)
+		b.more(cmd, "the rules")
 	}
 	return b.text()
 }
