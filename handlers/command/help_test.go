@@ -15,6 +15,17 @@ var pages = []Page{PageOverview, PageOptions, PageRules, PageApproval}
 // codeSpan is an inline code span of mrkdwn.
 var codeSpan = regexp.MustCompile("`[^`]*`")
 
+// wantAll checks that the help page h, called name, holds every one of
+// wants.
+func wantAll(t *testing.T, name, h string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(h, want) {
+			t.Errorf("%s lacks %q:\n%s", name, want, h)
+		}
+	}
+}
+
 // TestHelpPages: every page of both helps fits in one Slack section, is
 // safe mrkdwn, and every command it shows in full parses.
 func TestHelpPages(t *testing.T) {
@@ -113,18 +124,10 @@ func TestUsagePointsToHelp(t *testing.T) {
 // a conversion as the policy in force says.
 func TestConvertHelpFollowsConfiguration(t *testing.T) {
 	h := ConvertHelp("/cm", PageApproval, nil)
-	for _, want := range []string{"\n• To shared: the mailbox owner's manager in Microsoft Entra approves", "\n• To regular: the mailbox owner's manager",
-		"\n• Several mailboxes in one request: one approval for all of them"} {
-		if !strings.Contains(h, want) {
-			t.Errorf("help approval lacks %q:\n%s", want, h)
-		}
-	}
+	wantAll(t, "help approval", h, "\n• To shared: the mailbox owner's manager in Microsoft Entra approves", "\n• To regular: the mailbox owner's manager",
+		"\n• Several mailboxes in one request: one approval for all of them")
 	h = ConvertHelp("/cm", PageApproval, map[mailbox.Kind]string{mailbox.KindConvertToShared: bot.PolicyNone, mailbox.KindConvertToRegular: bot.PolicyApprovers})
-	for _, want := range []string{"\n• To shared: no approval: it runs as soon as the checks pass", "\n• To regular: the approvers configured for the bot approve"} {
-		if !strings.Contains(h, want) {
-			t.Errorf("help approval with a configuration lacks %q:\n%s", want, h)
-		}
-	}
+	wantAll(t, "help approval with a configuration", h, "\n• To shared: no approval: it runs as soon as the checks pass", "\n• To regular: the approvers configured for the bot approve")
 	if strings.Contains(h, "Several mailboxes") {
 		t.Errorf("help approval speaks of an approval that is not asked for:\n%s", h)
 	}

@@ -198,26 +198,7 @@ func TestParseShared(t *testing.T) {
 func checkSharedInvariants(t *testing.T, text string, p Parsed, err error) {
 	t.Helper()
 	if err != nil {
-		var ue *UsageError
-		if !errors.As(err, &ue) || !errors.Is(err, ErrUsage) {
-			t.Fatalf("ParseShared(%q): error %v (%T) is not a *UsageError", text, err, err)
-		}
-		if !reflect.DeepEqual(p, Parsed{}) {
-			t.Fatalf("ParseShared(%q): both a result %+v and an error %v", text, p, err)
-		}
-		msg := ue.Problem
-		switch {
-		case strings.TrimSpace(msg) == "":
-			t.Fatalf("ParseShared(%q): empty problem", text)
-		case !utf8.ValidString(msg):
-			t.Fatalf("ParseShared(%q): problem is not UTF-8: %q", text, msg)
-		case strings.ContainsAny(msg, "<>"):
-			t.Fatalf("ParseShared(%q): problem has a raw < or > that Slack would read as a link or mention: %q", text, msg)
-		case strings.Count(msg, "`")%2 != 0:
-			t.Fatalf("ParseShared(%q): unbalanced code spans in %q", text, msg)
-		case utf8.RuneCountInString(unescape(msg)) > 300:
-			t.Fatalf("ParseShared(%q): problem too long as shown: %q", text, msg)
-		case ue.Sub != "" && sharedUsages[ue.Sub] == "":
+		if ue := checkUsageError(t, "ParseShared", text, p, err, 300); ue.Sub != "" && sharedUsages[ue.Sub] == "" {
 			t.Fatalf("ParseShared(%q): unknown subcommand %q", text, ue.Sub)
 		}
 		return
@@ -368,16 +349,10 @@ func FuzzParseShared(f *testing.F) {
 
 func TestSharedHelp(t *testing.T) {
 	h := SharedHelp("/shared-mailbox", PageOptions, nil)
-	for _, want := range []string{
-		"`/shared-mailbox create \"&lt;display name&gt;\" &lt;address&gt; [members &lt;address or @person&gt;…] [dry-run]`",
+	wantAll(t, "help options", h, "`/shared-mailbox create \"&lt;display name&gt;\" &lt;address&gt; [members &lt;address or @person&gt;…] [dry-run]`",
 		"`/shared-mailbox grant &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [no-automap] [each-member] [dry-run]`",
 		"`/shared-mailbox revoke &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [dry-run]`",
-		"Examples: `/shared-mailbox create \"Sales Team\" sales@contoso.com",
-	} {
-		if !strings.Contains(h, want) {
-			t.Errorf("help options lacks %q:\n%s", want, h)
-		}
-	}
+		"Examples: `/shared-mailbox create \"Sales Team\" sales@contoso.com")
 	// Every example in the help parses.
 	for _, ex := range strings.Split(strings.SplitN(h, "Examples: ", 2)[1], " · ") {
 		ex = strings.TrimSpace(strings.SplitN(ex, "\n", 2)[0])
@@ -387,34 +362,16 @@ func TestSharedHelp(t *testing.T) {
 		}
 	}
 	h = SharedHelp("/shared-mailbox", PageOverview, nil)
-	for _, want := range []string{"`/shared-mailbox members &lt;mailbox&gt;`", "`/shared-mailbox help options`"} {
-		if !strings.Contains(h, want) {
-			t.Errorf("help lacks %q:\n%s", want, h)
-		}
-	}
+	wantAll(t, "help", h, "`/shared-mailbox members &lt;mailbox&gt;`", "`/shared-mailbox help options`")
 	h = SharedHelp("/shared-mailbox", PageRules, nil)
-	for _, want := range []string{"(rule 11)", "(rule 12)", "(rule 13)", "(rule 14)"} {
-		if !strings.Contains(h, want) {
-			t.Errorf("help rules lacks %q:\n%s", want, h)
-		}
-	}
+	wantAll(t, "help rules", h, "(rule 11)", "(rule 12)", "(rule 13)", "(rule 14)")
 	h = SharedHelp("/shared-mailbox", PageApproval, nil)
-	for _, want := range []string{
-		"\n• `create`: your manager in Microsoft Entra approves", "\n• `grant`: your manager in Microsoft Entra approves",
-		"\n• `revoke`: no approval: it runs as soon as the checks pass", "\n• `members`: no approval: it changes nothing",
-	} {
-		if !strings.Contains(h, want) {
-			t.Errorf("help approval lacks %q:\n%s", want, h)
-		}
-	}
+	wantAll(t, "help approval", h, "\n• `create`: your manager in Microsoft Entra approves", "\n• `grant`: your manager in Microsoft Entra approves",
+		"\n• `revoke`: no approval: it runs as soon as the checks pass", "\n• `members`: no approval: it changes nothing")
 	// The approvals follow the configuration.
 	h = SharedHelp("/sm", PageApproval, map[mailbox.Kind]string{mailbox.KindCreateShared: bot.PolicyApprovers, mailbox.KindGrant: bot.PolicyNone, mailbox.KindRevoke: bot.PolicyManager})
-	for _, want := range []string{"\n• `create`: the approvers configured for the bot approve", "\n• `grant`: no approval: it runs as soon as the checks pass",
-		"\n• `revoke`: your manager in Microsoft Entra approves", "\n• `members`: no approval: it changes nothing"} {
-		if !strings.Contains(h, want) {
-			t.Errorf("help with a configuration lacks %q:\n%s", want, h)
-		}
-	}
+	wantAll(t, "help with a configuration", h, "\n• `create`: the approvers configured for the bot approve", "\n• `grant`: no approval: it runs as soon as the checks pass",
+		"\n• `revoke`: your manager in Microsoft Entra approves", "\n• `members`: no approval: it changes nothing")
 	if h := SharedHelp("/sm", PageOverview, nil); !strings.Contains(h, "`/sm members &lt;mailbox&gt;`") {
 		t.Errorf("help does not follow the command's name:\n%s", h)
 	}
