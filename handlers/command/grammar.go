@@ -2,9 +2,10 @@
 // /shared-mailbox slash commands: ParseConvert and ParseShared turn the
 // text a person typed into a Parsed (an operation for the bot, a request
 // command, or a page of the help) or a *UsageError whose sentence says
-// what was not understood; Usage and the help pages (Help) say how to type
-// them. It reads text only: no Slack, no HTTP, no lookups (handlers is the
-// edge that calls it). A Slack mention is kept as "<@U…>" for the bot to
+// what was not understood; ConvertUsage and SharedUsage add the usage
+// line and the help page to read, and ConvertHelp and SharedHelp write the
+// pages of the help (help.go). It reads text only: no Slack, no HTTP, no
+// lookups (handlers is the edge that calls it). A Slack mention is kept as "<@U…>" for the bot to
 // resolve. Everything it writes is Slack mrkdwn, with what the person typed
 // escaped (Code).
 package command
