@@ -10,21 +10,16 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
-	"github.com/mailboxbot/mailboxbot/mailbox"
+	"github.com/mailboxbot/mailboxbot/handlers/command"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 )
 
-// CommandName is the /convert-mailbox command's usual name. Any command
-// whose name contains it is accepted, since administrators rename commands
-// (/convert-mailbox-test, /test-convert-mailbox); SharedCommandName
-// likewise.
-const CommandName = "convert-mailbox"
-
-// Answers to slash commands that are not about the grammar.
+// Names of the two commands. Any command whose name contains one is
+// accepted as that command, since administrators rename commands
+// (/convert-mailbox-test, /test-convert-mailbox).
 const (
-	textQueueDown = "I can't take requests right now: my queue is unreachable. Nothing was requested; " +
-		"please try again in a minute, and tell the bot's administrators if it persists."
-	textWrongTenant = "This bot is not set up for this workspace or app. Nothing was requested."
-	textUnreadable  = "I couldn't read this command from Slack. Nothing was requested; please try again."
+	CommandName       = "convert-mailbox"
+	SharedCommandName = "shared-mailbox"
 )
 
 // handleCommand answers a verified slash command over HTTP. Every answer
@@ -34,7 +29,7 @@ func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
 	sc, err := slack.SlashCommandParse(r)
 	if err != nil || sc.UserID == "" || sc.Command == "" {
 		s.log.Warn("slash command unreadable", "command", sc.Command, "err", err)
-		writeEphemeral(w, textUnreadable)
+		writeEphemeral(w, words.Unreadable())
 		return
 	}
 	text := s.Command(r.Context(), sc)
@@ -56,47 +51,39 @@ func (s *Server) Command(ctx context.Context, sc slack.SlashCommand) string {
 	log := s.log.With("user", sc.UserID, "team", sc.TeamID, "command", sc.Command)
 	if !s.sameTenant(sc.TeamID, sc.APIAppID) {
 		log.Warn("slash command from another workspace or app refused", "app", sc.APIAppID)
-		return textWrongTenant
+		return words.WrongTenant()
 	}
 	cmd := sc.Command
 	lc := strings.ToLower(cmd)
 	shared := strings.Contains(lc, SharedCommandName)
-	var p Parsed
+	var p command.Parsed
 	switch {
 	case shared:
-		p, err = ParseShared(sc.Text)
+		p, err = command.ParseShared(sc.Text)
 	case strings.Contains(lc, CommandName):
-		p, err = ParseConvert(sc.Text, s.now())
+		p, err = command.ParseConvert(sc.Text, s.now())
 	default:
 		log.Warn("unknown slash command")
-		return fmt.Sprintf("I don't know the command %s. Nothing was requested.", quote(cmd))
+		return words.UnknownCommand(command.Code(cmd))
 	}
 	if err != nil {
 		log.Info("slash command not understood", "err", err)
-		usage := usageLine(cmd)
 		if shared {
-			sub := ""
-			if ue := (*UsageError)(nil); errors.As(err, &ue) {
-				sub = ue.Sub
-			}
-			usage = sharedUsageLine(cmd, sub)
+			return err.Error() + " " + command.SharedUsage(cmd, err)
 		}
-		return err.Error() + " " + usage
+		return err.Error() + " " + command.ConvertUsage(cmd, err)
 	}
 	switch p.Verb {
-	case VerbHelp:
+	case command.VerbHelp:
 		if p.Empty {
 			return s.openForm(ctx, sc, shared, log)
 		}
-		if shared {
-			return sharedHelpText(cmd, s.cfg.Approvals)
-		}
-		return helpText(cmd)
-	case VerbConvert, VerbShared, VerbRequest:
+		return s.help(cmd, shared, p.Help)
+	case command.VerbConvert, command.VerbShared, command.VerbRequest:
 	default:
 		// The parsers return only the verbs above.
 		log.Error("slash command parsed to an unknown verb", "verb", p.Verb)
-		return textUnreadable
+		return words.Unreadable()
 	}
 
 	c := bot.Command{
@@ -122,24 +109,32 @@ func (s *Server) Command(ctx context.Context, sc slack.SlashCommand) string {
 			err = fmt.Errorf("accept command (gave up after %s): %w", s.timeout, err)
 		}
 		log.Error("command not queued", "err", err)
-		return textQueueDown
+		return words.QueueDown()
 	}
 	if c.Action != "" {
 		log.Info("command queued")
 		return requestText(c.Action, c.RequestID)
 	}
 	log.Info("command queued", "kind", c.Op.Kind, "dry_run", c.Op.Options.DryRun)
-	return checkingText(c.Op)
+	return words.Checking(c.Op)
 }
 
-// checkingText is the immediate answer to a queued command.
-func checkingText(op mailbox.Operation) string {
-	switch op.Kind {
-	case mailbox.KindCreateShared, mailbox.KindGrant, mailbox.KindRevoke, mailbox.KindMembers:
-		return sharedCheckingText(op)
+// help is a page of a command's help (shared: /shared-mailbox's), with the
+// approval policy in force.
+func (s *Server) help(cmd string, shared bool, page command.Page) string {
+	if shared {
+		return command.SharedHelp(cmd, page, s.cfg.Policy)
 	}
-	if op.Options.DryRun {
-		return fmt.Sprintf("Checking %s… (dry run: nothing will be changed) I'll answer here in a moment.", op.Mailbox)
+	return command.ConvertHelp(cmd, page, s.cfg.Policy)
+}
+
+// requestText is the immediate answer to a queued request command.
+func requestText(action, id string) string {
+	switch action {
+	case bot.CommandList:
+		return words.Listing()
+	case bot.CommandCancel:
+		return words.Cancelling(id)
 	}
-	return fmt.Sprintf("Checking %s… I'll answer here in a moment.", op.Mailbox)
+	return words.LookingUp(id)
 }

@@ -14,10 +14,11 @@
 // button's value. Without a signing secret (Socket Mode) every HTTP request
 // to /slack/* is refused.
 //
-// ParseConvert is the /convert-mailbox grammar (one or several addresses,
-// to shared|to regular, options, status|list|cancel, help); ParseShared the
-// /shared-mailbox grammar (create|grant|revoke|members, status|list|cancel,
-// help). A Slack mention is passed on as "<@U…>" for the bot to resolve
+// The command language (the grammars of /convert-mailbox and
+// /shared-mailbox, their usage errors and help pages) is handlers/command;
+// Command calls it and answers with the page, the error and its usage
+// line, or the immediate answer of internal/words once the command is
+// queued. A Slack mention is passed on as "<@U…>" for the bot to resolve
 // (Slack's API cannot be called within the 3 seconds). Either command with
 // no text opens a form (forms.go); its submission is checked next to the
 // fields, within a time budget, before the commands are queued. Approve,

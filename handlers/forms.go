@@ -17,7 +17,9 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/handlers/command"
 	"github.com/mailboxbot/mailboxbot/handlers/notify"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -59,23 +61,17 @@ const (
 	maxFormError = 300
 )
 
-// Answers about the forms.
-const (
-	textFormFailed = "I couldn't open the form, so here is how to type it instead, for example `%s`.\n\n"
-)
-
 // openForm opens the form of a command typed without text and returns ""
 // (no message), or, when there is no Views or views.open fails, the help
 // text with a sentence saying that the form could not be opened.
 func (s *Server) openForm(ctx context.Context, sc slack.SlashCommand, shared bool, log *slog.Logger) string {
 	meta := notify.FormMetadata{Channel: sc.ChannelID}
-	view, fallback := notify.ConvertForm(meta), func() string {
-		return fmt.Sprintf(textFormFailed, sc.Command+" alice@contoso.com") + helpText(sc.Command)
-	}
+	view, example := notify.ConvertForm(meta), sc.Command+" alice@contoso.com"
 	if shared {
-		view, fallback = notify.SharedForm(meta), func() string {
-			return fmt.Sprintf(textFormFailed, sc.Command+` create "Sales Team" sales@contoso.com`) + sharedHelpText(sc.Command, s.cfg.Approvals)
-		}
+		view, example = notify.SharedForm(meta), sc.Command+` create "Sales Team" sales@contoso.com`
+	}
+	fallback := func() string {
+		return words.FormNotOpened(example) + s.help(sc.Command, shared, command.PageOverview)
 	}
 	log = log.With("form", view.CallbackID)
 	switch {
@@ -165,7 +161,7 @@ func (st formState) users(block string) []string {
 		ids = append(ids, a.SelectedUser)
 	}
 	for _, id := range ids {
-		if m := parseMention("<@" + id + ">"); m != "" && !slices.Contains(out, m) {
+		if m := command.ParseMention("<@" + id + ">"); m != "" && !slices.Contains(out, m) {
 			out = append(out, m)
 		}
 	}
@@ -247,8 +243,8 @@ func readConvertForm(st formState, now time.Time) ([]formItem, formErrors) {
 		opts.KeepSignIn = !slices.Contains(checked, notify.FormOptBlockSignIn)
 		opts.KeepSessions = !slices.Contains(checked, notify.FormOptRevokeSessions)
 		opts.KeepLicenses = !slices.Contains(checked, notify.FormOptRemoveLicenses)
-		if len(members) > MaxListed {
-			errs.add(notify.FormBlockMembers, "At most %d members in one request; there are %d.", MaxListed, len(members))
+		if len(members) > command.MaxListed {
+			errs.add(notify.FormBlockMembers, "At most %d members in one request; there are %d.", command.MaxListed, len(members))
 		}
 	case mailbox.KindConvertToRegular:
 		opts.Password = st.choice(notify.FormBlockCredential) == notify.FormCredentialPassword
@@ -279,7 +275,7 @@ func readConvertForm(st formState, now time.Time) ([]formItem, formErrors) {
 }
 
 // readWhen reads the day and time of day (UTC) of a scheduled conversion:
-// both or neither, after now and at most MaxScheduleAhead later.
+// both or neither, after now and at most command.MaxScheduleAhead later.
 func readWhen(st formState, now time.Time, errs formErrors) (time.Time, bool) {
 	day := st.get(notify.FormBlockDate, notify.FormActionDate).SelectedDate
 	clock := st.get(notify.FormBlockTime, notify.FormActionTime).SelectedTime
@@ -312,8 +308,8 @@ func readWhen(st formState, now time.Time, errs formErrors) (time.Time, bool) {
 		}
 		errs.add(block, "%s is in the past: it is now %s.", at.Format("2006-01-02 15:04 UTC"), now.Format("2006-01-02 15:04 UTC"))
 		return time.Time{}, false
-	case at.After(now.Add(MaxScheduleAhead)):
-		errs.add(notify.FormBlockDate, "At most %d days ahead: by %s.", int(MaxScheduleAhead/(24*time.Hour)), now.Add(MaxScheduleAhead).Format("2006-01-02 15:04 UTC"))
+	case at.After(now.Add(command.MaxScheduleAhead)):
+		errs.add(notify.FormBlockDate, "At most %d days ahead: by %s.", int(command.MaxScheduleAhead/(24*time.Hour)), now.Add(command.MaxScheduleAhead).Format("2006-01-02 15:04 UTC"))
 		return time.Time{}, false
 	}
 	return at, true
@@ -330,8 +326,8 @@ func readSharedForm(st formState) ([]formItem, formErrors) {
 		errs.add(notify.FormBlockAddress, "%s is not a valid e-mail address.", quoted(raw))
 	}
 	members := st.users(notify.FormBlockMembers)
-	if len(members) > MaxListed {
-		errs.add(notify.FormBlockMembers, "At most %d members in one request; there are %d. Add the others with grant.", MaxListed, len(members))
+	if len(members) > command.MaxListed {
+		errs.add(notify.FormBlockMembers, "At most %d members in one request; there are %d. Add the others with grant.", command.MaxListed, len(members))
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -352,12 +348,12 @@ func formDisplayName(raw string, errs formErrors) string {
 	case n == 0:
 		errs.add(notify.FormBlockName, "Give the new mailbox a display name, for example Sales Team.")
 		return ""
-	case n > MaxDisplayName:
-		errs.add(notify.FormBlockName, "At most %d characters; this has %d.", MaxDisplayName, n)
+	case n > command.MaxDisplayName:
+		errs.add(notify.FormBlockName, "At most %d characters; this has %d.", command.MaxDisplayName, n)
 		return ""
 	}
-	if i := strings.IndexAny(name, forbiddenInName); i >= 0 {
-		errs.add(notify.FormBlockName, "Exchange refuses %s in a name: remove the %s.", forbiddenInName, quoted(name[i:i+1]))
+	if i := strings.IndexAny(name, command.ForbiddenInName); i >= 0 {
+		errs.add(notify.FormBlockName, "Exchange refuses %s in a name: remove the %s.", command.ForbiddenInName, quoted(name[i:i+1]))
 		return ""
 	}
 	for _, r := range name {
@@ -455,11 +451,7 @@ func (s *Server) viewSubmission(ctx context.Context, ic slack.InteractionCallbac
 			}
 			log.Error("command not queued", "op", c.Op.Kind, "mailbox", c.Op.Mailbox, "queued", i, "of", len(cmds), "err", err)
 			errs := formErrors{}
-			msg := "I can't take requests right now: my queue is unreachable. Nothing was requested; please submit again in a minute."
-			if i > 0 {
-				msg = fmt.Sprintf("My queue became unreachable: %d of the %d mailboxes were requested. Submit again in a minute: those are not asked twice.", i, len(cmds))
-			}
-			errs.add(items[i].block, "%s", msg)
+			errs.add(items[i].block, "%s", words.FormQueueDown(i, len(cmds)))
 			return slack.NewErrorsViewSubmissionResponse(errs)
 		}
 		log.Info("command queued", "op", c.Op.Kind, "mailbox", c.Op.Mailbox, "dry_run", c.Op.Options.DryRun, "trigger", c.TriggerID)

@@ -94,7 +94,7 @@ func TestEmptyCommandFormNotOpened(t *testing.T) {
 			resp, body := h.post(t, "/slack/commands", commandForm(t, map[string]string{"text": ""}), slackSigned)
 			text := ephemeral(t, resp, body)
 			if !strings.HasPrefix(text, "I couldn't open the form, so here is how to type it instead, for example `/convert-mailbox alice@contoso.com`.") ||
-				!strings.Contains(text, "*Rules*") {
+				!strings.Contains(text, "`/convert-mailbox help rules`") {
 				t.Errorf("text %q, want the sentence and the help", text)
 			}
 			if !strings.Contains(h.log.String(), tc.log) {

@@ -1,10 +1,11 @@
 package handlers
 
 // Fuzz targets for what Slack (or anyone who can reach the bot) controls:
-// the slash command text, the interaction payload and the signature
-// headers. Run one for a while with, for example,
+// the interaction payload and the signature headers (the slash command
+// text: FuzzSlashText in handlers/command). Run one for a while with, for
+// example,
 //
-//	go test ./handlers -run '^$' -fuzz '^FuzzSlashText$' -fuzztime 5m
+//	go test ./handlers -run '^$' -fuzz '^FuzzInteractionPayload$' -fuzztime 5m
 //
 // Inputs that once failed are kept under testdata/fuzz and run with the
 // ordinary tests.
@@ -18,7 +19,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,76 +50,6 @@ func fuzzSeed(f *testing.F, name string) string {
 		f.Fatal(err)
 	}
 	return string(b)
-}
-
-// checkParse holds a parser to its contract: a Parsed or a *UsageError
-// with a problem to show, never both, never neither, never a panic.
-func checkParse(t *testing.T, name, text string, p Parsed, err error) {
-	t.Helper()
-	if err == nil {
-		if p.Verb == "" {
-			t.Fatalf("%s(%q): no error and no verb: %+v", name, text, p)
-		}
-		return
-	}
-	var ue *UsageError
-	if !errors.As(err, &ue) || !errors.Is(err, ErrUsage) {
-		t.Fatalf("%s(%q): error %T %v, want a *UsageError", name, text, err, err)
-	}
-	if strings.TrimSpace(ue.Problem) == "" {
-		t.Fatalf("%s(%q): a usage error without a problem to show", name, text)
-	}
-	if !reflect.DeepEqual(p, Parsed{}) {
-		t.Fatalf("%s(%q): both an error (%v) and a result %+v", name, text, err, p)
-	}
-}
-
-// FuzzSlashText: any text after either command is parsed to a request or
-// a usage error, and the HTTP answer to it is a private message (for an
-// empty text, since this server has no Slack client to open the form
-// with, the message that says how to type the command instead).
-func FuzzSlashText(f *testing.F) {
-	for _, s := range []string{
-		"", "help", "alice@contoso.com", "alice@contoso.com to shared keep-license",
-		"bob@contoso.com to regular license ENTERPRISEPACK password",
-		"a@contoso.com,b@contoso.com c@contoso.com at 2025-11-22 08:00 dry-run",
-		"x@contoso.com members <@U123|rita>, y@contoso.com full-access z@contoso.com send-as z@contoso.com",
-		"<mailto:a@contoso.com|a@contoso.com> at 2025-11-21T10:00:00Z",
-		"status req_01JD3K7Q", "cancel REQ_K7Q3ZD2M", "list",
-		`create "Sales Team" sales@contoso.com alice@contoso.com <@U0BOB>`,
-		"create “Sales Team” sales@contoso.com",
-		"grant sales@contoso.com team@contoso.com full-access no-automap each-member dry-run",
-		"revoke sales@contoso.com <@U1> send-on-behalf", "members sales@contoso.com",
-		"grant a@b c@d send-as\u00a0\u200b", "\x00\xff\xfe", strings.Repeat("a@b.c ", 300),
-	} {
-		f.Add(s)
-	}
-	h, _ := fuzzServer()
-	form := fuzzSeed(f, "slack-slash-command.form")
-	f.Fuzz(func(t *testing.T, text string) {
-		p, err := ParseConvert(text, testNow)
-		checkParse(t, "ParseConvert", text, p, err)
-		p, err = ParseShared(text)
-		checkParse(t, "ParseShared", text, p, err)
-
-		for _, cmd := range []string{"/convert-mailbox", "/shared-mailbox"} {
-			v, _ := url.ParseQuery(form)
-			v.Set("command", cmd)
-			v.Set("text", text)
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, signedPost("/slack/commands", v.Encode()))
-			if rec.Code != http.StatusOK {
-				t.Fatalf("%s %q: status %d, want 200", cmd, text, rec.Code)
-			}
-			var m map[string]any
-			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
-				t.Fatalf("%s %q: answer is not JSON: %v: %q", cmd, text, err, rec.Body.String())
-			}
-			if s, _ := m["text"].(string); m["response_type"] != "ephemeral" || strings.TrimSpace(s) == "" {
-				t.Fatalf("%s %q: answer %q, want a private message with text", cmd, text, rec.Body.String())
-			}
-		}
-	})
 }
 
 // FuzzInteractionPayload: any payload, correctly signed, is answered 200

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 )
 
 // Action ids of the bot's buttons: Approve and Reject on an approval
@@ -232,12 +233,8 @@ func (s *Server) tellNotQueued(c bot.Click) {
 		defer s.replies.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		nothing := "Nothing was decided"
-		if c.Action == ActionRetry {
-			nothing = "Nothing was retried"
-		}
 		err := s.cfg.Replier.Answer(ctx, bot.ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User},
-			bot.Answer{Text: "I couldn't record your click: my queue is unreachable. " + nothing + "; please click again in a minute, and tell the bot's administrators if it persists."})
+			bot.Answer{Text: words.ClickNotRecorded(c.Action == ActionRetry)})
 		if err != nil {
 			s.log.Error("could not tell the clicker that the click was lost", "request", c.RequestID, "user", c.User, "err", err)
 		}

@@ -56,11 +56,11 @@ type Config struct {
 	// means 1.5s); a problem is shown next to the mailbox field.
 	Checker          FormChecker
 	FormCheckTimeout time.Duration
-	// Approvals says, per /shared-mailbox operation, who approves it, for
-	// the help text: ApprovalManager, ApprovalApprovers or ApprovalNone
-	// (the bot's policy, which decides). A kind it does not name has its
-	// DefaultApprovals entry.
-	Approvals map[mailbox.Kind]string
+	// Policy is the approval policy in force, which the help prints: the
+	// map given to bot.Config.Policy (bot.PolicyManager, PolicyApprovers or
+	// PolicyNone per kind). A kind it does not name has its
+	// bot.DefaultPolicy entry, as in the bot, which decides.
+	Policy map[mailbox.Kind]string
 	// Metrics, when set, measures how fast each request to /slack/* is
 	// answered (internal/metrics does); nil measures nothing.
 	Metrics interface {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mailboxbot/mailboxbot/internal/testlog"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/mailbox"
@@ -280,6 +281,7 @@ func TestSlashCommandSample(t *testing.T) {
 
 func TestSlashCommandAnswers(t *testing.T) {
 	usage := "Usage: `/convert-mailbox &lt;address&gt; [to shared|to regular] [options]` — try `/convert-mailbox help`."
+	optionsUsage := "Usage: `/convert-mailbox &lt;address&gt; [to shared|to regular] [options]` — try `/convert-mailbox help options`."
 	for _, tc := range []struct {
 		name     string
 		set      map[string]string
@@ -291,6 +293,15 @@ func TestSlashCommandAnswers(t *testing.T) {
 			"converts a Microsoft 365 user mailbox to a shared mailbox, or a shared mailbox back to a user mailbox",
 			"`/convert-mailbox &lt;address&gt; [to shared] [options]`",
 			"`/convert-mailbox &lt;address&gt; to regular [options]`",
+			"\n• `/convert-mailbox`: open a form", "several mailboxes at once (at most 500): one request, one approval, one report",
+			// The request commands.
+			"\n• `/convert-mailbox status &lt;request id&gt;`: where a request stands, for example `/convert-mailbox status req_K7Q3ZD2M`\n",
+			"\n• `/convert-mailbox list`: your recent requests, and those waiting for your decision\n",
+			"\n• `/convert-mailbox cancel &lt;request id&gt;`: cancel your request while it waits for approval or for its scheduled time, for example `/convert-mailbox cancel req_K7Q3ZD2M`\n",
+			// The other pages.
+			"`/convert-mailbox help options`", "`/convert-mailbox help rules`", "`/convert-mailbox help approval`",
+		}},
+		{name: "help options", set: map[string]string{"text": "help Options"}, contains: []string{
 			// Every option, one line each.
 			"\n• `keep-signin`: ", "\n• `keep-sessions`: ", "\n• `keep-license`: ", "\n• `add-license`: ",
 			"\n• `members &lt;address&gt;[,…]`: give these people Full Access and Send As",
@@ -299,30 +310,30 @@ func TestSlashCommandAnswers(t *testing.T) {
 			"\n• `at 2026-01-15 18:00`: approve now, run at that time; a time without a zone is UTC", "at most 90 days ahead",
 			"\n• `dry-run`: ",
 			"Examples: `/convert-mailbox alice@contoso.com members bob@contoso.com,carol@contoso.com`",
+		}},
+		{name: "help rules", set: map[string]string{"text": "help rules"}, contains: []string{
 			// The order of the work, both ways.
 			"revoke sessions → block sign-in → grants (Full Access, Send As) → convert → verify that Exchange reports a shared mailbox → remove the licenses",
 			"assign a license → convert → verify → enable sign-in → a Temporary Access Pass (or a password) goes to you alone, in a private message",
 			"A license is needed", "The account is kept", "Sign-in is blocked",
 			"converted on-premises (`Set-RemoteMailbox -Identity &lt;address&gt; -Type Shared`)",
+		}},
+		{name: "help approval", set: map[string]string{"text": "help approval"}, contains: []string{
 			"manager in Microsoft Entra", "Nobody approves their own request",
-			// The request commands.
-			"\n• `/convert-mailbox status &lt;request id&gt;`: where a request stands, for example `/convert-mailbox status req_K7Q3ZD2M`\n",
-			"\n• `/convert-mailbox list`: your recent requests, and those waiting for your decision\n",
-			"\n• `/convert-mailbox cancel &lt;request id&gt;`: cancel your request while it waits for approval or for its scheduled time\n",
 		}},
 		{name: "empty text", set: map[string]string{"text": ""}, contains: []string{
-			"I couldn't open the form", "`/convert-mailbox alice@contoso.com`", "*Rules*", "A license is needed",
+			"I couldn't open the form", "`/convert-mailbox alice@contoso.com`", "`/convert-mailbox help rules`",
 		}},
 		{name: "malformed address", set: map[string]string{"text": "alice@"},
 			want: "`alice@` is not a valid e-mail address. " + usage},
 		{name: "two addresses back to regular", set: map[string]string{"text": "alice@contoso.com bob@contoso.com to regular"},
 			want: "`to regular` takes one mailbox at a time: each gets its own credential. " + usage},
 		{name: "extra words", set: map[string]string{"text": "alice@contoso.com right now"},
-			want: "I don't understand `right`. " + usage},
+			want: "I don't understand `right`. " + optionsUsage},
 		{name: "option of the other direction", set: map[string]string{"text": "alice@contoso.com to regular members bob@contoso.com"},
-			want: "`members` goes with `to shared` only; this converts back to a user mailbox. " + usage},
+			want: "`members` goes with `to shared` only; this converts back to a user mailbox. " + optionsUsage},
 		{name: "time in the past", set: map[string]string{"text": "alice@contoso.com at 2025-11-21 10:00"},
-			want: "`at 2025-11-21 10:00` is in the past: it is now 2025-11-21 10:01 UTC. " + usage},
+			want: "`at 2025-11-21 10:00` is in the past: it is now 2025-11-21 10:01 UTC. " + optionsUsage},
 		{name: "to regular", set: map[string]string{"text": "alice@contoso.com to regular"},
 			want:   "Checking alice@contoso.com… I'll answer here in a moment.",
 			queued: &mailbox.Operation{Kind: mailbox.KindConvertToRegular, Mailbox: "alice@contoso.com"}},
@@ -343,7 +354,7 @@ func TestSlashCommandAnswers(t *testing.T) {
 			want: "`status` needs a request id, for example `status req_K7Q3ZD2M`; `list` shows your requests and their ids. " +
 				"Usage: `/shared-mailbox status &lt;request id&gt;` — try `/shared-mailbox help`."},
 		{name: "renamed command, help", set: map[string]string{"command": "/convert-mailbox-test", "text": "help"}, contains: []string{
-			"`/convert-mailbox-test &lt;address&gt; [to shared] [options]`", "Examples: `/convert-mailbox-test alice@contoso.com members",
+			"`/convert-mailbox-test &lt;address&gt; [to shared] [options]`", "for example `/convert-mailbox-test alice@contoso.com members",
 		}},
 		{name: "renamed command, error", set: map[string]string{"command": "/test-convert-mailbox", "text": "bob"},
 			want: "`bob` is neither an e-mail address nor a command I know. Usage: `/test-convert-mailbox &lt;address&gt; [to shared|to regular] [options]` — try `/test-convert-mailbox help`."},
@@ -355,14 +366,19 @@ func TestSlashCommandAnswers(t *testing.T) {
 		// /shared-mailbox.
 		{name: "shared help", set: map[string]string{"command": "/shared-mailbox", "text": "help"}, contains: []string{
 			"*/shared-mailbox* creates shared mailboxes", "`/shared-mailbox create \"&lt;display name&gt;\" &lt;address&gt;",
-			"(rule 11)", "(rule 14)", "\n• `create`: your manager in Microsoft Entra approves", "\n• `revoke`: no approval",
+			"\n• `/shared-mailbox`: open a form",
 			"\n• `/shared-mailbox status &lt;request id&gt;`: where a request stands, for example `/shared-mailbox status req_K7Q3ZD2M`\n",
 			"\n• `/shared-mailbox list`: your recent requests, and those waiting for your decision\n",
-			"\n• `/shared-mailbox cancel &lt;request id&gt;`: cancel your request while it waits for approval\n",
+			"\n• `/shared-mailbox cancel &lt;request id&gt;`: cancel your request while it waits for approval, for example `/shared-mailbox cancel req_K7Q3ZD2M`\n",
+			"`/shared-mailbox help options`", "`/shared-mailbox help rules`", "`/shared-mailbox help approval`",
+		}},
+		{name: "shared help rules", set: map[string]string{"command": "/shared-mailbox", "text": "help rules"}, contains: []string{"(rule 11)", "(rule 14)"}},
+		{name: "shared help approval", set: map[string]string{"command": "/shared-mailbox", "text": "help approvers"}, contains: []string{
+			"\n• `create`: your manager in Microsoft Entra approves", "\n• `revoke`: no approval",
 		}},
 		{name: "shared empty text", set: map[string]string{"command": "/shared-mailbox", "text": " "}, contains: []string{
 			"I couldn't open the form", "`/shared-mailbox create \"Sales Team\" sales@contoso.com`",
-			"*/shared-mailbox* creates shared mailboxes", "*Rules*", "*Approval*",
+			"*/shared-mailbox* creates shared mailboxes", "`/shared-mailbox help rules`", "`/shared-mailbox help approval`",
 		}},
 		{name: "shared create", set: map[string]string{"command": "/shared-mailbox",
 			"text": "create “Sales Team” <mailto:Support@contoso.com|Support@contoso.com> members kim@contoso.com, <@U0LEE|lee>"},
@@ -381,17 +397,17 @@ func TestSlashCommandAnswers(t *testing.T) {
 			queued: &mailbox.Operation{Kind: mailbox.KindMembers, Mailbox: "info@contoso.com"}},
 		{name: "shared error names the subcommand's usage", set: map[string]string{"command": "/shared-mailbox", "text": "grant info@contoso.com kim@contoso.com read"},
 			want: "`read` is not a right I know: say `full-access`, `send-as` or `send-on-behalf`. " +
-				"Usage: `/shared-mailbox grant &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [no-automap] [each-member] [dry-run]` — try `/shared-mailbox help`."},
+				"Usage: `/shared-mailbox grant &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [no-automap] [each-member] [dry-run]` — try `/shared-mailbox help options`."},
 		{name: "shared create error", set: map[string]string{"command": "/shared-mailbox", "text": "create Sales/EU support@contoso.com"},
 			want: "The display name cannot hold `/`: Exchange refuses `\\/:*?\"&lt;&gt;|` in a name. " +
-				"Usage: `/shared-mailbox create \"&lt;display name&gt;\" &lt;address&gt; [members &lt;address or @person&gt;…] [dry-run]` — try `/shared-mailbox help`."},
+				"Usage: `/shared-mailbox create \"&lt;display name&gt;\" &lt;address&gt; [members &lt;address or @person&gt;…] [dry-run]` — try `/shared-mailbox help options`."},
 		{name: "shared unknown subcommand", set: map[string]string{"command": "/shared-mailbox", "text": "convert info@contoso.com"},
 			want: "`convert` is not something I can do with a shared mailbox: say `create`, `grant`, `revoke` or `members`. " +
 				"Usage: `/shared-mailbox create|grant|revoke|members …` — try `/shared-mailbox help`."},
-		{name: "wrong team", set: map[string]string{"team_id": "T0EVIL"}, want: textWrongTenant},
-		{name: "no team", set: map[string]string{"team_id": ""}, want: textWrongTenant},
-		{name: "wrong app", set: map[string]string{"api_app_id": "A0OTHER"}, want: textWrongTenant},
-		{name: "no user", set: map[string]string{"user_id": ""}, want: textUnreadable},
+		{name: "wrong team", set: map[string]string{"team_id": "T0EVIL"}, want: words.WrongTenant()},
+		{name: "no team", set: map[string]string{"team_id": ""}, want: words.WrongTenant()},
+		{name: "wrong app", set: map[string]string{"api_app_id": "A0OTHER"}, want: words.WrongTenant()},
+		{name: "no user", set: map[string]string{"user_id": ""}, want: words.Unreadable()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
@@ -459,12 +475,12 @@ func TestSlashRequestCommands(t *testing.T) {
 }
 
 // TestSharedHelpFollowsConfiguration: the help says who approves what as
-// Config.Approvals says.
+// Config.Policy says.
 func TestSharedHelpFollowsConfiguration(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
-		c.Approvals = map[mailbox.Kind]string{mailbox.KindCreateShared: ApprovalApprovers, mailbox.KindGrant: ApprovalNone}
+		c.Policy = map[mailbox.Kind]string{mailbox.KindCreateShared: bot.PolicyApprovers, mailbox.KindGrant: bot.PolicyNone}
 	})
-	resp, body := h.post(t, "/slack/commands", commandForm(t, map[string]string{"command": "/shared-mailbox", "text": "help"}), slackSigned)
+	resp, body := h.post(t, "/slack/commands", commandForm(t, map[string]string{"command": "/shared-mailbox", "text": "help approval"}), slackSigned)
 	text := ephemeral(t, resp, body)
 	for _, want := range []string{"\n• `create`: the approvers configured for the bot approve", "\n• `grant`: no approval",
 		"\n• `revoke`: no approval", "\n• `members`: no approval: it changes nothing"} {
@@ -479,8 +495,8 @@ func TestSlashCommandQueueUnreachable(t *testing.T) {
 	h := newHarness(t)
 	h.bot.err = errors.New("enqueue: dial tcp 127.0.0.1:6379: connect: connection refused")
 	resp, body := h.post(t, "/slack/commands", readTestdata(t, "slack-slash-command.form"), slackSigned)
-	if got := ephemeral(t, resp, body); got != textQueueDown {
-		t.Fatalf("text %q, want %q", got, textQueueDown)
+	if got := ephemeral(t, resp, body); got != words.QueueDown() {
+		t.Fatalf("text %q, want %q", got, words.QueueDown())
 	}
 	if cmds, _ := h.bot.calls(); len(cmds) != 1 {
 		t.Fatalf("bot got %d commands, want 1 (attempted)", len(cmds))
@@ -497,8 +513,8 @@ func TestSlashCommandQueueHangs(t *testing.T) {
 	h.bot.block = true
 	start := time.Now()
 	resp, body := h.post(t, "/slack/commands", readTestdata(t, "slack-slash-command.form"), slackSigned)
-	if got := ephemeral(t, resp, body); got != textQueueDown {
-		t.Fatalf("text %q, want %q", got, textQueueDown)
+	if got := ephemeral(t, resp, body); got != words.QueueDown() {
+		t.Fatalf("text %q, want %q", got, words.QueueDown())
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("answered after %s", d)

@@ -12,6 +12,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/mailboxbot/mailboxbot/internal/words"
 )
 
 // ErrNotConnected is what Socket.Ready reports, wrapped with the reason,
@@ -257,7 +259,7 @@ func (s *Socket) dispatch(ctx context.Context, ev socketmode.Event) {
 		sc, ok := ev.Data.(slack.SlashCommand)
 		if !ok || sc.UserID == "" || sc.Command == "" {
 			log.Warn("slash command unreadable")
-			s.ack(ctx, log, req, message{ResponseType: "ephemeral", Text: textUnreadable})
+			s.ack(ctx, log, req, message{ResponseType: "ephemeral", Text: words.Unreadable()})
 			return
 		}
 		// Command only enqueues or opens a form (bounded by the accept

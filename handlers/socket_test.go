@@ -21,6 +21,7 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/internal/testlog"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 )
 
 const (
@@ -376,8 +377,8 @@ func TestSocketSlashCommandOtherWorkspace(t *testing.T) {
 	h.connected(t)
 	h.fake.send(t, "slash_commands", "env-cmd-2", slashPayload(t, map[string]string{"team_id": "T0OTHER"}), nil)
 	acks := h.fake.waitAcks(t, "env-cmd-2", 1)
-	if text := ephemeralAck(t, acks[0]); text != textWrongTenant {
-		t.Fatalf("answer %q, want %q", text, textWrongTenant)
+	if text := ephemeralAck(t, acks[0]); text != words.WrongTenant() {
+		t.Fatalf("answer %q, want %q", text, words.WrongTenant())
 	}
 	h.bot.assertNothing(t)
 }
@@ -391,8 +392,8 @@ func TestSocketSlashCommandQueueDown(t *testing.T) {
 	h.connected(t)
 	h.fake.send(t, "slash_commands", "env-cmd-3", slashPayload(t, nil), nil)
 	acks := h.fake.waitAcks(t, "env-cmd-3", 1)
-	if text := ephemeralAck(t, acks[0]); text != textQueueDown {
-		t.Fatalf("answer %q, want %q", text, textQueueDown)
+	if text := ephemeralAck(t, acks[0]); text != words.QueueDown() {
+		t.Fatalf("answer %q, want %q", text, words.QueueDown())
 	}
 }
 

@@ -142,7 +142,7 @@ func newApp(c appConfig) (*app, error) {
 		Bot:            svc,
 		Ready:          func(ctx context.Context) error { return ready(ctx) },
 		Replier:        slk,
-		Approvals:      c.Policy,
+		Policy:         c.Policy,
 		Home:           svc,
 		Metrics:        ackMetrics(c.Metrics),
 		MetricsHandler: metricsHandler(c.Metrics),

@@ -1,4 +1,4 @@
-package handlers
+package command
 
 import (
 	"errors"
@@ -221,26 +221,7 @@ func TestParseConvert(t *testing.T) {
 func checkParseInvariants(t *testing.T, text string, p Parsed, err error) {
 	t.Helper()
 	if err != nil {
-		var ue *UsageError
-		if !errors.As(err, &ue) || !errors.Is(err, ErrUsage) {
-			t.Fatalf("ParseConvert(%q): error %v (%T) is not a *UsageError", text, err, err)
-		}
-		if !reflect.DeepEqual(p, Parsed{}) {
-			t.Fatalf("ParseConvert(%q): both a result %+v and an error %v", text, p, err)
-		}
-		msg := ue.Problem
-		switch {
-		case strings.TrimSpace(msg) == "":
-			t.Fatalf("ParseConvert(%q): empty problem", text)
-		case !utf8.ValidString(msg):
-			t.Fatalf("ParseConvert(%q): problem is not UTF-8: %q", text, msg)
-		case strings.ContainsAny(msg, "<>"):
-			t.Fatalf("ParseConvert(%q): problem has a raw < or > that Slack would read as a link or mention: %q", text, msg)
-		case strings.Count(msg, "`")%2 != 0:
-			t.Fatalf("ParseConvert(%q): unbalanced code spans in %q", text, msg)
-		case utf8.RuneCountInString(unescape(msg)) > 250:
-			t.Fatalf("ParseConvert(%q): problem too long as shown (%d runes): %q", text, utf8.RuneCountInString(unescape(msg)), msg)
-		}
+		checkUsageError(t, "ParseConvert", text, p, err, 250)
 		return
 	}
 	words := strings.Fields(text)
@@ -271,6 +252,34 @@ func checkParseInvariants(t *testing.T, text string, p Parsed, err error) {
 			t.Fatalf("ParseConvert(%q) = %+v, want a conversion of %s", text, p, addr)
 		}
 	}
+}
+
+// checkUsageError holds for every error of the parser named parser: a
+// *UsageError and no result, with a sentence that is safe to show in Slack
+// and at most max characters long as shown. It returns the error.
+func checkUsageError(t *testing.T, parser, text string, p Parsed, err error, max int) *UsageError {
+	t.Helper()
+	var ue *UsageError
+	if !errors.As(err, &ue) || !errors.Is(err, ErrUsage) {
+		t.Fatalf("%s(%q): error %v (%T) is not a *UsageError", parser, text, err, err)
+	}
+	if !reflect.DeepEqual(p, Parsed{}) {
+		t.Fatalf("%s(%q): both a result %+v and an error %v", parser, text, p, err)
+	}
+	msg := ue.Problem
+	switch {
+	case strings.TrimSpace(msg) == "":
+		t.Fatalf("%s(%q): empty problem", parser, text)
+	case !utf8.ValidString(msg):
+		t.Fatalf("%s(%q): problem is not UTF-8: %q", parser, text, msg)
+	case strings.ContainsAny(msg, "<>"):
+		t.Fatalf("%s(%q): problem has a raw < or > that Slack would read as a link or mention: %q", parser, text, msg)
+	case strings.Count(msg, "`")%2 != 0:
+		t.Fatalf("%s(%q): unbalanced code spans in %q", parser, text, msg)
+	case utf8.RuneCountInString(unescape(msg)) > max:
+		t.Fatalf("%s(%q): problem too long as shown (%d runes): %q", parser, text, utf8.RuneCountInString(unescape(msg)), msg)
+	}
+	return ue
 }
 
 // checkRequestInvariants checks a VerbRequest: a known action, an id in

@@ -1,4 +1,4 @@
-package handlers
+package command
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -197,26 +198,7 @@ func TestParseShared(t *testing.T) {
 func checkSharedInvariants(t *testing.T, text string, p Parsed, err error) {
 	t.Helper()
 	if err != nil {
-		var ue *UsageError
-		if !errors.As(err, &ue) || !errors.Is(err, ErrUsage) {
-			t.Fatalf("ParseShared(%q): error %v (%T) is not a *UsageError", text, err, err)
-		}
-		if !reflect.DeepEqual(p, Parsed{}) {
-			t.Fatalf("ParseShared(%q): both a result %+v and an error %v", text, p, err)
-		}
-		msg := ue.Problem
-		switch {
-		case strings.TrimSpace(msg) == "":
-			t.Fatalf("ParseShared(%q): empty problem", text)
-		case !utf8.ValidString(msg):
-			t.Fatalf("ParseShared(%q): problem is not UTF-8: %q", text, msg)
-		case strings.ContainsAny(msg, "<>"):
-			t.Fatalf("ParseShared(%q): problem has a raw < or > that Slack would read as a link or mention: %q", text, msg)
-		case strings.Count(msg, "`")%2 != 0:
-			t.Fatalf("ParseShared(%q): unbalanced code spans in %q", text, msg)
-		case utf8.RuneCountInString(unescape(msg)) > 300:
-			t.Fatalf("ParseShared(%q): problem too long as shown: %q", text, msg)
-		case ue.Sub != "" && sharedUsages[ue.Sub] == "":
+		if ue := checkUsageError(t, "ParseShared", text, p, err, 300); ue.Sub != "" && sharedUsages[ue.Sub] == "" {
 			t.Fatalf("ParseShared(%q): unknown subcommand %q", text, ue.Sub)
 		}
 		return
@@ -242,13 +224,13 @@ func checkSharedInvariants(t *testing.T, text string, p Parsed, err error) {
 		if a, err := mailbox.ParseAddress(s); err == nil && a == s {
 			return true
 		}
-		return mentionPattern.MatchString(s) && parseMention(s) == s
+		return mentionPattern.MatchString(s) && ParseMention(s) == s
 	}
 	o := op.Options
 	switch op.Kind {
 	case mailbox.KindCreateShared:
 		n := utf8.RuneCountInString(op.DisplayName)
-		if n == 0 || n > MaxDisplayName || strings.ContainsAny(op.DisplayName, forbiddenInName) || op.DisplayName != strings.Join(strings.Fields(op.DisplayName), " ") {
+		if n == 0 || n > MaxDisplayName || strings.ContainsAny(op.DisplayName, ForbiddenInName) || op.DisplayName != strings.Join(strings.Fields(op.DisplayName), " ") {
 			t.Fatalf("ParseShared(%q): bad display name %q", text, op.DisplayName)
 		}
 		if len(op.Members) > MaxListed {
@@ -366,20 +348,11 @@ func FuzzParseShared(f *testing.F) {
 }
 
 func TestSharedHelp(t *testing.T) {
-	h := sharedHelpText("/shared-mailbox", nil)
-	for _, want := range []string{
-		"`/shared-mailbox create \"&lt;display name&gt;\" &lt;address&gt; [members &lt;address or @person&gt;…] [dry-run]`",
+	h := SharedHelp("/shared-mailbox", PageOptions, nil)
+	wantAll(t, "help options", h, "`/shared-mailbox create \"&lt;display name&gt;\" &lt;address&gt; [members &lt;address or @person&gt;…] [dry-run]`",
 		"`/shared-mailbox grant &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [no-automap] [each-member] [dry-run]`",
 		"`/shared-mailbox revoke &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [dry-run]`",
-		"`/shared-mailbox members &lt;mailbox&gt;`", "`/shared-mailbox help`",
-		"(rule 11)", "(rule 12)", "(rule 13)", "(rule 14)", "Examples: `/shared-mailbox create \"Sales Team\" sales@contoso.com",
-		"\n• `create`: your manager in Microsoft Entra approves", "\n• `grant`: your manager in Microsoft Entra approves",
-		"\n• `revoke`: no approval: it runs as soon as the checks pass", "\n• `members`: no approval: it changes nothing",
-	} {
-		if !strings.Contains(h, want) {
-			t.Errorf("help lacks %q:\n%s", want, h)
-		}
-	}
+		"Examples: `/shared-mailbox create \"Sales Team\" sales@contoso.com")
 	// Every example in the help parses.
 	for _, ex := range strings.Split(strings.SplitN(h, "Examples: ", 2)[1], " · ") {
 		ex = strings.TrimSpace(strings.SplitN(ex, "\n", 2)[0])
@@ -388,42 +361,24 @@ func TestSharedHelp(t *testing.T) {
 			t.Errorf("example %q: %+v, %v", ex, p, err)
 		}
 	}
+	h = SharedHelp("/shared-mailbox", PageOverview, nil)
+	wantAll(t, "help", h, "`/shared-mailbox members &lt;mailbox&gt;`", "`/shared-mailbox help options`")
+	h = SharedHelp("/shared-mailbox", PageRules, nil)
+	wantAll(t, "help rules", h, "(rule 11)", "(rule 12)", "(rule 13)", "(rule 14)")
+	h = SharedHelp("/shared-mailbox", PageApproval, nil)
+	wantAll(t, "help approval", h, "\n• `create`: your manager in Microsoft Entra approves", "\n• `grant`: your manager in Microsoft Entra approves",
+		"\n• `revoke`: no approval: it runs as soon as the checks pass", "\n• `members`: no approval: it changes nothing")
 	// The approvals follow the configuration.
-	h = sharedHelpText("/sm", map[mailbox.Kind]string{mailbox.KindCreateShared: ApprovalApprovers, mailbox.KindGrant: ApprovalNone, mailbox.KindRevoke: ApprovalManager})
-	for _, want := range []string{"\n• `create`: the approvers configured for the bot approve", "\n• `grant`: no approval: it runs as soon as the checks pass",
-		"\n• `revoke`: your manager in Microsoft Entra approves", "\n• `members`: no approval: it changes nothing", "`/sm members &lt;mailbox&gt;`"} {
-		if !strings.Contains(h, want) {
-			t.Errorf("help with a configuration lacks %q:\n%s", want, h)
-		}
-	}
-	if strings.ContainsAny(unescapeCode(h), "<>") {
-		t.Errorf("help has a raw < or >:\n%s", h)
+	h = SharedHelp("/sm", PageApproval, map[mailbox.Kind]string{mailbox.KindCreateShared: bot.PolicyApprovers, mailbox.KindGrant: bot.PolicyNone, mailbox.KindRevoke: bot.PolicyManager})
+	wantAll(t, "help with a configuration", h, "\n• `create`: the approvers configured for the bot approve", "\n• `grant`: no approval: it runs as soon as the checks pass",
+		"\n• `revoke`: your manager in Microsoft Entra approves", "\n• `members`: no approval: it changes nothing")
+	if h := SharedHelp("/sm", PageOverview, nil); !strings.Contains(h, "`/sm members &lt;mailbox&gt;`") {
+		t.Errorf("help does not follow the command's name:\n%s", h)
 	}
 }
 
 // unescapeCode drops Slack's entities, leaving any raw < or > visible.
 func unescapeCode(s string) string { return strings.NewReplacer("&lt;", "", "&gt;", "").Replace(s) }
-
-func TestSharedCheckingText(t *testing.T) {
-	for _, tc := range []struct {
-		op   mailbox.Operation
-		want string
-	}{
-		{mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: "support@contoso.com", DisplayName: "R&D <Team>", Members: []string{"kim@contoso.com", "<@U0LEE>"}},
-			"Checking support@contoso.com for the new shared mailbox “R&amp;D &lt;Team&gt;” with 2 members… I'll answer here in a moment."},
-		{mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: "support@contoso.com", DisplayName: "Sales", Options: mailbox.Options{DryRun: true}},
-			"Checking support@contoso.com for the new shared mailbox “Sales”… (dry run: nothing will be changed) I'll answer here in a moment."},
-		{mailbox.Operation{Kind: mailbox.KindGrant, Mailbox: "info@contoso.com", Trustee: "<@U0KIM>", Right: mailbox.FullAccess},
-			"Checking Full Access on info@contoso.com for <@U0KIM>… I'll answer here in a moment."},
-		{mailbox.Operation{Kind: mailbox.KindRevoke, Mailbox: "info@contoso.com", Trustee: "kim@contoso.com", Right: mailbox.SendOnBehalf},
-			"Checking Send on Behalf on info@contoso.com for kim@contoso.com, to take it away… I'll answer here in a moment."},
-		{mailbox.Operation{Kind: mailbox.KindMembers, Mailbox: "info@contoso.com"}, "Checking who may use info@contoso.com… I'll answer here in a moment."},
-	} {
-		if got := checkingText(tc.op); got != tc.want {
-			t.Errorf("checkingText(%+v) =\n%q, want\n%q", tc.op, got, tc.want)
-		}
-	}
-}
 
 // TestParseSharedRoundTrip: every text in the grammar, whatever its
 // spelling, case, spacing, quotes and the order of its flags, parses to the

@@ -1,4 +1,14 @@
-package handlers
+// Package command is the language of the /convert-mailbox and
+// /shared-mailbox slash commands: ParseConvert and ParseShared turn the
+// text a person typed into a Parsed (an operation for the bot, a request
+// command, or a page of the help) or a *UsageError whose sentence says
+// what was not understood; ConvertUsage and SharedUsage add the usage
+// line and the help page to read, and ConvertHelp and SharedHelp write the
+// pages of the help (help.go). It reads text only: no Slack, no HTTP, no
+// lookups (handlers is the edge that calls it). A Slack mention is kept as "<@U…>" for the bot to
+// resolve. Everything it writes is Slack mrkdwn, with what the person typed
+// escaped (Code).
+package command
 
 import (
 	"errors"
@@ -17,7 +27,8 @@ import (
 type Verb string
 
 const (
-	// VerbHelp: show the help (Parsed.Empty when the text was empty).
+	// VerbHelp: show the help page Parsed.Help (Parsed.Empty when the
+	// text was empty: the edge opens the command's form instead).
 	VerbHelp Verb = "help"
 	// VerbConvert: check Parsed.Op and ask for approval.
 	VerbConvert Verb = "convert"
@@ -40,9 +51,12 @@ type Parsed struct {
 	// without duplicates and without the mailbox itself; At in UTC). For
 	// VerbShared, see ParseShared.
 	Op mailbox.Operation
-	// Empty: the text was empty (VerbHelp). Empty text will open a form in
-	// a later version.
+	// Empty: the text was empty (VerbHelp); the edge opens the command's
+	// form.
 	Empty bool
+	// Help is the page of the help asked for (VerbHelp): PageOverview for
+	// "help" alone or with a topic it does not know.
+	Help Page
 	// Action is the request command of VerbRequest: bot.CommandStatus,
 	// bot.CommandList or bot.CommandCancel.
 	Action string
@@ -55,13 +69,15 @@ type Parsed struct {
 var ErrUsage = errors.New("command not understood")
 
 // UsageError says why a command's text was not understood. Problem is one
-// sentence for the person who typed it (Slack mrkdwn); the handler adds the
-// usage line. Sub names the /shared-mailbox subcommand the problem is
-// about ("create", "grant", "revoke", "members"), so that the usage shown
-// is that subcommand's; "" otherwise.
+// sentence for the person who typed it (Slack mrkdwn); the edge adds the
+// usage line (ConvertUsage, SharedUsage). Sub names the /shared-mailbox
+// subcommand the problem is about ("create", "grant", "revoke", "members"),
+// so that the usage shown is that subcommand's; "" otherwise. Page is the
+// page of the help that explains what went wrong.
 type UsageError struct {
 	Problem string
 	Sub     string
+	Page    Page
 }
 
 func (e *UsageError) Error() string        { return e.Problem }
@@ -134,8 +150,8 @@ func keyword(word string) string {
 
 // ParseConvert parses the text of /convert-mailbox at time now (for `at`):
 //
-//	help | -h | --help | ?                   the help
-//	(empty)                                  the help (the form comes later)
+//	help [options|rules|approval] | -h | ?   the help (see helpPage)
+//	(empty)                                  the form (Parsed.Empty)
 //	<address> [to shared|to regular] [opts]  convert a mailbox
 //	status <request id>                      where a request stands
 //	list                                     my requests, and those waiting for me
@@ -163,7 +179,7 @@ func ParseConvert(text string, now time.Time) (Parsed, error) {
 	first := strings.ToLower(words[0])
 	switch first {
 	case "help", "-h", "--help", "?", "-?", "/?":
-		return Parsed{Verb: VerbHelp}, nil
+		return Parsed{Verb: VerbHelp, Help: helpPage(words[1:])}, nil
 	case bot.CommandStatus, bot.CommandList, bot.CommandCancel:
 		return parseRequest(first, words[1:], false)
 	}
@@ -177,7 +193,7 @@ func ParseConvert(text string, now time.Time) (Parsed, error) {
 	}
 	if err != nil {
 		if first == "to" || keyword(first) != "" {
-			return Parsed{}, usageErr("Start with the mailbox's address, then %s and the options: I read %s first.", quote("to"), quote(words[0]))
+			return Parsed{}, usageErr("Start with the mailbox's address, then %s and the options: I read %s first.", Code("to"), Code(words[0]))
 		}
 		return Parsed{}, badAddress(words[0])
 	}
@@ -203,12 +219,16 @@ func ParseConvert(text string, now time.Time) (Parsed, error) {
 	p := &convertParser{addr: addr, now: now.UTC(), words: rest}
 	op, err := p.parse()
 	if err != nil {
+		// What follows the addresses is explained with the options.
+		if ue := (*UsageError)(nil); errors.As(err, &ue) {
+			ue.Page = PageOptions
+		}
 		return Parsed{}, err
 	}
 	parsed := Parsed{Verb: VerbConvert, Op: op}
 	if len(addrs) > 1 {
 		if op.Kind == mailbox.KindConvertToRegular {
-			return Parsed{}, usageErr("%s takes one mailbox at a time: each gets its own credential.", quote("to regular"))
+			return Parsed{}, usageErr("%s takes one mailbox at a time: each gets its own credential.", Code("to regular"))
 		}
 		parsed.Mailboxes = addrs
 	}
@@ -318,14 +338,14 @@ func (p *convertParser) parse() (mailbox.Operation, error) {
 	for _, o := range p.used {
 		switch {
 		case p.kind == mailbox.KindConvertToShared && slices.Contains(regularOnly, o):
-			return mailbox.Operation{}, usageErr("%s goes with %s only; this converts to a shared mailbox.", quote(o), quote("to regular"))
+			return mailbox.Operation{}, usageErr("%s goes with %s only; this converts to a shared mailbox.", Code(o), Code("to regular"))
 		case p.kind == mailbox.KindConvertToRegular && slices.Contains(sharedOnly, o):
-			return mailbox.Operation{}, usageErr("%s goes with %s only; this converts back to a user mailbox.", quote(o), quote("to shared"))
+			return mailbox.Operation{}, usageErr("%s goes with %s only; this converts back to a user mailbox.", Code(o), Code("to shared"))
 		}
 	}
 	if p.opts.NoAutoMapping && len(p.opts.FullAccess) == 0 {
 		return mailbox.Operation{}, usageErr("%s needs %s or %s: it turns automapping off for the people given Full Access.",
-			quote(optNoAutomap), quote(optFullAccess), quote(optMembers))
+			Code(optNoAutomap), Code(optFullAccess), Code(optMembers))
 	}
 	return mailbox.Operation{Kind: p.kind, Mailbox: p.addr, Options: p.opts}, nil
 }
@@ -334,7 +354,7 @@ func (p *convertParser) parse() (mailbox.Operation, error) {
 func (p *convertParser) direction() error {
 	w, ok := p.next()
 	if !ok {
-		return usageErr("%s must be followed by %s or %s.", quote("to"), quote("shared"), quote("regular"))
+		return usageErr("%s must be followed by %s or %s.", Code("to"), Code("shared"), Code("regular"))
 	}
 	var k mailbox.Kind
 	switch strings.ToLower(w) {
@@ -343,10 +363,10 @@ func (p *convertParser) direction() error {
 	case "regular", "user":
 		k = mailbox.KindConvertToRegular
 	default:
-		return usageErr("%s is not a mailbox type I know: say %s or %s.", quote(w), quote("to shared"), quote("to regular"))
+		return usageErr("%s is not a mailbox type I know: say %s or %s.", Code(w), Code("to shared"), Code("to regular"))
 	}
 	if p.kind != "" && p.kind != k {
-		return usageErr("Say %s or %s, not both.", quote("to shared"), quote("to regular"))
+		return usageErr("Say %s or %s, not both.", Code("to shared"), Code("to regular"))
 	}
 	p.kind = k
 	return nil
@@ -356,13 +376,13 @@ func (p *convertParser) direction() error {
 func (p *convertParser) unknown(w string) error {
 	switch strings.ToLower(w) {
 	case "shared", "regular", "user":
-		return usageErr("I don't understand %s: did you mean %s?", quote(w), quote("to "+strings.ToLower(w)))
+		return usageErr("I don't understand %s: did you mean %s?", Code(w), Code("to "+strings.ToLower(w)))
 	}
 	if _, err := mailbox.ParseAddress(w); err == nil {
 		return usageErr("I don't understand %s here: to give someone access, put %s, %s or %s before the address.",
-			quote(w), quote(optMembers), quote(optFullAccess), quote(optSendAs))
+			Code(w), Code(optMembers), Code(optFullAccess), Code(optSendAs))
 	}
-	return usageErr("I don't understand %s.", quote(w))
+	return usageErr("I don't understand %s.", Code(w))
 }
 
 // list reads the addresses after a list option (comma- or space-separated)
@@ -395,20 +415,20 @@ func (p *convertParser) list(opt string, into ...*[]string) error {
 		need = strings.HasSuffix(w, ",")
 	}
 	if len(parts) == 0 {
-		return usageErr("%s needs one or more addresses, separated by commas: %s.", quote(opt), quote(opt+" bob@contoso.com,carol@contoso.com"))
+		return usageErr("%s needs one or more addresses, separated by commas: %s.", Code(opt), Code(opt+" bob@contoso.com,carol@contoso.com"))
 	}
 	for _, part := range parts {
 		a, err := mailbox.ParseAddress(part)
 		if err != nil {
-			return usageErr("%s in %s is not a valid e-mail address.", quote(shownAddress(part)), quote(opt))
+			return usageErr("%s in %s is not a valid e-mail address.", Code(shownAddress(part)), Code(opt))
 		}
 		if a == p.addr {
-			return usageErr("%s is the mailbox itself: it cannot be in %s.", quote(a), quote(opt))
+			return usageErr("%s is the mailbox itself: it cannot be in %s.", Code(a), Code(opt))
 		}
 		for _, list := range into {
 			if !slices.Contains(*list, a) {
 				if len(*list) >= MaxListed {
-					return usageErr("At most %d people in %s; ask for the others in another request.", MaxListed, quote(opt))
+					return usageErr("At most %d people in %s; ask for the others in another request.", MaxListed, Code(opt))
 				}
 				*list = append(*list, a)
 			}
@@ -427,11 +447,11 @@ var guidPattern = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]
 func (p *convertParser) license() error {
 	w, ok := p.peek()
 	if !ok || strings.ToLower(w) == "to" || keyword(w) != "" {
-		return usageErr("%s needs a SKU id or part number, for example %s.", quote(optLicense), quote("license SPE_E3"))
+		return usageErr("%s needs a SKU id or part number, for example %s.", Code(optLicense), Code("license SPE_E3"))
 	}
 	p.i++
 	if !skuPattern.MatchString(w) {
-		return usageErr("%s is not a SKU id or part number (such as %s).", quote(w), quote("SPE_E3"))
+		return usageErr("%s is not a SKU id or part number (such as %s).", Code(w), Code("SPE_E3"))
 	}
 	if guidPattern.MatchString(w) {
 		w = strings.ToLower(w)
@@ -440,7 +460,7 @@ func (p *convertParser) license() error {
 	case p.opts.License == "":
 		p.opts.License = w
 	case !strings.EqualFold(p.opts.License, w):
-		return usageErr("Give one %s: I read %s and %s.", quote(optLicense), quote(p.opts.License), quote(w))
+		return usageErr("Give one %s: I read %s and %s.", Code(optLicense), Code(p.opts.License), Code(w))
 	}
 	return nil
 }
@@ -457,17 +477,17 @@ func (p *convertParser) at() error {
 	example := p.now.Add(24*time.Hour).Format("2006-01-02") + " 18:00"
 	bad := func(shown string) error {
 		return usageErr("%s is not a date and time I can read: say %s (UTC) or give a zone, %s.",
-			quote(shown), quote("at "+example), quote("at "+strings.Replace(example, " ", "T", 1)+":00+01:00"))
+			Code(shown), Code("at "+example), Code("at "+strings.Replace(example, " ", "T", 1)+":00+01:00"))
 	}
 	w, ok := p.next()
 	if !ok || strings.ToLower(w) == "to" || keyword(w) != "" {
 		if ok {
 			p.i--
 		}
-		return usageErr("%s needs a date and time, for example %s (UTC).", quote(optAt), quote("at "+example))
+		return usageErr("%s needs a date and time, for example %s (UTC).", Code(optAt), Code("at "+example))
 	}
 	if !p.opts.At.IsZero() {
-		return usageErr("Give one time: %s appears twice.", quote(optAt))
+		return usageErr("Give one time: %s appears twice.", Code(optAt))
 	}
 	var (
 		t     time.Time
@@ -495,7 +515,7 @@ func (p *convertParser) at() error {
 		}
 		clock, ok := p.next()
 		if !ok {
-			return usageErr("%s needs a time of day too, for example %s (UTC).", quote(shown), quote(shown+" 18:00"))
+			return usageErr("%s needs a time of day too, for example %s (UTC).", Code(shown), Code(shown+" 18:00"))
 		}
 		shown += " " + clock
 		for _, l := range []string{"15:04", "15:04:05"} {
@@ -515,9 +535,9 @@ func (p *convertParser) at() error {
 	t = t.UTC()
 	switch {
 	case !t.After(p.now):
-		return usageErr("%s is in the past: it is now %s.", quote(shown), p.now.Format("2006-01-02 15:04 UTC"))
+		return usageErr("%s is in the past: it is now %s.", Code(shown), p.now.Format("2006-01-02 15:04 UTC"))
 	case t.After(p.now.Add(MaxScheduleAhead)):
-		return usageErr("%s is more than %d days ahead: schedule it by %s.", quote(shown),
+		return usageErr("%s is more than %d days ahead: schedule it by %s.", Code(shown),
 			int(MaxScheduleAhead/(24*time.Hour)), p.now.Add(MaxScheduleAhead).Format("2006-01-02 15:04 UTC"))
 	}
 	p.opts.At = t
@@ -541,19 +561,19 @@ func badAddress(word string) error {
 	shown := shownAddress(word)
 	switch {
 	case strings.HasPrefix(word, "<@") || strings.HasPrefix(word, "@"):
-		return usageErr("%s is a Slack user: give the e-mail address of the mailbox instead.", quote(shown))
+		return usageErr("%s is a Slack user: give the e-mail address of the mailbox instead.", Code(shown))
 	case strings.HasPrefix(word, "<#"):
-		return usageErr("%s is a Slack channel: give the e-mail address of the mailbox instead.", quote(shown))
+		return usageErr("%s is a Slack channel: give the e-mail address of the mailbox instead.", Code(shown))
 	case !strings.Contains(shown, "@"):
-		return usageErr("%s is neither an e-mail address nor a command I know.", quote(shown))
+		return usageErr("%s is neither an e-mail address nor a command I know.", Code(shown))
 	}
-	return usageErr("%s is not a valid e-mail address.", quote(shown))
+	return usageErr("%s is not a valid e-mail address.", Code(shown))
 }
 
-// quote shows a piece of what the user typed as inline code: valid UTF-8,
+// Code shows a piece of what the person typed as inline code: valid UTF-8,
 // at most 60 characters, no backtick that could end the code span, and no
 // raw < or > that Slack would read as a mention or a link.
-func quote(s string) string {
+func Code(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	if utf8.RuneCountInString(s) > 60 {
 		s = string([]rune(s)[:59]) + "…"
@@ -565,12 +585,6 @@ func quote(s string) string {
 // addressArg is "<address>" escaped for Slack's mrkdwn, where a raw < or >
 // starts a link or a mention.
 const addressArg = "&lt;address&gt;"
-
-// usageLine is the one-line grammar, for the command name cmd (as typed,
-// for example "/convert-mailbox").
-func usageLine(cmd string) string {
-	return fmt.Sprintf("Usage: `%s %s [to shared|to regular] [options]` — try `%s help`.", cmd, addressArg, cmd)
-}
 
 // exampleRequestID is the request id shown in the help and in errors.
 const exampleRequestID = "req_K7Q3ZD2M"
@@ -613,92 +627,29 @@ func parseRequest(action string, args []string, shared bool) (Parsed, error) {
 			return Parsed{Verb: VerbRequest, Action: action}, nil
 		}
 		if a, err := mailbox.ParseAddress(args[0]); err == nil && shared {
-			return Parsed{}, subErr(subMembers, "%s shows your requests; to see who may use a mailbox, say %s.", quote(bot.CommandList), quote(subMembers+" "+a))
+			return Parsed{}, subErr(subMembers, "%s shows your requests; to see who may use a mailbox, say %s.", Code(bot.CommandList), Code(subMembers+" "+a))
 		}
 		return fail("%s takes nothing after it: it shows your requests and those waiting for your decision. I don't understand %s.",
-			quote(bot.CommandList), quote(shownAddress(args[0])))
+			Code(bot.CommandList), Code(shownAddress(args[0])))
 	}
 	if len(args) == 0 {
 		return fail("%s needs a request id, for example %s; %s shows your requests and their ids.",
-			quote(action), quote(action+" "+exampleRequestID), quote(bot.CommandList))
+			Code(action), Code(action+" "+exampleRequestID), Code(bot.CommandList))
 	}
 	id := parseRequestID(args[0])
 	if id == "" {
 		if _, err := mailbox.ParseAddress(args[0]); err == nil {
 			return fail("%s takes a request id such as %s, not a mailbox: %s shows your requests and their ids.",
-				quote(action), quote(exampleRequestID), quote(bot.CommandList))
+				Code(action), Code(exampleRequestID), Code(bot.CommandList))
 		}
 		return fail("%s is not a request id: they look like %s, and %s shows yours.",
-			quote(shownAddress(args[0])), quote(exampleRequestID), quote(bot.CommandList))
+			Code(shownAddress(args[0])), Code(exampleRequestID), Code(bot.CommandList))
 	}
 	if len(args) > 1 {
 		if parseRequestID(args[1]) != "" {
-			return fail("One request at a time: I read %s and %s.", quote(id), quote(parseRequestID(args[1])))
+			return fail("One request at a time: I read %s and %s.", Code(id), Code(parseRequestID(args[1])))
 		}
-		return fail("I don't understand %s after the request id.", quote(shownAddress(args[1])))
+		return fail("I don't understand %s after the request id.", Code(shownAddress(args[1])))
 	}
 	return Parsed{Verb: VerbRequest, Action: action, RequestID: id}, nil
-}
-
-// requestText is the immediate answer to a queued request command.
-func requestText(action, id string) string {
-	switch action {
-	case bot.CommandList:
-		return "Listing your requests… I'll answer here in a moment."
-	case bot.CommandCancel:
-		return fmt.Sprintf("Cancelling `%s`… I'll answer here in a moment.", id)
-	}
-	return fmt.Sprintf("Looking up `%s`… I'll answer here in a moment.", id)
-}
-
-// helpText is the answer to help, for the command name cmd.
-func helpText(cmd string) string {
-	var b strings.Builder
-	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	p("*%s* converts a Microsoft 365 user mailbox to a shared mailbox, or a shared mailbox back to a user mailbox, once a second person approves it here in Slack, and reports every step to you.", cmd)
-	p("")
-	p("*Usage*")
-	p("• `%s %s [to shared] [options]`: check the mailbox and ask for approval to convert it to a shared mailbox", cmd, addressArg)
-	p("• `%s %s to regular [options]`: convert a shared mailbox back to a user mailbox", cmd, addressArg)
-	p("• `%s status &lt;request id&gt;`: where a request stands, for example `%s status %s`", cmd, cmd, exampleRequestID)
-	p("• `%s list`: your recent requests, and those waiting for your decision", cmd)
-	p("• `%s cancel &lt;request id&gt;`: cancel your request while it waits for approval or for its scheduled time", cmd)
-	p("• `%s help`: this text", cmd)
-	p("Options come after the address, in any order; upper or lower case does not matter. Lists take commas: `bob@contoso.com,carol@contoso.com`.")
-	p("_To shared:_")
-	p("• `keep-signin`: leave sign-in allowed (by default it is blocked)")
-	p("• `keep-sessions`: leave the user's sessions open (by default they are revoked)")
-	p("• `keep-license`: keep the licenses (by default they are removed once the conversion is verified, where the rules allow)")
-	p("• `add-license`: assign a license first if the mailbox has none (it must be licensed when it is converted)")
-	p("• `members %s[,…]`: give these people Full Access and Send As, what a member of a shared mailbox needs", addressArg)
-	p("• `full-access %s[,…]`: Full Access only (open the mailbox and change items, not send; added to their Outlook)", addressArg)
-	p("• `send-as %s[,…]`: Send As only (send as the mailbox)", addressArg)
-	p("• `no-automap`: give Full Access without adding the mailbox to their Outlook (automapping)")
-	p("_To regular:_")
-	p("• `license &lt;SKU id or part number&gt;`: the license to assign (by default, one with free units that includes Exchange Online)")
-	p("• `password`: a reset password, to be changed at next sign-in, instead of a Temporary Access Pass")
-	p("_Both:_")
-	p("• `at 2026-01-15 18:00`: approve now, run at that time; a time without a zone is UTC (or give one: `at 2026-01-15T18:00:00+01:00`); at most 90 days ahead")
-	p("• `dry-run`: go through approval and report every step with the data it would send; nothing is changed")
-	p("Examples: `%s alice@contoso.com members bob@contoso.com,carol@contoso.com` · `%s alice@contoso.com to regular dry-run`", cmd, cmd)
-	p("Not available yet in this version: the form.")
-	p("")
-	p("*The order of the work*")
-	p("• To shared: revoke sessions → block sign-in → grants (Full Access, Send As) → convert → verify that Exchange reports a shared mailbox → remove the licenses. A license is never removed before the conversion is verified.")
-	p("• To regular: assign a license → convert → verify → enable sign-in → a Temporary Access Pass (or a password) goes to you alone, in a private message.")
-	p("• A user deleted less than 30 days ago: the account is restored, licensed and its password reset (shown to no one), the bot waits until the mailbox exists again (often 20-30 minutes), then converts it as above.")
-	p("")
-	p("*Rules*")
-	p("• A license is needed: the mailbox must be licensed when it is converted, so it is removed only after the conversion is verified.")
-	p("• The licenses stay when the mailbox holds 50 GB or more, has a hold or an archive; over 100 GB the conversion is refused. A license assigned through a group cannot be removed from the user: the bot names the group.")
-	p("• The account is kept: the user account anchors the shared mailbox; the bot never deletes it.")
-	p("• Sign-in is blocked: otherwise the old user name and password keep working.")
-	p("• Accounts synchronised from on-premises Active Directory are converted on-premises (`Set-RemoteMailbox -Identity " + addressArg + " -Type Shared`): the bot refuses them and gives the command.")
-	p("• Inbox rules are kept.")
-	p("")
-	p("*Approval*")
-	b.WriteString("The mailbox owner's manager in Microsoft Entra (matched to a Slack user by e-mail) approves; " +
-		"when there is none, the approvers configured for the bot do. Nobody approves their own request. " +
-		"A request that fails can be retried from the failed step, for a while, with the button in its report.")
-	return b.String()
 }
