@@ -206,7 +206,6 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 3+len(servers))
 	var wg sync.WaitGroup
-	wg.Add(1)
 	if a.socket != nil {
 		wg.Add(1)
 		go func() {
@@ -248,12 +247,11 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 			}
 		}()
 	}
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		if !a.jobsOnly { // serve reconciles; its job process need not
 			a.reconcileLoop(ctx)
 		}
-	}()
+	})
 	if a.jobsOnly {
 		a.log.Info("job process running", "metrics", ln.Addr().String())
 	} else {
