@@ -10,7 +10,7 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/bot/redisstore"
-	"github.com/mailboxbot/mailboxbot/bot/redisstore/storetest"
+	"github.com/mailboxbot/mailboxbot/bot/storetest"
 	"github.com/mailboxbot/mailboxbot/internal/redistest"
 )
 
