@@ -43,6 +43,17 @@ func TestStoreContract(t *testing.T) {
 	}
 }
 
+func TestBatchStoreContract(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			storetest.RunBatchStore(t, func(t *testing.T) bot.BatchStore {
+				rdb, prefix := b.client(t)
+				return redisstore.NewStore(rdb, prefix)
+			})
+		})
+	}
+}
+
 func TestAuditLog(t *testing.T) {
 	ctx := context.Background()
 	forEachBackend(t, func(t *testing.T, rdb *redis.Client, prefix string) {
