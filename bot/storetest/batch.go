@@ -34,6 +34,18 @@ func NewBatch(id string) *bot.Batch {
 	}
 }
 
+// checkBatch checks what UpdateBatch returned and what is then stored
+// against want.
+func checkBatch(t *testing.T, s bot.BatchStore, returned, want *bot.Batch) {
+	t.Helper()
+	if !reflect.DeepEqual(returned, want) {
+		t.Errorf("UpdateBatch returned\n %+v\nwant\n %+v", returned, want)
+	}
+	if stored, err := s.GetBatch(context.Background(), want.ID); err != nil || !reflect.DeepEqual(stored, want) {
+		t.Errorf("GetBatch after UpdateBatch =\n %+v, %v\nwant\n %+v", stored, err, want)
+	}
+}
+
 // RunBatchStore runs the contract of bot.BatchStore: a batch reads back as
 // created, with Version 1; an id is created once; a missing batch is
 // bot.ErrNotFound; Update applies fn and bumps Version, writes nothing when
@@ -107,12 +119,7 @@ func RunBatchStore(t *testing.T, newStore func(t *testing.T) bot.BatchStore) {
 		want := NewBatch("bat_1")
 		want.Version, want.Decision = 2, d
 		want.Approvals = append(want.Approvals, bot.MessageRef{Channel: "D333", TS: "1700000000.000400"})
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("UpdateBatch returned\n %+v\nwant\n %+v", got, want)
-		}
-		if stored, err := s.GetBatch(ctx, "bat_1"); err != nil || !reflect.DeepEqual(stored, want) {
-			t.Errorf("GetBatch after UpdateBatch =\n %+v, %v\nwant\n %+v", stored, err, want)
-		}
+		checkBatch(t, s, got, want)
 	})
 
 	t.Run("UpdateFnErrorWritesNothing", func(t *testing.T) {
@@ -131,12 +138,7 @@ func RunBatchStore(t *testing.T, newStore func(t *testing.T) bot.BatchStore) {
 		}
 		want := NewBatch("bat_1")
 		want.Version = 1
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("UpdateBatch with a failing fn returned\n %+v\nwant the batch as stored\n %+v", got, want)
-		}
-		if stored, err := s.GetBatch(ctx, "bat_1"); err != nil || !reflect.DeepEqual(stored, want) {
-			t.Errorf("GetBatch after a failing fn =\n %+v, %v\nwant\n %+v", stored, err, want)
-		}
+		checkBatch(t, s, got, want) // as stored before
 	})
 
 	t.Run("ConcurrentUpdatesAllApplied", func(t *testing.T) {
