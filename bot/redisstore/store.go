@@ -59,14 +59,30 @@ const maxAttempts = 100
 type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
+	sleep  func(ctx context.Context, d time.Duration) error
 }
 
 var _ bot.Store = (*Store)(nil)
 
+// StoreOptions configures a Store. Zero values take the defaults shown.
+type StoreOptions struct {
+	// Sleep waits between the attempts of a write that lost to another
+	// writer, returning ctx's error when ctx ends first. Default wait.Sleep.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
 // NewStore returns a Store keeping its keys under prefix (for example
-// "mailboxbot:").
+// "mailboxbot:"), with the default options.
 func NewStore(rdb redis.UniversalClient, prefix string) *Store {
-	return &Store{rdb: rdb, prefix: prefix}
+	return NewStoreWith(rdb, prefix, StoreOptions{})
+}
+
+// NewStoreWith is NewStore with options.
+func NewStoreWith(rdb redis.UniversalClient, prefix string, o StoreOptions) *Store {
+	if o.Sleep == nil {
+		o.Sleep = wait.Sleep
+	}
+	return &Store{rdb: rdb, prefix: prefix, sleep: o.Sleep}
 }
 
 func (s *Store) reqKey(id string) string { return s.prefix + "req:" + id }
@@ -346,7 +362,7 @@ func (s *Store) retry(ctx context.Context, tx func() error) error {
 		// 0.5ms, 1ms, 2ms ... capped at 20ms, times a jitter in [0.5, 1.5).
 		d := min(time.Millisecond<<min(attempt, 6)/2, 20*time.Millisecond)
 		d = time.Duration(float64(d) * (0.5 + rand.Float64()))
-		if err := wait.Sleep(ctx, d); err != nil {
+		if err := s.sleep(ctx, d); err != nil {
 			return err
 		}
 	}

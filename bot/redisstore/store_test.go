@@ -10,7 +10,7 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/bot/redisstore"
-	"github.com/mailboxbot/mailboxbot/bot/redisstore/storetest"
+	"github.com/mailboxbot/mailboxbot/bot/storetest"
 	"github.com/mailboxbot/mailboxbot/internal/redistest"
 )
 
@@ -32,12 +32,17 @@ func forEachBackend(t *testing.T, f func(t *testing.T, rdb *redis.Client, prefix
 	}
 }
 
+// TestStoreContract runs the contracts of bot.Store and bot.BatchStore.
 func TestStoreContract(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) bot.Store {
+			newStore := func(t *testing.T) *redisstore.Store {
 				rdb, prefix := b.client(t)
 				return redisstore.NewStore(rdb, prefix)
+			}
+			storetest.Run(t, func(t *testing.T) bot.Store { return newStore(t) })
+			t.Run("Batch", func(t *testing.T) {
+				storetest.RunBatchStore(t, func(t *testing.T) bot.BatchStore { return newStore(t) })
 			})
 		})
 	}

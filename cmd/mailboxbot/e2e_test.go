@@ -19,9 +19,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mailboxbot/mailboxbot/bot/redisstore"
+	"github.com/mailboxbot/mailboxbot/cmd/internal/sandboxworld"
 	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
 	"github.com/mailboxbot/mailboxbot/internal/redistest"
-	"github.com/mailboxbot/mailboxbot/internal/sandboxworld"
 	"github.com/mailboxbot/mailboxbot/internal/testlog"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 	"github.com/mailboxbot/mailboxbot/mailbox/exchange/exchangetest"

@@ -100,6 +100,8 @@ type Config struct {
 	// Sleep waits between attempts; nil uses a timer. Tests record the
 	// requested delays with it instead of waiting.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Now tells the time, for Retry-After given as an HTTP date; default time.Now.
+	Now func() time.Time
 }
 
 // Client is a mailbox.Directory on Microsoft Graph.
@@ -223,6 +225,7 @@ func httpClient(cfg Config, log *slog.Logger) *http.Client {
 		delay:      cfg.RetryDelay,
 		maxWait:    cfg.MaxRetryWait,
 		sleep:      cfg.Sleep,
+		now:        cfg.Now,
 		log:        log,
 	}
 	if r.maxRetries == 0 {
@@ -236,6 +239,9 @@ func httpClient(cfg Config, log *slog.Logger) *http.Client {
 	}
 	if r.sleep == nil {
 		r.sleep = wait.Sleep
+	}
+	if r.now == nil {
+		r.now = time.Now
 	}
 	// The order is fixed (kiota's GetDefaultMiddlewares builds it from a map,
 	// in random order): retries sit inside the redirect handler and outside

@@ -23,6 +23,7 @@ type retryHandler struct {
 	delay      time.Duration // first back-off without Retry-After
 	maxWait    time.Duration // total waiting allowed for one request
 	sleep      func(ctx context.Context, d time.Duration) error
+	now        func() time.Time // for a Retry-After given as an HTTP date
 	log        *slog.Logger
 }
 
@@ -54,7 +55,7 @@ func (h *retryHandler) Intercept(p khttp.Pipeline, index int, req *http.Request)
 		if err != nil || !retriable(resp.StatusCode) || h.maxRetries < 0 {
 			return resp, err
 		}
-		d, told := mailbox.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		d, told := mailbox.ParseRetryAfter(resp.Header.Get("Retry-After"), h.now())
 		if !told {
 			d = h.delay << budget.Counted()
 		}

@@ -20,8 +20,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mailboxbot/mailboxbot/cmd/internal/sandboxworld"
 	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
-	"github.com/mailboxbot/mailboxbot/internal/sandboxworld"
 )
 
 const secret = sandboxworld.SigningSecret

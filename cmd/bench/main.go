@@ -1,11 +1,11 @@
 // Command bench measures mailboxbot as issue 7 asks, each with one command
 // (see docs/performance.md and docs/reliability.md):
 //
-//	go run ./bench ack      acknowledgement latency at a fixed rate against a
+//	go run ./cmd/bench ack      acknowledgement latency at a fixed rate against a
 //	                        baseline handler; the bot's memory
-//	go run ./bench bulk     1000 conversions approved together on 3 replicas
+//	go run ./cmd/bench bulk     1000 conversions approved together on 3 replicas
 //	                        against throttled Exchange; -fault kill|redis|errors
-//	go run ./bench clicks   1000 concurrent Approve clicks on 100 requests over
+//	go run ./cmd/bench clicks   1000 concurrent Approve clicks on 100 requests over
 //	                        3 replicas
 //
 // Every run builds mailboxbot, starts a redis-server of its own (it must be
@@ -21,7 +21,7 @@ import (
 	"syscall"
 )
 
-const usage = `usage: go run ./bench <ack|bulk|clicks> [flags]   (-h after the command lists its flags)`
+const usage = `usage: go run ./cmd/bench <ack|bulk|clicks> [flags]   (-h after the command lists its flags)`
 
 func main() {
 	if len(os.Args) < 2 {

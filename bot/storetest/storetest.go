@@ -1,6 +1,10 @@
-// Package storetest is the contract test suite of bot.Store: every
-// implementation runs it (redisstore against a real Redis and miniredis; an
-// in-memory store may too). It checks behaviour only through the interface.
+// Package storetest holds the contract test suites of the ports package
+// bot keeps its state and work in: bot.Store (Run), bot.BatchStore
+// (RunBatchStore), bot.Locker (RunLocker) and bot.Queue (RunQueue). Every
+// implementation runs them (redisstore against a real Redis and, but for the
+// queue, miniredis; an in-memory one may too). They check behaviour only
+// through the interfaces, and what the suites need beyond them (a second
+// locker, a worker loop) is asked of the implementation by name.
 package storetest
 
 import (

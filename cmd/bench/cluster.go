@@ -19,7 +19,7 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/bot/redisstore"
-	"github.com/mailboxbot/mailboxbot/internal/sandboxworld"
+	"github.com/mailboxbot/mailboxbot/cmd/internal/sandboxworld"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 	"github.com/mailboxbot/mailboxbot/mailbox/sandbox"
 )

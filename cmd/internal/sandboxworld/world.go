@@ -1,7 +1,7 @@
 // Package sandboxworld starts everything outside the bot, speaking the real wire
 // formats: a fake Slack, a fake Entra ID authority, and fake Graph and
 // Exchange Online endpoints answering from a sandbox tenant. The end-to-end
-// tests and the load commands under bench/ run `mailboxbot serve` against
+// tests and the load commands under cmd/bench/ run `mailboxbot serve` against
 // it, in the same process or as child processes.
 //
 // The Microsoft fakes are TLS servers with httptest's certificate; a
