@@ -31,6 +31,7 @@ func (p *Planner) planCreate(ctx context.Context, op Operation) (Plan, error) {
 	if err != nil {
 		return Plan{}, fmt.Errorf("look up %s: %w", addr, err)
 	}
+	d.Target.AddressTaken = taken
 	if taken {
 		d.add(Blocker, 0, fmt.Sprintf("%s is already used by a mailbox, group, contact or user.", addr), "Choose another address.")
 	}
@@ -54,6 +55,7 @@ func (p *Planner) planCreate(ctx context.Context, op Operation) (Plan, error) {
 // trustee is a person or group named in a command, as found.
 type trustee struct {
 	who   string   // the address Exchange is given: a user's UPN or a group's mail
+	id    string   // the user's or group's object id
 	names []string // other names Exchange may list it by
 	group *Group
 }
@@ -64,6 +66,7 @@ func (p *Planner) people(ctx context.Context, d *draft, addrs []string, groups b
 	var out []trustee
 	for _, a := range addrs {
 		t, err := p.findTrustee(ctx, a, groups)
+		d.person(a, Person{ID: t.id, Name: t.who, Group: t.group != nil})
 		if err != nil {
 			d.add(Blocker, 0, err.Error(), "Check the address: name a user (or, for grant and revoke, a mail-enabled group) of the tenant.")
 			continue
@@ -76,7 +79,7 @@ func (p *Planner) people(ctx context.Context, d *draft, addrs []string, groups b
 func (p *Planner) findTrustee(ctx context.Context, addr string, groups bool) (trustee, error) {
 	u, err := p.Directory.User(ctx, addr)
 	if err == nil {
-		return trustee{who: u.UserPrincipalName, names: []string{u.Mail, u.DisplayName, localPart(u.UserPrincipalName)}}, nil
+		return trustee{who: u.UserPrincipalName, id: u.ID, names: []string{u.Mail, u.DisplayName, localPart(u.UserPrincipalName)}}, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
 		return trustee{}, fmt.Errorf("I could not look up %s: %v", addr, err)
@@ -84,7 +87,7 @@ func (p *Planner) findTrustee(ctx context.Context, addr string, groups bool) (tr
 	g, gerr := p.Directory.GroupByMail(ctx, addr)
 	switch {
 	case gerr == nil && groups:
-		return trustee{who: g.Mail, names: []string{g.DisplayName, localPart(g.Mail)}, group: &g}, nil
+		return trustee{who: g.Mail, id: g.ID, names: []string{g.DisplayName, localPart(g.Mail)}, group: &g}, nil
 	case gerr == nil:
 		return trustee{}, fmt.Errorf("%s is a group (“%s”); name its members one by one", addr, g.DisplayName)
 	case errors.Is(gerr, ErrNotFound):
@@ -105,6 +108,7 @@ func (p *Planner) planAccess(ctx context.Context, op Operation) (Plan, error) {
 		UserID: firstOf(mb.ExternalDirectoryObjectID, upn), UserPrincipalName: upn, DisplayName: mb.DisplayName,
 		RecipientTypeDetails: mb.RecipientTypeDetails,
 	}}}
+	d.mailboxFacts(mb)
 	if mb.RecipientTypeDetails != RecipientSharedMailbox {
 		// A person's own mailbox is not for /shared-mailbox: its rights are
 		// that person's and their manager's business, not the requester's.
