@@ -24,16 +24,17 @@ func (p *Planner) planCreate(ctx context.Context, op Operation) (Plan, error) {
 	}
 	_, domain, _ := strings.Cut(addr, "@")
 	if !slices.ContainsFunc(domains, func(s string) bool { return strings.EqualFold(s, domain) }) {
-		d.add(Blocker, 0, fmt.Sprintf("%s is not an accepted domain of the tenant, so Exchange cannot give a mailbox an address there.", domain),
+		d.add(Blocker, 11, fmt.Sprintf("%s is not an accepted domain of the tenant, so Exchange cannot give a mailbox an address there.", domain),
 			"Use one of: "+strings.Join(domains, ", ")+".")
 	}
-	taken, err := p.Exchange.RecipientExists(ctx, addr)
+	taken, err := p.addressTaken(ctx, addr)
 	if err != nil {
-		return Plan{}, fmt.Errorf("look up %s: %w", addr, err)
+		return Plan{}, err
 	}
 	d.Target.AddressTaken = taken
 	if taken {
-		d.add(Blocker, 0, fmt.Sprintf("%s is already used by a mailbox, group, contact or user.", addr), "Choose another address.")
+		d.add(Blocker, 11, fmt.Sprintf("%s is already used by a mailbox, group, contact or user, as its address, one of its other (proxy) addresses or its user name.", addr),
+			"Choose another address, or use the existing one: /shared-mailbox grant gives people access to an existing shared mailbox.")
 	}
 	members := p.people(ctx, &d, op.Members, false)
 	d.add(Info, 11, "The mailbox's own account gets a password nobody knows, and its sign-in is blocked: people use the mailbox through their own accounts.", "")
@@ -52,6 +53,27 @@ func (p *Planner) planCreate(ctx context.Context, op Operation) (Plan, error) {
 	return d.Plan, nil
 }
 
+// addressTaken reports whether any recipient already answers to addr:
+// Get-Recipient finds mailboxes, groups, contacts and mail users by their
+// primary or any proxy address, and Graph a user by its user principal
+// name, which an account without a mailbox can have.
+func (p *Planner) addressTaken(ctx context.Context, addr string) (bool, error) {
+	taken, err := p.Exchange.RecipientExists(ctx, addr)
+	if err != nil {
+		return false, fmt.Errorf("look up %s: %w", addr, err)
+	}
+	if taken {
+		return true, nil
+	}
+	switch _, err := p.Directory.User(ctx, addr); {
+	case err == nil:
+		return true, nil
+	case !errors.Is(err, ErrNotFound):
+		return false, fmt.Errorf("look up user %s: %w", addr, err)
+	}
+	return false, nil
+}
+
 // trustee is a person or group named in a command, as found.
 type trustee struct {
 	who   string   // the address Exchange is given: a user's UPN or a group's mail
@@ -68,7 +90,7 @@ func (p *Planner) people(ctx context.Context, d *draft, addrs []string, groups b
 		t, err := p.findTrustee(ctx, a, groups)
 		d.person(a, Person{ID: t.id, Name: t.who, Group: t.group != nil})
 		if err != nil {
-			d.add(Blocker, 0, err.Error(), "Check the address: name a user (or, for grant and revoke, a mail-enabled group) of the tenant.")
+			d.add(Blocker, 12, err.Error(), "Check the address: name a user (or, for grant and revoke, a mail-enabled group) of the tenant.")
 			continue
 		}
 		out = append(out, t)
@@ -112,8 +134,8 @@ func (p *Planner) planAccess(ctx context.Context, op Operation) (Plan, error) {
 	if mb.RecipientTypeDetails != RecipientSharedMailbox {
 		// A person's own mailbox is not for /shared-mailbox: its rights are
 		// that person's and their manager's business, not the requester's.
-		d.add(Blocker, 0, fmt.Sprintf("%s is a %s, not a shared mailbox.", op.Mailbox, mb.RecipientTypeDetails),
-			"/shared-mailbox manages shared mailboxes only.")
+		d.add(Blocker, 12, fmt.Sprintf("%s is a %s, not a shared mailbox: /shared-mailbox does not grant or revoke rights on it.", op.Mailbox, mb.RecipientTypeDetails),
+			"/shared-mailbox manages shared mailboxes only. If it should become one, convert it first with /convert-mailbox, then ask again.")
 	}
 	ts := p.people(ctx, &d, []string{op.Trustee}, true)
 	if len(ts) == 0 {
