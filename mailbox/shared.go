@@ -80,6 +80,7 @@ type trustee struct {
 	id    string   // the user's or group's object id
 	names []string // other names Exchange may list it by
 	group *Group
+	user  *User
 }
 
 // people resolves addresses to users (and groups, when allowed); an unknown
@@ -101,10 +102,10 @@ func (p *Planner) people(ctx context.Context, d *draft, addrs []string, groups b
 func (p *Planner) findTrustee(ctx context.Context, addr string, groups bool) (trustee, error) {
 	u, err := p.Directory.User(ctx, addr)
 	if err == nil {
-		return trustee{who: u.UserPrincipalName, id: u.ID, names: []string{u.Mail, u.DisplayName, localPart(u.UserPrincipalName)}}, nil
+		return trustee{who: u.UserPrincipalName, id: u.ID, names: []string{u.Mail, u.DisplayName, localPart(u.UserPrincipalName)}, user: &u}, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
-		return trustee{}, fmt.Errorf("I could not look up %s: %v", addr, err)
+		return trustee{}, fmt.Errorf("I could not look up %s: %w", addr, err)
 	}
 	g, gerr := p.Directory.GroupByMail(ctx, addr)
 	switch {
@@ -115,7 +116,7 @@ func (p *Planner) findTrustee(ctx context.Context, addr string, groups bool) (tr
 	case errors.Is(gerr, ErrNotFound):
 		return trustee{}, fmt.Errorf("%s is not a user or a mail-enabled group in Microsoft Entra ID", addr)
 	}
-	return trustee{}, fmt.Errorf("I could not look up %s: %v", addr, gerr)
+	return trustee{}, fmt.Errorf("I could not look up %s: %w", addr, gerr)
 }
 
 // planAccess plans a grant or a revoke of one right. What is already so is
