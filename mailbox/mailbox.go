@@ -240,11 +240,17 @@ const (
 
 // Mailbox is the answer of Get-Mailbox, as far as the bot needs it.
 type Mailbox struct {
-	Identity                      string
-	DisplayName                   string
-	UserPrincipalName             string
-	PrimarySMTPAddress            string
-	ExternalDirectoryObjectID     string
+	Identity                  string
+	DisplayName               string
+	UserPrincipalName         string
+	PrimarySMTPAddress        string
+	ExternalDirectoryObjectID string
+	// ExchangeGUID is the mailbox's immutable ExchangeGuid; Get-Mailbox
+	// -Identity accepts it.
+	ExchangeGUID string
+	// WhenCreatedUTC is when Exchange created the mailbox; zero when not
+	// known.
+	WhenCreatedUTC                time.Time
 	RecipientTypeDetails          string
 	IsDirSynced                   bool
 	LitigationHoldEnabled         bool

@@ -182,6 +182,54 @@ type Target struct {
 	// People are the trustees and members the plan names, each as it
 	// resolved: who gains or loses a right.
 	People []Person `json:"people,omitempty"`
+
+	// What the run of a create request records (not decided on, so not in
+	// Fingerprint).
+
+	// Created are the immutable ids of the mailbox this request created,
+	// from the Outcome of its create step (Record). Once set, later steps
+	// act on them (the account by ObjectID, the mailbox by ExchangeGUID),
+	// not on a fresh lookup by address, and a run again of the create or
+	// the wait step accepts only that mailbox at the address.
+	Created MailboxIDs `json:"created,omitzero"`
+	// CreateStarted is when the create step's first attempt began, recorded
+	// by the caller before that attempt. When nothing was recorded in
+	// Created (a crash between New-Mailbox and recording), a mailbox at the
+	// address is this request's only if Exchange created it no earlier.
+	CreateStarted time.Time `json:"create_started,omitzero"`
+}
+
+// MailboxIDs are the immutable ids of a mailbox and its account.
+type MailboxIDs struct {
+	ExchangeGUID string `json:"exchange_guid,omitempty"`
+	ObjectID     string `json:"object_id,omitempty"` // ExternalDirectoryObjectId: the account's Entra object id
+}
+
+// IsZero reports whether no id is known.
+func (m MailboxIDs) IsZero() bool { return m.ExchangeGUID == "" && m.ObjectID == "" }
+
+// idsOf are mb's immutable ids.
+func idsOf(mb Mailbox) MailboxIDs {
+	return MailboxIDs{ExchangeGUID: mb.ExchangeGUID, ObjectID: mb.ExternalDirectoryObjectID}
+}
+
+// Is reports whether mb is the mailbox with these ids: each id known on
+// both sides is equal, and at least one is.
+func (m MailboxIDs) Is(mb Mailbox) bool {
+	o := idsOf(mb)
+	same := func(a, b string) bool { return a == "" || b == "" || strings.EqualFold(a, b) }
+	return same(m.ExchangeGUID, o.ExchangeGUID) && same(m.ObjectID, o.ObjectID) &&
+		((m.ExchangeGUID != "" && o.ExchangeGUID != "") || (m.ObjectID != "" && o.ObjectID != ""))
+}
+
+// Record keeps the ids of a mailbox the create (or the wait) step reports
+// in its Outcome; an Outcome without ids, or ids already recorded, change
+// nothing. Call it with every Outcome of a create request's steps, and
+// store the Target before running the next step.
+func (t *Target) Record(o Outcome) {
+	if t.Created.IsZero() && !o.Created.IsZero() {
+		t.Created = o.Created
+	}
 }
 
 // LicenseFact is one license of the target's account and its source.
@@ -264,6 +312,9 @@ const (
 type Outcome struct {
 	Status Status
 	Detail string // for people: "already shared", "still UserMailbox"
+	// Created are the ids of the mailbox the create step made (or the
+	// wait step found to be it); record them with Target.Record.
+	Created MailboxIDs
 	// Secret is a credential the step made (a Temporary Access Pass or a
 	// password) for the requester alone. It is never stored, logged, put
 	// in Detail or shown to anyone else.

@@ -400,8 +400,9 @@ type user struct {
 
 type mbox struct {
 	guid, alias, smtp  string
-	actual             string // the recipient type after the last change
-	shown              string // what Get-Mailbox reports while lagLeft > 0
+	created            time.Time // by New-Mailbox (UTC, whole seconds); zero for a seeded one
+	actual             string    // the recipient type after the last change
+	shown              string    // what Get-Mailbox reports while lagLeft > 0
 	lagLeft            int
 	dirSynced, litHold bool
 	inPlaceHolds       []string
@@ -773,6 +774,8 @@ func (t *Tenant) GetMailbox(ctx context.Context, identity string) (mailbox.Mailb
 		UserPrincipalName:             u.upn,
 		PrimarySMTPAddress:            m.smtp,
 		ExternalDirectoryObjectID:     u.id,
+		ExchangeGUID:                  m.guid,
+		WhenCreatedUTC:                m.created,
 		RecipientTypeDetails:          m.shown,
 		IsDirSynced:                   m.dirSynced,
 		LitigationHoldEnabled:         m.litHold,

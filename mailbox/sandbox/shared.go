@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
@@ -292,7 +293,7 @@ func (t *Tenant) NewSharedMailbox(ctx context.Context, name, displayName, addres
 		id: ObjectID(address), upn: address, displayName: displayName, mail: address, name: name,
 		enabled: true, absentLeft: t.createLag,
 		mbx: &mbox{
-			guid: MailboxGUID(address), alias: alias, smtp: address,
+			guid: MailboxGUID(address), alias: alias, smtp: address, created: t.now().UTC().Truncate(time.Second),
 			actual: mailbox.RecipientSharedMailbox, shown: mailbox.RecipientSharedMailbox,
 			archive: "None", absentLeft: t.createLag,
 		},
@@ -316,6 +317,8 @@ func (t *Tenant) NewSharedMailbox(ctx context.Context, name, displayName, addres
 		UserPrincipalName:         u.upn,
 		PrimarySMTPAddress:        u.mail,
 		ExternalDirectoryObjectID: u.id,
+		ExchangeGUID:              u.mbx.guid,
+		WhenCreatedUTC:            u.mbx.created,
 		RecipientTypeDetails:      mailbox.RecipientSharedMailbox,
 		ArchiveStatus:             "None",
 	}, nil
