@@ -42,6 +42,9 @@ func Changes(approved, live Plan) []Change {
 	if a.UserID != "" && l.UserID != "" && !strings.EqualFold(a.UserID, l.UserID) {
 		add("object_id", "%s now resolves to another account (object id %s, was %s): it was deleted and made again, or the address moved", nameOf(approved), l.UserID, a.UserID)
 	}
+	if a.ExchangeGUID != "" && l.ExchangeGUID != "" && !strings.EqualFold(a.ExchangeGUID, l.ExchangeGUID) {
+		add("object_id", "%s is now another mailbox (ExchangeGuid %s, was %s): it was deleted and made again, or the address moved", nameOf(approved), l.ExchangeGUID, a.ExchangeGUID)
+	}
 	if a.RecipientTypeDetails != l.RecipientTypeDetails {
 		add("recipient_type", "the mailbox is now %s (was %s)", l.RecipientTypeDetails, a.RecipientTypeDetails)
 	}

@@ -21,6 +21,8 @@ func TestChanges(t *testing.T) {
 			[]string{"the mailbox is now SharedMailbox (was UserMailbox)"}},
 		{"recreated", func(p *mailbox.Plan) { p.Target.UserID = "22222222-0000-4000-8000-000000000002" },
 			[]string{"alice@contoso.com now resolves to another account"}},
+		{"mailbox made again", func(p *mailbox.Plan) { p.Target.ExchangeGUID = "e0000000-0000-4000-8000-000000000009" },
+			[]string{"alice@contoso.com is now another mailbox"}},
 		{"deleted", func(p *mailbox.Plan) { p.Target.Deleted = true }, []string{"the account is now deleted"}},
 		{"synced", func(p *mailbox.Plan) { p.Target.Synced = true }, []string{"the account is now synchronised from on-premises"}},
 		{"over 50", func(p *mailbox.Plan) { p.Target.SizeBytes = 51 * mailbox.GB }, []string{"the mailbox's size is now over 50 GB (was under 50 GB)"}},

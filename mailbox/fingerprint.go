@@ -11,7 +11,7 @@ import (
 
 // Fingerprint is a short stable hash of everything the approver of p
 // decides on (rule 17): the operation with every option, the target's
-// material facts (object ids, recipient type, deleted, sync state, size
+// material facts (object id and ExchangeGuid, recipient type, deleted, sync state, size
 // class, holds and archive, licenses and where they come from, whether a
 // new address is taken, who each trustee or member resolved to), the
 // ordered steps (name, argument, the names they match, automapping) and the
@@ -49,6 +49,7 @@ type fingerprinted struct {
 	Options     Options
 
 	UserID, UPN, RecipientType string
+	ExchangeGUID               string
 	Deleted, Synced            bool
 	SizeClass                  int
 	LitigationHold, Archive    bool
@@ -79,7 +80,8 @@ func canonical(p Plan) fingerprinted {
 		Members: lowerSorted(p.Op.Members), Trustee: strings.ToLower(p.Op.Trustee), Right: p.Op.Right, Options: o,
 
 		UserID: strings.ToLower(t.UserID), UPN: strings.ToLower(t.UserPrincipalName), RecipientType: t.RecipientTypeDetails,
-		Deleted: t.Deleted, Synced: t.Synced, SizeClass: sizeClass(t.SizeBytes),
+		ExchangeGUID: strings.ToLower(t.ExchangeGUID),
+		Deleted:      t.Deleted, Synced: t.Synced, SizeClass: sizeClass(t.SizeBytes),
 		LitigationHold: t.LitigationHold, Archive: t.Archive, InPlaceHolds: lowerSorted(t.InPlaceHolds),
 		AddressTaken: t.AddressTaken,
 	}

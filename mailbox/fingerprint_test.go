@@ -20,7 +20,7 @@ func fullPlan() mailbox.Plan {
 		},
 		Target: mailbox.Target{
 			UserID: "11111111-0000-4000-8000-000000000001", UserPrincipalName: "alice@contoso.com", DisplayName: "Alice",
-			RecipientTypeDetails: mailbox.RecipientUserMailbox, SizeBytes: 10 * mailbox.GB,
+			RecipientTypeDetails: mailbox.RecipientUserMailbox, SizeBytes: 10 * mailbox.GB, ExchangeGUID: "e0000000-0000-4000-8000-000000000001",
 			InPlaceHolds: []string{"hold-a", "hold-b"},
 			Licenses:     []mailbox.LicenseFact{{SkuID: "sku-e3"}, {SkuID: "sku-ems", Group: "g-sales", GroupName: "Sales"}},
 			People: []mailbox.Person{{Address: "kim@contoso.com", ID: "k1", Name: "kim@contoso.com"},
@@ -64,6 +64,7 @@ func TestFingerprintChangesWithEachField(t *testing.T) {
 		"dry-run":        func(p *mailbox.Plan) { p.Op.Options.DryRun = true },
 		"object id":      func(p *mailbox.Plan) { p.Target.UserID = "22222222-0000-4000-8000-000000000002" },
 		"upn":            func(p *mailbox.Plan) { p.Target.UserPrincipalName = "alice.old@contoso.com" },
+		"exchange guid":  func(p *mailbox.Plan) { p.Target.ExchangeGUID = "e0000000-0000-4000-8000-000000000009" },
 		"recipient type": func(p *mailbox.Plan) { p.Target.RecipientTypeDetails = mailbox.RecipientSharedMailbox },
 		"deleted":        func(p *mailbox.Plan) { p.Target.Deleted = true },
 		"synced":         func(p *mailbox.Plan) { p.Target.Synced = true },
@@ -114,6 +115,7 @@ func TestFingerprintIgnoresWhatIsNotDecided(t *testing.T) {
 		"at zone":         func(p *mailbox.Plan) { p.Op.Options.At = p.Op.Options.At.In(time.FixedZone("CET", 3600)) },
 		"manager":         func(p *mailbox.Plan) { p.Target.ManagerEmail = "boss@contoso.com" },
 		"since":           func(p *mailbox.Plan) { p.Steps[0].Since = time.Now() },
+		"run records":     func(p *mailbox.Plan) { p.Target.Created.ExchangeGUID, p.Target.CreateStarted = "e1", time.Now() },
 	} {
 		p := fullPlan()
 		change(&p)

@@ -167,6 +167,10 @@ type Target struct {
 	// The material facts the approver decided on (rule 17), as found at
 	// planning time; Fingerprint covers them and Changes compares them.
 
+	// ExchangeGUID is the mailbox's immutable ExchangeGuid: with UserID,
+	// which mailbox the approver saw (one deleted and made again at the
+	// same address has new ones).
+	ExchangeGUID string `json:"exchange_guid,omitempty"`
 	// Synced: the account or mailbox is synchronised from on-premises
 	// Active Directory (onPremisesSyncEnabled or IsDirSynced).
 	Synced bool `json:"synced,omitempty"`

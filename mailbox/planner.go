@@ -246,6 +246,7 @@ func (p *Planner) start(ctx context.Context, op Operation, u User, typ string) (
 
 // mailboxFacts records the mailbox's sync state, holds and archive.
 func (d *draft) mailboxFacts(mb Mailbox) {
+	d.Target.ExchangeGUID = mb.ExchangeGUID
 	d.Target.Synced = d.Target.Synced || mb.IsDirSynced
 	d.Target.LitigationHold = mb.LitigationHoldEnabled
 	d.Target.InPlaceHolds = slices.Clone(mb.InPlaceHolds)

@@ -13,7 +13,8 @@
 // on-premises sync, licenses including group-assigned ones, manager,
 // password, Temporary Access Pass, deletion), the tenant's subscriptions
 // (SKUs), groups (name, mail, security-enabled, the users seeded as their
-// members) and accepted domains, and mailboxes (recipient type, holds,
+// members, groups nested with AddGroupMember) and accepted domains, and
+// mailboxes (ExchangeGuid, when New-Mailbox created it, recipient type, holds,
 // archive and auto-expanding archive, address-list visibility, Send on
 // Behalf, size and item count, Full Access and Send As grants), including
 // the creation of shared mailboxes. Lookups are case-insensitive, as
