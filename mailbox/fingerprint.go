@@ -24,9 +24,12 @@ import (
 // that grew from 10 to 11 GB keeps its fingerprint, one that crossed 50 GB
 // does not. A plan that survives a JSON round trip keeps its fingerprint.
 //
-// Two plans with the same fingerprint are the same to an approver; bind an
-// approval to it and compare it with the plan made again before the first
-// change (Changes says what differs, for people).
+// Two plans with the same fingerprint are the same to an approver: bind an
+// approval to the fingerprint of the plan shown, and check that the stored
+// plan still has it when the request runs. Findings' texts carry numbers
+// (a size, free licences), so a plan made again from live data may have
+// another fingerprint where nothing material changed: to decide whether
+// the live plan still matches, use Changes.
 func (p Plan) Fingerprint() string {
 	b, err := json.Marshal(canonical(p))
 	if err != nil { // only plain strings, numbers and booleans: cannot fail

@@ -146,7 +146,9 @@ type Step struct {
 	// Since is when the first attempt of this step began, set by the
 	// caller when the step is run again (after a crash or a passing
 	// fault); zero on a first attempt. A step whose change leaves no trace
-	// to read first (revoking sessions) uses it to see that it already ran.
+	// to read first (revoking sessions) uses it to see that it already ran;
+	// the create step, to tell its own mailbox from another when
+	// Target.CreateStarted was not recorded.
 	Since time.Time `json:"-"`
 }
 
