@@ -24,6 +24,20 @@ type Executor struct {
 	CredentialTTL time.Duration
 	// NewPassword makes a password; nil uses a random 20-character one.
 	NewPassword func() (string, error)
+	// Now is the clock; nil: time.Now. The create step compares a found
+	// mailbox's WhenCreatedUTC with it.
+	Now func() time.Time
+}
+
+// ErrNotOurMailbox: the address of a mailbox to create is used by a mailbox
+// this request did not create.
+var ErrNotOurMailbox = errors.New("the address is used by a mailbox this request did not create")
+
+func (e *Executor) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
 }
 
 // Run runs one step of a plan against its target.
@@ -147,6 +161,9 @@ func exo(cmdlet string, params map[string]any) string {
 // its address until it exists; Graph wants an object id (or the UPN, which
 // Exchange picks itself), so it is read from the mailbox.
 func (x run) userID() string {
+	if x.t.Created.ObjectID != "" {
+		return x.t.Created.ObjectID // the account of the mailbox this request created
+	}
 	if !strings.Contains(x.t.UserID, "@") {
 		return x.t.UserID
 	}
@@ -203,7 +220,7 @@ func (x run) assignLicense() (Outcome, error) {
 // found now keeps them (a deleted user's mailbox could not be measured
 // when the plan was made).
 func (x run) removeLicenses() (Outcome, error) {
-	mb, err := x.e.Exchange.GetMailbox(x.ctx, x.t.UserPrincipalName)
+	mb, err := x.e.Exchange.GetMailbox(x.ctx, x.mbx())
 	if x.unread(err) {
 		ids := strings.Split(x.s.Arg, ",")
 		return x.change("POST /users/"+x.t.UserID+"/assignLicense", licenseBody(nil, ids), "", nil)
@@ -211,7 +228,7 @@ func (x run) removeLicenses() (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	stats, err := x.e.Exchange.MailboxStatistics(x.ctx, x.t.UserPrincipalName)
+	stats, err := x.e.Exchange.MailboxStatistics(x.ctx, x.mbx())
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -244,7 +261,7 @@ func (x run) removeLicenses() (Outcome, error) {
 }
 
 func (x run) grant(right string) (Outcome, error) {
-	mbx, who := x.t.UserPrincipalName, x.s.Arg
+	mbx, who := x.mbx(), x.s.Arg
 	perms, err := x.permissions(right)
 	if x.unread(err) {
 		err = nil
@@ -290,7 +307,7 @@ func (n NameSet) Match(entry string) bool {
 }
 
 func (x run) convert(to MailboxType, want string) (Outcome, error) {
-	mb, err := x.e.Exchange.GetMailbox(x.ctx, x.t.UserPrincipalName)
+	mb, err := x.e.Exchange.GetMailbox(x.ctx, x.mbx())
 	if x.unread(err) {
 		err = nil
 	}
@@ -300,9 +317,9 @@ func (x run) convert(to MailboxType, want string) (Outcome, error) {
 	if mb.RecipientTypeDetails == want {
 		return Outcome{Status: Skipped, Detail: "Exchange already reports " + want}, nil
 	}
-	return x.change(exo("Set-Mailbox", map[string]any{"Identity": x.t.UserPrincipalName, "Type": string(to)}), nil,
+	return x.change(exo("Set-Mailbox", map[string]any{"Identity": x.mbx(), "Type": string(to)}), nil,
 		"Set-Mailbox -Type "+string(to)+" accepted", func() error {
-			return x.e.Exchange.SetMailboxType(x.ctx, x.t.UserPrincipalName, to)
+			return x.e.Exchange.SetMailboxType(x.ctx, x.mbx(), to)
 		})
 }
 
@@ -310,7 +327,7 @@ func (x run) verify(want string) (Outcome, error) {
 	if x.dry {
 		return Outcome{Status: Skipped, Detail: "would wait until Get-Mailbox reports " + want}, nil
 	}
-	mb, err := x.e.Exchange.GetMailbox(x.ctx, x.t.UserPrincipalName)
+	mb, err := x.e.Exchange.GetMailbox(x.ctx, x.mbx())
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -406,7 +423,12 @@ func (x run) waitMailbox() (Outcome, error) {
 		return Outcome{}, err
 	}
 	if fresh && (mb.RecipientTypeDetails != RecipientSharedMailbox || !strings.EqualFold(mb.DisplayName, x.t.DisplayName)) {
-		return Outcome{}, fmt.Errorf("the address %s belongs to %q (%s), not to the new shared mailbox %q: someone else took it", x.t.UserPrincipalName, mb.DisplayName, mb.RecipientTypeDetails, x.t.DisplayName)
+		return Outcome{}, fmt.Errorf("the address %s belongs to %q (%s), not to the new shared mailbox %q: someone else took it (%w)", x.t.UserPrincipalName, mb.DisplayName, mb.RecipientTypeDetails, x.t.DisplayName, ErrNotOurMailbox)
+	}
+	if fresh {
+		if err := x.ours(mb, x.t.CreateStarted); err != nil {
+			return Outcome{}, err
+		}
 	}
 	if _, err := x.e.Directory.User(x.ctx, firstOf(mb.ExternalDirectoryObjectID, x.t.UserID)); errors.Is(err, ErrNotFound) {
 		return Outcome{Status: Pending, Detail: "Microsoft Entra ID does not find the mailbox's account yet"}, nil
@@ -414,21 +436,41 @@ func (x run) waitMailbox() (Outcome, error) {
 		return Outcome{}, err
 	}
 	if fresh {
-		return Outcome{Status: Done, Detail: "Exchange and Entra ID find the new mailbox"}, nil
+		return Outcome{Status: Done, Detail: "Exchange and Entra ID find the new mailbox", Created: idsOf(mb)}, nil
 	}
 	return Outcome{Status: Done, Detail: "the mailbox is back (" + mb.RecipientTypeDetails + ")"}, nil
 }
 
-// createShared creates the mailbox once. New-Mailbox is not idempotent: the
-// step reads first, and if Exchange refuses because the address now exists
-// — an earlier run's New-Mailbox that went through before a crash — it
-// counts as done; the wait that follows checks it is our mailbox.
+// createShared creates the mailbox once and reports its immutable ids in
+// Outcome.Created. New-Mailbox is not idempotent: the step reads first.
+// A mailbox already at the address is adopted only when it is the one this
+// request created: its ids are those recorded in Target.Created, or, with
+// none recorded (a crash between New-Mailbox and recording), Exchange
+// created it no earlier than the step's first attempt (Target.CreateStarted,
+// else Step.Since). Otherwise, and always on a first attempt, the step fails
+// with ErrNotOurMailbox. If New-Mailbox is refused because the address now
+// exists and Exchange does not show the mailbox yet, the step counts as
+// done and the wait that follows checks it is this request's.
 func (x run) createShared() (Outcome, error) {
 	addr, name := x.t.UserPrincipalName, x.t.DisplayName
-	if _, err := x.e.Exchange.GetMailbox(x.ctx, addr); err == nil {
-		return Outcome{Status: Skipped, Detail: "the mailbox already exists"}, nil
-	} else if !errors.Is(err, ErrNotFound) {
+	attempt := x.e.now()
+	began := x.t.CreateStarted
+	if began.IsZero() {
+		began = x.s.Since
+	}
+	mb, err := x.e.Exchange.GetMailbox(x.ctx, addr)
+	switch {
+	case err == nil && x.t.Created.IsZero() && began.IsZero():
+		return Outcome{}, x.notOurs(mb, "this request had not tried to create it yet")
+	case err == nil:
+		if err := x.ours(mb, began); err != nil {
+			return Outcome{}, err
+		}
+		return Outcome{Status: Skipped, Detail: "the mailbox this request created already exists", Created: idsOf(mb)}, nil
+	case !errors.Is(err, ErrNotFound):
 		return Outcome{}, err
+	case !x.t.Created.IsZero():
+		return Outcome{Status: Skipped, Detail: "this request created the mailbox already; Exchange does not show it yet"}, nil
 	}
 	// Exchange's Name must be unique in the tenant, a display name need not
 	// be: the Name is the address's local part, which is free with it.
@@ -437,17 +479,64 @@ func (x run) createShared() (Outcome, error) {
 	if x.dry {
 		return Outcome{Status: Skipped, Detail: "would send " + exo("New-Mailbox", params)}, nil
 	}
-	if _, err := x.e.Exchange.NewSharedMailbox(x.ctx, local, name, addr); err != nil {
-		if taken, terr := x.e.Exchange.RecipientExists(x.ctx, addr); terr == nil && taken {
+	if began.IsZero() {
+		began = attempt
+	}
+	made, err := x.e.Exchange.NewSharedMailbox(x.ctx, local, name, addr)
+	if err != nil {
+		if taken, terr := x.e.Exchange.RecipientExists(x.ctx, addr); terr != nil || !taken {
+			return Outcome{}, err
+		}
+		// Taken now: this request's New-Mailbox that went through (its
+		// answer lost), or someone else's.
+		found, gerr := x.e.Exchange.GetMailbox(x.ctx, addr)
+		if gerr != nil {
 			return Outcome{Status: Skipped, Detail: "the address exists now (an earlier try went through); checked next"}, nil
 		}
-		return Outcome{}, err
+		if err := x.ours(found, began); err != nil {
+			return Outcome{}, err
+		}
+		return Outcome{Status: Skipped, Detail: "an earlier try went through", Created: idsOf(found)}, nil
 	}
-	return Outcome{Status: Done, Detail: "New-Mailbox -Shared accepted"}, nil
+	return Outcome{Status: Done, Detail: "New-Mailbox -Shared accepted", Created: idsOf(made)}, nil
 }
 
+// ours checks that mb, found at the address of a mailbox to create, is the
+// one this request created: the ids recorded in Target.Created, or, with
+// none recorded, made no earlier than began (less the clock skew). With
+// neither known there is nothing to check it by, and it passes.
+func (x run) ours(mb Mailbox, began time.Time) error {
+	switch {
+	case !x.t.Created.IsZero():
+		if x.t.Created.Is(mb) {
+			return nil
+		}
+		return x.notOurs(mb, fmt.Sprintf("this request created the mailbox %s", firstOf(x.t.Created.ExchangeGUID, x.t.Created.ObjectID)))
+	case began.IsZero():
+		return nil
+	case mb.WhenCreatedUTC.IsZero():
+		return x.notOurs(mb, "Exchange does not say when it was created")
+	case mb.WhenCreatedUTC.Before(began.Add(-clockSkew)):
+		return x.notOurs(mb, "this request began creating its mailbox at "+began.UTC().Format("2006-01-02 15:04:05 UTC"))
+	}
+	return nil
+}
+
+func (x run) notOurs(mb Mailbox, why string) error {
+	created := "at an unknown time"
+	if !mb.WhenCreatedUTC.IsZero() {
+		created = "at " + mb.WhenCreatedUTC.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	return fmt.Errorf("%s: %w: it belongs to %q (%s, ExchangeGuid %s), created %s; %s",
+		x.t.UserPrincipalName, ErrNotOurMailbox, mb.DisplayName, mb.RecipientTypeDetails, firstOf(mb.ExchangeGUID, "unknown"), created, why)
+}
+
+// mbx is how the step names the mailbox to Exchange: by the ExchangeGuid
+// of the mailbox this request created, else by its address.
+func (x run) mbx() string { return firstOf(x.t.Created.ExchangeGUID, x.t.UserPrincipalName) }
+
 func (x run) sendOnBehalf(add bool) (Outcome, error) {
-	mbx, who := x.t.UserPrincipalName, x.s.Arg
+	mbx, who := x.mbx(), x.s.Arg
 	mb, err := x.e.Exchange.GetMailbox(x.ctx, mbx)
 	if err != nil {
 		return Outcome{}, err
@@ -475,7 +564,7 @@ func (x run) sendOnBehalf(add bool) (Outcome, error) {
 }
 
 func (x run) permissions(right string) ([]Permission, error) {
-	return readPermissions(x.ctx, x.e.Exchange, x.t.UserPrincipalName, right)
+	return readPermissions(x.ctx, x.e.Exchange, x.mbx(), right)
 }
 
 // readPermissions reads the entries that carry right (RightFullAccess or
@@ -489,7 +578,7 @@ func readPermissions(ctx context.Context, x Exchange, mbx, right string) ([]Perm
 }
 
 func (x run) revoke(right string) (Outcome, error) {
-	mbx, who := x.t.UserPrincipalName, x.s.Arg
+	mbx, who := x.mbx(), x.s.Arg
 	perms, err := x.permissions(right)
 	if err != nil {
 		return Outcome{}, err

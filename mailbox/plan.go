@@ -146,7 +146,9 @@ type Step struct {
 	// Since is when the first attempt of this step began, set by the
 	// caller when the step is run again (after a crash or a passing
 	// fault); zero on a first attempt. A step whose change leaves no trace
-	// to read first (revoking sessions) uses it to see that it already ran.
+	// to read first (revoking sessions) uses it to see that it already ran;
+	// the create step, to tell its own mailbox from another when
+	// Target.CreateStarted was not recorded.
 	Since time.Time `json:"-"`
 }
 
@@ -163,6 +165,93 @@ type Target struct {
 	Deleted              bool   `json:"deleted,omitempty"`       // in the deleted items: recover first (rule 10)
 	SizeBytes            int64  `json:"size_bytes,omitempty"`    // mailbox size at planning (rule 2)
 	LicensesKept         string `json:"licenses_kept,omitempty"` // why licenses stay, "" when they go
+
+	// The material facts the approver decided on (rule 17), as found at
+	// planning time; Fingerprint covers them and Changes compares them.
+
+	// ExchangeGUID is the mailbox's immutable ExchangeGuid: with UserID,
+	// which mailbox the approver saw (one deleted and made again at the
+	// same address has new ones).
+	ExchangeGUID string `json:"exchange_guid,omitempty"`
+	// Synced: the account or mailbox is synchronised from on-premises
+	// Active Directory (onPremisesSyncEnabled or IsDirSynced).
+	Synced bool `json:"synced,omitempty"`
+	// LitigationHold, InPlaceHolds and Archive are the mailbox's holds and
+	// archive (rule 3). Archive is an archive or an auto-expanding one.
+	LitigationHold bool     `json:"litigation_hold,omitempty"`
+	InPlaceHolds   []string `json:"in_place_holds,omitempty"`
+	Archive        bool     `json:"archive,omitempty"`
+	// Licenses are the account's licenses and where each comes from (rule 4).
+	Licenses []LicenseFact `json:"licenses,omitempty"`
+	// AddressTaken: for a new mailbox, some recipient already has the address.
+	AddressTaken bool `json:"address_taken,omitempty"`
+	// People are the trustees and members the plan names, each as it
+	// resolved: who gains or loses a right.
+	People []Person `json:"people,omitempty"`
+
+	// What the run of a create request records (not decided on, so not in
+	// Fingerprint).
+
+	// Created are the immutable ids of the mailbox this request created,
+	// from the Outcome of its create step (Record). Once set, later steps
+	// act on them (the account by ObjectID, the mailbox by ExchangeGUID),
+	// not on a fresh lookup by address, and a run again of the create or
+	// the wait step accepts only that mailbox at the address.
+	Created MailboxIDs `json:"created,omitzero"`
+	// CreateStarted is when the create step's first attempt began, recorded
+	// by the caller before that attempt. When nothing was recorded in
+	// Created (a crash between New-Mailbox and recording), a mailbox at the
+	// address is this request's only if Exchange created it no earlier.
+	CreateStarted time.Time `json:"create_started,omitzero"`
+}
+
+// MailboxIDs are the immutable ids of a mailbox and its account.
+type MailboxIDs struct {
+	ExchangeGUID string `json:"exchange_guid,omitempty"`
+	ObjectID     string `json:"object_id,omitempty"` // ExternalDirectoryObjectId: the account's Entra object id
+}
+
+// IsZero reports whether no id is known.
+func (m MailboxIDs) IsZero() bool { return m.ExchangeGUID == "" && m.ObjectID == "" }
+
+// idsOf are mb's immutable ids.
+func idsOf(mb Mailbox) MailboxIDs {
+	return MailboxIDs{ExchangeGUID: mb.ExchangeGUID, ObjectID: mb.ExternalDirectoryObjectID}
+}
+
+// Is reports whether mb is the mailbox with these ids: each id known on
+// both sides is equal, and at least one is.
+func (m MailboxIDs) Is(mb Mailbox) bool {
+	o := idsOf(mb)
+	same := func(a, b string) bool { return a == "" || b == "" || strings.EqualFold(a, b) }
+	return same(m.ExchangeGUID, o.ExchangeGUID) && same(m.ObjectID, o.ObjectID) &&
+		((m.ExchangeGUID != "" && o.ExchangeGUID != "") || (m.ObjectID != "" && o.ObjectID != ""))
+}
+
+// Record keeps the ids of a mailbox the create (or the wait) step reports
+// in its Outcome; an Outcome without ids, or ids already recorded, change
+// nothing. Call it with every Outcome of a create request's steps, and
+// store the Target before running the next step.
+func (t *Target) Record(o Outcome) {
+	if t.Created.IsZero() && !o.Created.IsZero() {
+		t.Created = o.Created
+	}
+}
+
+// LicenseFact is one license of the target's account and its source.
+type LicenseFact struct {
+	SkuID     string `json:"sku_id"`
+	Group     string `json:"group,omitempty"`      // the group it comes from; "" when direct
+	GroupName string `json:"group_name,omitempty"` // that group's display name, for people
+}
+
+// Person is a trustee or member named in an operation, as it resolved at
+// planning time.
+type Person struct {
+	Address string `json:"address"`        // as the operation names it
+	ID      string `json:"id,omitempty"`   // the user's or group's object id; "" when unresolved
+	Name    string `json:"name,omitempty"` // what Exchange is given: a user's UPN or a group's mail
+	Group   bool   `json:"group,omitempty"`
 }
 
 // Plan is the outcome of the pre-checks: what is true now and the ordered
@@ -229,6 +318,9 @@ const (
 type Outcome struct {
 	Status Status
 	Detail string // for people: "already shared", "still UserMailbox"
+	// Created are the ids of the mailbox the create step made (or the
+	// wait step found to be it); record them with Target.Record.
+	Created MailboxIDs
 	// Secret is a credential the step made (a Temporary Access Pass or a
 	// password) for the requester alone. It is never stored, logged, put
 	// in Detail or shown to anyone else.

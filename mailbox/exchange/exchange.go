@@ -36,6 +36,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -485,6 +486,8 @@ type wireMailbox struct {
 	UserPrincipalName             string   `json:"UserPrincipalName"`
 	PrimarySmtpAddress            string   `json:"PrimarySmtpAddress"`
 	ExternalDirectoryObjectId     string   `json:"ExternalDirectoryObjectId"`
+	ExchangeGuid                  string   `json:"ExchangeGuid"`
+	WhenCreatedUTC                string   `json:"WhenCreatedUTC"`
 	RecipientTypeDetails          string   `json:"RecipientTypeDetails"`
 	IsDirSynced                   bool     `json:"IsDirSynced"`
 	LitigationHoldEnabled         bool     `json:"LitigationHoldEnabled"`
@@ -530,6 +533,8 @@ func decodeMailbox(raw json.RawMessage) (mailbox.Mailbox, error) {
 		UserPrincipalName:             w.UserPrincipalName,
 		PrimarySMTPAddress:            w.PrimarySmtpAddress,
 		ExternalDirectoryObjectID:     w.ExternalDirectoryObjectId,
+		ExchangeGUID:                  w.ExchangeGuid,
+		WhenCreatedUTC:                parseWhen(w.WhenCreatedUTC),
 		RecipientTypeDetails:          w.RecipientTypeDetails,
 		IsDirSynced:                   w.IsDirSynced,
 		LitigationHoldEnabled:         w.LitigationHoldEnabled,
@@ -539,6 +544,27 @@ func decodeMailbox(raw json.RawMessage) (mailbox.Mailbox, error) {
 		GrantSendOnBehalfTo:           w.GrantSendOnBehalfTo,
 		AutoExpandingArchiveEnabled:   w.AutoExpandingArchiveEnabled,
 	}, nil
+}
+
+// parseWhen reads a date as the admin API writes it: ISO 8601
+// ("2026-12-06T16:21:43Z", with or without a zone, which then is UTC) or
+// the older "/Date(1796573703000)/". Anything else is the zero time, which
+// callers treat as unknown.
+func parseWhen(s string) time.Time {
+	s = strings.TrimSpace(s)
+	if ms, ok := strings.CutPrefix(s, "/Date("); ok {
+		ms, _, _ = strings.Cut(strings.TrimSuffix(ms, ")/"), "+")
+		if n, err := strconv.ParseInt(ms, 10, 64); err == nil {
+			return time.UnixMilli(n).UTC()
+		}
+		return time.Time{}
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
 }
 
 // SetMailboxType runs Set-Mailbox -Identity identity -Type t -Confirm:$false.

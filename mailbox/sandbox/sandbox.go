@@ -13,7 +13,8 @@
 // on-premises sync, licenses including group-assigned ones, manager,
 // password, Temporary Access Pass, deletion), the tenant's subscriptions
 // (SKUs), groups (name, mail, security-enabled, the users seeded as their
-// members) and accepted domains, and mailboxes (recipient type, holds,
+// members, groups nested with AddGroupMember) and accepted domains, and
+// mailboxes (ExchangeGuid, when New-Mailbox created it, recipient type, holds,
 // archive and auto-expanding archive, address-list visibility, Send on
 // Behalf, size and item count, Full Access and Send As grants), including
 // the creation of shared mailboxes. Lookups are case-insensitive, as
@@ -344,6 +345,7 @@ const (
 	ReadRecipientPermissions = "RecipientPermissions"
 	ReadGroupByMail          = "GroupByMail"
 	ReadGroupMembers         = "GroupMembers"
+	ReadTransitiveMembers    = "TransitiveMembers"
 	ReadAcceptedDomains      = "AcceptedDomains"
 	ReadRecipient            = "Recipient" // RecipientExists
 )
@@ -355,11 +357,12 @@ type Tenant struct {
 	now                        func() time.Time
 
 	mu      sync.Mutex
-	users   []*user          // in the order they were added
-	byKey   map[string]*user // lower-case object id, UPN and mail
-	byMbx   map[string]*user // lower-case UPN, SMTP address, alias, GUID, object id
-	skus    []*sku           // in the order they were added
-	groups  []Group          // in the order they were added
+	users   []*user             // in the order they were added
+	byKey   map[string]*user    // lower-case object id, UPN and mail
+	byMbx   map[string]*user    // lower-case UPN, SMTP address, alias, GUID, object id
+	skus    []*sku              // in the order they were added
+	groups  []Group             // in the order they were added
+	nested  map[string][]string // lower-case group id -> ids of the groups that are its members
 	changes []Change
 	reads   map[string]int
 }
@@ -398,8 +401,9 @@ type user struct {
 
 type mbox struct {
 	guid, alias, smtp  string
-	actual             string // the recipient type after the last change
-	shown              string // what Get-Mailbox reports while lagLeft > 0
+	created            time.Time // by New-Mailbox (UTC, whole seconds); zero for a seeded one
+	actual             string    // the recipient type after the last change
+	shown              string    // what Get-Mailbox reports while lagLeft > 0
 	lagLeft            int
 	dirSynced, litHold bool
 	inPlaceHolds       []string
@@ -771,6 +775,8 @@ func (t *Tenant) GetMailbox(ctx context.Context, identity string) (mailbox.Mailb
 		UserPrincipalName:             u.upn,
 		PrimarySMTPAddress:            m.smtp,
 		ExternalDirectoryObjectID:     u.id,
+		ExchangeGUID:                  m.guid,
+		WhenCreatedUTC:                m.created,
 		RecipientTypeDetails:          m.shown,
 		IsDirSynced:                   m.dirSynced,
 		LitigationHoldEnabled:         m.litHold,

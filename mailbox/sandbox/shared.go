@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
@@ -52,6 +53,76 @@ func (t *Tenant) GroupMembers(ctx context.Context, groupID string) ([]mailbox.Us
 		if member && !u.deleted && u.absentLeft == 0 {
 			out = append(out, u.public())
 		}
+	}
+	return out, nil
+}
+
+// AddGroupMember makes the known group child a member of the known group
+// parent (by id), so that TransitiveMembers of parent includes child's
+// users. A loop (a group inside itself, through others) is allowed, as in
+// Entra ID; adding a nesting twice changes nothing.
+func (t *Tenant) AddGroupMember(parentID, childID string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, id := range []string{parentID, childID} {
+		if !t.hasGroup(id) {
+			return fmt.Errorf("sandbox: nest %s in %s: no group %s: %w", childID, parentID, id, mailbox.ErrNotFound)
+		}
+	}
+	if t.nested == nil {
+		t.nested = map[string][]string{}
+	}
+	k := strings.ToLower(parentID)
+	if !slices.ContainsFunc(t.nested[k], func(c string) bool { return strings.EqualFold(c, childID) }) {
+		t.nested[k] = append(t.nested[k], childID)
+	}
+	return nil
+}
+
+// hasGroup reports whether the group id is known; t.mu is held.
+func (t *Tenant) hasGroup(id string) bool {
+	return slices.ContainsFunc(t.groups, func(g Group) bool { return strings.EqualFold(g.ID, id) })
+}
+
+// TransitiveMembers lists the users Graph finds (as GroupMembers) in a
+// known group or in the groups nested in it (AddGroupMember), at any depth,
+// each once, as principals whose proxy addresses are their mail
+// ("SMTP:" and the mail); mailbox.ErrNotFound for an unknown group.
+func (t *Tenant) TransitiveMembers(ctx context.Context, groupID string) ([]mailbox.Principal, error) {
+	const op = "GET /groups/{id}/transitiveMembers/microsoft.graph.user"
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.reads[ReadTransitiveMembers]++
+	if err := t.gate(ctx, op); err != nil {
+		return nil, err
+	}
+	if !t.hasGroup(groupID) {
+		return nil, graphNotFound(op, groupID)
+	}
+	seen := map[string]bool{}
+	queue := []string{strings.ToLower(groupID)}
+	for len(queue) > 0 {
+		g := queue[0]
+		queue = queue[1:]
+		if seen[g] {
+			continue
+		}
+		seen[g] = true
+		for _, c := range t.nested[g] {
+			queue = append(queue, strings.ToLower(c))
+		}
+	}
+	out := []mailbox.Principal{}
+	for _, u := range t.users {
+		member := slices.ContainsFunc(u.groups, func(g string) bool { return seen[strings.ToLower(g)] })
+		if !member || u.deleted || u.absentLeft != 0 {
+			continue
+		}
+		p := mailbox.Principal{ID: u.id, DisplayName: u.displayName, UserPrincipalName: u.upn, Mail: u.mail}
+		if u.mail != "" {
+			p.ProxyAddresses = []string{"SMTP:" + u.mail}
+		}
+		out = append(out, p)
 	}
 	return out, nil
 }
@@ -222,7 +293,7 @@ func (t *Tenant) NewSharedMailbox(ctx context.Context, name, displayName, addres
 		id: ObjectID(address), upn: address, displayName: displayName, mail: address, name: name,
 		enabled: true, absentLeft: t.createLag,
 		mbx: &mbox{
-			guid: MailboxGUID(address), alias: alias, smtp: address,
+			guid: MailboxGUID(address), alias: alias, smtp: address, created: t.now().UTC().Truncate(time.Second),
 			actual: mailbox.RecipientSharedMailbox, shown: mailbox.RecipientSharedMailbox,
 			archive: "None", absentLeft: t.createLag,
 		},
@@ -246,6 +317,8 @@ func (t *Tenant) NewSharedMailbox(ctx context.Context, name, displayName, addres
 		UserPrincipalName:         u.upn,
 		PrimarySMTPAddress:        u.mail,
 		ExternalDirectoryObjectID: u.id,
+		ExchangeGUID:              u.mbx.guid,
+		WhenCreatedUTC:            u.mbx.created,
 		RecipientTypeDetails:      mailbox.RecipientSharedMailbox,
 		ArchiveStatus:             "None",
 	}, nil

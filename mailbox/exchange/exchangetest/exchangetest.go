@@ -45,6 +45,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mailboxbot/mailboxbot/internal/faults"
 	"github.com/mailboxbot/mailboxbot/mailbox"
@@ -482,6 +483,8 @@ type Mailbox struct {
 	UserPrincipalName             string   `json:"UserPrincipalName"`
 	PrimarySmtpAddress            string   `json:"PrimarySmtpAddress"`
 	ExternalDirectoryObjectId     string   `json:"ExternalDirectoryObjectId"`
+	ExchangeGuid                  string   `json:"ExchangeGuid,omitempty"`
+	WhenCreatedUTC                string   `json:"WhenCreatedUTC,omitempty"` // ISO 8601, UTC
 	RecipientTypeDetails          string   `json:"RecipientTypeDetails"`
 	IsDirSynced                   bool     `json:"IsDirSynced"`
 	LitigationHoldEnabled         bool     `json:"LitigationHoldEnabled"`
@@ -508,6 +511,8 @@ func WireMailbox(m mailbox.Mailbox) Mailbox {
 		UserPrincipalName:             m.UserPrincipalName,
 		PrimarySmtpAddress:            m.PrimarySMTPAddress,
 		ExternalDirectoryObjectId:     m.ExternalDirectoryObjectID,
+		ExchangeGuid:                  m.ExchangeGUID,
+		WhenCreatedUTC:                when(m.WhenCreatedUTC),
 		RecipientTypeDetails:          m.RecipientTypeDetails,
 		IsDirSynced:                   m.IsDirSynced,
 		LitigationHoldEnabled:         m.LitigationHoldEnabled,
@@ -519,6 +524,14 @@ func WireMailbox(m mailbox.Mailbox) Mailbox {
 		GrantSendOnBehalfTo:           nonNil(m.GrantSendOnBehalfTo),
 		AutoExpandingArchiveEnabled:   m.AutoExpandingArchiveEnabled,
 	}
+}
+
+// when writes a date as the admin API does; "" for the zero time.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05Z")
 }
 
 type answer struct {
