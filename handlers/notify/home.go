@@ -12,7 +12,6 @@ import (
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/internal/words"
-	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
 // The App Home tab: what waits for the user's decision (with the Approve
@@ -136,33 +135,32 @@ func appendPart(blocks []slack.Block, limit int, id, title string, items [][]sla
 	return blocks
 }
 
-// waitingBlocks renders a request waiting for the reader's decision: what
-// is asked, when it expires, and the buttons of the approval message.
+// waitingBlocks renders a request waiting for the reader's decision, as
+// the approval message shows it but in one section: DRY RUN when it is
+// one, what is asked, the options line (every right given and every
+// weakened default), why the reader is asked, when it expires, the
+// findings (blockers and warnings each with their own icon); then the
+// buttons of the approval message.
 func waitingBlocks(r *bot.Request, now time.Time) []slack.Block {
-	text := summary(r, true)
+	var lines []string
 	if r.Op.Options.DryRun {
-		text = "🧪 *DRY RUN* " + text
+		lines = append(lines, DryRunNote)
+	}
+	lines = append(lines, summary(r, true))
+	if o := optionsText(r.Op, &r.Plan.Target, r.Requester); o != "" {
+		lines = append(lines, "*Options:* "+o)
 	}
 	about := []string{"Request `" + mrkdwn.Escape(r.ID) + "`", "asked " + mrkdwn.Date(r.CreatedAt)}
 	if e := expiryText(r, now); e != "" {
 		about = append(about, e)
 	}
-	if n := homeWarnings(r); n > 0 {
-		about = append(about, "⚠️ "+mrkdwn.Count(n, "warning", "warnings")+": see the approval message")
+	lines = append(lines, "_"+approverReason(r)+"_", strings.Join(about, " · "))
+	if f := findingsText(r.Plan.Findings); f != "" {
+		lines = append(lines, f)
 	}
 	// The very buttons of the approval message: same action ids, value,
 	// confirm dialog and block id.
-	return []slack.Block{section(HomeWaitingBlockID+r.ID, text+"\n"+strings.Join(about, " · ")), decisionButtons(r)}
-}
-
-func homeWarnings(r *bot.Request) int {
-	n := 0
-	for _, f := range r.Plan.Findings {
-		if f.Severity == mailbox.Warning || f.Severity == mailbox.Blocker {
-			n++
-		}
-	}
-	return n
+	return []slack.Block{section(HomeWaitingBlockID+r.ID, strings.Join(lines, "\n")), decisionButtons(r)}
 }
 
 // homeLine renders one of the recent requests: its state's icon, what was
