@@ -52,7 +52,7 @@ func confirmHead(r *bot.Request) string {
 		if name == "" {
 			name = r.Op.Mailbox
 		}
-		return fmt.Sprintf("The shared mailbox “%s” (%s) will be created %s, %s.", mrkdwn.Escape(name), mb, words.MembersCount(len(r.Op.Members)), when)
+		return fmt.Sprintf("The shared mailbox “%s” (%s) will be created %s %s.", mrkdwn.Escape(name), mb, words.MembersCount(len(r.Op.Members)), when)
 	case r.Op.Kind == mailbox.KindGrant && r.Op.Right == mailbox.FullAccess:
 		return fmt.Sprintf("%s will get Full Access to %s %s.", words.PlainPerson(r.Op.Trustee), mb, when)
 	case r.Op.Kind == mailbox.KindGrant:

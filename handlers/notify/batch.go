@@ -47,7 +47,7 @@ func (s *Slack) BatchReport(ctx context.Context, channel string, b *bot.Batch, r
 }
 
 func batchHeadline(b *bot.Batch, n int) string {
-	return fmt.Sprintf("%s asks to %s for %d mailboxes (request %s)", mrkdwn.Mention(b.Requester), kindVerb(b.Op.Kind), n, b.ID)
+	return fmt.Sprintf("%s asks to %s for %d mailboxes (request %s)", mrkdwn.Mention(b.Requester), kindVerb(b.Op.Kind), n, mrkdwn.Escape(b.ID))
 }
 
 func batchApprovalText(b *bot.Batch, n int) string {
@@ -73,7 +73,7 @@ func kindVerb(k mailbox.Kind) string {
 // them all. Then the buttons while undecided (the confirm dialog names the
 // rights and the weakened defaults), else who decided and when.
 func BatchApprovalBlocks(b *bot.Batch, reqs []*bot.Request, now time.Time) []slack.Block {
-	head := []slack.Block{section("batch", fmt.Sprintf("*%s*", mrkdwn.Escape(batchHeadline(b, len(reqs)))))}
+	head := []slack.Block{section("batch", "*"+batchHeadline(b, len(reqs))+"*")}
 	head = append(head, batchCommonBlocks(b)...)
 	head = append(head, contextBlock("approver", batchApproverReason(b, reqs)))
 	head = append(head, batchStepsBlocks(reqs)...)
@@ -130,8 +130,11 @@ func batchCommonBlocks(b *bot.Batch) []slack.Block {
 // batchDecisionButtons is Approve all (with a confirm dialog naming the
 // rights and weakened defaults of b.Op) and Reject all.
 func batchDecisionButtons(b *bot.Batch, n int) *slack.ActionBlock {
-	title, head := "Approve these changes?", fmt.Sprintf("Each of the %d mailboxes will be %s %s, as its plan above says; each is reported.",
-		n, strings.TrimPrefix(kindVerb(b.Op.Kind), "convert "), whenText(b.Op.Options))
+	becomes := "a shared mailbox"
+	if b.Op.Kind == mailbox.KindConvertToRegular {
+		becomes = "a user mailbox again"
+	}
+	title, head := "Approve these changes?", fmt.Sprintf("Each of the %d mailboxes becomes %s %s; each is reported.", n, becomes, whenText(b.Op.Options))
 	if b.Op.Options.DryRun {
 		title = "Approve this dry run?"
 		head = fmt.Sprintf("Dry run: the bot will report the steps for each of the %d mailboxes %s. Nothing will be changed.", n, whenText(b.Op.Options))
@@ -252,7 +255,7 @@ func BatchReportBlocks(b *bot.Batch, reqs []*bot.Request, now time.Time) []slack
 			sums = append(sums, fmt.Sprintf("%d %s", count[st], stateName(st)))
 		}
 	}
-	head := []slack.Block{section("batch", fmt.Sprintf("*%s*\n%s", mrkdwn.Escape(batchHeadline(b, len(reqs))), strings.Join(sums, " · ")))}
+	head := []slack.Block{section("batch", "*"+batchHeadline(b, len(reqs))+"*\n"+strings.Join(sums, " · "))}
 	head = append(head, batchCommonBlocks(b)...)
 	if d := b.Decision; d != nil {
 		head = append(head, contextBlock("decision", decidedBy(d)+"."))

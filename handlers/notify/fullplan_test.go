@@ -196,6 +196,14 @@ func TestBatchReportShowsOptionsAndTruncatesFailures(t *testing.T) {
 func TestOverflowSaysSoAndPointsToStatus(t *testing.T) {
 	b, reqs := batchOf(100, allOptions(20))
 	b.Refused = []string{"zed@contoso.com: synchronised from on-premises"}
+	// Findings of their own on every mailbox, more than one message holds.
+	for _, r := range reqs {
+		for i := range 6 {
+			r.Plan.Findings = append(r.Plan.Findings, mailbox.Finding{Severity: mailbox.Warning, Rule: 13,
+				Text: fmt.Sprintf("%s is hidden from the address lists (%d): Send As does not work in classic Outlook for Windows until it is visible in the global address list.", r.Op.Mailbox, i),
+				Fix:  "Show it in the address lists: Set-Mailbox -Identity " + r.Op.Mailbox + " -HiddenFromAddressListsEnabled $false"})
+		}
+	}
 	for name, blocks := range map[string][]slack.Block{
 		"approval": notify.BatchApprovalBlocks(b, reqs, t0),
 		"report":   notify.BatchReportBlocks(b, reqs, t0),
@@ -211,14 +219,22 @@ func TestOverflowSaysSoAndPointsToStatus(t *testing.T) {
 			if !strings.Contains(raw, notify.DryRunNote) {
 				t.Error("no DRY RUN mark")
 			}
+			cut := false
 			for i, r := range reqs {
 				if !strings.Contains(raw, r.Op.Mailbox) {
 					more := fmt.Sprintf("…and %d more mailboxes: `/convert-mailbox status %s`", len(reqs)-i, b.ID)
 					if !strings.Contains(raw, more) {
 						t.Errorf("mailbox %d left out without %q:\n%s", i, more, raw)
 					}
+					cut = true
 					break
 				}
+			}
+			if name == "approval" && !cut {
+				t.Error("every mailbox fits: this test does not reach the overflow")
+			}
+			if !strings.Contains(raw, "zed@contoso.com") {
+				t.Error("the mailboxes not requested are left out")
 			}
 			for _, c := range confirmTexts(blocks) {
 				if !strings.Contains(strings.ToLower(c), "see the full plan above") {

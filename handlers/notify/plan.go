@@ -106,7 +106,8 @@ func planFacts(op mailbox.Operation, t *mailbox.Target, requester string) (fs []
 		case o.KeepLicenses:
 			fs = append(fs, weakened("licenses stay after the conversion", "keep-license"))
 		case t == nil:
-			add("licenses removed after verification, except where a mailbox's own line says why they stay")
+			fs = append(fs, fact{text: "licenses removed after verification, except where a mailbox's own line says why they stay",
+				plain: "licenses removed unless a mailbox's line says why not"})
 		case t.LicensesKept != "":
 			fs = append(fs, fact{text: "licenses kept — " + mrkdwn.Escape(t.LicensesKept), plain: "licenses kept"})
 		default:
@@ -224,14 +225,17 @@ func confirmText(head string, fs []fact) string {
 			rest = append(rest, f.plain)
 		}
 	}
-	sentence := func(prefix string, l []string, sep string) string {
+	sentence := func(l []string, sep string) string {
 		if len(l) == 0 {
 			return ""
 		}
-		return " " + prefix + strings.Join(l, sep) + "."
+		return " " + mrkdwn.Capitalize(strings.Join(l, sep)) + "."
 	}
-	start := head + sentence("⚠️ Weakened defaults: ", weak, ", ")
-	r, rs, o := sentence("", rights, "; "), sentence("", rightsShort, "; "), sentence("", rest, "; ")
+	start := head
+	if len(weak) > 0 {
+		start += " ⚠️ Weakened defaults: " + strings.Join(weak, ", ") + "."
+	}
+	r, rs, o := sentence(rights, "; "), sentence(rightsShort, "; "), sentence(rest, "; ")
 	named := " Who: " + seeAbove
 	if r == rs {
 		named = ""
