@@ -344,3 +344,15 @@ func TestBatchGolden(t *testing.T) {
 	dry, dreqs := batchOf(2, mailbox.Options{DryRun: true, KeepSessions: true})
 	golden(t, "batch_approval_dry_run", message{"x", notify.BatchApprovalBlocks(dry, dreqs, t0)})
 }
+
+func TestHomeRecentRequestShowsGrantsAndWeakenedDefaults(t *testing.T) {
+	r := withID(optionsReq(), "req_01JD3K7W", 3)
+	r.Op.Options.KeepSignIn = true
+	h := bot.Home{User: requester, Now: t0.Add(30 * time.Minute), Mine: []*bot.Request{r}}
+	raw := string(encode(t, message{"x", notify.HomeBlocks(h)}))
+	for _, want := range []string{"⚠️ sign-in stays allowed (keep-signin)", "Full Access (automapping off) and Send As: bob@contoso.com, carol@contoso.com"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("recent request lacks %q:\n%s", want, raw)
+		}
+	}
+}

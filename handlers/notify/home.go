@@ -165,7 +165,7 @@ func waitingBlocks(r *bot.Request, now time.Time) []slack.Block {
 
 // homeLine renders one of the recent requests: its state's icon, what was
 // asked (by whom, when who is set), then its id, state, decision and age,
-// and why it failed.
+// the rights it gives and the defaults it weakens, and why it failed.
 func homeLine(r *bot.Request, who bool) string {
 	var b strings.Builder
 	b.WriteString(StateIcon(r.State) + " ")
@@ -190,8 +190,24 @@ func homeLine(r *bot.Request, who bool) string {
 		about = append(about, "🧪 dry run")
 	}
 	b.WriteString("\n" + strings.Join(about, " · "))
+	if n := notableText(r); n != "" {
+		b.WriteString("\n" + n)
+	}
 	if r.State == bot.StateFailed && r.Failure != "" {
 		b.WriteString("\n" + mrkdwn.Quote(mrkdwn.Escape(truncate(r.Failure, maxErrorText))))
 	}
 	return b.String()
+}
+
+// notableText is the facts of r's options line that give a right or weaken
+// a default (planFacts), "" when there are none.
+func notableText(r *bot.Request) string {
+	fs, _ := planFacts(r.Op, &r.Plan.Target, r.Requester)
+	var l []string
+	for _, f := range fs {
+		if f.weak || f.right {
+			l = append(l, f.text)
+		}
+	}
+	return strings.Join(l, " · ")
 }
