@@ -356,3 +356,20 @@ func TestHomeRecentRequestShowsGrantsAndWeakenedDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestHomeWaitingItemCountsManyPeople: a request giving rights to more
+// people than the Home item's section holds counts them and says where
+// they are named, rather than being cut.
+func TestHomeWaitingItemCountsManyPeople(t *testing.T) {
+	r := withID(optionsReq(), "req_01JD3K7W", 3)
+	r.Op.Options = allOptions(200)
+	h := bot.Home{User: manager, Now: t0, Waiting: []*bot.Request{r}}
+	blocks := notify.HomeBlocks(h)
+	checkLimits(t, blocks)
+	raw := string(encode(t, message{"x", blocks}))
+	for _, want := range append([]string{"Full Access (automapping off) and Send As for 200 people", "see the approval message"}, weakenings...) {
+		if !strings.Contains(raw, want) {
+			t.Errorf("Home waiting item lacks %q:\n%s", want, raw)
+		}
+	}
+}

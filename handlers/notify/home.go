@@ -1,11 +1,13 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -147,7 +149,9 @@ func waitingBlocks(r *bot.Request, now time.Time) []slack.Block {
 		lines = append(lines, DryRunNote)
 	}
 	lines = append(lines, summary(r, true))
-	if o := optionsText(r.Op, &r.Plan.Target, r.Requester); o != "" {
+	if o := optionsText(r.Op, &r.Plan.Target, r.Requester); utf8.RuneCountInString(o) > maxHomeOptions {
+		lines = append(lines, "*Options:* "+shortOptionsText(r)+" — _who exactly: see the approval message_")
+	} else if o != "" {
 		lines = append(lines, "*Options:* "+o)
 	}
 	about := []string{"Request `" + mrkdwn.Escape(r.ID) + "`", "asked " + mrkdwn.Date(r.CreatedAt)}
@@ -208,6 +212,21 @@ func notableText(r *bot.Request) string {
 		if f.weak || f.right {
 			l = append(l, f.text)
 		}
+	}
+	return strings.Join(l, " · ")
+}
+
+// maxHomeOptions is the longest options line a request waiting on the
+// Home tab shows as it is; a longer one counts people (shortOptionsText),
+// so that its one section holds the rest.
+const maxHomeOptions = 1500
+
+// shortOptionsText is r's options line with people counted, not named.
+func shortOptionsText(r *bot.Request) string {
+	fs, _ := planFacts(r.Op, &r.Plan.Target, r.Requester)
+	l := make([]string, len(fs))
+	for i, f := range fs {
+		l[i] = cmp.Or(f.short, f.text)
 	}
 	return strings.Join(l, " · ")
 }
