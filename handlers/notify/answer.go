@@ -53,7 +53,7 @@ func AnswerBlocks(a bot.Answer) []slack.Block {
 		blocks = append(blocks, contextBlock("request", ctx))
 	case a.Plan != nil:
 		blocks = append(blocks, section("plan", planText(*a.Plan, nil)))
-		blocks = append(blocks, planBlocks(a.Plan.Op, *a.Plan, withFindings)...)
+		blocks = append(blocks, planBlocks(a.Plan.Op, *a.Plan, "", withFindings)...)
 	}
 	if len(blocks) == 0 {
 		blocks = append(blocks, section("text", AnswerText(a)))

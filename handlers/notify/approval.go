@@ -30,21 +30,21 @@ func ApprovalText(r *bot.Request) string {
 	return dryTag(r.Op) + summary(r, false)
 }
 
-// approveConfirm is the text of the Approve button's confirm dialog (plain
-// text: no Slack dates).
+// approveConfirm is the text of the Approve button's confirm dialog
+// (plain text: no Slack dates): what changes and when, then the facts of
+// the options line (planFacts), compactly (confirmText).
 func approveConfirm(r *bot.Request) string {
+	fs, _ := planFacts(r.Op, &r.Plan.Target, r.Requester)
+	return confirmText(confirmHead(r), fs)
+}
+
+// confirmHead is what approving r changes, and when, in one sentence.
+func confirmHead(r *bot.Request) string {
 	mb := mailboxOf(r)
 	n, o := len(r.Plan.Steps), r.Op.Options
-	when := "as soon as you approve"
-	if !o.At.IsZero() {
-		when = "at " + mrkdwn.UTC(o.At) + ", as scheduled"
-	}
+	when := whenText(o)
 	if o.DryRun {
-		return fmt.Sprintf("Dry run: the bot will report the %d steps for %s %s, with what each would send. Nothing will be changed.", n, mb, when)
-	}
-	signIn := "sign-in blocked"
-	if o.KeepSignIn {
-		signIn = "sign-in kept"
+		return fmt.Sprintf("Dry run: the bot will report the %d steps for %s %s. Nothing will be changed.", n, mb, when)
 	}
 	switch {
 	case r.Op.Kind == mailbox.KindCreateShared:
@@ -52,26 +52,29 @@ func approveConfirm(r *bot.Request) string {
 		if name == "" {
 			name = r.Op.Mailbox
 		}
-		return fmt.Sprintf("The shared mailbox “%s” (%s) will be created %s, each with Full Access and Send As, and its own account's sign-in blocked, %s.",
-			mrkdwn.Escape(name), mb, words.MembersCount(len(r.Op.Members)), when)
+		return fmt.Sprintf("The shared mailbox “%s” (%s) will be created %s %s.", mrkdwn.Escape(name), mb, words.MembersCount(len(r.Op.Members)), when)
 	case r.Op.Kind == mailbox.KindGrant && r.Op.Right == mailbox.FullAccess:
-		return fmt.Sprintf("%s will get Full Access to %s (%s) %s.", words.PlainPerson(r.Op.Trustee), mb, words.AutomapText(o), when)
+		return fmt.Sprintf("%s will get Full Access to %s %s.", words.PlainPerson(r.Op.Trustee), mb, when)
 	case r.Op.Kind == mailbox.KindGrant:
 		return fmt.Sprintf("%s will get %s on %s %s.", words.PlainPerson(r.Op.Trustee), words.RightName(r.Op.Right), mb, when)
 	case r.Op.Kind == mailbox.KindRevoke:
 		return fmt.Sprintf("%s on %s will be taken away from %s %s.", words.RightName(r.Op.Right), mb, words.PlainPerson(r.Op.Trustee), when)
 	case r.Op.Kind == mailbox.KindConvertToShared && r.Plan.Target.Deleted:
-		return fmt.Sprintf("The deleted user %s will be restored and its mailbox converted to a shared mailbox (%d steps, %s) %s. The user account is kept.", mb, n, signIn, when)
+		return fmt.Sprintf("The deleted user %s is restored and its mailbox becomes a shared mailbox %s (%d steps; the account is kept).", mb, when, n)
 	case r.Op.Kind == mailbox.KindConvertToShared:
-		return fmt.Sprintf("%s will be converted to a shared mailbox (%d steps, %s) %s. The user account is kept.", mb, n, signIn, when)
+		return fmt.Sprintf("%s becomes a shared mailbox %s (%d steps; the account is kept).", mb, when, n)
 	case r.Op.Kind == mailbox.KindConvertToRegular:
-		way := "a Temporary Access Pass"
-		if o.Password {
-			way = "a reset password"
-		}
-		return fmt.Sprintf("%s will be converted back to a user mailbox (%d steps) %s: licensed, sign-in enabled, and %s sent privately to the requester.", mb, n, when, way)
+		return fmt.Sprintf("%s becomes a user mailbox again %s (%d steps).", mb, when, n)
 	}
 	return fmt.Sprintf("The bot will run %d steps on %s %s.", n, mb, when)
+}
+
+// whenText is when an approved change runs, in plain text.
+func whenText(o mailbox.Options) string {
+	if !o.At.IsZero() {
+		return "at " + mrkdwn.UTC(o.At)
+	}
+	return "once you approve"
 }
 
 // ApprovalBlocks renders the approver's direct message: what is asked (the
@@ -95,13 +98,19 @@ func ApprovalBlocks(r *bot.Request, now time.Time) []slack.Block {
 // expiryText says when r expires ("expires <date>") or expired, as of
 // now; "" when it does not expire.
 func expiryText(r *bot.Request, now time.Time) string {
+	return expiresAt(r.ExpiresAt, now)
+}
+
+// expiresAt says when something expiring at at expires ("expires <date>")
+// or expired, as of now; "" when at is zero.
+func expiresAt(at, now time.Time) string {
 	switch {
-	case r.ExpiresAt.IsZero():
+	case at.IsZero():
 		return ""
-	case r.ExpiresAt.After(now):
-		return "expires " + mrkdwn.Date(r.ExpiresAt)
+	case at.After(now):
+		return "expires " + mrkdwn.Date(at)
 	}
-	return "expired " + mrkdwn.Date(r.ExpiresAt)
+	return "expired " + mrkdwn.Date(at)
 }
 
 // decisionButtons is the Approve (with its confirm dialog: what will
@@ -197,11 +206,11 @@ func DecidedText(r *bot.Request) string {
 }
 
 // DecidedBlocks renders the approval message once it is decided, expired or
-// cancelled: the summary of what was asked with its options, the steps,
-// and who decided and when. It has no buttons.
+// cancelled: the summary of what was asked with its options, the
+// findings, the steps, and who decided and when. It has no buttons.
 func DecidedBlocks(r *bot.Request) []slack.Block {
 	blocks := []slack.Block{section("summary", summary(r, true))}
-	blocks = append(blocks, requestPlanBlocks(r, 0)...)
+	blocks = append(blocks, requestPlanBlocks(r, withFindings)...)
 	blocks = append(blocks,
 		section("decision", decisionIcon(r)+" *"+DecisionText(r)+"*"),
 		contextBlock("request", "Request `"+mrkdwn.Escape(r.ID)+"`"))

@@ -19,7 +19,8 @@ func AuditText(r *bot.Request) string {
 }
 
 // AuditBlocks renders the audit channel's one message per request: id,
-// mailbox, operation, requester, approvers, state, decision and the steps.
+// mailbox, operation, requester, approvers, state, decision, then the
+// options, the findings and the steps with their status.
 func AuditBlocks(r *bot.Request) []slack.Block {
 	field := func(name, value string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.MarkdownType, truncate("*"+name+"*\n"+value, maxFieldText), false, false)
@@ -39,7 +40,7 @@ func AuditBlocks(r *bot.Request) []slack.Block {
 	blocks := []slack.Block{
 		&slack.SectionBlock{Type: slack.MBTSection, BlockID: "audit", Text: mdText("*Mailbox request* " + summary(r, true)), Fields: fields},
 	}
-	blocks = append(blocks, requestPlanBlocks(r, withProgress)...)
+	blocks = append(blocks, requestPlanBlocks(r, withFindings|withProgress)...)
 	if !r.UpdatedAt.IsZero() {
 		blocks = append(blocks, contextBlock("updated", "Last change "+mrkdwn.Date(r.UpdatedAt)))
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -15,16 +16,17 @@ import (
 )
 
 // Messages of a batch (several mailboxes at once): one approval message and
-// one report for all of them, each line one mailbox.
+// one report for all of them; what is common to every mailbox once, then
+// each mailbox's own.
 
 var _ bot.BatchNotifier = (*Slack)(nil)
 
-// maxBatchLines keeps a batch message within Slack's 50 blocks.
+// maxBatchLines bounds the mailboxes a batch lists as not requested.
 const maxBatchLines = 400
 
 // BatchApproval posts an approver's message for b (ref nil) or updates it.
 func (s *Slack) BatchApproval(ctx context.Context, b *bot.Batch, reqs []*bot.Request, approver string, ref *bot.MessageRef) (bot.MessageRef, error) {
-	text, blocks := batchApprovalText(b, len(reqs)), BatchApprovalBlocks(b, reqs)
+	text, blocks := batchApprovalText(b, len(reqs)), BatchApprovalBlocks(b, reqs, s.now())
 	if ref == nil {
 		return s.dm(ctx, approver, text, blocks)
 	}
@@ -34,7 +36,7 @@ func (s *Slack) BatchApproval(ctx context.Context, b *bot.Batch, reqs []*bot.Req
 // BatchReport posts the requester's report of b (channel "") or the audit
 // channel's message of b, or updates it (ref set).
 func (s *Slack) BatchReport(ctx context.Context, channel string, b *bot.Batch, reqs []*bot.Request, ref *bot.MessageRef) (bot.MessageRef, error) {
-	text, blocks := batchHeadline(b, len(reqs)), BatchReportBlocks(b, reqs)
+	text, blocks := dryTag(b.Op)+batchHeadline(b, len(reqs)), BatchReportBlocks(b, reqs, s.now())
 	switch {
 	case ref != nil:
 		return *ref, s.update(ctx, *ref, text, blocks)
@@ -45,14 +47,14 @@ func (s *Slack) BatchReport(ctx context.Context, channel string, b *bot.Batch, r
 }
 
 func batchHeadline(b *bot.Batch, n int) string {
-	return fmt.Sprintf("%s asks to %s for %d mailboxes (request %s)", mrkdwn.Mention(b.Requester), kindVerb(b.Op.Kind), n, b.ID)
+	return fmt.Sprintf("%s asks to %s for %d mailboxes (request %s)", mrkdwn.Mention(b.Requester), kindVerb(b.Op.Kind), n, mrkdwn.Escape(b.ID))
 }
 
 func batchApprovalText(b *bot.Batch, n int) string {
 	if b.Decision != nil {
-		return batchHeadline(b, n) + " — decided"
+		return dryTag(b.Op) + batchHeadline(b, n) + " — decided"
 	}
-	return batchHeadline(b, n) + " — waiting for your decision"
+	return dryTag(b.Op) + batchHeadline(b, n) + " — waiting for your decision"
 }
 
 func kindVerb(k mailbox.Kind) string {
@@ -62,43 +64,188 @@ func kindVerb(k mailbox.Kind) string {
 	return "convert user mailboxes to shared mailboxes"
 }
 
-// BatchApprovalBlocks shows b to an approver: the mailboxes, then the
-// buttons while undecided, else who decided and when.
-func BatchApprovalBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
-	blocks := []slack.Block{section("batch", fmt.Sprintf("*%s*", mrkdwn.Escape(batchHeadline(b, len(reqs)))))}
-	var lines []string
-	for _, r := range reqs {
-		lines = append(lines, fmt.Sprintf("• %s (%s)", mrkdwn.Escape(r.Op.Mailbox), mrkdwn.Escape(r.Plan.Target.DisplayName)))
-	}
-	blocks = append(blocks, textSections("mailboxes", lines)...)
+// BatchApprovalBlocks shows b to an approver, the whole plan: first what
+// is common to every mailbox (DRY RUN, the options with every right given
+// and every weakened default, the schedule), never cut; why the reader
+// approves; the steps; then each mailbox with what is its own (type, size,
+// deleted user, licenses kept and why, findings). Mailboxes that do not
+// fit in Slack's 50 blocks are counted, with the status command that shows
+// them all. Then the buttons while undecided (the confirm dialog names the
+// rights and the weakened defaults), else who decided and when.
+func BatchApprovalBlocks(b *bot.Batch, reqs []*bot.Request, now time.Time) []slack.Block {
+	head := []slack.Block{section("batch", "*"+batchHeadline(b, len(reqs))+"*")}
+	head = append(head, batchCommonBlocks(b)...)
+	head = append(head, contextBlock("approver", batchApproverReason(b, reqs)))
+	head = append(head, batchStepsBlocks(reqs)...)
+
+	var tail []slack.Block
 	if len(b.Refused) > 0 {
-		blocks = append(blocks, textSections("refused", append([]string{"*Not requested:*"}, mrkdwn.EscapeAll(b.Refused)...))...)
+		tail = append(tail, textSections("refused", append([]string{"*Not requested:*"}, mrkdwn.EscapeAll(b.Refused)...))...)
 	}
-	if d := b.Decision; d != nil {
-		return append(blocks, section("decision", decidedIcon(d)+" "+decidedBy(d)))
+	switch d := b.Decision; {
+	case d != nil:
+		tail = append(tail, section("decision", decidedIcon(d)+" "+decidedBy(d)))
+	case !slices.ContainsFunc(reqs, func(r *bot.Request) bool { return r.State == bot.StatePending }):
+		tail = append(tail, section("decision", "No longer waiting for a decision: expired or cancelled."))
+	default:
+		tail = append(tail, contextBlock("why", mrkdwn.Capitalize(expiresAt(b.ExpiresAt, now))+". Request `"+mrkdwn.Escape(b.ID)+"`."),
+			batchDecisionButtons(b, len(reqs)))
 	}
-	if !slices.ContainsFunc(reqs, func(r *bot.Request) bool { return r.State == bot.StatePending }) {
-		return append(blocks, section("decision", "No longer waiting for a decision: expired or cancelled."))
+
+	entries := make([]string, len(reqs))
+	for i, r := range reqs {
+		entries[i] = batchMailboxEntry(r)
 	}
-	approve := slack.NewButtonBlockElement(ActionApprove, b.ID, plain("Approve all", 75)).
-		WithStyle(slack.StylePrimary).
-		WithConfirm(slack.NewConfirmationBlockObject(plain("Approve these changes?", maxTitleText),
-			plain(fmt.Sprintf("Each of the %d mailboxes is changed as its plan says; each is reported.", len(reqs)), maxConfirmText),
-			plain("Approve", 30), plain("Cancel", 30)))
-	reject := slack.NewButtonBlockElement(ActionReject, b.ID, plain("Reject all", 75)).WithStyle(slack.StyleDanger)
-	blocks = append(blocks, contextBlock("why", fmt.Sprintf("Expires %s. Request `%s`.", mrkdwn.Date(b.ExpiresAt), mrkdwn.Escape(b.ID))))
-	return append(blocks, slack.NewActionBlock(DecisionBlockID+b.ID, approve, reject))
+	rows := packSections("mailboxes", entries, maxBlocks-len(head)-len(tail), func(n int) string {
+		return fmt.Sprintf("…and %s: `/convert-mailbox status %s` shows the full plan.", mrkdwn.Count(n, "more mailbox", "more mailboxes"), mrkdwn.Escape(b.ID))
+	})
+	return slices.Concat(head, rows, tail)
 }
 
-// BatchReportBlocks shows how each mailbox of b is doing, with counts.
-func BatchReportBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
+// maxBlocks is Slack's limit on the blocks of a message.
+const maxBlocks = 50
+
+// batchCommonBlocks is what is common to every mailbox of b: the DRY RUN
+// mark and each fact of b.Op (planFacts), one a line, in as many sections
+// as they need: never cut.
+func batchCommonBlocks(b *bot.Batch) []slack.Block {
+	var blocks []slack.Block
+	if b.Op.Options.DryRun {
+		blocks = append(blocks, section("dry_run", DryRunNote))
+	}
+	fs, _ := planFacts(b.Op, nil, b.Requester)
+	if len(fs) == 0 {
+		return blocks
+	}
+	lines := []string{"*For every mailbox:*"}
+	for _, f := range fs {
+		lines = append(lines, "• "+f.text)
+	}
+	for i, part := range SplitText(strings.Join(lines, "\n"), maxSectionText) {
+		blocks = append(blocks, section(fmt.Sprintf("common-%d", i), part))
+	}
+	return blocks
+}
+
+// batchDecisionButtons is Approve all (with a confirm dialog naming the
+// rights and weakened defaults of b.Op) and Reject all.
+func batchDecisionButtons(b *bot.Batch, n int) *slack.ActionBlock {
+	becomes := "a shared mailbox"
+	if b.Op.Kind == mailbox.KindConvertToRegular {
+		becomes = "a user mailbox again"
+	}
+	title, head := "Approve these changes?", fmt.Sprintf("Each of the %d mailboxes becomes %s %s; each is reported.", n, becomes, whenText(b.Op.Options))
+	if b.Op.Options.DryRun {
+		title = "Approve this dry run?"
+		head = fmt.Sprintf("Dry run: the bot will report the steps for each of the %d mailboxes %s. Nothing will be changed.", n, whenText(b.Op.Options))
+	}
+	fs, _ := planFacts(b.Op, nil, b.Requester)
+	approve := slack.NewButtonBlockElement(ActionApprove, b.ID, plain("Approve all", 75)).
+		WithStyle(slack.StylePrimary).
+		WithConfirm(slack.NewConfirmationBlockObject(plain(title, maxTitleText),
+			plain(confirmText(head, fs), maxConfirmText),
+			plain("Approve", 30), plain("Cancel", 30)))
+	reject := slack.NewButtonBlockElement(ActionReject, b.ID, plain("Reject all", 75)).WithStyle(slack.StyleDanger)
+	return slack.NewActionBlock(DecisionBlockID+b.ID, approve, reject)
+}
+
+// batchApproverReason tells the approver of a batch why they are asked.
+func batchApproverReason(b *bot.Batch, reqs []*bot.Request) string {
+	if len(reqs) == 0 {
+		return "You are asked as an approver of these mailboxes."
+	}
+	switch reqs[0].ApproverSource {
+	case "manager":
+		return "You are asked because you are the manager of the owners of these mailboxes in Microsoft Entra."
+	case "configured":
+		why := "You are asked because you are a configured approver for mailbox changes"
+		if b.ApproverNote != "" {
+			why += " (" + mrkdwn.Escape(b.ApproverNote) + ")"
+		}
+		return why + "."
+	}
+	return "You are asked as an approver of these mailboxes."
+}
+
+// batchStepsShown is how many different step lists a batch shows.
+const batchStepsShown = 3
+
+// batchStepsBlocks is the steps of a batch's mailboxes, once for each
+// different list of steps (a deleted user's mailbox has more), naming the
+// first mailbox of each; past batchStepsShown lists, how many mailboxes
+// have others and where to see them.
+func batchStepsBlocks(reqs []*bot.Request) []slack.Block {
+	type group struct {
+		r *bot.Request
+		n int
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, r := range reqs {
+		var key strings.Builder
+		for _, st := range r.Plan.Steps {
+			key.WriteString(st.Title + "\x00")
+		}
+		g := byKey[key.String()]
+		if g == nil {
+			g = &group{r: r}
+			byKey[key.String()] = g
+			groups = append(groups, g)
+		}
+		g.n++
+	}
+	var blocks []slack.Block
+	others := 0
+	for i, g := range groups {
+		if i >= batchStepsShown {
+			others += g.n
+			continue
+		}
+		header := "*Steps for each mailbox*"
+		if len(groups) > 1 {
+			header = "*Steps for " + mrkdwn.Escape(g.r.Op.Mailbox) + "*"
+			if g.n > 1 {
+				header = fmt.Sprintf("*Steps for %s and %s like it*", mrkdwn.Escape(g.r.Op.Mailbox), mrkdwn.Count(g.n-1, "other mailbox", "other mailboxes"))
+			}
+		}
+		for j, part := range SplitText(planStepsText(g.r.Plan.Steps, header), maxSectionText) {
+			blocks = append(blocks, section(fmt.Sprintf("steps-%d-%d", i, j), part))
+		}
+	}
+	if others > 0 {
+		blocks = append(blocks, contextBlock("steps_more", fmt.Sprintf("%s have steps of their own: `/convert-mailbox status` with the request id of a mailbox shows its steps.",
+			mrkdwn.Capitalize(mrkdwn.Count(others, "other mailbox", "other mailboxes")))))
+	}
+	return blocks
+}
+
+// batchMailboxEntry is what is a mailbox's own in a batch: its address,
+// display name, type, deleted user, size, why its licenses stay, and its
+// findings.
+func batchMailboxEntry(r *bot.Request) string {
+	line := "• " + targetText(r.Op, r.Plan.Target)
+	if t := r.Plan.Target.LicensesKept; t != "" && r.Op.Kind == mailbox.KindConvertToShared && !r.Op.Options.KeepLicenses {
+		line += " · licenses kept — " + mrkdwn.Escape(t)
+	}
+	for _, f := range findingLines(r.Plan.Findings) {
+		line += "\n      " + f
+	}
+	return line
+}
+
+// BatchReportBlocks shows how each mailbox of b is doing, with counts,
+// under what is common to every mailbox (DRY RUN, the options). Mailboxes
+// that do not fit in Slack's 50 blocks are counted, with the status
+// command that shows them all. Failures that may still be retried at now
+// get one Retry button.
+func BatchReportBlocks(b *bot.Batch, reqs []*bot.Request, now time.Time) []slack.Block {
 	count := map[bot.State]int{}
 	var lines []string
 	for _, r := range reqs {
 		count[r.State]++
 		line := fmt.Sprintf("%s %s — %s", StateIcon(r.State), mrkdwn.Escape(r.Op.Mailbox), stateName(r.State))
 		if r.Failure != "" {
-			line += ": " + mrkdwn.Escape(r.Failure)
+			line += ": " + mrkdwn.Escape(truncate(r.Failure, maxErrorText))
 		}
 		lines = append(lines, line)
 	}
@@ -108,21 +255,70 @@ func BatchReportBlocks(b *bot.Batch, reqs []*bot.Request) []slack.Block {
 			sums = append(sums, fmt.Sprintf("%d %s", count[st], stateName(st)))
 		}
 	}
-	blocks := []slack.Block{section("batch", fmt.Sprintf("*%s*\n%s", mrkdwn.Escape(batchHeadline(b, len(reqs))), strings.Join(sums, " · ")))}
+	head := []slack.Block{section("batch", "*"+batchHeadline(b, len(reqs))+"*\n"+strings.Join(sums, " · "))}
+	head = append(head, batchCommonBlocks(b)...)
 	if d := b.Decision; d != nil {
-		blocks = append(blocks, contextBlock("decision", decidedBy(d)+"."))
+		head = append(head, contextBlock("decision", decidedBy(d)+"."))
 	}
-	blocks = append(blocks, textSections("mailboxes", lines)...)
+	var tail []slack.Block
 	if len(b.Refused) > 0 {
-		blocks = append(blocks, textSections("refused", append([]string{"*Not requested:*"}, mrkdwn.EscapeAll(b.Refused)...))...)
+		tail = append(tail, textSections("refused", append([]string{"*Not requested:*"}, mrkdwn.EscapeAll(b.Refused)...))...)
 	}
 	// Failed mailboxes that may still be retried: one button for them all.
-	if slices.ContainsFunc(reqs, func(r *bot.Request) bool { return r.State == bot.StateFailed && time.Now().Before(r.RetryUntil) }) {
+	if slices.ContainsFunc(reqs, func(r *bot.Request) bool { return CanRetry(r, now) }) {
 		retry := slack.NewButtonBlockElement(ActionRetry, b.ID, plain("Retry the failed ones", 75)).
 			WithConfirm(slack.NewConfirmationBlockObject(plain("Retry the failed mailboxes?", maxTitleText),
 				plain("Each failed mailbox runs again from its failed step, without a new approval.", maxConfirmText),
 				plain("Retry", 30), plain("Cancel", 30)))
-		blocks = append(blocks, slack.NewActionBlock(RetryBlockID+b.ID, retry))
+		tail = append(tail, slack.NewActionBlock(RetryBlockID+b.ID, retry))
+	}
+	rows := packSections("mailboxes", lines, maxBlocks-len(head)-len(tail), func(n int) string {
+		return fmt.Sprintf("…and %s: `/convert-mailbox status %s` shows how each is doing.", mrkdwn.Count(n, "more mailbox", "more mailboxes"), mrkdwn.Escape(b.ID))
+	})
+	return slices.Concat(head, rows, tail)
+}
+
+// maxBatchSection is what one section of a batch's mailboxes holds, within
+// Slack's 3000 characters.
+const maxBatchSection = 2900
+
+// packSections puts entries, each whole, into sections of at most
+// maxBatchSection characters, and at most room sections (at least one).
+// When they do not all fit, the last section says how many were left out:
+// more(n).
+func packSections(id string, entries []string, room int, more func(n int) string) []slack.Block {
+	var (
+		pieces []string
+		shown  []int // entries in pieces[:i+1]
+		cur    strings.Builder
+		n      int
+	)
+	for _, e := range entries {
+		e = truncate(e, maxBatchSection)
+		if cur.Len() > 0 && utf8.RuneCountInString(cur.String())+1+utf8.RuneCountInString(e) > maxBatchSection {
+			pieces, shown = append(pieces, cur.String()), append(shown, n)
+			cur.Reset()
+		}
+		if cur.Len() > 0 {
+			cur.WriteString("\n")
+		}
+		cur.WriteString(e)
+		n++
+	}
+	if cur.Len() > 0 {
+		pieces, shown = append(pieces, cur.String()), append(shown, n)
+	}
+	room = max(room, 1)
+	if len(pieces) > room {
+		left := len(entries)
+		if room > 1 {
+			left -= shown[room-2]
+		}
+		pieces = append(pieces[:room-1], more(left))
+	}
+	blocks := make([]slack.Block, len(pieces))
+	for i, p := range pieces {
+		blocks[i] = section(fmt.Sprintf("%s-%d", id, i), p)
 	}
 	return blocks
 }

@@ -1,18 +1,19 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/internal/words"
-	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
 // The App Home tab: what waits for the user's decision (with the Approve
@@ -136,38 +137,39 @@ func appendPart(blocks []slack.Block, limit int, id, title string, items [][]sla
 	return blocks
 }
 
-// waitingBlocks renders a request waiting for the reader's decision: what
-// is asked, when it expires, and the buttons of the approval message.
+// waitingBlocks renders a request waiting for the reader's decision, as
+// the approval message shows it but in one section: DRY RUN when it is
+// one, what is asked, the options line (every right given and every
+// weakened default), why the reader is asked, when it expires, the
+// findings (blockers and warnings each with their own icon); then the
+// buttons of the approval message.
 func waitingBlocks(r *bot.Request, now time.Time) []slack.Block {
-	text := summary(r, true)
+	var lines []string
 	if r.Op.Options.DryRun {
-		text = "🧪 *DRY RUN* " + text
+		lines = append(lines, DryRunNote)
+	}
+	lines = append(lines, summary(r, true))
+	if o := optionsText(r.Op, &r.Plan.Target, r.Requester); utf8.RuneCountInString(o) > maxHomeOptions {
+		lines = append(lines, "*Options:* "+shortOptionsText(r)+" — _who exactly: see the approval message_")
+	} else if o != "" {
+		lines = append(lines, "*Options:* "+o)
 	}
 	about := []string{"Request `" + mrkdwn.Escape(r.ID) + "`", "asked " + mrkdwn.Date(r.CreatedAt)}
 	if e := expiryText(r, now); e != "" {
 		about = append(about, e)
 	}
-	if n := homeWarnings(r); n > 0 {
-		about = append(about, "⚠️ "+mrkdwn.Count(n, "warning", "warnings")+": see the approval message")
+	lines = append(lines, "_"+approverReason(r)+"_", strings.Join(about, " · "))
+	if f := findingsText(r.Plan.Findings); f != "" {
+		lines = append(lines, f)
 	}
 	// The very buttons of the approval message: same action ids, value,
 	// confirm dialog and block id.
-	return []slack.Block{section(HomeWaitingBlockID+r.ID, text+"\n"+strings.Join(about, " · ")), decisionButtons(r)}
-}
-
-func homeWarnings(r *bot.Request) int {
-	n := 0
-	for _, f := range r.Plan.Findings {
-		if f.Severity == mailbox.Warning || f.Severity == mailbox.Blocker {
-			n++
-		}
-	}
-	return n
+	return []slack.Block{section(HomeWaitingBlockID+r.ID, strings.Join(lines, "\n")), decisionButtons(r)}
 }
 
 // homeLine renders one of the recent requests: its state's icon, what was
 // asked (by whom, when who is set), then its id, state, decision and age,
-// and why it failed.
+// the rights it gives and the defaults it weakens, and why it failed.
 func homeLine(r *bot.Request, who bool) string {
 	var b strings.Builder
 	b.WriteString(StateIcon(r.State) + " ")
@@ -192,8 +194,39 @@ func homeLine(r *bot.Request, who bool) string {
 		about = append(about, "🧪 dry run")
 	}
 	b.WriteString("\n" + strings.Join(about, " · "))
+	if n := notableText(r); n != "" {
+		b.WriteString("\n" + n)
+	}
 	if r.State == bot.StateFailed && r.Failure != "" {
 		b.WriteString("\n" + mrkdwn.Quote(mrkdwn.Escape(truncate(r.Failure, maxErrorText))))
 	}
 	return b.String()
+}
+
+// notableText is the facts of r's options line that give a right or weaken
+// a default (planFacts), "" when there are none.
+func notableText(r *bot.Request) string {
+	fs, _ := planFacts(r.Op, &r.Plan.Target, r.Requester)
+	var l []string
+	for _, f := range fs {
+		if f.weak || f.right {
+			l = append(l, f.text)
+		}
+	}
+	return strings.Join(l, " · ")
+}
+
+// maxHomeOptions is the longest options line a request waiting on the
+// Home tab shows as it is; a longer one counts people (shortOptionsText),
+// so that its one section holds the rest.
+const maxHomeOptions = 1500
+
+// shortOptionsText is r's options line with people counted, not named.
+func shortOptionsText(r *bot.Request) string {
+	fs, _ := planFacts(r.Op, &r.Plan.Target, r.Requester)
+	l := make([]string, len(fs))
+	for i, f := range fs {
+		l[i] = cmp.Or(f.short, f.text)
+	}
+	return strings.Join(l, " · ")
 }

@@ -1,8 +1,11 @@
 package notify
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -30,82 +33,225 @@ func summary(r *bot.Request, bold bool) string {
 	return mrkdwn.Mention(r.Requester) + " asks to " + words.Phrase(r.Op, r.Plan.Target, bold)
 }
 
-// OptionsText is an operation's options in one compact line: for a
-// conversion to shared, sign-in, sessions, licenses (with the reason they
-// stay, t.LicensesKept), Full Access (with automapping) and Send As; for
-// a conversion back, the license and the way in; for both, the scheduled
-// time. It is "" for an operation it does not know.
-func OptionsText(op mailbox.Operation, t mailbox.Target) string {
+// fact is one thing a request does besides its operation's own change:
+// a right someone gets, an option (marked when it weakens a default), a
+// license change, the way in, the schedule. planFacts lists them once for
+// every message that shows a request: the options line (OptionsText), the
+// common part of a batch, and the confirm dialogs (confirmText).
+type fact struct {
+	text   string // mrkdwn, for the options line
+	plain  string // plain text, for a confirm dialog
+	short  string // plain text naming a count instead of people; "" when plain is short
+	weak   bool   // an option that weakens a default
+	option string // that option, as it is typed: "keep-signin"
+	right  bool   // someone gets a right or a way in
+}
+
+// weakened is a fact about an option that weakens a default: marked ⚠️,
+// with the option as it is typed.
+func weakened(what, option string) fact {
+	t := "⚠️ " + what + " (" + option + ")"
+	return fact{text: t, plain: t, weak: true, option: option}
+}
+
+// rightFact is people getting a right: "Full Access: a@b, c@d (automapping
+// off)"; short, when they are many, counts them.
+func rightFact(right string, people []string, note string) fact {
+	if note != "" {
+		note = " (" + note + ")"
+	}
+	f := fact{text: right + ": " + words.People(people) + note, plain: right + " for " + plainPeople(people) + note, right: true}
+	if len(people) > 2 {
+		f.short = fmt.Sprintf("%s for %d people%s", right, len(people), note)
+	}
+	return f
+}
+
+func plainPeople(l []string) string {
+	out := make([]string, len(l))
+	for i, p := range l {
+		out[i] = words.PlainPerson(p)
+	}
+	return strings.Join(out, ", ")
+}
+
+// planFacts is what op does besides its own change, in the order the
+// options line shows it: for a conversion to shared, sign-in, sessions,
+// licenses (with the reason they stay, t.LicensesKept; t nil for what is
+// common to several mailboxes, each of which says why its licenses stay),
+// Full Access (with automapping) and Send As; for a conversion back, the
+// license, sign-in and the way in, sent to requester ("" says "the
+// requester"); for a new shared mailbox its members; for a grant,
+// automapping and the group's members; for all, the schedule. ok is false
+// for an operation it does not know.
+func planFacts(op mailbox.Operation, t *mailbox.Target, requester string) (fs []fact, ok bool) {
 	o := op.Options
-	var parts []string
-	add := func(format string, args ...any) { parts = append(parts, fmt.Sprintf(format, args...)) }
+	add := func(text string) { fs = append(fs, fact{text: text, plain: text}) }
 	switch op.Kind {
 	case mailbox.KindConvertToShared:
-		add("sign-in: %s", map[bool]string{false: "blocked", true: "kept"}[o.KeepSignIn])
-		add("sessions: %s", map[bool]string{false: "revoked", true: "kept"}[o.KeepSessions])
+		if o.KeepSignIn {
+			fs = append(fs, weakened("sign-in stays allowed", "keep-signin"))
+		} else {
+			add("sign-in blocked")
+		}
+		if o.KeepSessions {
+			fs = append(fs, weakened("sessions stay signed in", "keep-sessions"))
+		} else {
+			add("sessions revoked")
+		}
 		if o.AddLicense {
-			add("license: added first if there is none")
+			fs = append(fs, weakened("a license is added first if there is none", "add-license"))
 		}
 		switch {
 		case o.KeepLicenses:
-			add("licenses: kept, as asked")
+			fs = append(fs, weakened("licenses stay after the conversion", "keep-license"))
+		case t == nil:
+			fs = append(fs, fact{text: "licenses removed after verification, except where a mailbox's own line says why they stay",
+				plain: "licenses removed unless a mailbox's line says why not"})
 		case t.LicensesKept != "":
-			add("licenses: kept — %s", mrkdwn.Escape(t.LicensesKept))
+			fs = append(fs, fact{text: "licenses kept — " + mrkdwn.Escape(t.LicensesKept), plain: "licenses kept"})
 		default:
-			add("licenses: removed after verification")
+			add("licenses removed after verification")
 		}
-		if len(o.FullAccess) > 0 {
-			add("Full Access: %s (automapping %s)", words.Addresses(o.FullAccess), map[bool]string{false: "on", true: "off"}[o.NoAutoMapping])
-		}
-		if len(o.SendAs) > 0 {
-			add("Send As: %s", words.Addresses(o.SendAs))
+		switch {
+		case len(o.FullAccess) > 0 && slices.Equal(o.FullAccess, o.SendAs):
+			fs = append(fs, rightFact("Full Access ("+words.AutomapText(o)+") and Send As", o.FullAccess, ""))
+		default:
+			if len(o.FullAccess) > 0 {
+				fs = append(fs, rightFact("Full Access", o.FullAccess, words.AutomapText(o)))
+			}
+			if len(o.SendAs) > 0 {
+				fs = append(fs, rightFact("Send As", o.SendAs, ""))
+			}
 		}
 	case mailbox.KindConvertToRegular:
 		if o.License != "" {
-			add("license: %s", mrkdwn.Escape(o.License))
+			add("license: " + mrkdwn.Escape(o.License))
 		} else {
 			add("license: chosen automatically (free units, includes Exchange Online)")
 		}
-		add("sign-in: enabled")
+		add("sign-in enabled")
+		way := "a Temporary Access Pass"
 		if o.Password {
-			add("way in: a reset password, changed at next sign-in, sent to the requester privately")
-		} else {
-			add("way in: a Temporary Access Pass, sent to the requester privately")
+			way = "a reset password, changed at next sign-in,"
 		}
+		to, plainTo := "the requester", "the requester"
+		if requester != "" {
+			to, plainTo = mrkdwn.Mention(requester), "@"+requester
+		}
+		fs = append(fs, fact{text: "way in: " + way + " sent privately to " + to, plain: way + " sent privately to " + plainTo, right: true})
 	case mailbox.KindCreateShared:
 		if len(op.Members) > 0 {
-			add("members: %s (each gets Full Access with automapping, and Send As)", words.People(op.Members))
+			f := rightFact("Full Access (automapping on) and Send As", op.Members, "")
+			f.text = "members: " + words.People(op.Members) + " (each gets Full Access with automapping, and Send As)"
+			fs = append(fs, f)
 		} else {
 			add("members: none yet")
 		}
-		add("sign-in of the mailbox's own account: blocked (rule 11)")
+		add("sign-in of the mailbox's own account blocked (rule 11)")
 	case mailbox.KindGrant:
 		if op.Right == mailbox.FullAccess {
-			add("%s", words.AutomapText(o))
+			add(words.AutomapText(o))
 		}
 		if o.EachMember {
 			add("each member of the group is granted directly (rule 14)")
 		}
 	case mailbox.KindRevoke, mailbox.KindMembers:
 	default:
-		return ""
+		return nil, false
 	}
 	if !o.At.IsZero() {
-		add("scheduled: %s", mrkdwn.Date(o.At))
+		fs = append(fs, fact{text: "scheduled: " + mrkdwn.Date(o.At)}) // a confirm dialog's head says when
 	}
-	return strings.Join(parts, " · ")
+	return fs, true
 }
 
-// optionsBlocks is the DRY RUN mark and the options line of op.
-func optionsBlocks(op mailbox.Operation, t mailbox.Target) []slack.Block {
+// OptionsText is an operation's options in one compact line (planFacts):
+// every right given, every option that weakens a default marked ⚠️, the
+// license changes, the schedule. It is "" for an operation it does not
+// know.
+func OptionsText(op mailbox.Operation, t mailbox.Target) string {
+	return optionsText(op, &t, "")
+}
+
+func optionsText(op mailbox.Operation, t *mailbox.Target, requester string) string {
+	fs, _ := planFacts(op, t, requester)
+	texts := make([]string, len(fs))
+	for i, f := range fs {
+		texts[i] = f.text
+	}
+	return strings.Join(texts, " · ")
+}
+
+// optionsBlocks is the DRY RUN mark and the options line of op, never cut:
+// a line longer than a block holds goes into several sections.
+func optionsBlocks(op mailbox.Operation, t mailbox.Target, requester string) []slack.Block {
 	var blocks []slack.Block
 	if op.Options.DryRun {
 		blocks = append(blocks, section("dry_run", DryRunNote))
 	}
-	if o := OptionsText(op, t); o != "" {
+	o := optionsText(op, &t, requester)
+	switch {
+	case o == "":
+	case utf8.RuneCountInString(o) < maxSectionText-20:
 		blocks = append(blocks, contextBlock("options", "*Options:* "+o))
+	default:
+		for i, part := range SplitText("*Options:* "+o, maxSectionText) {
+			blocks = append(blocks, section(fmt.Sprintf("options-%d", i), part))
+		}
 	}
 	return blocks
+}
+
+// seeAbove ends a confirm dialog that cannot name everything.
+const seeAbove = "see the full plan above."
+
+// confirmText is a confirm dialog's text (plain, at most maxConfirmText):
+// head, the options that weaken a default by name, the rights given, then
+// the other facts. When they do not fit, people are counted rather than
+// named, then the other facts, then the rights, give way to "see the full
+// plan above"; the weakened defaults are always named. Nothing is dropped
+// silently.
+func confirmText(head string, fs []fact) string {
+	var weak, rights, rightsShort, rest []string
+	for _, f := range fs {
+		switch {
+		case f.weak:
+			weak = append(weak, f.option)
+		case f.right:
+			rights = append(rights, f.plain)
+			rightsShort = append(rightsShort, cmp.Or(f.short, f.plain))
+		case f.plain != "":
+			rest = append(rest, f.plain)
+		}
+	}
+	sentence := func(l []string, sep string) string {
+		if len(l) == 0 {
+			return ""
+		}
+		return " " + mrkdwn.Capitalize(strings.Join(l, sep)) + "."
+	}
+	start := head
+	if len(weak) > 0 {
+		start += " ⚠️ Weakened defaults: " + strings.Join(weak, ", ") + "."
+	}
+	r, rs, o := sentence(rights, "; "), sentence(rightsShort, "; "), sentence(rest, "; ")
+	named := " Who: " + seeAbove
+	if r == rs {
+		named = ""
+	}
+	for _, c := range []string{
+		start + r + o,
+		start + rs + o + named,
+		start + r + " Other options: " + seeAbove,
+		start + rs + " Other options and who: " + seeAbove,
+		start + " Rights given and other options: " + seeAbove,
+	} {
+		if utf8.RuneCountInString(c) <= maxConfirmText {
+			return c
+		}
+	}
+	return truncate(start, maxConfirmText-len(seeAbove)-1) + " " + seeAbove
 }
 
 // SeverityIcon is the icon of a finding's severity.
@@ -127,18 +273,25 @@ func findingsText(fs []mailbox.Finding) string {
 	if len(fs) == 0 {
 		return ""
 	}
-	var b strings.Builder
-	b.WriteString("*Findings*")
-	for _, f := range fs {
-		fmt.Fprintf(&b, "\n%s %s", SeverityIcon(f.Severity), mrkdwn.Escape(f.Text))
+	return "*Findings*\n" + strings.Join(findingLines(fs), "\n")
+}
+
+// findingLines is each finding with its severity's icon, its rule and,
+// on a line of its own, what to do.
+func findingLines(fs []mailbox.Finding) []string {
+	lines := make([]string, len(fs))
+	for i, f := range fs {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s", SeverityIcon(f.Severity), mrkdwn.Escape(f.Text))
 		if f.Rule != 0 {
 			fmt.Fprintf(&b, " _(rule %d)_", f.Rule)
 		}
 		if f.Fix != "" {
 			fmt.Fprintf(&b, "\n      _What to do:_ %s", mrkdwn.Escape(f.Fix))
 		}
+		lines[i] = b.String()
 	}
-	return b.String()
+	return lines
 }
 
 // planStepsText is the steps of a plan not yet run, numbered under
@@ -169,8 +322,8 @@ const (
 // of p (withFindings), then the steps of p as planned, numbered, "once
 // the blockers are fixed" when p has blockers; withProgress leaves the
 // steps out, for requestPlanBlocks to show them with their status.
-func planBlocks(op mailbox.Operation, p mailbox.Plan, parts planPart) []slack.Block {
-	blocks := optionsBlocks(op, p.Target)
+func planBlocks(op mailbox.Operation, p mailbox.Plan, requester string, parts planPart) []slack.Block {
+	blocks := optionsBlocks(op, p.Target, requester)
 	if t := findingsText(p.Findings); parts&withFindings != 0 && t != "" {
 		blocks = append(blocks, section("findings", t))
 	}
@@ -190,7 +343,7 @@ func planBlocks(op mailbox.Operation, p mailbox.Plan, parts planPart) []slack.Bl
 // requestPlanBlocks is planBlocks of r's own operation and plan; with
 // withProgress, r's steps come with their status.
 func requestPlanBlocks(r *bot.Request, parts planPart) []slack.Block {
-	blocks := planBlocks(r.Op, r.Plan, parts)
+	blocks := planBlocks(r.Op, r.Plan, r.Requester, parts)
 	if parts&withProgress != 0 {
 		blocks = append(blocks, StepsBlocks(r)...)
 	}
@@ -223,7 +376,13 @@ func planText(p mailbox.Plan, r *bot.Request) string {
 // convertTargetLine is the mailbox a conversion found: its address, display
 // name, current type, whether it is a deleted user's, and its size.
 func convertTargetLine(op mailbox.Operation, t mailbox.Target) string {
-	line := "*Mailbox:* " + mrkdwn.Escape(words.MailboxOf(op, t))
+	return "*Mailbox:* " + targetText(op, t)
+}
+
+// targetText is a conversion's mailbox: "a@b — Alice, currently
+// UserMailbox, a deleted user, to be recovered first, 63.2 GB".
+func targetText(op mailbox.Operation, t mailbox.Target) string {
+	line := mrkdwn.Escape(words.MailboxOf(op, t))
 	var about []string
 	if t.DisplayName != "" {
 		about = append(about, mrkdwn.Escape(t.DisplayName))

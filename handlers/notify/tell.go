@@ -24,7 +24,8 @@ func CanRetry(r *bot.Request, now time.Time) bool {
 }
 
 // TellBlocks renders Tell's direct message: the headline (the bot's own
-// mrkdwn), DRY RUN when it is one, then every step with its status; when
+// mrkdwn), DRY RUN when it is one, the options and the findings, then
+// every step with its status; when
 // r failed and may still be retried at now (CanRetry), the Retry button.
 func TellBlocks(r *bot.Request, headline string, now time.Time) []slack.Block {
 	return tellBlocks(r, headline, CanRetry(r, now))
@@ -32,10 +33,7 @@ func TellBlocks(r *bot.Request, headline string, now time.Time) []slack.Block {
 
 func tellBlocks(r *bot.Request, headline string, retry bool) []slack.Block {
 	blocks := []slack.Block{section("headline", headline)}
-	if r.Op.Options.DryRun {
-		blocks = append(blocks, section("dry_run", DryRunNote))
-	}
-	blocks = append(blocks, StepsBlocks(r)...)
+	blocks = append(blocks, requestPlanBlocks(r, withFindings|withProgress)...)
 	if retry {
 		blocks = append(blocks, retryBlocks(r)...)
 	}
