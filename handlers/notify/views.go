@@ -159,7 +159,7 @@ func ConvertForm(m FormMetadata) slack.ModalViewRequest {
 
 	return modal(ConvertFormID, "Convert mailboxes", m,
 		section("intro", "Pick the people whose mailboxes to convert, paste their addresses, or both. "+
-			"Each mailbox becomes a request of its own, with its own approval; I check each one and answer you privately."),
+			"Several mailboxes converted to shared make one request with one approval (converting back asks for each on its own); I check each one and answer you privately."),
 		input(FormBlockMailboxes, "Mailboxes", "", true, userPicker("Pick people")),
 		input(FormBlockAddresses, "…or their addresses", "One per line, or separated by commas. "+
 			"Someone no longer in Slack (a leaver) can only be named here.", true,
