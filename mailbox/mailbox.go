@@ -129,6 +129,44 @@ type Directory interface {
 	// GroupMembers lists a group's members that are users
 	// (GET /groups/{id}/members/microsoft.graph.user, all pages).
 	GroupMembers(ctx context.Context, groupID string) ([]User, error)
+	// TransitiveMembers lists the users in a group directly or through
+	// nested groups, each once
+	// (GET /groups/{id}/transitiveMembers/microsoft.graph.user, all pages;
+	// GroupMember.Read.All); ErrNotFound for an unknown group.
+	TransitiveMembers(ctx context.Context, groupID string) ([]Principal, error)
+}
+
+// Principal is a person who gains access: a user, with the addresses an
+// approver's e-mail is compared with (rule 16).
+type Principal struct {
+	ID                string   `json:"id"`
+	DisplayName       string   `json:"display_name,omitempty"`
+	UserPrincipalName string   `json:"upn"`
+	Mail              string   `json:"mail,omitempty"`
+	ProxyAddresses    []string `json:"proxy_addresses,omitempty"` // as Graph lists them: "SMTP:a@b", "smtp:c@d", "SIP:..."
+	// Via is the trustee or member address of the plan through which the
+	// person gains access: their own address, or a group's.
+	Via string `json:"via,omitempty"`
+}
+
+// Matches reports whether email is one of the principal's addresses: its
+// user principal name, its mail or one of its smtp: proxy addresses,
+// compared without case. An empty email matches nothing.
+func (p Principal) Matches(email string) bool {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return false
+	}
+	if strings.EqualFold(email, p.UserPrincipalName) || strings.EqualFold(email, p.Mail) {
+		return true
+	}
+	for _, a := range p.ProxyAddresses {
+		scheme, addr, ok := strings.Cut(a, ":")
+		if ok && strings.EqualFold(scheme, "smtp") && strings.EqualFold(addr, email) {
+			return true
+		}
+	}
+	return false
 }
 
 // Group is a mail-enabled group (a security group or a Microsoft 365 group).

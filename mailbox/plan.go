@@ -163,6 +163,41 @@ type Target struct {
 	Deleted              bool   `json:"deleted,omitempty"`       // in the deleted items: recover first (rule 10)
 	SizeBytes            int64  `json:"size_bytes,omitempty"`    // mailbox size at planning (rule 2)
 	LicensesKept         string `json:"licenses_kept,omitempty"` // why licenses stay, "" when they go
+
+	// The material facts the approver decided on (rule 17), as found at
+	// planning time; Fingerprint covers them and Changes compares them.
+
+	// Synced: the account or mailbox is synchronised from on-premises
+	// Active Directory (onPremisesSyncEnabled or IsDirSynced).
+	Synced bool `json:"synced,omitempty"`
+	// LitigationHold, InPlaceHolds and Archive are the mailbox's holds and
+	// archive (rule 3). Archive is an archive or an auto-expanding one.
+	LitigationHold bool     `json:"litigation_hold,omitempty"`
+	InPlaceHolds   []string `json:"in_place_holds,omitempty"`
+	Archive        bool     `json:"archive,omitempty"`
+	// Licenses are the account's licenses and where each comes from (rule 4).
+	Licenses []LicenseFact `json:"licenses,omitempty"`
+	// AddressTaken: for a new mailbox, some recipient already has the address.
+	AddressTaken bool `json:"address_taken,omitempty"`
+	// People are the trustees and members the plan names, each as it
+	// resolved: who gains or loses a right.
+	People []Person `json:"people,omitempty"`
+}
+
+// LicenseFact is one license of the target's account and its source.
+type LicenseFact struct {
+	SkuID     string `json:"sku_id"`
+	Group     string `json:"group,omitempty"`      // the group it comes from; "" when direct
+	GroupName string `json:"group_name,omitempty"` // that group's display name, for people
+}
+
+// Person is a trustee or member named in an operation, as it resolved at
+// planning time.
+type Person struct {
+	Address string `json:"address"`        // as the operation names it
+	ID      string `json:"id,omitempty"`   // the user's or group's object id; "" when unresolved
+	Name    string `json:"name,omitempty"` // what Exchange is given: a user's UPN or a group's mail
+	Group   bool   `json:"group,omitempty"`
 }
 
 // Plan is the outcome of the pre-checks: what is true now and the ordered

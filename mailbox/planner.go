@@ -118,6 +118,7 @@ func (p *Planner) planToShared(ctx context.Context, op Operation) (Plan, error) 
 	if err != nil {
 		return Plan{}, err
 	}
+	d.mailboxFacts(mb)
 	upn := u.UserPrincipalName
 	switch mb.RecipientTypeDetails {
 	case RecipientSharedMailbox:
@@ -225,8 +226,11 @@ func (p *Planner) mailbox(ctx context.Context, u User) (Mailbox, error) {
 func (p *Planner) start(ctx context.Context, op Operation, u User, typ string) (draft, error) {
 	d := draft{Plan: Plan{Op: op, Target: Target{
 		UserID: u.ID, UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName,
-		RecipientTypeDetails: typ, AccountEnabled: u.AccountEnabled,
+		RecipientTypeDetails: typ, AccountEnabled: u.AccountEnabled, Synced: u.OnPremisesSyncEnabled,
 	}}}
+	for _, l := range u.Licenses {
+		d.Target.Licenses = append(d.Target.Licenses, LicenseFact{SkuID: l.SkuID, Group: l.AssignedByGroup})
+	}
 	if m, err := p.Directory.Manager(ctx, u.ID); err == nil {
 		d.Target.ManagerEmail, d.Target.ManagerName = m.Email(), m.DisplayName
 	} else if !errors.Is(err, ErrNotFound) {
@@ -238,6 +242,22 @@ func (p *Planner) start(ctx context.Context, op Operation, u User, typ string) (
 	}
 	d.skus = skus
 	return d, nil
+}
+
+// mailboxFacts records the mailbox's sync state, holds and archive.
+func (d *draft) mailboxFacts(mb Mailbox) {
+	d.Target.Synced = d.Target.Synced || mb.IsDirSynced
+	d.Target.LitigationHold = mb.LitigationHoldEnabled
+	d.Target.InPlaceHolds = slices.Clone(mb.InPlaceHolds)
+	d.Target.Archive = mb.HasArchive()
+}
+
+// person records who an address named in the operation resolved to.
+func (d *draft) person(addr string, pr Person) {
+	pr.Address = addr
+	if !slices.Contains(d.Target.People, pr) {
+		d.Target.People = append(d.Target.People, pr)
+	}
 }
 
 // members resolves the people to grant Full Access and Send As; an unknown
@@ -252,8 +272,10 @@ func (p *Planner) members(ctx context.Context, d *draft, op Operation) map[strin
 		switch {
 		case err == nil:
 			upns[addr] = u.UserPrincipalName
+			d.person(addr, Person{ID: u.ID, Name: u.UserPrincipalName})
 		case errors.Is(err, ErrNotFound):
 			upns[addr] = ""
+			d.person(addr, Person{})
 			d.add(Blocker, 12, fmt.Sprintf("%s, named to get access, is not a user in Microsoft Entra ID.", addr), "Check the address, or leave it out.")
 		default:
 			upns[addr] = addr
@@ -335,6 +357,11 @@ func (p *Planner) licenseRules(ctx context.Context, d *draft, u User, mb Mailbox
 		name, err := p.Directory.GroupName(ctx, l.AssignedByGroup)
 		if err != nil {
 			name = l.AssignedByGroup
+		}
+		for i, f := range d.Target.Licenses {
+			if f.SkuID == l.SkuID && f.Group == l.AssignedByGroup {
+				d.Target.Licenses[i].GroupName = name
+			}
 		}
 		d.add(Info, 4, fmt.Sprintf("The license %s comes from the group “%s”: it cannot be removed from the user directly and stays while %s is a member.", d.skuName(l.SkuID), name, upn),
 			fmt.Sprintf("To stop paying for it, remove %s from “%s” in Microsoft Entra ID after the conversion.", upn, name))
@@ -422,6 +449,7 @@ func (p *Planner) planRecover(ctx context.Context, op Operation, del DeletedUser
 		return Plan{}, err
 	}
 	d.Target.Deleted = true
+	d.Target.Synced = del.OnPremisesSyncEnabled
 	upn := del.UserPrincipalName
 	until := del.DeletedAt.Add(DeletedRetention)
 	start := p.now()
@@ -473,6 +501,7 @@ func (p *Planner) planToRegular(ctx context.Context, op Operation) (Plan, error)
 	if err != nil {
 		return Plan{}, err
 	}
+	d.mailboxFacts(mb)
 	upn := u.UserPrincipalName
 	if mb.RecipientTypeDetails != RecipientSharedMailbox {
 		d.add(Blocker, 9, fmt.Sprintf("%s is a %s, not a shared mailbox.", upn, mb.RecipientTypeDetails), "Only a shared mailbox can be converted back to a user mailbox.")

@@ -24,15 +24,17 @@ func (p *Planner) planCreate(ctx context.Context, op Operation) (Plan, error) {
 	}
 	_, domain, _ := strings.Cut(addr, "@")
 	if !slices.ContainsFunc(domains, func(s string) bool { return strings.EqualFold(s, domain) }) {
-		d.add(Blocker, 0, fmt.Sprintf("%s is not an accepted domain of the tenant, so Exchange cannot give a mailbox an address there.", domain),
+		d.add(Blocker, 11, fmt.Sprintf("%s is not an accepted domain of the tenant, so Exchange cannot give a mailbox an address there.", domain),
 			"Use one of: "+strings.Join(domains, ", ")+".")
 	}
-	taken, err := p.Exchange.RecipientExists(ctx, addr)
+	taken, err := p.addressTaken(ctx, addr)
 	if err != nil {
-		return Plan{}, fmt.Errorf("look up %s: %w", addr, err)
+		return Plan{}, err
 	}
+	d.Target.AddressTaken = taken
 	if taken {
-		d.add(Blocker, 0, fmt.Sprintf("%s is already used by a mailbox, group, contact or user.", addr), "Choose another address.")
+		d.add(Blocker, 11, fmt.Sprintf("%s is already used by a mailbox, group, contact or user, as its address, one of its other (proxy) addresses or its user name.", addr),
+			"Choose another address, or use the existing one: /shared-mailbox grant gives people access to an existing shared mailbox.")
 	}
 	members := p.people(ctx, &d, op.Members, false)
 	d.add(Info, 11, "The mailbox's own account gets a password nobody knows, and its sign-in is blocked: people use the mailbox through their own accounts.", "")
@@ -51,11 +53,34 @@ func (p *Planner) planCreate(ctx context.Context, op Operation) (Plan, error) {
 	return d.Plan, nil
 }
 
+// addressTaken reports whether any recipient already answers to addr:
+// Get-Recipient finds mailboxes, groups, contacts and mail users by their
+// primary or any proxy address, and Graph a user by its user principal
+// name, which an account without a mailbox can have.
+func (p *Planner) addressTaken(ctx context.Context, addr string) (bool, error) {
+	taken, err := p.Exchange.RecipientExists(ctx, addr)
+	if err != nil {
+		return false, fmt.Errorf("look up %s: %w", addr, err)
+	}
+	if taken {
+		return true, nil
+	}
+	switch _, err := p.Directory.User(ctx, addr); {
+	case err == nil:
+		return true, nil
+	case !errors.Is(err, ErrNotFound):
+		return false, fmt.Errorf("look up user %s: %w", addr, err)
+	}
+	return false, nil
+}
+
 // trustee is a person or group named in a command, as found.
 type trustee struct {
 	who   string   // the address Exchange is given: a user's UPN or a group's mail
+	id    string   // the user's or group's object id
 	names []string // other names Exchange may list it by
 	group *Group
+	user  *User
 }
 
 // people resolves addresses to users (and groups, when allowed); an unknown
@@ -64,8 +89,9 @@ func (p *Planner) people(ctx context.Context, d *draft, addrs []string, groups b
 	var out []trustee
 	for _, a := range addrs {
 		t, err := p.findTrustee(ctx, a, groups)
+		d.person(a, Person{ID: t.id, Name: t.who, Group: t.group != nil})
 		if err != nil {
-			d.add(Blocker, 0, err.Error(), "Check the address: name a user (or, for grant and revoke, a mail-enabled group) of the tenant.")
+			d.add(Blocker, 12, err.Error(), "Check the address: name a user (or, for grant and revoke, a mail-enabled group) of the tenant.")
 			continue
 		}
 		out = append(out, t)
@@ -76,21 +102,21 @@ func (p *Planner) people(ctx context.Context, d *draft, addrs []string, groups b
 func (p *Planner) findTrustee(ctx context.Context, addr string, groups bool) (trustee, error) {
 	u, err := p.Directory.User(ctx, addr)
 	if err == nil {
-		return trustee{who: u.UserPrincipalName, names: []string{u.Mail, u.DisplayName, localPart(u.UserPrincipalName)}}, nil
+		return trustee{who: u.UserPrincipalName, id: u.ID, names: []string{u.Mail, u.DisplayName, localPart(u.UserPrincipalName)}, user: &u}, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
-		return trustee{}, fmt.Errorf("I could not look up %s: %v", addr, err)
+		return trustee{}, fmt.Errorf("I could not look up %s: %w", addr, err)
 	}
 	g, gerr := p.Directory.GroupByMail(ctx, addr)
 	switch {
 	case gerr == nil && groups:
-		return trustee{who: g.Mail, names: []string{g.DisplayName, localPart(g.Mail)}, group: &g}, nil
+		return trustee{who: g.Mail, id: g.ID, names: []string{g.DisplayName, localPart(g.Mail)}, group: &g}, nil
 	case gerr == nil:
 		return trustee{}, fmt.Errorf("%s is a group (“%s”); name its members one by one", addr, g.DisplayName)
 	case errors.Is(gerr, ErrNotFound):
 		return trustee{}, fmt.Errorf("%s is not a user or a mail-enabled group in Microsoft Entra ID", addr)
 	}
-	return trustee{}, fmt.Errorf("I could not look up %s: %v", addr, gerr)
+	return trustee{}, fmt.Errorf("I could not look up %s: %w", addr, gerr)
 }
 
 // planAccess plans a grant or a revoke of one right. What is already so is
@@ -105,11 +131,12 @@ func (p *Planner) planAccess(ctx context.Context, op Operation) (Plan, error) {
 		UserID: firstOf(mb.ExternalDirectoryObjectID, upn), UserPrincipalName: upn, DisplayName: mb.DisplayName,
 		RecipientTypeDetails: mb.RecipientTypeDetails,
 	}}}
+	d.mailboxFacts(mb)
 	if mb.RecipientTypeDetails != RecipientSharedMailbox {
 		// A person's own mailbox is not for /shared-mailbox: its rights are
 		// that person's and their manager's business, not the requester's.
-		d.add(Blocker, 0, fmt.Sprintf("%s is a %s, not a shared mailbox.", op.Mailbox, mb.RecipientTypeDetails),
-			"/shared-mailbox manages shared mailboxes only.")
+		d.add(Blocker, 12, fmt.Sprintf("%s is a %s, not a shared mailbox: /shared-mailbox does not grant or revoke rights on it.", op.Mailbox, mb.RecipientTypeDetails),
+			"/shared-mailbox manages shared mailboxes only. If it should become one, convert it first with /convert-mailbox, then ask again.")
 	}
 	ts := p.people(ctx, &d, []string{op.Trustee}, true)
 	if len(ts) == 0 {

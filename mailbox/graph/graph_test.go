@@ -241,6 +241,16 @@ func (d *directory) GroupMembers(_ context.Context, groupID string) ([]mailbox.U
 	return out, nil
 }
 
+// TransitiveMembers lists the direct members: this directory nests no groups.
+func (d *directory) TransitiveMembers(ctx context.Context, groupID string) ([]mailbox.Principal, error) {
+	users, err := d.GroupMembers(ctx, groupID)
+	out := []mailbox.Principal{}
+	for _, u := range users {
+		out = append(out, mailbox.Principal{ID: u.ID, DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName, Mail: u.Mail})
+	}
+	return out, err
+}
+
 func (d *directory) enabled(id string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -304,8 +314,15 @@ func setup(t *testing.T, cfg Config) (*Client, *graphtest.Server, *directory) {
 func setupWith(t *testing.T, cfg Config, opts graphtest.Options) (*Client, *graphtest.Server, *directory) {
 	t.Helper()
 	dir := newDirectory()
+	c, srv := serve(t, cfg, dir, opts)
+	return c, srv, dir
+}
+
+// serve starts the fake over backend and a client for it.
+func serve(t *testing.T, cfg Config, backend mailbox.Directory, opts graphtest.Options) (*Client, *graphtest.Server) {
+	t.Helper()
 	opts.Token = testToken
-	srv := graphtest.New(dir, opts)
+	srv := graphtest.New(backend, opts)
 	t.Cleanup(srv.Close)
 	cfg.BaseURL = srv.URL()
 	cfg.HTTPClient = srv.Client()
@@ -316,7 +333,7 @@ func setupWith(t *testing.T, cfg Config, opts graphtest.Options) (*Client, *grap
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, srv, dir
+	return c, srv
 }
 
 // recorder is a Config.Sleep that records the delays and does not wait.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/groups"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
@@ -94,16 +96,63 @@ func (c *Client) GroupByMail(ctx context.Context, address string) (mailbox.Group
 // every page. Members of nested groups are not included. An error
 // satisfying errors.Is(err, mailbox.ErrNotFound) when there is no such group.
 func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]mailbox.User, error) {
-	path := "/groups/" + url.PathEscape(groupID) + "/members/microsoft.graph.user"
+	members := c.groups().ByGroupId(groupID).Members().GraphUser()
+	return listUsers(ctx, c, groupID, "members", memberFields(), func(raw string) (models.UserCollectionResponseable, error) {
+		return members.WithUrl(raw).Get(ctx, nil)
+	}, toUser)
+}
+
+// principalFields are the properties of a person who gains access ($select).
+func principalFields() []string {
+	return []string{"id", "displayName", "userPrincipalName", "mail", "proxyAddresses"}
+}
+
+// TransitiveMembers lists the users in a group directly or through nested
+// groups with
+// GET /groups/{id}/transitiveMembers/microsoft.graph.user?$select=id,displayName,userPrincipalName,mail,proxyAddresses,
+// every page (GroupMember.Read.All), each user once. An error satisfying
+// errors.Is(err, mailbox.ErrNotFound) when there is no such group.
+func (c *Client) TransitiveMembers(ctx context.Context, groupID string) ([]mailbox.Principal, error) {
+	members := c.groups().ByGroupId(groupID).TransitiveMembers().GraphUser()
+	all, err := listUsers(ctx, c, groupID, "transitiveMembers", principalFields(), func(raw string) (models.UserCollectionResponseable, error) {
+		return members.WithUrl(raw).Get(ctx, nil)
+	}, toPrincipal)
+	if err != nil {
+		return nil, err
+	}
+	var out []mailbox.Principal
+	for _, p := range all {
+		if !slices.ContainsFunc(out, func(o mailbox.Principal) bool { return o.ID == p.ID }) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func toPrincipal(u models.Userable) mailbox.Principal {
+	return mailbox.Principal{
+		ID:                deref(u.GetId()),
+		DisplayName:       deref(u.GetDisplayName()),
+		UserPrincipalName: deref(u.GetUserPrincipalName()),
+		Mail:              deref(u.GetMail()),
+		ProxyAddresses:    slices.Clone(u.GetProxyAddresses()),
+	}
+}
+
+// listUsers reads every page of a group's user list,
+// GET /groups/{id}/{rel}/microsoft.graph.user?$select=fields, with get
+// (the request builder of rel at a raw URL), following @odata.nextLink.
+func listUsers[T any](ctx context.Context, c *Client, groupID, rel string, fields []string,
+	get func(raw string) (models.UserCollectionResponseable, error), conv func(models.Userable) T) ([]T, error) {
+	path := "/groups/" + url.PathEscape(groupID) + "/" + rel + "/microsoft.graph.user"
 	op := "GET " + path
 	if groupID == "" {
 		return nil, fmt.Errorf("graph %s: no group id: %w", op, mailbox.ErrNotFound)
 	}
-	raw := c.base + path + "?%24select=" + strings.Join(memberFields(), ",")
-	out := []mailbox.User{}
-	members := c.groups().ByGroupId(groupID).Members().GraphUser()
+	raw := c.base + path + "?%24select=" + strings.Join(fields, ",")
+	out := []T{}
 	for n := 0; ; n++ {
-		page, err := members.WithUrl(raw).Get(ctx, nil)
+		page, err := get(raw)
 		if err != nil {
 			return nil, remoteError(op, err)
 		}
@@ -112,7 +161,7 @@ func (c *Client) GroupMembers(ctx context.Context, groupID string) ([]mailbox.Us
 		}
 		for _, u := range page.GetValue() {
 			if u != nil {
-				out = append(out, toUser(u))
+				out = append(out, conv(u))
 			}
 		}
 		raw = deref(page.GetOdataNextLink())

@@ -344,6 +344,7 @@ const (
 	ReadRecipientPermissions = "RecipientPermissions"
 	ReadGroupByMail          = "GroupByMail"
 	ReadGroupMembers         = "GroupMembers"
+	ReadTransitiveMembers    = "TransitiveMembers"
 	ReadAcceptedDomains      = "AcceptedDomains"
 	ReadRecipient            = "Recipient" // RecipientExists
 )
@@ -355,11 +356,12 @@ type Tenant struct {
 	now                        func() time.Time
 
 	mu      sync.Mutex
-	users   []*user          // in the order they were added
-	byKey   map[string]*user // lower-case object id, UPN and mail
-	byMbx   map[string]*user // lower-case UPN, SMTP address, alias, GUID, object id
-	skus    []*sku           // in the order they were added
-	groups  []Group          // in the order they were added
+	users   []*user             // in the order they were added
+	byKey   map[string]*user    // lower-case object id, UPN and mail
+	byMbx   map[string]*user    // lower-case UPN, SMTP address, alias, GUID, object id
+	skus    []*sku              // in the order they were added
+	groups  []Group             // in the order they were added
+	nested  map[string][]string // lower-case group id -> ids of the groups that are its members
 	changes []Change
 	reads   map[string]int
 }

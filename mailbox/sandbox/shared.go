@@ -56,6 +56,76 @@ func (t *Tenant) GroupMembers(ctx context.Context, groupID string) ([]mailbox.Us
 	return out, nil
 }
 
+// AddGroupMember makes the known group child a member of the known group
+// parent (by id), so that TransitiveMembers of parent includes child's
+// users. A loop (a group inside itself, through others) is allowed, as in
+// Entra ID; adding a nesting twice changes nothing.
+func (t *Tenant) AddGroupMember(parentID, childID string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, id := range []string{parentID, childID} {
+		if !t.hasGroup(id) {
+			return fmt.Errorf("sandbox: nest %s in %s: no group %s: %w", childID, parentID, id, mailbox.ErrNotFound)
+		}
+	}
+	if t.nested == nil {
+		t.nested = map[string][]string{}
+	}
+	k := strings.ToLower(parentID)
+	if !slices.ContainsFunc(t.nested[k], func(c string) bool { return strings.EqualFold(c, childID) }) {
+		t.nested[k] = append(t.nested[k], childID)
+	}
+	return nil
+}
+
+// hasGroup reports whether the group id is known; t.mu is held.
+func (t *Tenant) hasGroup(id string) bool {
+	return slices.ContainsFunc(t.groups, func(g Group) bool { return strings.EqualFold(g.ID, id) })
+}
+
+// TransitiveMembers lists the users Graph finds (as GroupMembers) in a
+// known group or in the groups nested in it (AddGroupMember), at any depth,
+// each once, as principals whose proxy addresses are their mail
+// ("SMTP:" and the mail); mailbox.ErrNotFound for an unknown group.
+func (t *Tenant) TransitiveMembers(ctx context.Context, groupID string) ([]mailbox.Principal, error) {
+	const op = "GET /groups/{id}/transitiveMembers/microsoft.graph.user"
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.reads[ReadTransitiveMembers]++
+	if err := t.gate(ctx, op); err != nil {
+		return nil, err
+	}
+	if !t.hasGroup(groupID) {
+		return nil, graphNotFound(op, groupID)
+	}
+	seen := map[string]bool{}
+	queue := []string{strings.ToLower(groupID)}
+	for len(queue) > 0 {
+		g := queue[0]
+		queue = queue[1:]
+		if seen[g] {
+			continue
+		}
+		seen[g] = true
+		for _, c := range t.nested[g] {
+			queue = append(queue, strings.ToLower(c))
+		}
+	}
+	out := []mailbox.Principal{}
+	for _, u := range t.users {
+		member := slices.ContainsFunc(u.groups, func(g string) bool { return seen[strings.ToLower(g)] })
+		if !member || u.deleted || u.absentLeft != 0 {
+			continue
+		}
+		p := mailbox.Principal{ID: u.id, DisplayName: u.displayName, UserPrincipalName: u.upn, Mail: u.mail}
+		if u.mail != "" {
+			p.ProxyAddresses = []string{"SMTP:" + u.mail}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 // sendOnBehalfTrustee resolves an entry of -GrantSendOnBehalfTo the way
 // Exchange does: a user (not deleted) by UPN, mail, alias or object id,
 // kept as its UPN; or a mail-enabled security group by id, name or mail,

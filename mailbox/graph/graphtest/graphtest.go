@@ -14,6 +14,7 @@
 //	GET   /v1.0/groups/{id}                    (honouring $select)
 //	GET   /v1.0/groups?$filter=mail eq '..'    (honouring $select)
 //	GET   /v1.0/groups/{id}/members/microsoft.graph.user (or graph.user)
+//	GET   /v1.0/groups/{id}/transitiveMembers/microsoft.graph.user (or graph.user)
 //	GET   /v1.0/directory/deletedItems/microsoft.graph.user (or graph.user)
 //	POST  /v1.0/directory/deletedItems/{id}/restore
 //
@@ -59,7 +60,7 @@ type Options struct {
 	// non-empty bearer token (a request without one still gets a 401).
 	Token string
 	// PageSize, when > 0, splits lists (subscribedSkus, deleted users,
-	// groups, group members) into pages of that many entries linked by
+	// groups, group members, transitive members) into pages of that many entries linked by
 	// @odata.nextLink.
 	PageSize int
 	// CompactDeletedUPN renders a deleted user's userPrincipalName with its
@@ -290,7 +291,10 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 		route(http.MethodGet, func() { s.getGroup(ctx, w, e, r, segs[1]) })
 	case len(segs) == 4 && segs[0] == "groups" && segs[1] != "" && segs[2] == "members" &&
 		(segs[3] == "microsoft.graph.user" || segs[3] == "graph.user"):
-		route(http.MethodGet, func() { s.groupMembers(ctx, w, e, r, segs[1]) })
+		route(http.MethodGet, func() { s.groupMembers(ctx, w, e, r, segs[1], false) })
+	case len(segs) == 4 && segs[0] == "groups" && segs[1] != "" && segs[2] == "transitiveMembers" &&
+		(segs[3] == "microsoft.graph.user" || segs[3] == "graph.user"):
+		route(http.MethodGet, func() { s.groupMembers(ctx, w, e, r, segs[1], true) })
 	case len(segs) == 3 && segs[0] == "directory" && segs[1] == "deletedItems" &&
 		(segs[2] == "microsoft.graph.user" || segs[2] == "graph.user"):
 		route(http.MethodGet, func() { s.deletedUsers(ctx, w, e, r) })

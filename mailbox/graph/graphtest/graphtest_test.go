@@ -89,6 +89,16 @@ func (o *oneUser) GroupMembers(_ context.Context, groupID string) ([]mailbox.Use
 	return []mailbox.User{o.u}, nil
 }
 
+func (o *oneUser) TransitiveMembers(ctx context.Context, groupID string) ([]mailbox.Principal, error) {
+	users, err := o.GroupMembers(ctx, groupID)
+	var out []mailbox.Principal
+	for _, u := range users {
+		out = append(out, mailbox.Principal{ID: u.ID, DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName, Mail: u.Mail,
+			ProxyAddresses: []string{"SMTP:" + u.Mail, "smtp:a.andersen@contoso.com"}})
+	}
+	return out, err
+}
+
 const selectAll = "id,displayName,userPrincipalName,mail,accountEnabled,onPremisesSyncEnabled,assignedLicenses,licenseAssignmentStates"
 
 func newServer(t *testing.T) (*Server, *oneUser) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/mailboxbot/mailboxbot/mailbox"
@@ -105,7 +106,10 @@ func renderGroup(g mailbox.Group, sel []string) map[string]any {
 	return out
 }
 
-func (s *Server) groupMembers(ctx context.Context, w http.ResponseWriter, e errorWriter, r *http.Request, id string) {
+// groupMembers lists a group's users: its direct members (the backend's
+// GroupMembers), or with transitive those of nested groups too (its
+// TransitiveMembers, rendered with proxyAddresses).
+func (s *Server) groupMembers(ctx context.Context, w http.ResponseWriter, e errorWriter, r *http.Request, id string, transitive bool) {
 	for _, opt := range []string{"$filter", "$search", "$orderby", "$expand"} {
 		if r.URL.Query().Has(opt) {
 			e.write(http.StatusBadRequest, "Request_UnsupportedQuery",
@@ -113,21 +117,37 @@ func (s *Server) groupMembers(ctx context.Context, w http.ResponseWriter, e erro
 			return
 		}
 	}
-	members, err := s.backend.GroupMembers(ctx, id)
-	if err != nil {
-		e.backendError(err, id)
-		return
-	}
+	var items []any
 	sel := selected(r)
+	if transitive {
+		members, err := s.backend.TransitiveMembers(ctx, id)
+		if err != nil {
+			e.backendError(err, id)
+			return
+		}
+		for _, p := range members {
+			obj := renderUser(mailbox.User{ID: p.ID, DisplayName: p.DisplayName, UserPrincipalName: p.UserPrincipalName, Mail: p.Mail}, sel)
+			if sel == nil || slices.Contains(sel, "proxyAddresses") {
+				obj["proxyAddresses"] = append([]string{}, p.ProxyAddresses...)
+			}
+			items = append(items, obj)
+		}
+	} else {
+		members, err := s.backend.GroupMembers(ctx, id)
+		if err != nil {
+			e.backendError(err, id)
+			return
+		}
+		for _, u := range members {
+			items = append(items, renderUser(u, sel))
+		}
+	}
+	for _, obj := range items {
+		obj.(map[string]any)["@odata.type"] = "#microsoft.graph.user"
+	}
 	ctxURL := s.URL() + "/$metadata#users"
 	if sel != nil {
 		ctxURL = s.URL() + "/$metadata#users(" + strings.Join(sel, ",") + ")"
 	}
-	items := make([]any, 0, len(members))
-	for _, u := range members {
-		obj := renderUser(u, sel)
-		obj["@odata.type"] = "#microsoft.graph.user"
-		items = append(items, obj)
-	}
-	s.writePage(w, e, r, ctxURL, items)
+	s.writePage(w, e, r, ctxURL, append([]any{}, items...))
 }

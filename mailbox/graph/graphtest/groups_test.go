@@ -130,3 +130,24 @@ func TestGroupMembersShape(t *testing.T) {
 		t.Errorf("POST members: %d", status)
 	}
 }
+
+func TestTransitiveMembersShape(t *testing.T) {
+	s, _ := newServer(t)
+	for _, seg := range []string{"microsoft.graph.user", "graph.user"} {
+		status, _, got := do(t, s, "GET", "/groups/"+oneGroupID+"/transitiveMembers/"+seg+"?$select=id,userPrincipalName,mail,proxyAddresses", "tok", nil, false)
+		vs, _ := got["value"].([]any)
+		if status != 200 || len(vs) != 1 {
+			t.Fatalf("%s: %d %v", seg, status, got)
+		}
+		want := map[string]any{"@odata.type": "#microsoft.graph.user", "id": "87d349ed-44d7-43e1-9a83-5f2406dee5bd",
+			"userPrincipalName": "alice@contoso.com", "mail": "alice@contoso.com",
+			"proxyAddresses": []any{"SMTP:alice@contoso.com", "smtp:a.andersen@contoso.com"}}
+		if fmt.Sprint(vs[0]) != fmt.Sprint(want) || got["@odata.context"] != s.URL()+"/$metadata#users(id,userPrincipalName,mail,proxyAddresses)" {
+			t.Errorf("%s: %v", seg, got)
+		}
+	}
+	status, _, got := do(t, s, "GET", "/groups/nope/transitiveMembers/microsoft.graph.user", "tok", nil, false)
+	if code, _ := graphError(t, got); status != 404 || code != "Request_ResourceNotFound" {
+		t.Errorf("unknown group: %d %v", status, got)
+	}
+}
