@@ -121,13 +121,20 @@ func TestCreateIsNotApprovedByTheRequestersManagerByDefault(t *testing.T) {
 	}
 }
 
+// owned gives each of who Full Access on info@contoso.com.
+func owned(t *testing.T, e *env, who ...string) {
+	t.Helper()
+	for _, w := range who {
+		if err := e.tenant.AddFullAccess(context.Background(), "info@contoso.com", w, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // Point 6 and 11: a grant is decided by those who already hold the mailbox.
 func TestGrantIsDecidedByTheMailboxOwnersByDefault(t *testing.T) {
 	e := policyEnv(t, nil, nil)
-	ctx := context.Background()
-	e.tenant.AddFullAccess(ctx, "info@contoso.com", "kim@contoso.com", true)
-	e.tenant.AddFullAccess(ctx, "info@contoso.com", "erin@contoso.com", true)
-	e.tenant.AddFullAccess(ctx, "info@contoso.com", "sales-team@contoso.com", false) // a group: no Slack user
+	owned(t, e, "kim@contoso.com", "erin@contoso.com", "sales-team@contoso.com") // a group: no Slack user
 	r := e.ask(rita, grantOp("info@contoso.com", "lee@contoso.com", mailbox.SendAs))
 	if !slices.Equal(r.Approvers, []string{erin, kim}) || r.ApproverSource != "owners" {
 		t.Fatalf("approvers %v (%s)", r.Approvers, r.ApproverSource)
@@ -136,9 +143,7 @@ func TestGrantIsDecidedByTheMailboxOwnersByDefault(t *testing.T) {
 
 func TestOwnerWhoIsAlsoTheTrusteeIsNotAsked(t *testing.T) {
 	e := policyEnv(t, nil, nil)
-	ctx := context.Background()
-	e.tenant.AddFullAccess(ctx, "info@contoso.com", "kim@contoso.com", true)
-	e.tenant.AddFullAccess(ctx, "info@contoso.com", "erin@contoso.com", true)
+	owned(t, e, "kim@contoso.com", "erin@contoso.com")
 	r := e.ask(rita, grantOp("info@contoso.com", "erin@contoso.com", mailbox.SendAs))
 	if !slices.Equal(r.Approvers, []string{kim}) || slices.Contains(asked(e), erin) {
 		t.Fatalf("approvers %v, asked %v", r.Approvers, asked(e))

@@ -21,6 +21,9 @@ const (
 	sourceConfigured = "configured"
 )
 
+// sourceOf is the approver source of each policy element.
+var sourceOf = map[string]string{PolicyManager: sourceManager, PolicyOwners: sourceOwners, PolicyApprovers: sourceConfigured}
+
 // accessFinder lists the people who gain access through a plan, groups
 // expanded (mailbox.Planner does). A Planner without it is taken to give
 // nobody access.
@@ -90,18 +93,15 @@ func (s *Service) routeRequest(ctx context.Context, plan mailbox.Plan, requester
 			whys = append(whys, why)
 		}
 		if len(ids) > 0 {
-			rt.ids, rt.source = ids, map[string]string{PolicyManager: sourceManager, PolicyOwners: sourceOwners}[p]
-			if rt.source == "" {
-				rt.source = sourceConfigured
-			}
+			rt.ids, rt.source = ids, sourceOf[p]
 			break
 		}
 	}
-	if rt.source != sourceConfigured && rt.source != "" {
-		whys = nil // the first choice decides: nothing to explain
-	}
 	if rt.source == "" {
 		rt.source = sourceConfigured
+	}
+	if rt.source != sourceConfigured {
+		whys = nil // only a decision left to the configured approvers is explained (ApproverNote)
 	}
 	rt.why = strings.Join(whys, "; ")
 	if extra {
