@@ -21,6 +21,10 @@ const (
 	sourceConfigured = "configured"
 )
 
+// ErrBeneficiary: the clicker would get access by the request they try to
+// approve (rule 16; isBeneficiary, words.BeneficiaryApproval).
+var ErrBeneficiary = errors.New("the approver gains access by the request")
+
 // sourceOf is the approver source of each policy element.
 var sourceOf = map[string]string{PolicyManager: sourceManager, PolicyOwners: sourceOwners, PolicyApprovers: sourceConfigured}
 

@@ -60,3 +60,9 @@ func AccessUnknownAnswer(what string) string {
 func MembersOnlyShared(mbx string) string {
 	return fmt.Sprintf("*%s* is not a shared mailbox: members are listed only for shared mailboxes.", mrkdwn.Escape(mbx))
 }
+
+// BeneficiaryApproval refuses an Approve click by someone who would get
+// access by request id (rule 16).
+func BeneficiaryApproval(id string) string {
+	return fmt.Sprintf("Request `%s` gives you access (directly or through a group), so you can't approve it; another approver must. Your click changed nothing.", id)
+}
