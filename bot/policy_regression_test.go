@@ -300,3 +300,22 @@ func TestFormCheckDoesNotAnswerWhoMayNotAsk(t *testing.T) {
 		t.Fatalf("erin: %q %v", got, err)
 	}
 }
+
+// Point 6, for several mailboxes at once: an extra approver who gets Full
+// Access by the conversion is not asked to approve the batch.
+func TestBatchExtraApproverWhoGainsAccessIsNotAsked(t *testing.T) {
+	e := policyEnv(t, nil, func(c *bot.Config) {
+		c.ExtraApprovers = map[mailbox.Kind][]string{mailbox.KindConvertToShared: {kim, erin}}
+	})
+	op := mailbox.Operation{Kind: mailbox.KindConvertToShared, Options: mailbox.Options{FullAccess: []string{"kim@contoso.com"}}}
+	if err := e.svc.AcceptCommand(context.Background(), bot.Command{Op: op, Mailboxes: []string{"alice@contoso.com", "carol@contoso.com"},
+		User: rita, TeamID: "T0001", Channel: "C0HELP"}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	e.notes.mu.Lock()
+	defer e.notes.mu.Unlock()
+	if slices.Contains(e.notes.batchAsks, kim) || !slices.Contains(e.notes.batchAsks, erin) || !slices.Contains(e.notes.batchAsks, maria) {
+		t.Fatalf("batch asked %v", e.notes.batchAsks)
+	}
+}

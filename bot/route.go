@@ -109,11 +109,7 @@ func (s *Service) routeRequest(ctx context.Context, plan mailbox.Plan, requester
 	}
 	rt.why = strings.Join(whys, "; ")
 	if extra {
-		for _, a := range s.eligible(ctx, s.extraApprovers(ctx, plan.Op.Kind, requester), requester, &rt, nil) {
-			if !slices.Contains(rt.ids, a) {
-				rt.ids = append(rt.ids, a)
-			}
-		}
+		rt.ids = s.addExtras(ctx, plan.Op.Kind, requester, &rt, rt.ids)
 	}
 	return rt
 }
@@ -318,9 +314,21 @@ func routeNote(source, why string) string {
 	return "approver: " + source + " (" + why + ")"
 }
 
-// withExtraApprovers adds the configured extra approvers of kind to ids.
-func (s *Service) withExtraApprovers(ctx context.Context, kind mailbox.Kind, requester string, ids []string) []string {
-	for _, a := range s.extraApprovers(ctx, kind, requester) {
+// withExtraApprovers adds to ids the configured extra approvers of plan's
+// kind who gain no access by it (rule 16); when who does cannot be found
+// out, none is added.
+func (s *Service) withExtraApprovers(ctx context.Context, plan mailbox.Plan, requester string, ids []string) []string {
+	gainers, err := s.beneficiaries(ctx, plan)
+	if err != nil {
+		s.log.WarnContext(ctx, "who gains access: lookup failed; no extra approver is asked", "mailbox", plan.Op.Mailbox, "err", err)
+		return ids
+	}
+	return s.addExtras(ctx, plan.Op.Kind, requester, &routing{gainers: gainers}, ids)
+}
+
+// addExtras adds to ids the extra approvers of kind who are eligible.
+func (s *Service) addExtras(ctx context.Context, kind mailbox.Kind, requester string, rt *routing, ids []string) []string {
+	for _, a := range s.eligible(ctx, s.extraApprovers(ctx, kind, requester), requester, rt, nil) {
 		if !slices.Contains(ids, a) {
 			ids = append(ids, a)
 		}
