@@ -119,3 +119,26 @@ func (s *Service) extraApprovers(ctx context.Context, kind mailbox.Kind, request
 	}
 	return out
 }
+
+// mayAsk is mayRequest for a command of kind. Listing a mailbox's members
+// (KindMembers) is for those who may grant or revoke, unless
+// Config.Requesters names who may list them: then that list decides alone.
+func (s *Service) mayAsk(ctx context.Context, user string, kind mailbox.Kind) (ok bool, ask []string, err error) {
+	if kind != mailbox.KindMembers || slices.ContainsFunc(s.cfg.Requesters[kind], func(id string) bool { return strings.TrimSpace(id) != "" }) {
+		return s.mayRequest(ctx, user, kind)
+	}
+	var errs []error
+	for _, k := range []mailbox.Kind{mailbox.KindGrant, mailbox.KindRevoke} {
+		ok, more, err := s.mayRequest(ctx, user, k)
+		if ok {
+			return true, nil, nil
+		}
+		errs = append(errs, err)
+		for _, id := range more {
+			if !slices.Contains(ask, id) && len(ask) < maxAsk {
+				ask = append(ask, id)
+			}
+		}
+	}
+	return false, ask, errors.Join(errs...)
+}

@@ -118,7 +118,7 @@ func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo)
 		}
 	}
 	if policy != PolicyNone {
-		approvers = s.withExtraApprovers(ctx, c.Op.Kind, c.User, approvers)
+		approvers = s.withExtraApprovers(ctx, plans[0], c.User, approvers)
 	}
 	if len(approvers) == 0 && policy != PolicyNone {
 		s.answer(ctx, to, Answer{Text: words.BatchNoApprover(why)})

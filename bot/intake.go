@@ -27,17 +27,9 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 	if c.Action != "" {
 		return s.handleRequestCommand(ctx, c)
 	}
-	if c.Op.Kind != mailbox.KindMembers {
-		ok, ask, err := s.mayRequest(ctx, c.User, c.Op.Kind)
-		if err != nil {
-			s.log.Error("who may request: lookup failed", "user", c.User, "op", c.Op.Kind, "err", err)
-			s.answer(ctx, to, Answer{Text: words.RequesterCheckFailed()})
-			return nil
-		}
-		if !ok {
-			s.answer(ctx, to, Answer{Text: words.MayNotAsk(ask)})
-			return nil
-		}
+	if problem := s.mayAskProblem(ctx, c); problem != "" {
+		s.answer(ctx, to, Answer{Text: problem})
+		return nil
 	}
 	if len(c.Mailboxes) > 1 {
 		return s.handleBatchCommand(ctx, c, to)
@@ -80,15 +72,20 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 		return nil
 	}
 	policy := s.cfg.Policy[c.Op.Kind]
-	approvers, source, why := s.route(ctx, plan, c.User, policy)
-	if policy != PolicyNone {
-		approvers = s.withExtraApprovers(ctx, c.Op.Kind, c.User, approvers)
-		if len(approvers) == 0 {
-			s.answer(ctx, to, Answer{Text: words.NoApprover(phrase(c.Op, plan.Target.Deleted), why), Plan: &plan})
-			return nil
+	rt := s.routeRequest(ctx, plan, c.User, policy, true)
+	if policy != PolicyNone && len(rt.ids) == 0 {
+		what := phrase(c.Op, plan.Target.Deleted)
+		text := words.NoApprover(what, rt.why)
+		switch {
+		case rt.unknown:
+			text = words.AccessUnknownAnswer(what)
+		case rt.excluded:
+			text = words.NobodyLeft(what, rt.why)
 		}
+		s.answer(ctx, to, Answer{Text: text, Plan: &plan})
+		return nil
 	}
-	r, err := s.createRequest(ctx, id, c, plan, approvers, source, why, to)
+	r, err := s.createRequest(ctx, id, c, plan, rt, to)
 	if r == nil {
 		return err
 	}
@@ -114,20 +111,25 @@ func (s *Service) newRequest(id string, c Command, plan mailbox.Plan, approvers 
 	return r
 }
 
-// createRequest creates the request of one mailbox (newRequest) and
-// stores it. A request pending approval has its expiry queued first; one
+// createRequest creates the request of one mailbox (newRequest) with the
+// approvers and the people who gain access routing found (rt), and stores
+// it. A request pending approval has its expiry queued first; one
 // its policy lets run without approval (source PolicyNone) has its work
 // queued after, at Options.At when that is later. When the mailbox
 // already has an active request the requester is told so, and r is nil
 // with a nil error.
-func (s *Service) createRequest(ctx context.Context, id string, c Command, plan mailbox.Plan, approvers []string, source, why string, to ReplyTo) (*Request, error) {
+func (s *Service) createRequest(ctx context.Context, id string, c Command, plan mailbox.Plan, rt routing, to ReplyTo) (*Request, error) {
 	now := s.cfg.Now()
+	approvers, source, why := rt.ids, rt.source, rt.why
 	unapproved := source == PolicyNone
 	expires, note := now.Add(s.cfg.ApprovalTimeout), routeNote(source, why)
 	if unapproved {
 		expires, note = now, "no approval needed (policy)"
 	}
 	r := s.newRequest(id, c, plan, approvers, source, why, unapproved, expires)
+	if rt.gainers != nil {
+		r.Beneficiaries = addresses(rt.gainers)
+	}
 	if at := c.Op.Options.At; unapproved && at.After(now) {
 		r.NextRunAt = at
 	}
@@ -257,7 +259,8 @@ func planProblem(mb string, err error) string {
 	return words.LookupFailed(mb, err)
 }
 
-// membersAnswer lists who may use a mailbox, as one table.
+// membersAnswer lists who may use a shared mailbox, as one table; a user
+// mailbox's are not listed.
 func (s *Service) membersAnswer(ctx context.Context, mbx string) Answer {
 	if s.cfg.Members == nil {
 		return Answer{Text: words.MembersUnavailable()}
@@ -266,5 +269,22 @@ func (s *Service) membersAnswer(ctx context.Context, mbx string) Answer {
 	if err != nil {
 		return Answer{Text: planProblem(mbx, err)}
 	}
+	if mb.RecipientTypeDetails != mailbox.RecipientSharedMailbox {
+		return Answer{Text: words.MembersOnlyShared(mbx)}
+	}
 	return Answer{Text: words.Members(mbx, mb, rows)}
+}
+
+// mayAskProblem says why c's requester may not ask for it (mayAsk), as
+// the sentence to answer, or "".
+func (s *Service) mayAskProblem(ctx context.Context, c Command) string {
+	ok, ask, err := s.mayAsk(ctx, c.User, c.Op.Kind)
+	switch {
+	case err != nil && !ok:
+		s.log.Error("who may request: lookup failed", "user", c.User, "op", c.Op.Kind, "err", err)
+		return words.RequesterCheckFailed()
+	case !ok:
+		return words.MayNotAsk(ask)
+	}
+	return ""
 }

@@ -124,21 +124,26 @@ type Request struct {
 	Approvers      []string          `json:"approvers"`               // Slack user ids
 	ApproverSource string            `json:"approver_source"`         // "manager" or "configured"
 	ApproverNote   string            `json:"approver_note,omitempty"` // why the manager was passed over
-	State          State             `json:"state"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
-	ExpiresAt      time.Time         `json:"expires_at"`
-	Decision       *Decision         `json:"decision,omitempty"`
-	Steps          []StepState       `json:"steps"`
-	RunSeq         int               `json:"run_seq"` // bumped each time the run is (re)scheduled
-	NextRunAt      time.Time         `json:"next_run_at,omitzero"`
-	Failure        string            `json:"failure,omitempty"`
-	RetryUntil     time.Time         `json:"retry_until,omitzero"` // a failed request may be retried until then
-	Reminded       bool              `json:"reminded,omitempty"`   // the approvers were reminded
-	Batch          string            `json:"batch,omitempty"`      // the batch it belongs to (several mailboxes at once)
-	Approvals      []MessageRef      `json:"approvals,omitempty"`  // the approvers' DMs
-	AuditMessage   *MessageRef       `json:"audit_message,omitempty"`
-	History        []Event           `json:"history"`
+	// Beneficiaries are the addresses (user principal names, mail, smtp
+	// proxy addresses; lower case) of everyone who gains access by the
+	// change, groups expanded: none of them may approve it (rule 16). nil:
+	// not recorded (a request of a batch, or an older one).
+	Beneficiaries []string     `json:"beneficiaries,omitempty"`
+	State         State        `json:"state"`
+	CreatedAt     time.Time    `json:"created_at"`
+	UpdatedAt     time.Time    `json:"updated_at"`
+	ExpiresAt     time.Time    `json:"expires_at"`
+	Decision      *Decision    `json:"decision,omitempty"`
+	Steps         []StepState  `json:"steps"`
+	RunSeq        int          `json:"run_seq"` // bumped each time the run is (re)scheduled
+	NextRunAt     time.Time    `json:"next_run_at,omitzero"`
+	Failure       string       `json:"failure,omitempty"`
+	RetryUntil    time.Time    `json:"retry_until,omitzero"` // a failed request may be retried until then
+	Reminded      bool         `json:"reminded,omitempty"`   // the approvers were reminded
+	Batch         string       `json:"batch,omitempty"`      // the batch it belongs to (several mailboxes at once)
+	Approvals     []MessageRef `json:"approvals,omitempty"`  // the approvers' DMs
+	AuditMessage  *MessageRef  `json:"audit_message,omitempty"`
+	History       []Event      `json:"history"`
 }
 
 // IsApprover reports whether user may decide r.
@@ -154,6 +159,7 @@ func (r *Request) Clone() *Request {
 	c.Plan.Findings = slices.Clone(r.Plan.Findings)
 	c.Plan.Steps = slices.Clone(r.Plan.Steps)
 	c.Approvers = slices.Clone(r.Approvers)
+	c.Beneficiaries = slices.Clone(r.Beneficiaries)
 	c.Steps = slices.Clone(r.Steps)
 	c.Approvals = slices.Clone(r.Approvals)
 	c.History = slices.Clone(r.History)

@@ -177,7 +177,13 @@ func (s *Service) handleRemind(ctx context.Context, id string) error {
 // storing anything: what would stand in the way, as one sentence, or "".
 // A form calls it within Slack's time, so that the problem shows next to
 // the field; the command job checks again anyway.
+//
+// Someone who may not ask is told so and nothing else is checked: the
+// answer says nothing about the mailbox.
 func (s *Service) CheckCommand(ctx context.Context, c Command) (string, error) {
+	if problem := s.mayAskProblem(ctx, c); problem != "" {
+		return problem, nil
+	}
 	op, problem := s.resolveMentions(ctx, c.Op)
 	if problem != "" {
 		return problem, nil

@@ -10,60 +10,301 @@ import (
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
-// Routing: who approves a request (the policy, the manager, the
-// configured and extra approvers).
+// Routing: who approves a request (the policy chain, the manager, the
+// owners, the configured and extra approvers), never anyone who gains
+// access by it (rule 16).
 
-// route picks the approvers: the manager of the mailbox's owner when they
-// have a Slack account and are not the requester, else the configured
-// approvers other than the requester. why says why the manager was passed over.
+// Approver sources (Request.ApproverSource).
+const (
+	sourceManager    = "manager"
+	sourceOwners     = "owners"
+	sourceConfigured = "configured"
+)
+
+// ErrBeneficiary: the clicker would get access by the request they try to
+// approve (rule 16; isBeneficiary, words.BeneficiaryApproval).
+var ErrBeneficiary = errors.New("the approver gains access by the request")
+
+// sourceOf is the approver source of each policy element.
+var sourceOf = map[string]string{PolicyManager: sourceManager, PolicyOwners: sourceOwners, PolicyApprovers: sourceConfigured}
+
+// accessFinder lists the people who gain access through a plan, groups
+// expanded (mailbox.Planner does). A Planner without it is taken to give
+// nobody access.
+type accessFinder interface {
+	Beneficiaries(ctx context.Context, plan mailbox.Plan) ([]mailbox.Principal, error)
+}
+
+// routing is who approves a request, and why.
+type routing struct {
+	ids    []string
+	source string
+	// why says why the first choice of the policy was passed over.
+	why string
+	// gainers: the people who gain access.
+	gainers []mailbox.Principal
+	// unknown: who gains access could not be found out; nobody is asked.
+	unknown bool
+	// excluded: someone was passed over because they gain access.
+	excluded bool
+}
+
+// route picks the approvers of plan for requester under policy (see
+// routeRequest), without the extra approvers.
 func (s *Service) route(ctx context.Context, plan mailbox.Plan, requester, policy string) (ids []string, source, why string) {
+	rt := s.routeRequest(ctx, plan, requester, policy, false)
+	return rt.ids, rt.source, rt.why
+}
+
+// routeRequest picks the approvers of plan for requester. Each element of
+// policy is tried in turn (PolicyManager: the manager of the mailbox's
+// owner for a conversion, else the requester's; PolicyOwners: the people
+// holding Full Access on the mailbox directly; PolicyApprovers: the
+// configured approvers); the first that finds someone decides, and the
+// configured approvers are asked when none does. Nobody is chosen who is
+// the requester or gains access by the change (rule 16). With extra, the
+// extra approvers of the kind are added, under the same rule.
+func (s *Service) routeRequest(ctx context.Context, plan mailbox.Plan, requester, policy string, extra bool) routing {
+	if policy == PolicyNone {
+		return routing{source: PolicyNone}
+	}
+	gainers, err := s.beneficiaries(ctx, plan)
+	if err != nil {
+		s.log.WarnContext(ctx, "who gains access: lookup failed; nobody is asked", "mailbox", plan.Op.Mailbox, "op", plan.Op.Kind, "err", err)
+		return routing{unknown: true, why: words.AccessUnknown()}
+	}
+	rt := routing{gainers: gainers}
+	var whys []string
+	steps := policySteps(policy)
+	if !slices.Contains(steps, PolicyApprovers) {
+		steps = append(steps, PolicyApprovers)
+	}
+	for _, p := range steps {
+		var ids []string
+		var why string
+		switch p {
+		case PolicyManager:
+			ids, why = s.managerApprover(ctx, plan, requester, &rt)
+		case PolicyOwners:
+			ids, why = s.ownerApprovers(ctx, plan, requester, &rt)
+		case PolicyApprovers:
+			if len(whys) == 0 && steps[0] == PolicyApprovers {
+				whys = append(whys, words.ConfiguredDecide())
+			}
+			ids = s.eligible(ctx, s.cfg.Approvers, requester, &rt, &whys)
+		}
+		if why != "" {
+			whys = append(whys, why)
+		}
+		if len(ids) > 0 {
+			rt.ids, rt.source = ids, sourceOf[p]
+			break
+		}
+	}
+	if rt.source == "" {
+		rt.source = sourceConfigured
+	}
+	if rt.source != sourceConfigured {
+		whys = nil // only a decision left to the configured approvers is explained (ApproverNote)
+	}
+	rt.why = strings.Join(whys, "; ")
+	if extra {
+		rt.ids = s.addExtras(ctx, plan.Op.Kind, requester, &rt, rt.ids)
+	}
+	return rt
+}
+
+// eligible is ids without the requester and without those who gain
+// access, each once; why each was passed over is added to whys.
+func (s *Service) eligible(ctx context.Context, ids []string, requester string, rt *routing, whys *[]string) []string {
+	var out []string
+	for _, id := range ids {
+		if id == "" || id == requester || slices.Contains(out, id) {
+			continue
+		}
+		if via, ok := s.gainsAccess(ctx, id, "", rt.gainers); ok {
+			rt.excluded = true
+			if whys != nil {
+				*whys = append(*whys, words.GainsAccess(words.UserGainsAccess(id), via))
+			}
+			continue
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+// managerApprover is the manager PolicyManager names: for a conversion the
+// owner's, else the requester's, when they have a Slack account, are not
+// the requester and gain no access; why says why not.
+func (s *Service) managerApprover(ctx context.Context, plan mailbox.Plan, requester string, rt *routing) ([]string, string) {
 	t := plan.Target
 	conversion := plan.Op.Kind == mailbox.KindConvertToShared || plan.Op.Kind == mailbox.KindConvertToRegular
+	who, email := words.YourManager(), ""
 	switch {
-	case policy == PolicyNone:
-		return nil, PolicyNone, ""
-	case policy == PolicyApprovers:
-		why = words.ConfiguredDecide()
 	case !conversion:
-		var email string
-		email, why = s.requestersManager(ctx, requester)
-		if email != "" && plan.Op.Kind == mailbox.KindGrant && strings.EqualFold(email, plan.Op.Trustee) {
-			email, why = "", words.ManagerIsTrustee()
-		}
-		if email != "" {
-			t.ManagerEmail = email
-			if id, err := s.cfg.Slack.UserIDByEmail(ctx, email); err == nil && id != requester {
-				return []string{id}, "manager", ""
-			} else if err == nil {
-				why = words.OwnManager()
-			} else {
-				why = words.YourManagerNotInSlack(email)
-			}
+		var why string
+		if email, why = s.requestersManager(ctx, requester); email == "" {
+			return nil, why
 		}
 	case t.Deleted:
-		why = words.DeletedNoManager(t.UserPrincipalName)
+		return nil, words.DeletedNoManager(t.UserPrincipalName)
 	case t.ManagerEmail == "":
-		why = words.OwnerHasNoManager(t.UserPrincipalName)
+		return nil, words.OwnerHasNoManager(t.UserPrincipalName)
 	default:
-		id, err := s.cfg.Slack.UserIDByEmail(ctx, t.ManagerEmail)
-		switch {
-		case errors.Is(err, ErrNoSlackUser):
-			why = words.ManagerNotInSlack(t.ManagerEmail)
-		case err != nil:
-			s.log.Warn("manager lookup in Slack failed", "mailbox", t.UserPrincipalName, "err", err)
-			why = words.ManagerLookupFailed(t.ManagerEmail)
-		case id == requester:
-			why = words.RequesterIsManager()
-		default:
-			return []string{id}, "manager", ""
+		who, email = words.OwnersManager(), t.ManagerEmail
+	}
+	id, err := s.cfg.Slack.UserIDByEmail(ctx, email)
+	switch {
+	case errors.Is(err, ErrNoSlackUser) && !conversion:
+		return nil, words.YourManagerNotInSlack(email)
+	case errors.Is(err, ErrNoSlackUser):
+		return nil, words.ManagerNotInSlack(email)
+	case err != nil:
+		s.log.Warn("manager lookup in Slack failed", "mailbox", plan.Op.Mailbox, "err", err)
+		return nil, words.ManagerLookupFailed(email)
+	case id == requester && !conversion:
+		return nil, words.OwnManager()
+	case id == requester:
+		return nil, words.RequesterIsManager()
+	}
+	if via, ok := s.gainsAccess(ctx, id, email, rt.gainers); ok {
+		rt.excluded = true
+		return nil, words.GainsAccess(who, via)
+	}
+	return []string{id}, ""
+}
+
+// ownerApprovers are the people PolicyOwners names: those who hold Full
+// Access on the mailbox through a direct grant (a group is no Slack user),
+// matched to Slack users by e-mail, other than the requester and those
+// who gain access; why says why there are none.
+func (s *Service) ownerApprovers(ctx context.Context, plan mailbox.Plan, requester string, rt *routing) ([]string, string) {
+	mbx := plan.Op.Mailbox
+	if s.cfg.Members == nil {
+		return nil, words.NoOwnersLookup()
+	}
+	_, rows, err := s.cfg.Members(ctx, mbx)
+	if err != nil {
+		s.log.WarnContext(ctx, "owners: reading the mailbox's members failed", "mailbox", mbx, "err", err)
+		return nil, words.OwnersLookupFailed(mbx)
+	}
+	var ids []string
+	var why string
+	for _, m := range rows {
+		if !m.FullAccess {
+			continue
+		}
+		id, err := s.cfg.Slack.UserIDByEmail(ctx, strings.ToLower(m.Who))
+		if err != nil || id == requester || slices.Contains(ids, id) {
+			continue
+		}
+		if via, ok := s.gainsAccess(ctx, id, m.Who, rt.gainers); ok {
+			rt.excluded = true
+			why = words.GainsAccess(words.UserGainsAccess(id), via)
+			continue
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 && why == "" {
+		why = words.NoOwners(mbx)
+	}
+	return ids, why
+}
+
+// beneficiaries lists everyone who gains access through plan, groups
+// expanded; a Planner that cannot tell (no accessFinder) gives nobody.
+// The list is never nil when known.
+func (s *Service) beneficiaries(ctx context.Context, plan mailbox.Plan) ([]mailbox.Principal, error) {
+	f, ok := s.cfg.Planner.(accessFinder)
+	if !ok {
+		return []mailbox.Principal{}, nil
+	}
+	ps, err := f.Beneficiaries(ctx, plan)
+	if ps == nil && err == nil {
+		ps = []mailbox.Principal{}
+	}
+	return ps, err
+}
+
+// addresses are the addresses of ps, as Request.Beneficiaries records
+// them: each one's user principal name, mail and smtp proxy addresses,
+// lower case, each once; never nil.
+func addresses(ps []mailbox.Principal) []string {
+	out := []string{}
+	add := func(a string) {
+		if a = strings.ToLower(strings.TrimSpace(a)); a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
 		}
 	}
-	for _, a := range s.cfg.Approvers {
-		if a != requester && !slices.Contains(ids, a) {
-			ids = append(ids, a)
+	for _, p := range ps {
+		add(p.UserPrincipalName)
+		add(p.Mail)
+		for _, pa := range p.ProxyAddresses {
+			if scheme, addr, ok := strings.Cut(pa, ":"); ok && strings.EqualFold(scheme, "smtp") {
+				add(addr)
+			}
 		}
 	}
-	return ids, "configured", why
+	return out
+}
+
+// gainsAccess reports whether Slack user id, whose address known may
+// already be known (""), is one of gainers: their Slack e-mail or known
+// matches one of a gainer's addresses. via is the group through which they
+// gain it, "" when granted in their own name. A Slack lookup that fails
+// (other than a user without an e-mail) counts as gaining access: the
+// person is not asked.
+func (s *Service) gainsAccess(ctx context.Context, id, known string, gainers []mailbox.Principal) (via string, ok bool) {
+	if len(gainers) == 0 {
+		return "", false
+	}
+	emails := []string{known}
+	switch e, err := s.cfg.Slack.EmailOf(ctx, id); {
+	case err == nil:
+		emails = append(emails, e)
+	case !errors.Is(err, ErrNoSlackUser):
+		s.log.WarnContext(ctx, "who gains access: the approver's e-mail could not be read in Slack; not asked", "user", id, "err", err)
+		return "", true
+	}
+	for _, p := range gainers {
+		if slices.ContainsFunc(emails, p.Matches) {
+			if p.Matches(p.Via) {
+				return "", true
+			}
+			return p.Via, true
+		}
+	}
+	return "", false
+}
+
+// isBeneficiary reports whether user gains access through r (rule 16),
+// so that their click may not approve it: their Slack e-mail is compared
+// with r.Beneficiaries, or, for a request that did not record them (one
+// of a batch, or made before they were), with those of its plan read
+// again now. When that cannot be found out, it says true.
+func (s *Service) isBeneficiary(ctx context.Context, r *Request, user string) bool {
+	addrs := r.Beneficiaries
+	if addrs == nil {
+		ps, err := s.beneficiaries(ctx, r.Plan)
+		if err != nil {
+			s.log.WarnContext(ctx, "who gains access: lookup failed; the click is refused", "request", r.ID, "user", user, "err", err)
+			return true
+		}
+		addrs = addresses(ps)
+	}
+	if len(addrs) == 0 {
+		return false
+	}
+	email, err := s.cfg.Slack.EmailOf(ctx, user)
+	switch {
+	case errors.Is(err, ErrNoSlackUser):
+		return false
+	case err != nil:
+		s.log.WarnContext(ctx, "who gains access: the clicker's e-mail could not be read in Slack; the click is refused", "request", r.ID, "user", user, "err", err)
+		return true
+	}
+	return slices.Contains(addrs, strings.ToLower(strings.TrimSpace(email)))
 }
 
 func routeNote(source, why string) string {
@@ -73,9 +314,21 @@ func routeNote(source, why string) string {
 	return "approver: " + source + " (" + why + ")"
 }
 
-// withExtraApprovers adds the configured extra approvers of kind to ids.
-func (s *Service) withExtraApprovers(ctx context.Context, kind mailbox.Kind, requester string, ids []string) []string {
-	for _, a := range s.extraApprovers(ctx, kind, requester) {
+// withExtraApprovers adds to ids the configured extra approvers of plan's
+// kind who gain no access by it (rule 16); when who does cannot be found
+// out, none is added.
+func (s *Service) withExtraApprovers(ctx context.Context, plan mailbox.Plan, requester string, ids []string) []string {
+	gainers, err := s.beneficiaries(ctx, plan)
+	if err != nil {
+		s.log.WarnContext(ctx, "who gains access: lookup failed; no extra approver is asked", "mailbox", plan.Op.Mailbox, "err", err)
+		return ids
+	}
+	return s.addExtras(ctx, plan.Op.Kind, requester, &routing{gainers: gainers}, ids)
+}
+
+// addExtras adds to ids the extra approvers of kind who are eligible.
+func (s *Service) addExtras(ctx context.Context, kind mailbox.Kind, requester string, rt *routing, ids []string) []string {
+	for _, a := range s.eligible(ctx, s.extraApprovers(ctx, kind, requester), requester, rt, nil) {
 		if !slices.Contains(ids, a) {
 			ids = append(ids, a)
 		}

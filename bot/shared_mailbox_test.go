@@ -27,11 +27,11 @@ func (e *env) askOnly(user string, op mailbox.Operation) string {
 }
 
 func TestCreateSharedMailboxWithMembers(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, func(c *bot.Config) { c.Policy = map[mailbox.Kind]string{mailbox.KindCreateShared: bot.PolicyManager} })
 	e.useTenant(sandbox.NewContoso(sandbox.Options{CreateLag: 2, Now: e.clock.Now}))
 	r := e.ask(rita, mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: "support@contoso.com", DisplayName: "Support Team",
 		Members: []string{"kim@contoso.com", "lee@contoso.com"}})
-	// By default a creation needs approval by the requester's manager.
+	// Under the manager policy a creation needs approval by the requester's manager.
 	if r.State != bot.StatePending || !slices.Equal(r.Approvers, []string{maria}) {
 		t.Fatalf("state %s approvers %v", r.State, r.Approvers)
 	}
@@ -56,8 +56,10 @@ func TestCreateSharedMailboxWithMembers(t *testing.T) {
 	}
 }
 
-func TestRevokeNeedsNoApprovalByDefault(t *testing.T) {
-	e := newEnv(t, nil)
+// The none policy lets a revoke run at once (by default it needs
+// approval: TestRevokeNeedsApprovalByDefault).
+func TestRevokeUnderPolicyNoneNeedsNoApproval(t *testing.T) {
+	e := newEnv(t, func(c *bot.Config) { c.Policy = map[mailbox.Kind]string{mailbox.KindRevoke: bot.PolicyNone} })
 	e.useTenant(sandbox.NewContoso(sandbox.Options{Now: e.clock.Now}))
 	if err := e.tenant.AddSendAs(context.Background(), "info@contoso.com", "kim@contoso.com"); err != nil {
 		t.Fatal(err)
@@ -139,7 +141,7 @@ func TestMembersTable(t *testing.T) {
 
 // A manager does not approve access for themselves.
 func TestManagerDoesNotApproveTheirOwnAccess(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, func(c *bot.Config) { c.Policy = map[mailbox.Kind]string{mailbox.KindGrant: bot.PolicyManager} })
 	e.useTenant(sandbox.NewContoso(sandbox.Options{Now: e.clock.Now}))
 	r := e.ask(rita, grantOp("info@contoso.com", "maria@contoso.com", mailbox.FullAccess)) // maria is rita's manager
 	if !slices.Equal(r.Approvers, []string{admin}) || !strings.Contains(e.notes.lastAnswer(t), "would get the access") {

@@ -288,6 +288,7 @@ func TestSlashCommandAnswers(t *testing.T) {
 		want     string   // the whole text, or
 		contains []string // parts of it
 		queued   *mailbox.Operation
+		policy   map[mailbox.Kind]string // nil: the defaults
 	}{
 		{name: "help", set: map[string]string{"text": " HELP "}, contains: []string{
 			"converts a Microsoft 365 user mailbox to a shared mailbox, or a shared mailbox back to a user mailbox",
@@ -375,7 +376,7 @@ func TestSlashCommandAnswers(t *testing.T) {
 		{name: "shared help rules", set: map[string]string{"command": "/shared-mailbox", "text": "help rules"}, contains: []string{"(rule 11)", "(rule 14)"}},
 		{name: "shared help approval", set: map[string]string{"command": "/shared-mailbox", "text": "help approvers"}, contains: []string{
 			"\n• `create`: your manager in Microsoft Entra approves", "\n• `revoke`: no approval",
-		}},
+		}, policy: map[mailbox.Kind]string{mailbox.KindCreateShared: bot.PolicyManager, mailbox.KindRevoke: bot.PolicyNone}}, // the policy before issue 15
 		{name: "shared empty text", set: map[string]string{"command": "/shared-mailbox", "text": " "}, contains: []string{
 			"I couldn't open the form", "`/shared-mailbox create \"Sales Team\" sales@contoso.com`",
 			"*/shared-mailbox* creates shared mailboxes", "`/shared-mailbox help rules`", "`/shared-mailbox help approval`",
@@ -410,7 +411,7 @@ func TestSlashCommandAnswers(t *testing.T) {
 		{name: "no user", set: map[string]string{"user_id": ""}, want: words.Unreadable()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
+			h := newHarness(t, func(c *Config) { c.Policy = tc.policy })
 			resp, body := h.post(t, "/slack/commands", commandForm(t, tc.set), slackSigned)
 			text := ephemeral(t, resp, body)
 			if tc.want != "" && text != tc.want {
@@ -478,7 +479,7 @@ func TestSlashRequestCommands(t *testing.T) {
 // Config.Policy says.
 func TestSharedHelpFollowsConfiguration(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
-		c.Policy = map[mailbox.Kind]string{mailbox.KindCreateShared: bot.PolicyApprovers, mailbox.KindGrant: bot.PolicyNone}
+		c.Policy = map[mailbox.Kind]string{mailbox.KindCreateShared: bot.PolicyApprovers, mailbox.KindGrant: bot.PolicyNone, mailbox.KindRevoke: bot.PolicyNone}
 	})
 	resp, body := h.post(t, "/slack/commands", commandForm(t, map[string]string{"command": "/shared-mailbox", "text": "help approval"}), slackSigned)
 	text := ephemeral(t, resp, body)

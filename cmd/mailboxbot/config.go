@@ -13,6 +13,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/internal/jobproc"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
@@ -54,15 +55,18 @@ type Config struct {
 	AuditChannel    string        `env:"MAILBOXBOT_AUDIT_CHANNEL"`
 	ApprovalTimeout time.Duration `env:"MAILBOXBOT_APPROVAL_TIMEOUT" envDefault:"24h"`
 	VerifyTimeout   time.Duration `env:"MAILBOXBOT_VERIFY_TIMEOUT" envDefault:"30m"`
-	VerifyDelay     time.Duration `env:"MAILBOXBOT_VERIFY_DELAY" envDefault:"10s"`         // first wait between checks; doubles up to 2m
-	MailboxWait     time.Duration `env:"MAILBOXBOT_MAILBOX_WAIT_TIMEOUT" envDefault:"2h"`  // rule 10: wait for a restored mailbox
-	RetryWindow     time.Duration `env:"MAILBOXBOT_RETRY_WINDOW" envDefault:"24h"`         // a failed request may be retried this long; 0 turns it off
-	PolicyConvert   string        `env:"MAILBOXBOT_APPROVAL_CONVERT" envDefault:"manager"` // manager | approvers | none
-	PolicyCreate    string        `env:"MAILBOXBOT_APPROVAL_CREATE" envDefault:"manager"`
-	PolicyGrant     string        `env:"MAILBOXBOT_APPROVAL_GRANT" envDefault:"manager"`
-	PolicyRevoke    string        `env:"MAILBOXBOT_APPROVAL_REVOKE" envDefault:"none"`
-	Workers         int           `env:"MAILBOXBOT_WORKERS" envDefault:"10"`       // 0: take Slack's requests only, run no jobs
-	JobProcess      string        `env:"MAILBOXBOT_JOB_PROCESS" envDefault:"idle"` // idle | nice | off: where the jobs run, and at what CPU priority
+	VerifyDelay     time.Duration `env:"MAILBOXBOT_VERIFY_DELAY" envDefault:"10s"`        // first wait between checks; doubles up to 2m
+	MailboxWait     time.Duration `env:"MAILBOXBOT_MAILBOX_WAIT_TIMEOUT" envDefault:"2h"` // rule 10: wait for a restored mailbox
+	RetryWindow     time.Duration `env:"MAILBOXBOT_RETRY_WINDOW" envDefault:"24h"`        // a failed request may be retried this long; 0 turns it off
+	// Who approves each operation: manager | owners | approvers | none, or
+	// a chain ("owners,approvers"); see bot.CheckPolicy and bot.DefaultPolicy.
+	PolicyConvert   string `env:"MAILBOXBOT_APPROVAL_CONVERT" envDefault:"manager"` // to shared
+	PolicyToRegular string `env:"MAILBOXBOT_APPROVAL_TO_REGULAR" envDefault:"approvers"`
+	PolicyCreate    string `env:"MAILBOXBOT_APPROVAL_CREATE" envDefault:"approvers"`
+	PolicyGrant     string `env:"MAILBOXBOT_APPROVAL_GRANT" envDefault:"owners,approvers"`
+	PolicyRevoke    string `env:"MAILBOXBOT_APPROVAL_REVOKE" envDefault:"owners,approvers"`
+	Workers         int    `env:"MAILBOXBOT_WORKERS" envDefault:"10"`       // 0: take Slack's requests only, run no jobs
+	JobProcess      string `env:"MAILBOXBOT_JOB_PROCESS" envDefault:"idle"` // idle | nice | off: where the jobs run, and at what CPU priority
 
 	// Who may ask, per operation: Slack user ids (U…, W…) and user group
 	// ids (S…); empty: everyone. Extra approvers likewise.
@@ -70,6 +74,8 @@ type Config struct {
 	RequestersCreate  []string `env:"MAILBOXBOT_REQUESTERS_CREATE"`
 	RequestersGrant   []string `env:"MAILBOXBOT_REQUESTERS_GRANT"`
 	RequestersRevoke  []string `env:"MAILBOXBOT_REQUESTERS_REVOKE"`
+	// Who may list a mailbox's members; empty: those who may grant or revoke.
+	RequestersMembers []string `env:"MAILBOXBOT_REQUESTERS_MEMBERS"`
 	ExtraConvert      []string `env:"MAILBOXBOT_EXTRA_APPROVERS_CONVERT"`
 	ExtraCreate       []string `env:"MAILBOXBOT_EXTRA_APPROVERS_CREATE"`
 	ExtraGrant        []string `env:"MAILBOXBOT_EXTRA_APPROVERS_GRANT"`
@@ -187,6 +193,7 @@ func (c Config) validate() []string {
 	}
 	ids := map[string][]string{"MAILBOXBOT_REQUESTERS_CONVERT": c.RequestersConvert, "MAILBOXBOT_REQUESTERS_CREATE": c.RequestersCreate,
 		"MAILBOXBOT_REQUESTERS_GRANT": c.RequestersGrant, "MAILBOXBOT_REQUESTERS_REVOKE": c.RequestersRevoke,
+		"MAILBOXBOT_REQUESTERS_MEMBERS":      c.RequestersMembers,
 		"MAILBOXBOT_EXTRA_APPROVERS_CONVERT": c.ExtraConvert, "MAILBOXBOT_EXTRA_APPROVERS_CREATE": c.ExtraCreate,
 		"MAILBOXBOT_EXTRA_APPROVERS_GRANT": c.ExtraGrant, "MAILBOXBOT_EXTRA_APPROVERS_REVOKE": c.ExtraRevoke, "MAILBOXBOT_ADMINS": c.Admins}
 	for name, list := range ids {
@@ -270,12 +277,9 @@ func (c Config) validate() []string {
 	if c.RetryWindow < 0 {
 		p = append(p, "MAILBOXBOT_RETRY_WINDOW must not be negative (0 turns retries off)")
 	}
-	for name, v := range map[string]string{"MAILBOXBOT_APPROVAL_CONVERT": c.PolicyConvert, "MAILBOXBOT_APPROVAL_CREATE": c.PolicyCreate,
-		"MAILBOXBOT_APPROVAL_GRANT": c.PolicyGrant, "MAILBOXBOT_APPROVAL_REVOKE": c.PolicyRevoke} {
-		switch v {
-		case "manager", "approvers", "none":
-		default:
-			p = append(p, fmt.Sprintf("%s=%q must be manager, approvers or none", name, v))
+	for k, v := range c.policy() {
+		if err := bot.CheckPolicy(k, v); err != nil {
+			p = append(p, fmt.Sprintf("%s=%q: %v (manager, owners, approvers or none, or a list such as owners,approvers)", policySetting[k], v, err))
 		}
 	}
 	if c.Workers < 0 || c.Workers > 200 {
@@ -320,10 +324,16 @@ func settingNames() ([]string, error) {
 // jobProcess says whether serve runs its jobs in a job process.
 func (c Config) jobProcess() bool { return c.Workers > 0 && c.JobProcess != "off" && jobproc.Supported }
 
+// policySetting names the setting of each kind's approval policy.
+var policySetting = map[mailbox.Kind]string{
+	mailbox.KindConvertToShared: "MAILBOXBOT_APPROVAL_CONVERT", mailbox.KindConvertToRegular: "MAILBOXBOT_APPROVAL_TO_REGULAR",
+	mailbox.KindCreateShared: "MAILBOXBOT_APPROVAL_CREATE", mailbox.KindGrant: "MAILBOXBOT_APPROVAL_GRANT", mailbox.KindRevoke: "MAILBOXBOT_APPROVAL_REVOKE",
+}
+
 // policy maps the MAILBOXBOT_APPROVAL_* settings to the bot's.
 func (c Config) policy() map[mailbox.Kind]string {
 	return map[mailbox.Kind]string{
-		mailbox.KindConvertToShared: c.PolicyConvert, mailbox.KindConvertToRegular: c.PolicyConvert,
+		mailbox.KindConvertToShared: c.PolicyConvert, mailbox.KindConvertToRegular: c.PolicyToRegular,
 		mailbox.KindCreateShared: c.PolicyCreate, mailbox.KindGrant: c.PolicyGrant, mailbox.KindRevoke: c.PolicyRevoke,
 	}
 }
@@ -343,6 +353,7 @@ func (c Config) requesters() map[mailbox.Kind][]string {
 	return map[mailbox.Kind][]string{
 		mailbox.KindConvertToShared: trimmed(c.RequestersConvert), mailbox.KindConvertToRegular: trimmed(c.RequestersConvert),
 		mailbox.KindCreateShared: trimmed(c.RequestersCreate), mailbox.KindGrant: trimmed(c.RequestersGrant), mailbox.KindRevoke: trimmed(c.RequestersRevoke),
+		mailbox.KindMembers: trimmed(c.RequestersMembers),
 	}
 }
 

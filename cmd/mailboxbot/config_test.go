@@ -1,13 +1,16 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mailboxbot/mailboxbot/internal/jobproc"
+	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -146,5 +149,49 @@ func TestConfigMetricsAddr(t *testing.T) {
 		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
 			t.Errorf("MAILBOXBOT_METRICS_ADDR=%q: %v, want %q", v, err, want)
 		}
+	}
+}
+
+// Issue 15: converting back has its own policy, never the former owner's
+// manager; grant and revoke are decided by the mailbox's owners by default;
+// a policy may be a chain.
+func TestConfigApprovalPolicies(t *testing.T) {
+	cfg, err := loadConfig(envOf(validEnv()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[mailbox.Kind]string{mailbox.KindConvertToShared: "manager", mailbox.KindConvertToRegular: "approvers",
+		mailbox.KindCreateShared: "approvers", mailbox.KindGrant: "owners,approvers", mailbox.KindRevoke: "owners,approvers"}
+	if got := cfg.policy(); !maps.Equal(got, want) {
+		t.Errorf("default policy %v, want %v", got, want)
+	}
+	for setting, bad := range map[string]string{
+		"MAILBOXBOT_APPROVAL_TO_REGULAR": "manager", "MAILBOXBOT_APPROVAL_GRANT": "none,approvers",
+		"MAILBOXBOT_APPROVAL_CREATE": "owners", "MAILBOXBOT_APPROVAL_REVOKE": "boss",
+	} {
+		e := validEnv()
+		e[setting] = bad
+		if _, err := loadConfig(envOf(e)); err == nil || !strings.Contains(err.Error(), setting+"=") {
+			t.Errorf("%s=%s: %v", setting, bad, err)
+		}
+	}
+	e := validEnv()
+	e["MAILBOXBOT_APPROVAL_TO_REGULAR"] = "manager"
+	if _, err := loadConfig(envOf(e)); err == nil || !strings.Contains(err.Error(), "converting back") {
+		t.Errorf("the error does not say why manager is refused for converting back: %v", err)
+	}
+	e = validEnv()
+	e["MAILBOXBOT_APPROVAL_CONVERT"] = "approvers"
+	e["MAILBOXBOT_APPROVAL_GRANT"] = "manager,approvers"
+	e["MAILBOXBOT_REQUESTERS_MEMBERS"] = "U0RITA"
+	cfg, err = loadConfig(envOf(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.policy(); p[mailbox.KindConvertToRegular] != "approvers" || p[mailbox.KindGrant] != "manager,approvers" {
+		t.Errorf("policy %v", p)
+	}
+	if got := cfg.requesters()[mailbox.KindMembers]; !slices.Equal(got, []string{"U0RITA"}) {
+		t.Errorf("members requesters %v", got)
 	}
 }

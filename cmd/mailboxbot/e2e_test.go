@@ -566,6 +566,7 @@ func TestServeUnderFaults(t *testing.T) {
 // member (rule 12), each cmdlet with its parameters as JSON values.
 func TestServeCreateSharedMailbox(t *testing.T) {
 	w := newWorld(t, 2)
+	w.env["MAILBOXBOT_APPROVAL_CREATE"] = "manager" // the policy before issue 15: this test is about creating
 	log := &testlog.Buffer{}
 	stop := w.serve(log)
 	status, body, err := w.slack.SlashCommand(context.Background(), w.botURL, e2eSigning, "U0RITA", "/shared-mailbox",

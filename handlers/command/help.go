@@ -141,7 +141,7 @@ func ConvertHelp(cmd string, page Page, policy map[mailbox.Kind]string) string {
 		if policyOf(policy, mailbox.KindConvertToShared) != bot.PolicyNone {
 			b.p("• Several mailboxes in one request: one approval for all of them (the configured approvers when the owners' managers differ).")
 		}
-		b.p("Nobody approves their own request. A request that fails can be retried from the failed step, for a while, with the button in its report.")
+		b.p("Nobody approves their own request, nor a change that gives them access (through a group too). A request that fails can be retried from the failed step, for a while, with the button in its report.")
 	default:
 		b.p("*%s* converts a Microsoft 365 user mailbox to a shared mailbox, or a shared mailbox back to a user mailbox, once a second person approves it here in Slack, and reports every step to you.", cmd)
 		b.p("")
@@ -184,7 +184,7 @@ func SharedHelp(cmd string, page Page, policy map[mailbox.Kind]string) string {
 		}{{subCreate, mailbox.KindCreateShared}, {subGrant, mailbox.KindGrant}, {subRevoke, mailbox.KindRevoke}, {subMembers, mailbox.KindMembers}} {
 			b.p("• `%s`: %s", k.sub, approvalText(policy, k.kind))
 		}
-		b.p("Nobody approves their own request.")
+		b.p("Nobody approves their own request, nor a change that gives them access (through a group too).")
 	default:
 		b.p("*%s* creates shared mailboxes in Microsoft 365 and manages who may use them. Every change is checked first, approved where the configuration asks for it, and reported to you step by step.", cmd)
 		b.p("")
@@ -208,23 +208,38 @@ func policyOf(policy map[mailbox.Kind]string, k mailbox.Kind) string {
 	return bot.DefaultPolicy[k]
 }
 
-// approvalText says who approves an operation of kind k under policy.
-// Listing members changes nothing, and the bot asks no one.
+// approvalText says who approves an operation of kind k under policy: each
+// element of a chain in turn, then the configured approvers. Listing
+// members changes nothing, and the bot asks no one.
 func approvalText(policy map[mailbox.Kind]string, k mailbox.Kind) string {
 	if k == mailbox.KindMembers {
-		return "no approval: it changes nothing"
+		return "no approval: it changes nothing; only for shared mailboxes, and only for the people who may grant or revoke (or whom the bot's configuration names)"
 	}
-	conversion := k == mailbox.KindConvertToShared || k == mailbox.KindConvertToRegular
-	switch policyOf(policy, k) {
-	case bot.PolicyManager:
-		if conversion {
-			return "the mailbox owner's manager in Microsoft Entra approves (matched to a Slack user by e-mail); the approvers configured for the bot do when there is none, when the manager has no Slack account, or when the manager is you"
-		}
-		return "your manager in Microsoft Entra approves (matched to a Slack user by e-mail; the configured approvers when you have none)"
-	case bot.PolicyApprovers:
-		return "the approvers configured for the bot approve"
-	case bot.PolicyNone:
+	p := policyOf(policy, k)
+	if p == bot.PolicyNone {
 		return "no approval: it runs as soon as the checks pass"
 	}
-	return "approved as the bot's configuration says"
+	var parts []string
+	for _, step := range strings.Split(p, ",") {
+		switch strings.TrimSpace(step) {
+		case bot.PolicyManager:
+			if k == mailbox.KindConvertToShared || k == mailbox.KindConvertToRegular {
+				parts = append(parts, "the mailbox owner's manager in Microsoft Entra approves (matched to a Slack user by e-mail)")
+			} else {
+				parts = append(parts, "your manager in Microsoft Entra approves (matched to a Slack user by e-mail)")
+			}
+		case bot.PolicyOwners:
+			parts = append(parts, "the people who already hold Full Access on the mailbox, granted directly, approve (matched to Slack users by e-mail)")
+		case bot.PolicyApprovers:
+			parts = append(parts, "the approvers configured for the bot approve")
+		}
+	}
+	text := strings.Join(parts, "; when there is nobody, ")
+	if !strings.HasSuffix(p, bot.PolicyApprovers) {
+		if k == mailbox.KindConvertToShared && p == bot.PolicyManager {
+			return text + "; the approvers configured for the bot do when there is none, when the manager has no Slack account, or when the manager is you"
+		}
+		text += "; the approvers configured for the bot do when there is nobody"
+	}
+	return text
 }

@@ -123,7 +123,7 @@ func TestUsagePointsToHelp(t *testing.T) {
 // TestConvertHelpFollowsConfiguration: the approval page says who approves
 // a conversion as the policy in force says.
 func TestConvertHelpFollowsConfiguration(t *testing.T) {
-	h := ConvertHelp("/cm", PageApproval, nil)
+	h := ConvertHelp("/cm", PageApproval, map[mailbox.Kind]string{mailbox.KindConvertToRegular: bot.PolicyManager}) // the policy before issue 15
 	wantAll(t, "help approval", h, "\n• To shared: the mailbox owner's manager in Microsoft Entra approves", "\n• To regular: the mailbox owner's manager",
 		"\n• Several mailboxes in one request: one approval for all of them")
 	h = ConvertHelp("/cm", PageApproval, map[mailbox.Kind]string{mailbox.KindConvertToShared: bot.PolicyNone, mailbox.KindConvertToRegular: bot.PolicyApprovers})
@@ -131,4 +131,17 @@ func TestConvertHelpFollowsConfiguration(t *testing.T) {
 	if strings.Contains(h, "Several mailboxes") {
 		t.Errorf("help approval speaks of an approval that is not asked for:\n%s", h)
 	}
+}
+
+// TestHelpSaysTheDefaultPolicy: with nothing configured the approval pages
+// say the defaults of issue 15: converting back by the configured
+// approvers, grant and revoke by the mailbox's owners, then the approvers.
+func TestHelpSaysTheDefaultPolicy(t *testing.T) {
+	h := ConvertHelp("/cm", PageApproval, nil)
+	wantAll(t, "convert", h, "\n• To shared: the mailbox owner's manager in Microsoft Entra approves",
+		"\n• To regular: the approvers configured for the bot approve\n", "nor a change that gives them access")
+	h = SharedHelp("/sm", PageApproval, nil)
+	owners := "the people who already hold Full Access on the mailbox, granted directly, approve (matched to Slack users by e-mail); when there is nobody, the approvers configured for the bot approve\n"
+	wantAll(t, "shared", h, "\n• `create`: the approvers configured for the bot approve\n", "\n• `grant`: "+owners, "\n• `revoke`: "+owners,
+		"\n• `members`: no approval: it changes nothing; only for shared mailboxes, and only for the people who may grant or revoke")
 }

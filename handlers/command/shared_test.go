@@ -365,7 +365,9 @@ func TestSharedHelp(t *testing.T) {
 	wantAll(t, "help", h, "`/shared-mailbox members &lt;mailbox&gt;`", "`/shared-mailbox help options`")
 	h = SharedHelp("/shared-mailbox", PageRules, nil)
 	wantAll(t, "help rules", h, "(rule 11)", "(rule 12)", "(rule 13)", "(rule 14)")
-	h = SharedHelp("/shared-mailbox", PageApproval, nil)
+	// The policy before issue 15 (see TestHelpSaysTheDefaultPolicy for today's defaults).
+	oldPolicy := map[mailbox.Kind]string{mailbox.KindCreateShared: bot.PolicyManager, mailbox.KindGrant: bot.PolicyManager, mailbox.KindRevoke: bot.PolicyNone}
+	h = SharedHelp("/shared-mailbox", PageApproval, oldPolicy)
 	wantAll(t, "help approval", h, "\n• `create`: your manager in Microsoft Entra approves", "\n• `grant`: your manager in Microsoft Entra approves",
 		"\n• `revoke`: no approval: it runs as soon as the checks pass", "\n• `members`: no approval: it changes nothing")
 	// The approvals follow the configuration.
