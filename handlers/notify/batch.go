@@ -157,6 +157,8 @@ func batchApproverReason(b *bot.Batch, reqs []*bot.Request) string {
 	switch reqs[0].ApproverSource {
 	case "manager":
 		return "You are asked because you are the manager of the owners of these mailboxes in Microsoft Entra."
+	case "owners":
+		return "You are asked because you already have Full Access on these mailboxes."
 	case "configured":
 		why := "You are asked because you are a configured approver for mailbox changes"
 		if b.ApproverNote != "" {

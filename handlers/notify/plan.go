@@ -445,7 +445,9 @@ func approverLine(p mailbox.Plan, r *bot.Request, shared bool) string {
 		return "*Approver:* " + approversText(r)
 	case len(p.Blockers()) > 0:
 		return "*Approver:* none — this cannot go ahead until the blockers below are fixed"
-	case shared:
+	case shared || p.Op.Kind == mailbox.KindConvertToRegular:
+		// Who approves these is the bot's policy (for converting back never
+		// the owner's manager, rule 15), told once the request is made.
 		return ""
 	case t.ManagerEmail != "" || t.ManagerName != "":
 		who := mrkdwn.Escape(t.ManagerName)
@@ -474,6 +476,8 @@ func approverReason(r *bot.Request) string {
 		return "You are asked because you are the manager of " + mrkdwn.Escape(owner) + " in Microsoft Entra."
 	case "configured":
 		return "You are asked because you are a configured approver for mailbox changes."
+	case "owners":
+		return "You are asked because you already have Full Access on " + mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target)) + "."
 	}
 	return "You are asked as an approver of this request."
 }
@@ -498,6 +502,8 @@ func approversText(r *bot.Request) string {
 		t += " (manager of the owner)"
 	case "configured":
 		t += " (configured approver)"
+	case "owners":
+		t += " (has Full Access on the mailbox)"
 	}
 	return t
 }
