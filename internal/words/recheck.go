@@ -26,7 +26,7 @@ func Stopped(id, mb string, reasons []string, resumed bool) string {
 // Changed is one material difference between the approved plan and the
 // live one, as a sentence (text is mailbox.Change.Text, plain).
 func Changed(text string) string {
-	return mrkdwn.Capitalize(mrkdwn.Escape(strings.TrimSuffix(text, "."))) + " since it was approved."
+	return "Changed since the approval: " + mrkdwn.Escape(strings.TrimSuffix(text, ".")) + "."
 }
 
 // RecheckLookupFailed is the reason when the live facts could not be read
