@@ -58,21 +58,32 @@ func (w *world) noExchangeChanges() {
 	}
 }
 
+// stopsBeforeAnyChange types a /shared-mailbox command about mbx, lets
+// meanwhile change the tenant, has the approver approve, and checks that
+// the request stops with want before any change.
+func (w *world) stopsBeforeAnyChange(text, mbx string, meanwhile func(context.Context) error, want string) {
+	w.t.Helper()
+	stop := w.serve(&testlog.Buffer{})
+	ask, approver := w.askShared(text, mbx)
+	if err := meanwhile(context.Background()); err != nil {
+		w.t.Fatal(err)
+	}
+	w.click(approver, ask, "approve")
+	w.stoppedForAll(approver, want)
+	if err := stop(); err != nil {
+		w.t.Errorf("serve: %v", err)
+	}
+	w.noExchangeChanges()
+}
+
 // Point 2: a pending create does not adopt the mailbox an administrator
 // made at the same address in the meantime.
 func TestServeCreateStopsWhenAddressTakenAfterRequest(t *testing.T) {
 	w := newWorld(t, 0)
-	stop := w.serve(&testlog.Buffer{})
-	ask, approver := w.askShared(`create "Support Team" support@contoso.com kim@contoso.com`, "support@contoso.com")
-	if _, err := w.tenant.NewSharedMailbox(context.Background(), "support", "Someone Else's", "support@contoso.com"); err != nil {
-		t.Fatal(err)
-	}
-	w.click(approver, ask, "approve")
-	w.stoppedForAll(approver, "now used by another mailbox")
-	if err := stop(); err != nil {
-		t.Errorf("serve: %v", err)
-	}
-	w.noExchangeChanges()
+	w.stopsBeforeAnyChange(`create "Support Team" support@contoso.com kim@contoso.com`, "support@contoso.com", func(ctx context.Context) error {
+		_, err := w.tenant.NewSharedMailbox(ctx, "support", "Someone Else's", "support@contoso.com")
+		return err
+	}, "now used by another mailbox")
 	if u, _ := w.tenant.User(context.Background(), "support@contoso.com"); !u.AccountEnabled {
 		t.Error("the other mailbox's sign-in was blocked")
 	}
@@ -82,15 +93,7 @@ func TestServeCreateStopsWhenAddressTakenAfterRequest(t *testing.T) {
 // mailbox after the request.
 func TestServeGrantStopsWhenMailboxNoLongerShared(t *testing.T) {
 	w := newWorld(t, 0)
-	stop := w.serve(&testlog.Buffer{})
-	ask, approver := w.askShared("grant info@contoso.com kim@contoso.com full-access", "info@contoso.com")
-	if err := w.tenant.SetMailboxType(context.Background(), "info@contoso.com", mailbox.TypeRegular); err != nil {
-		t.Fatal(err)
-	}
-	w.click(approver, ask, "approve")
-	w.stoppedForAll(approver, "the mailbox is now UserMailbox (was SharedMailbox)")
-	if err := stop(); err != nil {
-		t.Errorf("serve: %v", err)
-	}
-	w.noExchangeChanges()
+	w.stopsBeforeAnyChange("grant info@contoso.com kim@contoso.com full-access", "info@contoso.com", func(ctx context.Context) error {
+		return w.tenant.SetMailboxType(ctx, "info@contoso.com", mailbox.TypeRegular)
+	}, "the mailbox is now UserMailbox (was SharedMailbox)")
 }
