@@ -358,3 +358,56 @@ func TestClickOnStalePlanIsRefused(t *testing.T) {
 		t.Error(bot.StaleClickText(r))
 	}
 }
+
+// refuse answers a permanent 400 to one kind of change while on: Full
+// Access grants, or enabling sign-in.
+type refuse struct {
+	mailbox.Directory
+	mailbox.Exchange
+	on bool
+}
+
+var errRefused = &mailbox.RemoteError{Service: "test", Op: "change", Status: 400, Code: "BadRequest", Message: "Refused."}
+
+func (f *refuse) AddFullAccess(ctx context.Context, identity, user string, autoMapping bool) error {
+	if f.on {
+		return errRefused
+	}
+	return f.Exchange.AddFullAccess(ctx, identity, user, autoMapping)
+}
+
+func (f *refuse) SetAccountEnabled(ctx context.Context, userID string, enabled bool) error {
+	if f.on && enabled {
+		return errRefused
+	}
+	return f.Directory.SetAccountEnabled(ctx, userID, enabled)
+}
+
+// TestRetryGoesOnAfterItsOwnChanges: after a Retry the mailbox is what the
+// request's done steps made it (its own new mailbox holds the address; a
+// mailbox converted back is a user mailbox, licensed): none of that stops
+// the steps left.
+func TestRetryGoesOnAfterItsOwnChanges(t *testing.T) {
+	for _, op := range []mailbox.Operation{
+		{Kind: mailbox.KindCreateShared, Mailbox: "support@contoso.com", DisplayName: "Support Team", Members: []string{"kim@contoso.com"}},
+		{Kind: mailbox.KindConvertToRegular, Mailbox: "sales@contoso.com"},
+	} {
+		e := newEnv(t, nil)
+		e.useTenant(sandbox.NewContoso(sandbox.Options{Now: e.clock.Now}))
+		f := &refuse{Directory: e.tenant, Exchange: e.tenant, on: true}
+		e.cfg.Executor = &mailbox.Executor{Directory: f, Exchange: f}
+		e.restart()
+		r := e.ask(rita, op)
+		e.click(r.Approvers[0], r.ID, true)
+		if r = e.untilSettled(r.ID); r.State != bot.StateFailed || !strings.Contains(r.Failure, "Refused.") {
+			t.Fatalf("%s: %s %q", op.Kind, r.State, r.Failure)
+		}
+		f.on = false
+		if err := e.svc.Handle(context.Background(), bot.Job{Type: bot.JobClick, Click: &bot.Click{RequestID: r.ID, Action: bot.ActionRetry, User: rita, TeamID: "T0001", ActionTS: "x"}}); err != nil {
+			t.Fatal(err)
+		}
+		if r = e.untilSettled(r.ID); r.State != bot.StateSucceeded {
+			t.Errorf("%s: the request's own changes stopped the retry: %s %q", op.Kind, r.State, r.Failure)
+		}
+	}
+}
