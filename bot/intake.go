@@ -98,7 +98,7 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 func (s *Service) newRequest(id string, c Command, plan mailbox.Plan, approvers []string, source, why string, approved bool, expires time.Time) *Request {
 	now := s.cfg.Now()
 	r := &Request{
-		ID: id, Op: c.Op, Plan: plan, Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
+		ID: id, Op: c.Op, Plan: plan, Fingerprint: plan.Fingerprint(), Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
 		Approvers: approvers, ApproverSource: source, ApproverNote: why, State: StatePending,
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: expires,
 	}

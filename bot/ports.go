@@ -209,4 +209,7 @@ type Click struct {
 	MessageTS   string `json:"message_ts"`
 	ResponseURL string `json:"response_url"`
 	ActionTS    string `json:"action_ts"`
+	// Fingerprint is the plan fingerprint the clicked message showed; ""
+	// when the message carried none (checkClickFingerprint).
+	Fingerprint string `json:"fingerprint,omitempty"`
 }

@@ -84,6 +84,11 @@ type Decision struct {
 	At       time.Time `json:"at"`
 	Approved bool      `json:"approved"`
 	Click    string    `json:"click,omitempty"` // the click's action_ts, to recognise a retried job
+
+	// Fingerprint is the fingerprint of the plan the decider was shown
+	// (Request.Fingerprint when they decided); the run stops when it no
+	// longer matches.
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // StepState is the progress of one planned step.
@@ -144,6 +149,14 @@ type Request struct {
 	Approvals     []MessageRef `json:"approvals,omitempty"`  // the approvers' DMs
 	AuditMessage  *MessageRef  `json:"audit_message,omitempty"`
 	History       []Event      `json:"history"`
+
+	// Fingerprint is Plan.Fingerprint() when the request was built: what
+	// a decision is bound to. Before the first change the run checks that
+	// the stored plan still has it (recheck.go).
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// RecheckFaults counts, in a row, the re-checks before a start that
+	// could not read the live state (a passing fault).
+	RecheckFaults int `json:"recheck_faults,omitempty"`
 }
 
 // IsApprover reports whether user may decide r.

@@ -27,11 +27,10 @@ func (f *failRemove) AssignLicenses(ctx context.Context, id string, add, remove 
 	return f.Directory.AssignLicenses(ctx, id, add, remove)
 }
 
-// A failed request retried (within RetryWindow, no re-check) removes the
-// license from a mailbox that is no longer shared: removeLicenses never
-// checks RecipientTypeDetails itself.
-func TestRetryNeverUnlicensesAUserMailbox(t *testing.T) {
-	e := newEnv(t, nil)
+// failedAtRemoveLicenses converts alice, approved by maria, with license
+// removals refused: the request fails at that step, after the conversion.
+func (e *env) failedAtRemoveLicenses() (*bot.Request, *failRemove) {
+	e.t.Helper()
 	dir := &failRemove{Directory: e.tenant, on: true}
 	e.cfg.Executor = &mailbox.Executor{Directory: dir, Exchange: e.tenant}
 	e.restart()
@@ -39,8 +38,17 @@ func TestRetryNeverUnlicensesAUserMailbox(t *testing.T) {
 	e.click(maria, r.ID, true)
 	r = e.untilSettled(r.ID)
 	if r.State != bot.StateFailed {
-		t.Fatalf("state %s", r.State)
+		e.t.Fatalf("state %s", r.State)
 	}
+	return r, dir
+}
+
+// A failed request retried (within RetryWindow, no re-check) removes the
+// license from a mailbox that is no longer shared: removeLicenses never
+// checks RecipientTypeDetails itself.
+func TestRetryNeverUnlicensesAUserMailbox(t *testing.T) {
+	e := newEnv(t, nil)
+	r, dir := e.failedAtRemoveLicenses()
 	// Meanwhile the mailbox is converted back to a user mailbox (the
 	// mailbox was released when the request failed: any other request, or
 	// an admin in the EAC, may do it).

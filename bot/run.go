@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/mailboxbot/mailboxbot/internal/words"
@@ -58,10 +57,11 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 	if !r.State.InFlight() || j.Seq != r.RunSeq {
 		return nil
 	}
-	if r.State == StateApproved && !started(r) {
-		// The plan may be a day old: check the rules again before any change.
-		if reason := s.recheck(ctx, r); reason != "" {
-			return s.refuseToStart(ctx, j.RequestID, reason)
+	if r.State == StateApproved {
+		// The plan may be a day old (or the request retried): check it
+		// again before any change (recheck.go).
+		if stop, err := s.checkBeforeStart(ctx, r); stop {
+			return err
 		}
 	}
 	if r.State != StateRunning {
@@ -119,47 +119,6 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 	return nil
 }
 
-// recheck plans r's operation again from live data and returns what now
-// stands in the way under the rules, or "". A lookup that fails does not
-// stop the work: the steps meet the same failure and report it.
-func (s *Service) recheck(ctx context.Context, r *Request) string {
-	plan, err := s.cfg.Planner.Plan(ctx, r.Op)
-	if err != nil {
-		s.log.Warn("re-check before start failed; going ahead", "request", r.ID, "err", err)
-		return ""
-	}
-	var reasons []string
-	for _, b := range plan.Blockers() {
-		if b.Rule != 0 { // "already shared" is not a reason to stop: the steps skip
-			reasons = append(reasons, strings.TrimSpace(b.Text+" "+b.Fix))
-		}
-	}
-	return strings.Join(reasons, " ")
-}
-
-// refuseToStart ends an approved request that a rule now blocks, before
-// any change.
-func (s *Service) refuseToStart(ctx context.Context, id, reason string) error {
-	r, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
-		if r.State != StateApproved {
-			return errNothingToDo
-		}
-		r.Failure = words.RecheckFailure(reason)
-		return s.transition(r, StateFailed, "bot", "failed", r.Failure)
-	})
-	if errors.Is(err, errNothingToDo) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("refuse %s: %w", id, err)
-	}
-	s.log.Warn("approved request refused at start", "request", id, "reason", reason)
-	s.tell(ctx, r, words.NotStarted(r.ID, r.Op.Mailbox, reason))
-	s.refreshApprovals(ctx, r)
-	s.audit(ctx, r)
-	return nil
-}
-
 // started reports whether any step of r has run.
 func started(r *Request) bool {
 	for _, st := range r.Steps {
@@ -181,6 +140,11 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 		st.Attempts++
 		if st.StartedAt.IsZero() {
 			st.StartedAt = s.cfg.Now()
+		}
+		if st.Name == mailbox.StepCreateShared && r.Plan.Target.CreateStarted.IsZero() {
+			// Stored before New-Mailbox: a mailbox found at the address
+			// after a crash is this request's only if made no earlier.
+			r.Plan.Target.CreateStarted = st.StartedAt
 		}
 		return nil
 	})
@@ -232,6 +196,7 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 	r, err = s.cfg.Store.Update(ctx, id, func(r *Request) error {
 		st := &r.Steps[i]
 		st.Status, st.Detail, st.Error, st.EndedAt = out.Status, out.Detail, "", now
+		r.Plan.Target.Record(out) // the ids of a mailbox it created, before the next step
 		r.Record(Event{At: now, Actor: "bot", Type: "step", Note: fmt.Sprintf("%s: %s (%s)", step.Name, out.Status, out.Detail)})
 		r.UpdatedAt = now
 		return nil

@@ -603,8 +603,11 @@ func TestServeCreateSharedMailbox(t *testing.T) {
 		t.Errorf("New-Mailbox parameters %v, want %v", news[0].Parameters, want)
 	}
 	members := map[string]bool{}
+	// The grants name the mailbox this request created by its ExchangeGuid,
+	// recorded when it was created (issue 15), not by its address.
+	made, _ := w.tenant.GetMailbox(context.Background(), "support@contoso.com")
 	for _, c := range full {
-		if c.Parameters["AutoMapping"] != true || !reflect.DeepEqual(c.Parameters["AccessRights"], []any{"FullAccess"}) || c.Parameters["Identity"] != "support@contoso.com" {
+		if c.Parameters["AutoMapping"] != true || !reflect.DeepEqual(c.Parameters["AccessRights"], []any{"FullAccess"}) || c.Parameters["Identity"] != made.ExchangeGUID {
 			t.Errorf("Add-MailboxPermission %v", c.Parameters)
 		}
 		members[c.Parameters["User"].(string)] = true
