@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/mailboxbot/mailboxbot/mailbox"
@@ -212,4 +213,22 @@ type Click struct {
 	// Fingerprint is the plan fingerprint the clicked message showed; ""
 	// when the message carried none (checkClickFingerprint).
 	Fingerprint string `json:"fingerprint,omitempty"`
+}
+
+// ButtonValue is the value of an Approve button: the request id and the
+// fingerprint of the plan the message shows, so that a click is bound to
+// what its message showed (Click.Fingerprint). Without a fingerprint it is
+// the id alone.
+func ButtonValue(id, fingerprint string) string {
+	if fingerprint == "" {
+		return id
+	}
+	return id + ":" + fingerprint
+}
+
+// ParseButtonValue reads a ButtonValue back: the request id, and the
+// fingerprint ("" when the button carried none).
+func ParseButtonValue(v string) (id, fingerprint string) {
+	id, fingerprint, _ = strings.Cut(v, ":")
+	return id, fingerprint
 }

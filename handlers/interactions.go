@@ -185,8 +185,10 @@ func (s *Server) Interaction(ctx context.Context, ic slack.InteractionCallback) 
 		return nil
 	}
 
+	id, fingerprint := bot.ParseButtonValue(act.Value)
 	c := bot.Click{
-		RequestID:   act.Value,
+		RequestID:   id,
+		Fingerprint: fingerprint,
 		Action:      act.ActionID,
 		Approve:     act.ActionID == ActionApprove,
 		User:        ic.User.ID, // from the signed payload, never from the button

@@ -595,6 +595,25 @@ func TestInteractionUserIsTheSignedUser(t *testing.T) {
 	}
 }
 
+// An Approve button carries the fingerprint of the plan its message shows
+// (bot.ButtonValue); the click is bound to it, so the bot can refuse a click
+// on a message that showed another plan (issue 15).
+func TestInteractionCarriesThePlanFingerprint(t *testing.T) {
+	h := newHarness(t)
+	body := payload(t, func(p map[string]any) {
+		a := action(p)
+		a["action_id"] = "approve"
+		a["value"] = bot.ButtonValue("req_01JD3K7Q", "0123abcd")
+	})
+	if resp, got := h.post(t, "/slack/interactions", body, slackSigned); resp.StatusCode != http.StatusOK || got != "" {
+		t.Fatalf("status %d body %q, want 200 and empty", resp.StatusCode, got)
+	}
+	_, clicks := h.bot.calls()
+	if len(clicks) != 1 || clicks[0].RequestID != "req_01JD3K7Q" || clicks[0].Fingerprint != "0123abcd" || !clicks[0].Approve {
+		t.Fatalf("clicks %+v, want one approval of req_01JD3K7Q bound to plan 0123abcd", clicks)
+	}
+}
+
 func TestInteractionsIgnored(t *testing.T) {
 	for _, tc := range []struct {
 		name string

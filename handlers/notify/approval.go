@@ -121,7 +121,7 @@ func decisionButtons(r *bot.Request) *slack.ActionBlock {
 	if r.Op.Options.DryRun {
 		title = "Approve this dry run?"
 	}
-	approve := slack.NewButtonBlockElement(ActionApprove, r.ID, plain("Approve", 75)).
+	approve := slack.NewButtonBlockElement(ActionApprove, bot.ButtonValue(r.ID, r.Fingerprint), plain("Approve", 75)).
 		WithStyle(slack.StylePrimary).
 		WithConfirm(slack.NewConfirmationBlockObject(
 			plain(title, maxTitleText),

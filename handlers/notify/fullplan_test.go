@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -371,5 +372,20 @@ func TestHomeWaitingItemCountsManyPeople(t *testing.T) {
 		if !strings.Contains(raw, want) {
 			t.Errorf("Home waiting item lacks %q:\n%s", want, raw)
 		}
+	}
+}
+
+// The Approve button binds the click to the plan the message shows: its
+// value carries the request's plan fingerprint (issue 15).
+func TestApproveButtonCarriesThePlanFingerprint(t *testing.T) {
+	r := pending()
+	r.Fingerprint = "0123abcd"
+	raw, err := json.Marshal(notify.ApprovalBlocks(r, t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"value":"` + bot.ButtonValue(r.ID, r.Fingerprint) + `"`
+	if !strings.Contains(string(raw), want) || !strings.Contains(want, "0123abcd") {
+		t.Fatalf("approval blocks lack %s:\n%s", want, raw)
 	}
 }
