@@ -35,8 +35,14 @@ func (e *env) stopped(r *bot.Request, approver, want string) {
 	}
 }
 
+// managerDecidesCreate lets the requester's manager decide a create, as the
+// tests of the run (not of the routing) assume.
+func managerDecidesCreate(c *bot.Config) {
+	c.Policy = map[mailbox.Kind]string{mailbox.KindCreateShared: bot.PolicyManager}
+}
+
 func TestCreateStopsWhenAddressTakenAfterRequest(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, managerDecidesCreate)
 	e.useTenant(sandbox.NewContoso(sandbox.Options{Now: e.clock.Now}))
 	r := e.ask(rita, mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: "support@contoso.com", DisplayName: "Support Team",
 		Members: []string{"kim@contoso.com"}})
@@ -305,7 +311,7 @@ func (c *crashingStore) Update(ctx context.Context, id string, fn func(*bot.Requ
 // after CreateStarted, stored before New-Mailbox), records its ids, and the
 // later steps act on them.
 func TestCreateResumedAfterCrashRecordsItsMailbox(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, managerDecidesCreate)
 	e.useTenant(sandbox.NewContoso(sandbox.Options{Now: e.clock.Now}))
 	cs := &crashingStore{Store: e.cfg.Store}
 	e.cfg.Store = cs
