@@ -113,7 +113,7 @@ func New(cfg Config) *Server {
 //	POST /slack/interactions  button clicks and other interactions (signed)
 //	POST /slack/events        Events API: url_verification, app_home_opened (signed)
 //	GET  /healthz             200 "ok" while the process serves
-//	GET  /readyz              200 "ready", or 503 with the reason
+//	GET  /readyz              200 "ready", or 503 "not ready" (the reason goes to the log)
 //	GET  /metrics             Config.MetricsHandler, when set
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -143,8 +143,10 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
 		defer cancel()
 		if err := s.cfg.Ready(ctx); err != nil {
+			// Whoever asks sees no more than "not ready": the reason may
+			// name internal addresses (Redis's, for one).
 			s.log.Warn("not ready", "err", err)
-			writeText(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+			writeText(w, http.StatusServiceUnavailable, "not ready")
 			return
 		}
 	}

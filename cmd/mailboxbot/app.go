@@ -36,6 +36,10 @@ type appConfig struct {
 	Socket *socketmode.Client
 	// Metrics, when set, counts and times what the bot does (GET /metrics).
 	Metrics *metrics.Metrics
+	// MetricsListener, when set, is where GET /metrics is served, on a
+	// server of its own (MAILBOXBOT_METRICS_ADDR), and not beside Slack's
+	// routes; nil serves it with them.
+	MetricsListener net.Listener
 	// HTTPClient posts to Slack's response_url.
 	HTTPClient *http.Client
 	// EdgeOnly: this process takes Slack's requests and queues them but
@@ -85,6 +89,8 @@ type app struct {
 	edgeOnly  bool
 	jobs      func(context.Context) error // a job process; nil: the queue worker runs here (unless edgeOnly)
 	jobsOnly  bool
+	metricsLn net.Listener // a.metrics is served here; nil: with a.handler
+	metrics   http.Handler
 }
 
 func newApp(c appConfig) (*app, error) {
@@ -136,6 +142,10 @@ func newApp(c appConfig) (*app, error) {
 	}
 	var sock *handlers.Socket
 	ready := store.Ping
+	edgeMetrics := metricsHandler(c.Metrics)
+	if c.MetricsListener != nil {
+		edgeMetrics = nil
+	}
 	h := handlers.New(handlers.Config{
 		Verifier: &handlers.Verifier{Secret: c.SigningSecret, Now: c.Now},
 		TeamID:   c.TeamID, AppID: c.AppID,
@@ -145,7 +155,7 @@ func newApp(c appConfig) (*app, error) {
 		Policy:         c.Policy,
 		Home:           svc,
 		Metrics:        ackMetrics(c.Metrics),
-		MetricsHandler: metricsHandler(c.Metrics),
+		MetricsHandler: edgeMetrics,
 		Views:          slk,
 		Checker:        svc,
 		Logger:         c.Logger,
@@ -166,6 +176,13 @@ func newApp(c appConfig) (*app, error) {
 	}
 	a := &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, socket: sock, log: c.Logger,
 		reconcile: c.ReconcileEvery, edgeOnly: c.EdgeOnly, jobs: c.JobProcess, jobsOnly: c.JobsOnly}
+	if c.MetricsListener != nil && !c.JobsOnly {
+		mux := http.NewServeMux()
+		if h := metricsHandler(c.Metrics); h != nil {
+			mux.Handle("GET /metrics", h)
+		}
+		a.metricsLn, a.metrics = c.MetricsListener, mux
+	}
 	if c.JobsOnly {
 		a.handler, a.socket = metricsHandler(c.Metrics), nil
 		if a.handler == nil {
@@ -175,22 +192,21 @@ func newApp(c appConfig) (*app, error) {
 	return a, nil
 }
 
-// run serves HTTP on ln and works the queue until ctx is done. Then it
-// stops taking requests, lets HTTP requests in flight finish, and lets the
-// jobs in progress finish or hands them back to the queue.
+// run serves HTTP on ln (and the metrics on theirs) and works the queue
+// until ctx is done. Then it stops taking requests, lets HTTP requests in
+// flight finish, and lets the jobs in progress finish or hands them back to
+// the queue.
 func (a *app) run(parent context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	servers := map[*http.Server]net.Listener{httpServer(ctx, a.handler): ln}
+	if a.metricsLn != nil {
+		servers[httpServer(ctx, a.metrics)] = a.metricsLn
+		a.log.Info("metrics listening", "addr", a.metricsLn.Addr().String())
 	}
-	errc := make(chan error, 4)
+	errc := make(chan error, 3+len(servers))
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(1)
 	if a.socket != nil {
 		wg.Add(1)
 		go func() {
@@ -200,12 +216,13 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 			}
 		}()
 	}
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("http: %w", err)
-		}
-	}()
+	for srv, ln := range servers {
+		wg.Go(func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("http %s: %w", ln.Addr(), err)
+			}
+		})
+	}
 	if a.edgeOnly {
 		a.log.Warn("MAILBOXBOT_WORKERS=0: this process takes Slack's requests and queues them, and runs no jobs; " +
 			"run at least one mailboxbot serve with workers on the same Redis, or nothing will be done")
@@ -251,14 +268,28 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 	a.log.Info("shutting down: no new requests; finishing work in progress")
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
 	defer stop()
-	if e := srv.Shutdown(shutdownCtx); e != nil {
-		a.log.Warn("http shutdown", "err", e)
+	for srv, ln := range servers {
+		if e := srv.Shutdown(shutdownCtx); e != nil {
+			a.log.Warn("http shutdown", "addr", ln.Addr().String(), "err", e)
+		}
 	}
 	cancel() // the queue hands back what it cannot finish; the reconciler stops
 	wg.Wait()
 	a.edge.Wait()
 	a.log.Info("stopped")
 	return err
+}
+
+// httpServer serves h with the bot's timeouts; its requests' contexts
+// outlive ctx, so that those in flight at shutdown finish.
+func httpServer(ctx context.Context, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
 }
 
 // workerCheckEvery is how often an edge-only process checks that some

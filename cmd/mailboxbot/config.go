@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -41,6 +42,9 @@ type Config struct {
 
 	RedisURL   string `env:"REDIS_URL"` // required unless Sentinel is configured; see docs/redis.md
 	ListenAddr string `env:"LISTEN_ADDR" envDefault:":3000"`
+	// MetricsAddr, when set, serves /metrics on a listener of its own (say
+	// 127.0.0.1:9090) and not on LISTEN_ADDR, which may be public.
+	MetricsAddr string `env:"MAILBOXBOT_METRICS_ADDR"`
 
 	// Redis through Sentinel: both set, or neither (docs/redis.md).
 	RedisSentinelAddrs  []string `env:"MAILBOXBOT_REDIS_SENTINEL_ADDRS"` // host:port, comma-separated
@@ -239,6 +243,13 @@ func (c Config) validate() []string {
 	for _, a := range c.Approvers {
 		if !slackUserID.MatchString(a) {
 			p = append(p, fmt.Sprintf("MAILBOXBOT_APPROVERS: %q is not a Slack user id (like U0123ABCD; find it in the user's profile, ⋮ > Copy member ID)", a))
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			p = append(p, fmt.Sprintf("MAILBOXBOT_METRICS_ADDR=%q is not host:port (like 127.0.0.1:9090)", c.MetricsAddr))
+		} else if c.MetricsAddr == c.ListenAddr {
+			p = append(p, "MAILBOXBOT_METRICS_ADDR must differ from LISTEN_ADDR: unset it to serve /metrics on LISTEN_ADDR")
 		}
 	}
 	if c.AuditChannel != "" && !slackChannelID.MatchString(c.AuditChannel) {

@@ -126,3 +126,25 @@ func TestConfigWhoMayAsk(t *testing.T) {
 		t.Errorf("requesters %v", got)
 	}
 }
+
+func TestConfigMetricsAddr(t *testing.T) {
+	e := validEnv()
+	for v, want := range map[string]string{
+		"":               "",
+		"127.0.0.1:9090": "",
+		":9090":          "",
+		"9090":           `MAILBOXBOT_METRICS_ADDR="9090" is not host:port`,
+		":3000":          "MAILBOXBOT_METRICS_ADDR must differ from LISTEN_ADDR",
+	} {
+		e["MAILBOXBOT_METRICS_ADDR"] = v
+		cfg, err := loadConfig(envOf(e))
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("MAILBOXBOT_METRICS_ADDR=%q: %v", v, err)
+		case want == "" && cfg.MetricsAddr != v:
+			t.Errorf("MAILBOXBOT_METRICS_ADDR=%q read as %q", v, cfg.MetricsAddr)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("MAILBOXBOT_METRICS_ADDR=%q: %v, want %q", v, err, want)
+		}
+	}
+}

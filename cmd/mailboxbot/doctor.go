@@ -14,6 +14,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/mailbox"
@@ -392,7 +393,8 @@ func entraHint(err error) string {
 	return "check the AZURE_* settings and the network path to the login host (AZURE_AUTHORITY_HOST)"
 }
 
-// doctorRedis checks that Redis answers and keeps its data over a restart.
+// doctorRedis checks that Redis answers, keeps its data over a restart and
+// never evicts it.
 func doctorRedis(ctx context.Context, r *report, cfg Config) {
 	rdb, addr, err := newRedis(cfg)
 	if err != nil {
@@ -407,12 +409,17 @@ func doctorRedis(ctx context.Context, r *report, cfg Config) {
 		return
 	}
 	r.pass("Redis", "%s answers PING", addr)
+	doctorPersistence(cctx, r, rdb)
+	doctorEviction(cctx, r, rdb)
+}
 
+// doctorPersistence checks that Redis keeps its data over a restart.
+func doctorPersistence(ctx context.Context, r *report, rdb redis.UniversalClient) {
 	const check = "Redis persistence"
-	aof, err := rdb.ConfigGet(cctx, "appendonly").Result()
+	aof, err := rdb.ConfigGet(ctx, "appendonly").Result()
 	var save map[string]string
 	if err == nil {
-		save, err = rdb.ConfigGet(cctx, "save").Result()
+		save, err = rdb.ConfigGet(ctx, "save").Result()
 	}
 	if err != nil {
 		r.warn(check, "could not be checked (CONFIG GET refused: %v), as on most managed Redis services: make sure yours persists data, or pending requests are lost when it restarts", err)
@@ -430,4 +437,25 @@ func doctorRedis(ctx context.Context, r *report, cfg Config) {
 		return
 	}
 	r.pass(check, "%s", strings.Join(on, " and "))
+}
+
+// evictionRisk says why Redis must not evict the bot's keys.
+const evictionRisk = "with eviction, Redis may drop a request while it waits (for its approval, or in the queue) when memory runs short, and approved work would be lost"
+
+// doctorEviction checks that Redis's maxmemory-policy is noeviction: full,
+// Redis then refuses writes, which the bot reports, rather than drop keys.
+func doctorEviction(ctx context.Context, r *report, rdb redis.UniversalClient) {
+	const check = "Redis eviction"
+	got, err := rdb.ConfigGet(ctx, "maxmemory-policy").Result()
+	policy := got["maxmemory-policy"]
+	switch {
+	case err != nil:
+		r.warn(check, "maxmemory-policy could not be read (CONFIG GET refused: %v), as on most managed Redis services: make sure it is noeviction (your provider's parameter group or settings); %s", err, evictionRisk)
+	case policy == "":
+		r.warn(check, "maxmemory-policy could not be read (CONFIG GET answered nothing): make sure it is noeviction; %s", evictionRisk)
+	case policy != "noeviction":
+		r.warn(check, "maxmemory-policy is %s: %s; set maxmemory-policy noeviction (redis.conf, CONFIG SET maxmemory-policy noeviction, or your provider's parameter group), so that a full Redis refuses writes rather than drop data", policy, evictionRisk)
+	default:
+		r.pass(check, "maxmemory-policy noeviction")
+	}
 }

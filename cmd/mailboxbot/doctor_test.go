@@ -5,14 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2/server"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/mailboxbot/mailboxbot/internal/redistest"
 )
@@ -28,7 +32,7 @@ type doctorWorld struct {
 }
 
 func newDoctorWorld(t *testing.T) *doctorWorld {
-	w := &doctorWorld{world: newWorld(t, 0), config: map[string]string{"appendonly": "yes", "save": "3600 1 300 100 60 10000"}}
+	w := &doctorWorld{world: newWorld(t, 0), config: map[string]string{"appendonly": "yes", "save": "3600 1 300 100 60 10000", "maxmemory-policy": "noeviction"}}
 	w.slack.SetScopes("commands", "chat:write", "im:write", "users:read", "users:read.email", "usergroups:read")
 	w.slack.AddChannel(demoAuditChannel, "mailbox-audit")
 
@@ -124,9 +128,10 @@ func TestDoctorGoodConfiguration(t *testing.T) {
 		"ok    Exchange Online (Get-Mailbox -ResultSize 1): the app may run Exchange cmdlets",
 		"ok    Redis: ",
 		"ok    Redis persistence: append-only file and snapshots (save 3600 1 300 100 60 10000)",
+		"ok    Redis eviction: maxmemory-policy noeviction",
 		"ok    approver U0ADA: Ada Admin",
 		"ok    audit channel C0AUDIT: #mailbox-audit",
-		"14 ok, 0 warning(s), 0 failed",
+		"15 ok, 0 warning(s), 0 failed",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
@@ -239,7 +244,7 @@ func TestDoctorUnknownAuditChannel(t *testing.T) {
 
 func TestDoctorRedisPersistence(t *testing.T) {
 	w := newDoctorWorld(t)
-	w.config = map[string]string{"appendonly": "no", "save": ""}
+	w.config = map[string]string{"appendonly": "no", "save": "", "maxmemory-policy": "noeviction"}
 	out, err := w.run()
 	if err != nil {
 		t.Errorf("doctor failed on a warning: %v\n%s", err, out)
@@ -248,7 +253,7 @@ func TestDoctorRedisPersistence(t *testing.T) {
 		t.Errorf("no persistence warning:\n%s", out)
 	}
 
-	w.config = map[string]string{"appendonly": "no", "save": "900 1"}
+	w.config = map[string]string{"appendonly": "no", "save": "900 1", "maxmemory-policy": "noeviction"}
 	if out, err := w.run(); err != nil || !strings.Contains(out, "ok    Redis persistence: snapshots (save 900 1)") {
 		t.Errorf("snapshots only: %v\n%s", err, out)
 	}
@@ -258,6 +263,90 @@ func TestDoctorRedisPersistence(t *testing.T) {
 	if err != nil || !strings.Contains(out, "warn  Redis persistence: could not be checked (CONFIG GET refused") {
 		t.Errorf("CONFIG refused: %v\n%s", err, out)
 	}
+}
+
+// TestDoctorRedisEviction: a Redis that may evict keys, or whose policy
+// cannot be read, is a warning that says what is at stake.
+func TestDoctorRedisEviction(t *testing.T) {
+	w := newDoctorWorld(t)
+	w.config["maxmemory-policy"] = "allkeys-lru"
+	w.warnsOnce("Redis eviction", "maxmemory-policy is allkeys-lru", "approved work would be lost", "set maxmemory-policy noeviction")
+
+	delete(w.config, "maxmemory-policy")
+	w.warnsOnce("Redis eviction", "could not be read (CONFIG GET answered nothing)", "make sure it is noeviction", "approved work would be lost")
+
+	w.config = nil // managed Redis: CONFIG refused
+	out, err := w.run()
+	if err != nil || !strings.Contains(out, "warn  Redis eviction: maxmemory-policy could not be read (CONFIG GET refused") ||
+		!strings.Contains(out, "approved work would be lost") {
+		t.Errorf("CONFIG refused: %v\n%s", err, out)
+	}
+}
+
+// TestDoctorRedisEvictionRealServer reads the policy of a real Redis: a
+// redis-server of the test's own, since changing the policy of the one the
+// other tests share could change what they see.
+func TestDoctorRedisEvictionRealServer(t *testing.T) {
+	w := newDoctorWorld(t)
+	rdb := ownRedisServer(t, "--maxmemory-policy", "volatile-lru", "--appendonly", "yes")
+	w.env["REDIS_URL"] = "redis://" + rdb.Options().Addr
+	out := w.warnsOnce("Redis eviction", "maxmemory-policy is volatile-lru", "approved work would be lost")
+	if !strings.Contains(out, "ok    Redis persistence: append-only file") {
+		t.Errorf("the real server's persistence is not read:\n%s", out)
+	}
+	if err := rdb.ConfigSet(context.Background(), "maxmemory-policy", "noeviction").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := w.run(); err != nil || !strings.Contains(out, "ok    Redis eviction: maxmemory-policy noeviction") || len(lines(out, "warn")) > 0 {
+		t.Errorf("noeviction: %v\n%s", err, out)
+	}
+}
+
+// warnsOnce runs doctor and checks that it passes with one warning, which
+// holds every part of want.
+func (w *doctorWorld) warnsOnce(want ...string) string {
+	w.t.Helper()
+	out, err := w.run()
+	warns := lines(out, "warn")
+	if err != nil || len(warns) != 1 {
+		w.t.Errorf("doctor: %v, want success with one warning\n%s", err, out)
+		return out
+	}
+	for _, s := range want {
+		if !strings.Contains(warns[0], s) {
+			w.t.Errorf("the warning lacks %q:\n%s", s, warns[0])
+		}
+	}
+	return out
+}
+
+// ownRedisServer starts a redis-server on a free loopback port with the
+// given settings, stopped at the end of the test; it skips the test when
+// redis-server is not on PATH.
+func ownRedisServer(t *testing.T, settings ...string) *redis.Client {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server is not on PATH: this test needs a Redis of its own, whose settings it may change (apt-get install redis-server)")
+	}
+	addr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--dir", t.TempDir(), "--save", ""}, settings...)
+	cmd := exec.Command("redis-server", args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { rdb.Close() })
+	for deadline := time.Now().Add(5 * time.Second); rdb.Ping(context.Background()).Err() != nil; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server %s did not answer within 5s", strings.Join(args, " "))
+		}
+	}
+	return rdb
 }
 
 func TestDoctorRedisUnreachable(t *testing.T) {

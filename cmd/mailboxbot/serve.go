@@ -106,10 +106,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		if ac.JobProcess, err = jobProcess(cfg, getenv, m, stderr, log); err != nil {
 			return err
 		}
+		if cfg.MetricsAddr != "" {
+			if ac.MetricsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+				return fmt.Errorf("MAILBOXBOT_METRICS_ADDR: %w", err)
+			}
+			defer ac.MetricsListener.Close()
+		}
 		if ln, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
 			return fmt.Errorf("LISTEN_ADDR: %w", err)
 		}
 	}
+	defer ln.Close()
 	a, err := newApp(ac)
 	if err != nil {
 		return err

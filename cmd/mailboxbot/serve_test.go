@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailboxbot/mailboxbot/internal/jobproc"
 	"github.com/mailboxbot/mailboxbot/internal/testlog"
 )
 
@@ -106,5 +107,55 @@ func TestWatchWorkers(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "level=ERROR msg=\""+none) {
 		t.Errorf("the missing workers are not an error:\n%s", log.String())
+	}
+}
+
+// TestServeMetricsOnTheirOwnAddress: with MAILBOXBOT_METRICS_ADDR, serve
+// answers /metrics there, with the job process's, and not on LISTEN_ADDR;
+// the metrics address serves nothing else.
+func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
+	w := newWorld(t, 0)
+	jobs := jobproc.Supported && !testing.Short()
+	if jobs {
+		w.env["MAILBOXBOT_JOB_PROCESS"] = "nice" // see TestServeRunsJobsInAJobProcess
+	}
+	metricsURL := "http://" + freeAddr(t)
+	w.env["MAILBOXBOT_METRICS_ADDR"] = strings.TrimPrefix(metricsURL, "http://")
+	log := &testlog.Buffer{}
+	w.serve(log)
+	if jobs {
+		w.jobProcess(log, 1)
+	}
+	w.command("U0RITA", "alice@contoso.com")
+
+	status := func(url string) int {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := status(w.botURL + "/metrics"); code != http.StatusNotFound {
+		t.Errorf("GET LISTEN_ADDR/metrics = %d, want 404", code)
+	}
+	for _, path := range []string{"/readyz", "/healthz"} {
+		if code := status(metricsURL + path); code != http.StatusNotFound {
+			t.Errorf("GET MAILBOXBOT_METRICS_ADDR%s = %d, want 404", path, code)
+		}
+	}
+	metrics := scrapeBody(t, metricsURL+"/metrics")
+	want := []string{`mailboxbot_ack_seconds_count{route="/slack/commands"} 1`, "\nmailboxbot_queue_depth ", "\nmailboxbot_queue_workers ", "\ngo_goroutines "}
+	if jobs {
+		want = append(want, "\nprocess_resident_memory_bytes{process=\"jobs\"} ")
+	}
+	for _, s := range want {
+		if !strings.Contains(metrics, s) {
+			t.Errorf("MAILBOXBOT_METRICS_ADDR/metrics lacks %q", s)
+		}
+	}
+	if t.Failed() {
+		t.Logf("metrics:\n%s\nlog:\n%s", metrics, log.String())
 	}
 }
