@@ -270,7 +270,7 @@ func (s *Service) handleBatchClick(ctx context.Context, c Click) error {
 		one := c
 		one.RequestID = id
 		one.ActionTS = c.ActionTS + "/" + id
-		if _, _, err := s.decide(ctx, one); err != nil && !errors.Is(err, ErrAlreadyDecided) {
+		if _, _, err := s.decide(ctx, one, b.ID); err != nil && !errors.Is(err, ErrAlreadyDecided) && !errors.Is(err, errRepeatedClick) {
 			s.log.Warn("batch decision on a request failed; the click job is retried", "batch", b.ID, "request", id, "err", err)
 			errs = append(errs, err)
 		}

@@ -148,12 +148,21 @@ type SlackDirectory interface {
 
 // Home is what a user's App Home tab shows.
 type Home struct {
-	User     string
-	Waiting  []*Request // waiting for this user's decision (with buttons)
-	Mine     []*Request // this user's recent requests
-	Everyone []*Request // everyone's recent requests; only for admins
-	Admin    bool
-	Now      time.Time
+	User    string
+	Waiting []*Request // waiting for this user's decision (with buttons), not in a batch
+	// WaitingBatches are the batches waiting for this user's decision: each
+	// one item with the batch's buttons (its requests have none of their own).
+	WaitingBatches []HomeBatch
+	Mine           []*Request // this user's recent requests
+	Everyone       []*Request // everyone's recent requests; only for admins
+	Admin          bool
+	Now            time.Time
+}
+
+// HomeBatch is a batch on a Home tab, with its requests.
+type HomeBatch struct {
+	Batch    *Batch
+	Requests []*Request
 }
 
 // Planner runs the pre-checks of an operation (mailbox.Planner).

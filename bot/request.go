@@ -84,6 +84,10 @@ type Decision struct {
 	At       time.Time `json:"at"`
 	Approved bool      `json:"approved"`
 	Click    string    `json:"click,omitempty"` // the click's action_ts, to recognise a retried job
+	// Announced is set once the decision's effects (requester told,
+	// approval messages and audit updated) are done: a retried click job
+	// then only answers the clicker.
+	Announced bool `json:"announced,omitempty"`
 }
 
 // StepState is the progress of one planned step.

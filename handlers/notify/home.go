@@ -73,6 +73,9 @@ func HomeBlocks(h bot.Home) []slack.Block {
 	}
 
 	var waiting [][]slack.Block
+	for _, hb := range h.WaitingBatches {
+		waiting = append(waiting, waitingBatchBlocks(hb))
+	}
 	for _, r := range h.Waiting {
 		waiting = append(waiting, waitingBlocks(r, h.Now))
 	}
@@ -153,6 +156,20 @@ func waitingBlocks(r *bot.Request, now time.Time) []slack.Block {
 	// The very buttons of the approval message: same action ids, value,
 	// confirm dialog and block id.
 	return []slack.Block{section(HomeWaitingBlockID+r.ID, text+"\n"+strings.Join(about, " · ")), decisionButtons(r)}
+}
+
+// waitingBatchBlocks renders a batch waiting for a decision as one item:
+// the headline of its approval message and that message's buttons (their
+// value is the batch id, so the click decides the batch).
+func waitingBatchBlocks(hb bot.HomeBatch) []slack.Block {
+	b := hb.Batch
+	text := fmt.Sprintf("*%s*\nRequest `%s` · expires %s", mrkdwn.Escape(batchHeadline(b, len(hb.Requests))), mrkdwn.Escape(b.ID), mrkdwn.Date(b.ExpiresAt))
+	blocks := []slack.Block{section(HomeWaitingBlockID+b.ID, text)}
+	all := BatchApprovalBlocks(b, hb.Requests)
+	if buttons, ok := all[len(all)-1].(*slack.ActionBlock); ok {
+		blocks = append(blocks, buttons)
+	}
+	return blocks
 }
 
 func homeWarnings(r *bot.Request) int {
