@@ -27,9 +27,26 @@ type Store interface {
 	Update(ctx context.Context, id string, fn func(*Request) error) (*Request, error)
 	// InFlight lists the ids of requests whose state is InFlight.
 	InFlight(ctx context.Context) ([]string, error)
+	// Tracked lists the requests pending or in flight, as kept beside
+	// their ids (written with each change), so that one whose request is
+	// gone (eviction, a failover) can still be reported.
+	Tracked(ctx context.Context) ([]Tracked, error)
+	// Forget removes id from the pending and in-flight tracking; false
+	// when it was not tracked (another worker forgot it first).
+	Forget(ctx context.Context, id string) (bool, error)
 	// List returns requests, newest first: those of a requester, those an
 	// approver is asked to decide, or (both empty) everyone's.
 	List(ctx context.Context, q ListQuery) ([]*Request, error)
+}
+
+// Tracked is what the Store keeps of a pending or in-flight request beside
+// its id. Requester, Kind and Mailbox are "" for an id tracked before
+// they were kept.
+type Tracked struct {
+	ID        string
+	Requester string
+	Kind      mailbox.Kind
+	Mailbox   string
 }
 
 // ListQuery selects requests for Store.List.

@@ -23,3 +23,13 @@ func DecisionStands(id string, approved bool, at time.Time, state string) string
 	}
 	return fmt.Sprintf("Request `%s` was %s on %s and is now %s. Your click changed nothing.", id, verb, mrkdwn.Date(at), state)
 }
+
+// LostRequest: request id (for mailbox, "" when unknown) is gone from the
+// bot's store; its work will not run.
+func LostRequest(id, mailbox string) string {
+	what := "Request `" + id + "`"
+	if mailbox != "" {
+		what += " for *" + mrkdwn.Escape(mailbox) + "*"
+	}
+	return what + " was lost from the bot's store (Redis lost its data), so it will not go ahead, and some of its changes may not have been made. Check the mailbox, and ask again if it is still needed."
+}
