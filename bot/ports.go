@@ -82,6 +82,12 @@ type Job struct {
 	Click     *Click    `json:"click,omitempty"`
 }
 
+// RateLimiter lets a limited number of calls per key through in each
+// window (redisstore.RateLimiter); retryAfter says how long until the next.
+type RateLimiter interface {
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
+}
+
 // Queue takes durable work. A handler that returns an error has its job
 // retried later (after RetryAfter when the error has one).
 type Queue interface {

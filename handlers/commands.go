@@ -86,6 +86,10 @@ func (s *Server) Command(ctx context.Context, sc slack.SlashCommand) string {
 		return words.Unreadable()
 	}
 
+	if limit := s.cfg.BatchMax; limit > 0 && len(p.Mailboxes) > limit {
+		log.Info("slash command names too many mailboxes", "mailboxes", len(p.Mailboxes), "limit", limit)
+		return words.TooManyMailboxes(limit, len(p.Mailboxes))
+	}
 	c := bot.Command{
 		Op:          p.Op,
 		Action:      p.Action,

@@ -33,3 +33,15 @@ func LostRequest(id, mailbox string) string {
 	}
 	return what + " was lost from the bot's store (Redis lost its data), so it will not go ahead, and some of its changes may not have been made. Check the mailbox, and ask again if it is still needed."
 }
+
+// TooManyRequests refuses a command over the user's rate limit; wait is
+// how long until they may ask again (rounded up to the second).
+func TooManyRequests(wait time.Duration) string {
+	secs := int((wait + time.Second - 1) / time.Second)
+	return fmt.Sprintf("You have asked for many changes in a short time. Wait %d s, then ask again. Nothing was requested.", max(secs, 1))
+}
+
+// TooManyMailboxes refuses a command naming n mailboxes, more than limit.
+func TooManyMailboxes(limit, n int) string {
+	return fmt.Sprintf("At most %d mailboxes in one request: I read %d. Split them into several requests. Nothing was requested.", limit, n)
+}
