@@ -129,6 +129,9 @@ type Answer struct {
 	Text    string
 	Plan    *mailbox.Plan
 	Request *Request
+	// Replace asks that it replace the previous answer on the same
+	// response_url (a progress line), not add another.
+	Replace bool
 }
 
 // Notifier tells people in Slack. handlers implements it.

@@ -238,6 +238,8 @@ func (s *Service) Handle(ctx context.Context, j Job) error {
 		return s.handleRemind(ctx, j.RequestID)
 	case JobHome:
 		return s.handleHome(ctx, j.User)
+	case JobBatchPlan:
+		return s.handleBatchPlan(ctx, j)
 	case JobBatch:
 		return s.handleBatch(ctx, j.RequestID)
 	case JobRun:

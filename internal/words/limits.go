@@ -45,3 +45,8 @@ func TooManyRequests(wait time.Duration) string {
 func TooManyMailboxes(limit, n int) string {
 	return fmt.Sprintf("At most %d mailboxes in one request: I read %d. Split them into several requests. Nothing was requested.", limit, n)
 }
+
+// BatchPlanning is the progress of a batch's planning.
+func BatchPlanning(done, total int) string {
+	return fmt.Sprintf("Checking the mailboxes: %d of %d done… I'll answer here when all are checked.", done, total)
+}
