@@ -37,15 +37,21 @@ func (w *world) post(body []byte) {
 	}
 }
 
+// askMaria starts serve, sends Rita's command text and returns Maria's
+// approval message, the one with button.
+func askMaria(t *testing.T, text, button string) (*world, slacktest.Entry) {
+	w := newWorld(t, 1)
+	w.serve(&testlog.Buffer{})
+	w.command("U0RITA", text)
+	return w, w.waitFor("Maria's approval DM", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0MARIA" && strings.Contains(e.Text, button)
+	})
+}
+
 // Issue 15, point 9: Slack delivering an Approve click again after the
 // work succeeded told the requester a second time that it was approved.
 func TestRegressionServeRepeatedClickTellsRequesterAgain(t *testing.T) {
-	w := newWorld(t, 1)
-	w.serve(&testlog.Buffer{})
-	w.command("U0RITA", "alice@contoso.com")
-	ask := w.waitFor("Maria's approval DM", func(e slacktest.Entry) bool {
-		return e.Channel == "DU0MARIA" && strings.Contains(e.Text, "[Approve]")
-	})
+	w, ask := askMaria(t, "alice@contoso.com", "[Approve]")
 	body, err := w.slack.ClickBody("U0MARIA", ask, "approve")
 	if err != nil {
 		t.Fatal(err)
@@ -78,12 +84,7 @@ func TestRegressionServeRepeatedClickTellsRequesterAgain(t *testing.T) {
 // button value; the Home tab used to offer member buttons), then the batch
 // rejected: the report said "Rejected" while that mailbox was converted.
 func TestRegressionServeBatchMemberApprovedAlone(t *testing.T) {
-	w := newWorld(t, 1)
-	w.serve(&testlog.Buffer{})
-	w.command("U0RITA", "alice@contoso.com carol@contoso.com")
-	ask := w.waitFor("Maria's batch approval DM", func(e slacktest.Entry) bool {
-		return e.Channel == "DU0MARIA" && strings.Contains(e.Text, "[Approve all]")
-	})
+	w, ask := askMaria(t, "alice@contoso.com carol@contoso.com", "[Approve all]")
 	bat := ask.Text[strings.Index(ask.Text, "bat_"):]
 	bat = bat[:len("bat_")+8]
 	member := strings.Replace(bat, "bat_", "req_", 1) + "_1"
