@@ -129,7 +129,7 @@ func (s *Server) help(cmd string, shared bool, page command.Page) string {
 	if shared {
 		return command.SharedHelp(cmd, page, s.cfg.Policy)
 	}
-	return command.ConvertHelp(cmd, page, s.cfg.Policy)
+	return command.ConvertHelpMax(cmd, page, s.cfg.Policy, s.cfg.BatchMax)
 }
 
 // requestText is the immediate answer to a queued request command.

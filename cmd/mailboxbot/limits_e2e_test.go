@@ -74,4 +74,8 @@ func TestRegressionServeBatchOverLimitIsQueued(t *testing.T) {
 			t.Errorf("the over-limit command was queued: %s", e.Text)
 		}
 	}
+	w.command("U0RITA", "help")
+	w.waitFor("the help with the limit in force", func(e slacktest.Entry) bool {
+		return e.Kind == slacktest.KindEphemeral && e.User == "U0RITA" && strings.Contains(e.Text, "(at most 3)")
+	})
 }
