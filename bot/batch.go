@@ -126,6 +126,16 @@ func (s *Service) handleBatchPlan(ctx context.Context, j Job) error {
 // records it with one compare-and-set; then queues the next chunk, or,
 // all planned, creates the requests and asks for the approval.
 func (s *Service) planBatch(ctx context.Context, id string, next int) error {
+	// One planner of a batch at a time: two runs of the last chunk would
+	// both ask for the approval.
+	lock, err := s.cfg.Locker.Obtain(ctx, "batch-plan:"+id, s.cfg.LockTTL)
+	if errors.Is(err, ErrLocked) {
+		return &RetryAfterError{Err: err, After: s.cfg.Jitter(time.Second)}
+	}
+	if err != nil {
+		return fmt.Errorf("lock batch %s: %w", id, err)
+	}
+	defer lock.Release(context.WithoutCancel(ctx))
 	b, err := s.cfg.Batches.GetBatch(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		s.log.Error("batch to plan is gone", "batch", id)
