@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mailboxbot/mailboxbot/bot/redisstore"
 	"github.com/mailboxbot/mailboxbot/handlers"
 	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
 	"github.com/mailboxbot/mailboxbot/internal/testlog"
@@ -38,20 +41,20 @@ func (w *world) post(body []byte) {
 }
 
 // askMaria starts serve, sends Rita's command text and returns Maria's
-// approval message, the one with button.
-func askMaria(t *testing.T, text, button string) (*world, slacktest.Entry) {
+// approval message, the one with button, and what stops serve.
+func askMaria(t *testing.T, text, button string) (*world, slacktest.Entry, func() error) {
 	w := newWorld(t, 1)
-	w.serve(&testlog.Buffer{})
+	stop := w.serve(&testlog.Buffer{})
 	w.command("U0RITA", text)
 	return w, w.waitFor("Maria's approval DM", func(e slacktest.Entry) bool {
 		return e.Channel == "DU0MARIA" && strings.Contains(e.Text, button)
-	})
+	}), stop
 }
 
 // Issue 15, point 9: Slack delivering an Approve click again after the
 // work succeeded told the requester a second time that it was approved.
 func TestRegressionServeRepeatedClickTellsRequesterAgain(t *testing.T) {
-	w, ask := askMaria(t, "alice@contoso.com", "[Approve]")
+	w, ask, _ := askMaria(t, "alice@contoso.com", "[Approve]")
 	body, err := w.slack.ClickBody("U0MARIA", ask, "approve")
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +87,7 @@ func TestRegressionServeRepeatedClickTellsRequesterAgain(t *testing.T) {
 // button value; the Home tab used to offer member buttons), then the batch
 // rejected: the report said "Rejected" while that mailbox was converted.
 func TestRegressionServeBatchMemberApprovedAlone(t *testing.T) {
-	w, ask := askMaria(t, "alice@contoso.com carol@contoso.com", "[Approve all]")
+	w, ask, _ := askMaria(t, "alice@contoso.com carol@contoso.com", "[Approve all]")
 	bat := ask.Text[strings.Index(ask.Text, "bat_"):]
 	bat = bat[:len("bat_")+8]
 	member := strings.Replace(bat, "bat_", "req_", 1) + "_1"
@@ -131,5 +134,51 @@ func TestRegressionServeBatchMemberApprovedAlone(t *testing.T) {
 	}
 	if n := w.exo.Count("Set-Mailbox"); n != 0 {
 		t.Errorf("Set-Mailbox sent %d times for a rejected batch", n)
+	}
+}
+
+// Issue 15, point 7: an approved request whose key Redis lost (eviction,
+// a failover without persistence) was dropped in silence. After a restart
+// the reconciler tells the requester and the audit channel, and forgets it.
+func TestRegressionServeLostRequestDroppedInSilence(t *testing.T) {
+	at := time.Now().UTC().Add(2 * time.Hour).Format("2006-01-02 15:04")
+	w, ask, stop := askMaria(t, "alice@contoso.com at "+at, "[Approve]")
+	w.click("U0MARIA", ask, "approve")
+	w.waitFor("the approval told to Rita", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0RITA" && strings.Contains(e.Text, "approved")
+	})
+	plan := w.waitFor("Rita's plan", func(e slacktest.Entry) bool {
+		return e.Kind == slacktest.KindEphemeral && e.User == "U0RITA" && strings.Contains(e.Text, "Request `req_")
+	})
+	id := plan.Text[strings.Index(plan.Text, "req_"):]
+	id = id[:len("req_")+8]
+	opt, err := redis.ParseURL(w.env["REDIS_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	prefix := w.env["MAILBOXBOT_REDIS_PREFIX"]
+	if n, err := rdb.Del(context.Background(), prefix+"req:"+id).Result(); err != nil || n != 1 {
+		t.Fatalf("DEL %sreq:%s: %d %v", prefix, id, n, err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	w.serve(&testlog.Buffer{}) // restarted: the reconciler runs at start
+	w.waitFor("Rita told the request was lost", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0RITA" && strings.Contains(e.Text, id) && strings.Contains(e.Text, "was lost")
+	})
+	w.waitFor("the audit channel told", func(e slacktest.Entry) bool {
+		return e.Channel == demoAuditChannel && strings.Contains(e.Text, id) && strings.Contains(e.Text, "was lost")
+	})
+	tracked, err := redisstore.NewStore(rdb, prefix).Tracked(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range tracked {
+		if tr.ID == id {
+			t.Errorf("%s is still tracked: %+v", id, tr)
+		}
 	}
 }
