@@ -128,14 +128,11 @@ func (s *Service) handleBatchPlan(ctx context.Context, j Job) error {
 func (s *Service) planBatch(ctx context.Context, id string, next int) error {
 	// One planner of a batch at a time: two runs of the last chunk would
 	// both ask for the approval.
-	lock, err := s.cfg.Locker.Obtain(ctx, "batch-plan:"+id, s.cfg.LockTTL)
-	if errors.Is(err, ErrLocked) {
-		return &RetryAfterError{Err: err, After: s.cfg.Jitter(time.Second)}
-	}
+	release, err := s.lockBatch(ctx, "batch-plan:", id, s.cfg.LockTTL)
 	if err != nil {
-		return fmt.Errorf("lock batch %s: %w", id, err)
+		return err
 	}
-	defer lock.Release(context.WithoutCancel(ctx))
+	defer release()
 	b, err := s.cfg.Batches.GetBatch(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		s.log.Error("batch to plan is gone", "batch", id)
@@ -460,19 +457,29 @@ func (s *Service) batchChanged(ctx context.Context, id string) {
 	}
 }
 
+// lockBatch takes the lock kind+id for ttl and returns its release; held
+// by another, a RetryAfterError retries the job in about a second.
+func (s *Service) lockBatch(ctx context.Context, kind, id string, ttl time.Duration) (func(), error) {
+	lock, err := s.cfg.Locker.Obtain(ctx, kind+id, ttl)
+	if errors.Is(err, ErrLocked) {
+		return nil, &RetryAfterError{Err: err, After: s.cfg.Jitter(time.Second)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock batch %s: %w", id, err)
+	}
+	return func() { lock.Release(context.WithoutCancel(ctx)) }, nil
+}
+
 // handleBatch refreshes a batch's messages: the approvers', the
 // requester's report and the audit channel's.
 func (s *Service) handleBatch(ctx context.Context, id string) error {
 	// One refresh at a time: a later one reads the latest state, so
 	// refreshes cannot land out of order.
-	lock, err := s.cfg.Locker.Obtain(ctx, "batch:"+id, time.Minute)
-	if errors.Is(err, ErrLocked) {
-		return &RetryAfterError{Err: err, After: s.cfg.Jitter(time.Second)}
-	}
+	release, err := s.lockBatch(ctx, "batch:", id, time.Minute)
 	if err != nil {
-		return fmt.Errorf("lock batch %s: %w", id, err)
+		return err
 	}
-	defer lock.Release(context.WithoutCancel(ctx))
+	defer release()
 	b, err := s.cfg.Batches.GetBatch(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil
