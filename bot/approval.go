@@ -73,6 +73,14 @@ func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) erro
 // was written: the side effects are repeated, not the decision.
 var errRetriedClick = errors.New("retried click")
 
+// errRepeatedClick: a click whose decision and effects are all done (a
+// redelivery, a job retried after it finished); only the clicker is told.
+var errRepeatedClick = errors.New("repeated click")
+
+// errBatchMember: a click on one request of a batch with the request's own
+// id (an old message, a forged value): a batch is decided as one.
+var errBatchMember = errors.New("request is part of a batch")
+
 // handleClick applies an Approve or Reject click. The decision is one
 // compare-and-set in the Store: the first click wins, every other is told
 // who decided and when.
@@ -87,8 +95,14 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 		return s.handleBatchClick(ctx, c)
 	}
 	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
-	r, expired, err := s.decide(ctx, c)
+	r, expired, err := s.decide(ctx, c, "")
 	switch {
+	case errors.Is(err, errBatchMember):
+		s.answer(ctx, to, Answer{Text: words.DecideTheBatch(r.ID, r.Batch)})
+		return nil
+	case errors.Is(err, errRepeatedClick):
+		s.answer(ctx, to, Answer{Text: words.DecisionStands(r.ID, r.Decision.Approved, r.Decision.At, describeState(r.State))})
+		return nil
 	case errors.Is(err, ErrNotFound):
 		s.answer(ctx, to, Answer{Text: words.UnknownClick(c.RequestID)})
 		return nil
@@ -116,8 +130,10 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 // decide applies one click's decision to one request with a single
 // compare-and-set, and its effects (the work queued, messages updated,
 // the requester told). It returns the sentinel errors of a click that
-// changes nothing, with the request as it is.
-func (s *Service) decide(ctx context.Context, c Click) (*Request, bool, error) {
+// changes nothing, with the request as it is. batch is the id of the batch
+// whose decision this is, "" for a click on the request's own buttons: a
+// request of a batch is decided only with its batch.
+func (s *Service) decide(ctx context.Context, c Click, batch string) (*Request, bool, error) {
 	log := s.log.With("request", c.RequestID, "approver", c.User)
 	expired := false
 	r, err := s.cfg.Store.Update(ctx, c.RequestID, func(r *Request) error {
@@ -129,6 +145,9 @@ func (s *Service) decide(ctx context.Context, c Click) (*Request, bool, error) {
 		}
 		if !r.IsApprover(c.User) {
 			return ErrNotApprover
+		}
+		if r.Batch != batch {
+			return errBatchMember
 		}
 		if d := r.Decision; d != nil && d.By == c.User && d.Click == c.ActionTS && d.Approved == c.Approve && c.ActionTS != "" {
 			return errRetriedClick
@@ -158,8 +177,20 @@ func (s *Service) decide(ctx context.Context, c Click) (*Request, bool, error) {
 	case errors.Is(err, ErrNotApprover):
 		log.Warn("click by someone who is not an approver refused")
 		return r, false, err
+	case errors.Is(err, errBatchMember):
+		log.Warn("click on a batch member refused: the batch decides", "batch", r.Batch)
+		return r, false, err
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrAlreadyDecided):
 		return r, false, err
+	case errors.Is(err, errRetriedClick) && r.Decision.Announced:
+		log.Info("click repeated after its effects: only the clicker is answered")
+		// The queue's job ids make this a no-op when the run is queued.
+		if r.State == StateApproved {
+			if err := s.enqueueRun(ctx, r); err != nil {
+				log.Error("queue approved work failed; the reconciler will retry", "err", err)
+			}
+		}
+		return r, false, errRepeatedClick
 	case errors.Is(err, errRetriedClick):
 		log.Info("click job retried: repeating its effects")
 	case err != nil:
@@ -186,7 +217,23 @@ func (s *Service) decide(ctx context.Context, c Click) (*Request, bool, error) {
 		s.tell(ctx, r, words.Approved(c.User, r.ID, opPhrase(r), r.Op.Options.DryRun, time.Time{}))
 	}
 	s.audit(ctx, r)
+	s.announced(ctx, r)
 	return r, false, nil
+}
+
+// announced records that the effects of r's decision are done, so that a
+// repeated click does not repeat them.
+func (s *Service) announced(ctx context.Context, r *Request) {
+	click := r.Decision.Click
+	if _, err := s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+		if r.Decision == nil || r.Decision.Click != click || r.Decision.Announced {
+			return errNothingToDo
+		}
+		r.Decision.Announced = true
+		return nil
+	}); err != nil && !errors.Is(err, errNothingToDo) {
+		s.log.Warn("record decision announced failed", "request", r.ID, "err", err)
+	}
 }
 
 func decidedText(r *Request) string {

@@ -39,6 +39,7 @@ func (s *Service) home(ctx context.Context, user string) (Home, error) {
 	if h.Waiting, err = s.cfg.Store.List(ctx, ListQuery{Approver: user, Pending: true}); err != nil {
 		return Home{}, fmt.Errorf("home of %s: requests waiting: %w", user, err)
 	}
+	h.Waiting, h.WaitingBatches = s.waitingBatches(ctx, h.Waiting)
 	if h.Mine, err = s.cfg.Store.List(ctx, ListQuery{Requester: user, Limit: homeMine}); err != nil {
 		return Home{}, fmt.Errorf("home of %s: own requests: %w", user, err)
 	}
@@ -48,6 +49,31 @@ func (s *Service) home(ctx context.Context, user string) (Home, error) {
 		}
 	}
 	return h, nil
+}
+
+// waitingBatches takes the requests of batches out of waiting: a batch is
+// decided as one, so it is shown as one item with the batch's buttons. A
+// batch that cannot be read shows nothing (its requests have no buttons of
+// their own to offer).
+func (s *Service) waitingBatches(ctx context.Context, waiting []*Request) ([]*Request, []HomeBatch) {
+	var single []*Request
+	var batches []HomeBatch
+	for _, r := range waiting {
+		if r.Batch == "" {
+			single = append(single, r)
+			continue
+		}
+		if slices.ContainsFunc(batches, func(hb HomeBatch) bool { return hb.Batch.ID == r.Batch }) || s.cfg.Batches == nil {
+			continue
+		}
+		b, err := s.cfg.Batches.GetBatch(ctx, r.Batch)
+		if err != nil {
+			s.log.Warn("home: batch unreadable", "batch", r.Batch, "err", err)
+			continue
+		}
+		batches = append(batches, HomeBatch{Batch: b, Requests: s.batchRequests(ctx, b)})
+	}
+	return single, batches
 }
 
 // JobHome republishes one user's Home tab (Job.User).

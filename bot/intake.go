@@ -19,6 +19,24 @@ import (
 // planned, and its request created (routed in route.go, approved in
 // approval.go).
 
+// overLimit counts c against its user's rate limit and says whether it
+// is over, and for how long. A limiter that fails lets the command
+// through: the limit protects, it must not stop the bot.
+func (s *Service) overLimit(ctx context.Context, c Command) (time.Duration, bool) {
+	if s.cfg.RateLimit == nil {
+		return 0, false
+	}
+	ok, wait, err := s.cfg.RateLimit.Allow(ctx, c.User)
+	if err != nil {
+		s.log.Warn("rate limit unavailable; command let through", "user", c.User, "err", err)
+		return 0, false
+	}
+	if !ok {
+		s.log.Info("command over the user's rate limit refused", "user", c.User, "op", c.Op.Kind, "retry_after", wait)
+	}
+	return wait, !ok
+}
+
 // handleCommand plans the operation, routes it to an approver, stores the
 // request and sends the approval messages. Every way out answers the
 // requester; nothing is left pending when a request cannot go ahead.
@@ -26,6 +44,14 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
 	if c.Action != "" {
 		return s.handleRequestCommand(ctx, c)
+	}
+	if wait, over := s.overLimit(ctx, c); over {
+		s.answer(ctx, to, Answer{Text: words.TooManyRequests(wait)})
+		return nil
+	}
+	if s.cfg.BatchMax > 0 && len(c.Mailboxes) > s.cfg.BatchMax {
+		s.answer(ctx, to, Answer{Text: words.TooManyMailboxes(s.cfg.BatchMax, len(c.Mailboxes))})
+		return nil
 	}
 	if problem := s.mayAskProblem(ctx, c); problem != "" {
 		s.answer(ctx, to, Answer{Text: problem})

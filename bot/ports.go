@@ -28,9 +28,26 @@ type Store interface {
 	Update(ctx context.Context, id string, fn func(*Request) error) (*Request, error)
 	// InFlight lists the ids of requests whose state is InFlight.
 	InFlight(ctx context.Context) ([]string, error)
+	// Tracked lists the requests pending or in flight, as kept beside
+	// their ids (written with each change), so that one whose request is
+	// gone (eviction, a failover) can still be reported.
+	Tracked(ctx context.Context) ([]Tracked, error)
+	// Forget removes id from the pending and in-flight tracking; false
+	// when it was not tracked (another worker forgot it first).
+	Forget(ctx context.Context, id string) (bool, error)
 	// List returns requests, newest first: those of a requester, those an
 	// approver is asked to decide, or (both empty) everyone's.
 	List(ctx context.Context, q ListQuery) ([]*Request, error)
+}
+
+// Tracked is what the Store keeps of a pending or in-flight request beside
+// its id. Requester, Kind and Mailbox are "" for an id tracked before
+// they were kept.
+type Tracked struct {
+	ID        string
+	Requester string
+	Kind      mailbox.Kind
+	Mailbox   string
 }
 
 // ListQuery selects requests for Store.List.
@@ -64,6 +81,12 @@ type Job struct {
 	User      string    `json:"user,omitempty"` // for JobHome: whose Home tab
 	Command   *Command  `json:"command,omitempty"`
 	Click     *Click    `json:"click,omitempty"`
+}
+
+// RateLimiter lets a limited number of calls per key through in each
+// window (redisstore.RateLimiter); retryAfter says how long until the next.
+type RateLimiter interface {
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
 }
 
 // Queue takes durable work. A handler that returns an error has its job
@@ -107,6 +130,9 @@ type Answer struct {
 	Text    string
 	Plan    *mailbox.Plan
 	Request *Request
+	// Replace asks that it replace the previous answer on the same
+	// response_url (a progress line), not add another.
+	Replace bool
 }
 
 // Notifier tells people in Slack. handlers implements it.
@@ -149,12 +175,21 @@ type SlackDirectory interface {
 
 // Home is what a user's App Home tab shows.
 type Home struct {
-	User     string
-	Waiting  []*Request // waiting for this user's decision (with buttons)
-	Mine     []*Request // this user's recent requests
-	Everyone []*Request // everyone's recent requests; only for admins
-	Admin    bool
-	Now      time.Time
+	User    string
+	Waiting []*Request // waiting for this user's decision (with buttons), not in a batch
+	// WaitingBatches are the batches waiting for this user's decision: each
+	// one item with the batch's buttons (its requests have none of their own).
+	WaitingBatches []HomeBatch
+	Mine           []*Request // this user's recent requests
+	Everyone       []*Request // everyone's recent requests; only for admins
+	Admin          bool
+	Now            time.Time
+}
+
+// HomeBatch is a batch on a Home tab, with its requests.
+type HomeBatch struct {
+	Batch    *Batch
+	Requests []*Request
 }
 
 // Planner runs the pre-checks of an operation (mailbox.Planner).

@@ -11,8 +11,10 @@
 // intake.go (a command taken in, planned, its request created), route.go
 // and policy.go (who approves), approval.go (asked, decided), expire.go,
 // run.go (the steps, under the mailbox's lock), retry.go, report.go (the
-// transitions and who is told); batch.go, requests.go (status, list,
-// cancel, reminders), home.go and authz.go beside them. The sentences
+// transitions and who is told; a request lost from the Store is reported
+// from run.go), Reconcile in run.go; batch.go (a batch, planned a chunk per
+// job and decided as one), requests.go (status, list, cancel, reminders),
+// home.go and authz.go beside them. The sentences
 // people read are written by internal/words.
 package bot
 
@@ -89,6 +91,10 @@ type Decision struct {
 	// (Request.Fingerprint when they decided); the run stops when it no
 	// longer matches.
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// Announced is set once the decision's effects (requester told,
+	// approval messages and audit updated) are done: a retried click job
+	// then only answers the clicker.
+	Announced bool `json:"announced,omitempty"`
 }
 
 // StepState is the progress of one planned step.

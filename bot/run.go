@@ -20,7 +20,7 @@ import (
 func (s *Service) handleRun(ctx context.Context, j Job) error {
 	r, err := s.cfg.Store.Get(ctx, j.RequestID)
 	if errors.Is(err, ErrNotFound) {
-		return nil
+		return s.lostByID(ctx, j.RequestID, "run job")
 	}
 	if err != nil {
 		return fmt.Errorf("run %s: %w", j.RequestID, err)
@@ -364,16 +364,23 @@ func runJobID(id string, seq int) string { return fmt.Sprintf("run:%s:%d", id, s
 
 // Reconcile queues the work of every in-flight request whose job may have
 // been lost (a crash between a decision and its enqueue). Queue ids make it
-// a no-op for work that is already queued or running. Run it at start-up
-// and now and then.
+// a no-op for work that is already queued or running. A pending or
+// in-flight id whose request is gone from the Store (eviction, a failover)
+// is reported to the audit channel and its requester, and forgotten. Run
+// it at start-up and now and then.
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
-	ids, err := s.cfg.Store.InFlight(ctx)
+	tracked, err := s.cfg.Store.Tracked(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("reconcile: %w", err)
 	}
 	n := 0
-	for _, id := range ids {
+	for _, t := range tracked {
+		id := t.ID
 		r, err := s.cfg.Store.Get(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			s.lost(ctx, t, "reconcile")
+			continue
+		}
 		if err != nil {
 			s.log.Warn("reconcile: get failed", "request", id, "err", err)
 			continue
@@ -387,4 +394,52 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// lostByID reports the request id that a job found gone from the Store,
+// with what the tracking kept of it. It returns nil: running the job again
+// cannot bring the request back.
+func (s *Service) lostByID(ctx context.Context, id, where string) error {
+	tracked, err := s.cfg.Store.Tracked(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: request %s gone; tracking unreadable: %w", where, id, err)
+	}
+	for _, t := range tracked {
+		if t.ID == id {
+			s.lost(ctx, t, where)
+			return nil
+		}
+	}
+	// Reported already (the reconciler, another worker), or never tracked.
+	s.log.Error("request gone from the store; nothing runs", "request", id, "found_by", where)
+	return nil
+}
+
+// lost reports a pending or in-flight request whose key is gone from the
+// Store: an error in the log, a message in the audit channel, a direct
+// message to the requester when known; then its tracking is removed. The
+// one worker that removes it reports it, so it is reported once.
+func (s *Service) lost(ctx context.Context, t Tracked, where string) {
+	forgot, err := s.cfg.Store.Forget(ctx, t.ID)
+	if err != nil {
+		s.log.Error("request gone from the store; forgetting it failed, the reconciler tries again", "request", t.ID, "err", err)
+		return
+	}
+	if !forgot {
+		return
+	}
+	s.log.Error("request gone from the store (evicted or lost in a failover): its work will not run",
+		"request", t.ID, "requester", t.Requester, "op", t.Kind, "mailbox", t.Mailbox, "found_by", where)
+	text := words.LostRequest(t.ID, t.Mailbox)
+	r := &Request{ID: t.ID, Requester: t.Requester, Op: mailbox.Operation{Kind: t.Kind, Mailbox: t.Mailbox}, State: StateFailed, Failure: text}
+	if s.cfg.AuditChannel != "" {
+		if _, err := s.cfg.Notifier.Audit(ctx, s.cfg.AuditChannel, r, nil); err != nil {
+			s.log.Error("audit message of a lost request failed", "request", t.ID, "err", err)
+		}
+	}
+	if t.Requester != "" {
+		if err := s.cfg.Notifier.Tell(ctx, t.Requester, r, text); err != nil {
+			s.log.Error("direct message about a lost request failed", "request", t.ID, "err", err)
+		}
+	}
 }

@@ -93,6 +93,14 @@ type Config struct {
 	// Observer is told of each state change and each run of a step
 	// (internal/metrics); nil: none.
 	Observer Observer
+	// RateLimit counts each user's commands for a change (key: the Slack
+	// user id) in the command job; one over the limit is told how long to
+	// wait and nothing is requested. Status, list and cancel are not
+	// counted. nil: no limit.
+	RateLimit RateLimiter
+	// BatchMax is the most mailboxes one command may name (0: no limit
+	// here; the parser's command.MaxBulk stays).
+	BatchMax int
 }
 
 // Observer watches the lifecycle: Transition for each state a request
@@ -230,6 +238,8 @@ func (s *Service) Handle(ctx context.Context, j Job) error {
 		return s.handleRemind(ctx, j.RequestID)
 	case JobHome:
 		return s.handleHome(ctx, j.User)
+	case JobBatchPlan:
+		return s.handleBatchPlan(ctx, j)
 	case JobBatch:
 		return s.handleBatch(ctx, j.RequestID)
 	case JobRun:

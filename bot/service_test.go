@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/bot/redisstore"
 	"github.com/mailboxbot/mailboxbot/internal/redistest"
@@ -125,6 +127,7 @@ type notes struct {
 	batchUpdates, batchReports int
 	lastBatch                  []*bot.Request
 	homes                      map[string]bot.Home
+	lostAudits                 map[string]bool // ids posted to the audit channel as failed, never created
 }
 
 func (n *notes) Answer(_ context.Context, to bot.ReplyTo, a bot.Answer) error {
@@ -211,6 +214,12 @@ func (n *notes) Audit(_ context.Context, channel string, r *bot.Request, ref *bo
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.audits++
+	if r.State == bot.StateFailed && r.Version == 0 && strings.Contains(r.Failure, "lost") {
+		if n.lostAudits == nil {
+			n.lostAudits = map[string]bool{}
+		}
+		n.lostAudits[r.ID] = true
+	}
 	if ref != nil {
 		return *ref, nil
 	}
@@ -250,6 +259,8 @@ type env struct {
 	svc    *bot.Service
 	cfg    bot.Config
 	store  *redisstore.Store
+	rdb    redis.UniversalClient
+	prefix string // of the store's keys
 	queue  *memQueue
 	notes  *notes
 	tenant *sandbox.Tenant
@@ -261,7 +272,7 @@ func newEnv(t *testing.T, mod func(*bot.Config)) *env {
 	t.Helper()
 	rdb, prefix := redistest.Client(t)
 	tenant := sandbox.NewContoso(sandbox.Options{ConversionLag: 1})
-	e := &env{t: t, store: redisstore.NewStore(rdb, prefix), queue: &memQueue{ids: map[string]bool{}},
+	e := &env{t: t, store: redisstore.NewStore(rdb, prefix), rdb: rdb, prefix: prefix, queue: &memQueue{ids: map[string]bool{}},
 		notes: &notes{}, tenant: tenant, clock: &clock{now: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}}
 	e.cfg = bot.Config{
 		Store: e.store, Queue: e.queue, Locker: redisstore.NewLocker(rdb, prefix), Notifier: e.notes, Slack: slackDir{},

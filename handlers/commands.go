@@ -86,6 +86,10 @@ func (s *Server) Command(ctx context.Context, sc slack.SlashCommand) string {
 		return words.Unreadable()
 	}
 
+	if limit := s.cfg.BatchMax; limit > 0 && len(p.Mailboxes) > limit {
+		log.Info("slash command names too many mailboxes", "mailboxes", len(p.Mailboxes), "limit", limit)
+		return words.TooManyMailboxes(limit, len(p.Mailboxes))
+	}
 	c := bot.Command{
 		Op:          p.Op,
 		Action:      p.Action,
@@ -125,7 +129,7 @@ func (s *Server) help(cmd string, shared bool, page command.Page) string {
 	if shared {
 		return command.SharedHelp(cmd, page, s.cfg.Policy)
 	}
-	return command.ConvertHelp(cmd, page, s.cfg.Policy)
+	return command.ConvertHelpMax(cmd, page, s.cfg.Policy, s.cfg.BatchMax)
 }
 
 // requestText is the immediate answer to a queued request command.

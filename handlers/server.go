@@ -56,6 +56,10 @@ type Config struct {
 	// means 1.5s); a problem is shown next to the mailbox field.
 	Checker          FormChecker
 	FormCheckTimeout time.Duration
+	// BatchMax is the most mailboxes one command may name, answered at once
+	// when exceeded (the bot's bot.Config.BatchMax); 0: the parser's
+	// command.MaxBulk only.
+	BatchMax int
 	// Policy is the approval policy in force, which the help prints: the
 	// map given to bot.Config.Policy (bot.PolicyManager, PolicyApprovers or
 	// PolicyNone per kind). A kind it does not name has its

@@ -13,6 +13,8 @@
 //	{prefix}req:{id}          JSON of bot.Request
 //	{prefix}active:{mailbox}  id of the request holding the mailbox
 //	{prefix}inflight          set of ids of in-flight requests
+//	{prefix}tracked           hash: id of each pending or in-flight request
+//	                          → "requester kind mailbox", to report one lost
 //	{prefix}recent            sorted set of every request id, score CreatedAt
 //	{prefix}by-requester:{u}  sorted set of the ids Slack user u asked for
 //	{prefix}by-approver:{u}   sorted set of the ids u is an approver of
@@ -41,6 +43,7 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/internal/wait"
+	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
 // Sentinel errors of the package.
@@ -90,6 +93,7 @@ func (s *Store) activeKey(mailbox string) string {
 	return s.prefix + "active:" + strings.ToLower(mailbox)
 }
 func (s *Store) inflightKey() string { return s.prefix + "inflight" }
+func (s *Store) trackedKey() string  { return s.prefix + "tracked" }
 func (s *Store) auditKey() string    { return s.prefix + "audit" }
 func (s *Store) recentKey() string   { return s.prefix + "recent" }
 func (s *Store) requesterKey(user string) string {
@@ -284,6 +288,49 @@ func (s *Store) InFlight(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
+// Tracked lists the pending and in-flight requests as kept beside their
+// ids, sorted by id; an in-flight id tracked before the record was kept
+// comes without requester and mailbox.
+func (s *Store) Tracked(ctx context.Context) ([]bot.Tracked, error) {
+	var h *redis.MapStringStringCmd
+	var m *redis.StringSliceCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		h = p.HGetAll(ctx, s.trackedKey())
+		m = p.SMembers(ctx, s.inflightKey())
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list tracked requests: %w", err)
+	}
+	all, inflight := h.Val(), m.Val()
+	out := make([]bot.Tracked, 0, len(all))
+	for id, v := range all {
+		requester, rest, _ := strings.Cut(v, " ")
+		kind, mbx, _ := strings.Cut(rest, " ")
+		out = append(out, bot.Tracked{ID: id, Requester: requester, Kind: mailbox.Kind(kind), Mailbox: mbx})
+	}
+	for _, id := range inflight {
+		if _, ok := all[id]; !ok {
+			out = append(out, bot.Tracked{ID: id})
+		}
+	}
+	slices.SortFunc(out, func(a, b bot.Tracked) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Forget removes id from the in-flight set and the tracked hash; false
+// when it was in neither.
+func (s *Store) Forget(ctx context.Context, id string) (bool, error) {
+	var n1, n2 *redis.IntCmd
+	if _, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		n1 = p.HDel(ctx, s.trackedKey(), id)
+		n2 = p.SRem(ctx, s.inflightKey(), id)
+		return nil
+	}); err != nil {
+		return false, fmt.Errorf("forget request %s: %w", id, err)
+	}
+	return n1.Val()+n2.Val() > 0, nil
+}
+
 // load reads and decodes one request; bot.ErrNotFound when missing.
 func (s *Store) load(ctx context.Context, c redis.Cmdable, id string) (*bot.Request, error) {
 	data, err := c.Get(ctx, s.reqKey(id)).Bytes()
@@ -305,6 +352,11 @@ func (s *Store) trackInFlight(ctx context.Context, p redis.Pipeliner, r *bot.Req
 		p.SAdd(ctx, s.inflightKey(), r.ID)
 	} else {
 		p.SRem(ctx, s.inflightKey(), r.ID)
+	}
+	if r.State.InFlight() || r.State == bot.StatePending {
+		p.HSet(ctx, s.trackedKey(), r.ID, r.Requester+" "+string(r.Op.Kind)+" "+r.Op.Mailbox)
+	} else {
+		p.HDel(ctx, s.trackedKey(), r.ID)
 	}
 }
 

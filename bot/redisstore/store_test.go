@@ -174,6 +174,7 @@ func TestStoreKeys(t *testing.T) {
 		prefix + "req:r1":                   "string",
 		prefix + "active:alice@contoso.com": "string",
 		prefix + "inflight":                 "set",
+		prefix + "tracked":                  "hash", // issue 15 point 7: who and what, to report a lost request
 		prefix + "audit":                    "stream",
 		prefix + "recent":                   "zset",
 		prefix + "by-requester:U111":        "zset",

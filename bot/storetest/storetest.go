@@ -407,4 +407,46 @@ func Run(t *testing.T, newStore func(t *testing.T) bot.Store) {
 		}
 		check()
 	})
+	t.Run("TrackedKeepsPendingAndInFlightWithRequester", func(t *testing.T) {
+		s := newStore(t)
+		tracked := func() []bot.Tracked {
+			t.Helper()
+			got, err := s.Tracked(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		if err := s.Create(ctx, NewRequest("r1", "alice@contoso.com")); err != nil {
+			t.Fatal(err)
+		}
+		want := []bot.Tracked{{ID: "r1", Requester: "U111", Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"}}
+		if got := tracked(); !reflect.DeepEqual(got, want) {
+			t.Errorf("pending: Tracked = %+v, want %+v", got, want)
+		}
+		if _, err := s.Update(ctx, "r1", Transition(bot.StatePending, bot.StateApproved, "U222", T0)); err != nil {
+			t.Fatal(err)
+		}
+		if got := tracked(); !reflect.DeepEqual(got, want) {
+			t.Errorf("approved: Tracked = %+v, want %+v", got, want)
+		}
+		if ok, err := s.Forget(ctx, "r1"); !ok || err != nil {
+			t.Errorf("Forget = %v, %v; want true", ok, err)
+		}
+		if ok, err := s.Forget(ctx, "r1"); ok || err != nil {
+			t.Errorf("second Forget = %v, %v; want false", ok, err)
+		}
+		if got := tracked(); len(got) != 0 {
+			t.Errorf("after Forget: Tracked = %+v", got)
+		}
+		if ids, _ := s.InFlight(ctx); len(ids) != 0 {
+			t.Errorf("after Forget: InFlight = %v", ids)
+		}
+		if _, err := s.Update(ctx, "r1", Transition(bot.StateApproved, bot.StateRejected, "U222", T0)); err != nil {
+			t.Fatal(err)
+		}
+		if got := tracked(); len(got) != 0 {
+			t.Errorf("terminal: Tracked = %+v", got)
+		}
+	})
 }

@@ -56,23 +56,34 @@ type appConfig struct {
 
 	SigningSecret, TeamID, AppID string
 
-	Approvers          []string
-	Policy             map[mailbox.Kind]string
-	Requesters         map[mailbox.Kind][]string
-	ExtraApprovers     map[mailbox.Kind][]string
-	Admins             []string
-	ReminderAt         float64
-	AuditChannel       string
-	ApprovalTimeout    time.Duration
-	VerifyTimeout      time.Duration
-	VerifyDelay        time.Duration
-	VerifyMaxDelay     time.Duration
-	MailboxWaitTimeout time.Duration
-	RetryWindow        time.Duration
-	ReconcileEvery     time.Duration
+	Approvers      []string
+	Policy         map[mailbox.Kind]string
+	Requesters     map[mailbox.Kind][]string
+	ExtraApprovers map[mailbox.Kind][]string
+	Admins         []string
+	ReminderAt     float64
+	// RatePerUser is each user's commands for a change per minute (0: no
+	// limit); BatchMax the most mailboxes in one command (0: the parser's).
+	RatePerUser, BatchMax int
+	AuditChannel          string
+	ApprovalTimeout       time.Duration
+	VerifyTimeout         time.Duration
+	VerifyDelay           time.Duration
+	VerifyMaxDelay        time.Duration
+	MailboxWaitTimeout    time.Duration
+	RetryWindow           time.Duration
+	ReconcileEvery        time.Duration
 
 	Now    func() time.Time
 	Logger *slog.Logger
+}
+
+// rateLimit is the per-user limit of c in Redis, or nil for none.
+func rateLimit(c appConfig) bot.RateLimiter {
+	if c.RatePerUser <= 0 {
+		return nil
+	}
+	return redisstore.NewRateLimiter(c.Redis, c.Prefix, c.RatePerUser, time.Minute)
 }
 
 // app is the bot assembled: the Slack edge, the lifecycle, the queue worker
@@ -136,6 +147,8 @@ func newApp(c appConfig) (*app, error) {
 		Now:                c.Now,
 		Logger:             c.Logger,
 		Observer:           observer(c.Metrics),
+		RateLimit:          rateLimit(c),
+		BatchMax:           c.BatchMax,
 	})
 	if err != nil {
 		return nil, err
@@ -153,6 +166,7 @@ func newApp(c appConfig) (*app, error) {
 		Ready:          func(ctx context.Context) error { return ready(ctx) },
 		Replier:        slk,
 		Policy:         c.Policy,
+		BatchMax:       c.BatchMax,
 		Home:           svc,
 		Metrics:        ackMetrics(c.Metrics),
 		MetricsHandler: edgeMetrics,

@@ -14,6 +14,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/handlers/command"
 	"github.com/mailboxbot/mailboxbot/internal/jobproc"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
@@ -80,8 +81,10 @@ type Config struct {
 	ExtraCreate       []string `env:"MAILBOXBOT_EXTRA_APPROVERS_CREATE"`
 	ExtraGrant        []string `env:"MAILBOXBOT_EXTRA_APPROVERS_GRANT"`
 	ExtraRevoke       []string `env:"MAILBOXBOT_EXTRA_APPROVERS_REVOKE"`
-	Admins            []string `env:"MAILBOXBOT_ADMINS"`                       // see everyone's requests on the Home tab
-	ReminderAt        float64  `env:"MAILBOXBOT_REMINDER_AT" envDefault:"0.5"` // fraction of the approval time; 0 turns reminders off
+	Admins            []string `env:"MAILBOXBOT_ADMINS"`                        // see everyone's requests on the Home tab
+	ReminderAt        float64  `env:"MAILBOXBOT_REMINDER_AT" envDefault:"0.5"`  // fraction of the approval time; 0 turns reminders off
+	RatePerUser       int      `env:"MAILBOXBOT_RATE_PER_USER" envDefault:"20"` // commands for a change per user per minute; 0: no limit
+	BatchMax          int      `env:"MAILBOXBOT_BATCH_MAX" envDefault:"100"`    // mailboxes in one command
 	KeyPrefix         string   `env:"MAILBOXBOT_REDIS_PREFIX" envDefault:"mailboxbot:"`
 	LogLevel          string   `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat         string   `env:"LOG_FORMAT" envDefault:"json"`
@@ -202,6 +205,12 @@ func (c Config) validate() []string {
 				p = append(p, fmt.Sprintf("%s: %q is not a Slack user id (U…) or user group id (S…)", name, id))
 			}
 		}
+	}
+	if c.RatePerUser < 0 {
+		p = append(p, "MAILBOXBOT_RATE_PER_USER must be 0 (no limit) or more: the commands for a change each person may send in a minute (20)")
+	}
+	if c.BatchMax < 1 || c.BatchMax > command.MaxBulk {
+		p = append(p, fmt.Sprintf("MAILBOXBOT_BATCH_MAX must be between 1 and %d: the most mailboxes one command may name (100)", command.MaxBulk))
 	}
 	if c.ReminderAt < 0 || c.ReminderAt >= 1 {
 		p = append(p, "MAILBOXBOT_REMINDER_AT must be a fraction of the approval time, at least 0 (no reminder) and below 1 (0.5 reminds at half time)")

@@ -235,7 +235,9 @@ func ParseConvert(text string, now time.Time) (Parsed, error) {
 	return parsed, nil
 }
 
-// MaxBulk is the most mailboxes one request may name.
+// MaxBulk is the most mailboxes one request may name: the parser's hard
+// limit. The bot's own, MAILBOXBOT_BATCH_MAX (handlers.Config.BatchMax,
+// bot.Config.BatchMax), is at most this.
 const MaxBulk = 500
 
 // addressList reads a word of one or more comma-separated addresses.

@@ -99,6 +99,16 @@ func (b *helpWriter) requestLines(cmd, waiting string) {
 // cmd and the approval policy in force (bot.Config.Policy: a kind it does
 // not name has its bot.DefaultPolicy entry, as in the bot).
 func ConvertHelp(cmd string, page Page, policy map[mailbox.Kind]string) string {
+	return ConvertHelpMax(cmd, page, policy, MaxBulk)
+}
+
+// ConvertHelpMax is ConvertHelp for a bot that takes at most batchMax
+// mailboxes in one command (MAILBOXBOT_BATCH_MAX; 0 or more than
+// MaxBulk: MaxBulk).
+func ConvertHelpMax(cmd string, page Page, policy map[mailbox.Kind]string, batchMax int) string {
+	if batchMax <= 0 || batchMax > MaxBulk {
+		batchMax = MaxBulk
+	}
 	var b helpWriter
 	switch page {
 	case PageOptions:
@@ -118,7 +128,7 @@ func ConvertHelp(cmd string, page Page, policy map[mailbox.Kind]string) string {
 		b.p("_Both:_")
 		b.p("• `at 2026-01-15 18:00`: approve now, run at that time; a time without a zone is UTC (or give one: `at 2026-01-15T18:00:00+01:00`); at most %d days ahead", int(MaxScheduleAhead/(24*time.Hour)))
 		b.p("• `dry-run`: go through approval and report every step with the data it would send; nothing is changed")
-		b.p("Several addresses before the options, separated by spaces or commas (at most %d), make one request with the same options: one approval, one report. `to regular` takes one mailbox at a time: each gets its own credential.", MaxBulk)
+		b.p("Several addresses before the options, separated by spaces or commas (at most %d), make one request with the same options: one approval, one report. `to regular` takes one mailbox at a time: each gets its own credential.", batchMax)
 		b.p("Examples: `%s alice@contoso.com members bob@contoso.com,carol@contoso.com` · `%s alice@contoso.com to regular dry-run` · `%s alice@contoso.com bob@contoso.com keep-license`", cmd, cmd, cmd)
 		b.p("The form (`%s` alone) has the same options, as fields.", cmd)
 	case PageRules:
@@ -147,7 +157,7 @@ func ConvertHelp(cmd string, page Page, policy map[mailbox.Kind]string) string {
 		b.p("")
 		b.p("• `%s`: open a form: pick the people or paste their addresses, choose the options and when", cmd)
 		b.p("• `%s %s [to shared] [options]`: check the mailbox and ask for approval to convert it to a shared mailbox, for example `%s alice@contoso.com members bob@contoso.com`", cmd, addressArg, cmd)
-		b.p("• `%s %s %s… [options]`: several mailboxes at once (at most %d): one request, one approval, one report, for example `%s alice@contoso.com bob@contoso.com`", cmd, addressArg, addressArg, MaxBulk, cmd)
+		b.p("• `%s %s %s… [options]`: several mailboxes at once (at most %d): one request, one approval, one report, for example `%s alice@contoso.com bob@contoso.com`", cmd, addressArg, addressArg, batchMax, cmd)
 		b.p("• `%s %s to regular [options]`: convert a shared mailbox back to a user mailbox, for example `%s sales@contoso.com to regular`", cmd, addressArg, cmd)
 		b.requestLines(cmd, "approval or for its scheduled time")
 		b.more(cmd, "the rules, the order of the work")

@@ -41,6 +41,9 @@ func AuditBlocks(r *bot.Request) []slack.Block {
 		&slack.SectionBlock{Type: slack.MBTSection, BlockID: "audit", Text: mdText("*Mailbox request* " + summary(r, true)), Fields: fields},
 	}
 	blocks = append(blocks, requestPlanBlocks(r, withFindings|withProgress)...)
+	if r.Failure != "" && len(r.Steps) == 0 { // no steps to carry it (a request lost from the store)
+		blocks = append(blocks, section("failure", "*Why it stopped:* "+mrkdwn.Escape(truncate(r.Failure, maxErrorText))))
+	}
 	if !r.UpdatedAt.IsZero() {
 		blocks = append(blocks, contextBlock("updated", "Last change "+mrkdwn.Date(r.UpdatedAt)))
 	}

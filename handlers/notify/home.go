@@ -74,6 +74,9 @@ func HomeBlocks(h bot.Home) []slack.Block {
 	}
 
 	var waiting [][]slack.Block
+	for _, hb := range h.WaitingBatches {
+		waiting = append(waiting, waitingBatchBlocks(hb, h.Now))
+	}
 	for _, r := range h.Waiting {
 		waiting = append(waiting, waitingBlocks(r, h.Now))
 	}
@@ -165,6 +168,18 @@ func waitingBlocks(r *bot.Request, now time.Time) []slack.Block {
 	// The very buttons of the approval message: same action ids, value,
 	// confirm dialog and block id.
 	return []slack.Block{section(HomeWaitingBlockID+r.ID, strings.Join(lines, "\n")), decisionButtons(r)}
+}
+
+// waitingBatchBlocks renders a batch waiting for a decision as one item:
+// the headline of its approval message, what it does to every mailbox
+// (the grants and weakened defaults, never cut) and that message's
+// buttons, whose value is the batch id, so the click decides the batch.
+func waitingBatchBlocks(hb bot.HomeBatch, now time.Time) []slack.Block {
+	b := hb.Batch
+	text := fmt.Sprintf("*%s*\nRequest `%s` · %s", mrkdwn.Escape(batchHeadline(b, len(hb.Requests))), mrkdwn.Escape(b.ID), expiresAt(b.ExpiresAt, now))
+	blocks := []slack.Block{section(HomeWaitingBlockID+b.ID, text)}
+	blocks = append(blocks, batchCommonBlocks(b)...)
+	return append(blocks, batchDecisionButtons(b, len(hb.Requests)))
 }
 
 // homeLine renders one of the recent requests: its state's icon, what was

@@ -213,9 +213,10 @@ func (s *Slack) Answer(ctx context.Context, to bot.ReplyTo, a bot.Answer) error 
 	if to.ResponseURL != "" {
 		err := s.call(ctx, "response_url", func() error {
 			return redactURL(slack.PostWebhookCustomHTTPContext(ctx, to.ResponseURL, s.http, &slack.WebhookMessage{
-				Text:         text,
-				Blocks:       &slack.Blocks{BlockSet: blocks},
-				ResponseType: slack.ResponseTypeEphemeral,
+				Text:            text,
+				Blocks:          &slack.Blocks{BlockSet: blocks},
+				ResponseType:    slack.ResponseTypeEphemeral,
+				ReplaceOriginal: a.Replace,
 			}))
 		})
 		if err == nil {
