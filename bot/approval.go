@@ -100,6 +100,12 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 	case errors.Is(err, errBatchMember):
 		s.answer(ctx, to, Answer{Text: words.DecideTheBatch(r.ID, r.Batch)})
 		return nil
+	case errors.Is(err, ErrBeneficiary):
+		s.answer(ctx, to, Answer{Text: words.BeneficiaryApproval(r.ID)})
+		return nil
+	case errors.Is(err, ErrStalePlan):
+		s.answer(ctx, to, Answer{Text: staleClickText(r)})
+		return nil
 	case errors.Is(err, errRepeatedClick):
 		s.answer(ctx, to, Answer{Text: words.DecisionStands(r.ID, r.Decision.Approved, r.Decision.At, describeState(r.State))})
 		return nil
@@ -135,6 +141,16 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 // request of a batch is decided only with its batch.
 func (s *Service) decide(ctx context.Context, c Click, batch string) (*Request, bool, error) {
 	log := s.log.With("request", c.RequestID, "approver", c.User)
+	if c.Approve && batch == "" {
+		// Rule 16 at the click: it reads Slack (and, for an older request,
+		// Microsoft), so it runs before the compare-and-set, not inside it.
+		// A batch checks its approver once, in handleBatchClick.
+		if r, err := s.cfg.Store.Get(ctx, c.RequestID); err == nil && r.State == StatePending && r.IsApprover(c.User) && r.Batch == "" &&
+			s.isBeneficiary(ctx, r, c.User) {
+			log.Warn("approval by someone who gains access refused")
+			return r, false, ErrBeneficiary
+		}
+	}
 	expired := false
 	r, err := s.cfg.Store.Update(ctx, c.RequestID, func(r *Request) error {
 		if r.TeamID != "" && c.TeamID != r.TeamID {
@@ -155,12 +171,17 @@ func (s *Service) decide(ctx context.Context, c Click, batch string) (*Request, 
 		if r.State != StatePending {
 			return ErrAlreadyDecided
 		}
+		if c.Approve {
+			if err := checkClickFingerprint(r, c); err != nil {
+				return err
+			}
+		}
 		now := s.cfg.Now()
 		if !now.Before(r.ExpiresAt) {
 			expired = true
 			return s.transition(r, StateExpired, "bot", "expired", "a click arrived after the deadline")
 		}
-		r.Decision = &Decision{By: c.User, At: now, Approved: c.Approve, Click: c.ActionTS}
+		r.Decision = &Decision{By: c.User, At: now, Approved: c.Approve, Click: c.ActionTS, Fingerprint: r.Fingerprint}
 		if c.Approve {
 			r.RunSeq = 1
 			if at := r.Op.Options.At; at.After(now) {
@@ -179,6 +200,9 @@ func (s *Service) decide(ctx context.Context, c Click, batch string) (*Request, 
 		return r, false, err
 	case errors.Is(err, errBatchMember):
 		log.Warn("click on a batch member refused: the batch decides", "batch", r.Batch)
+		return r, false, err
+	case errors.Is(err, ErrStalePlan):
+		log.Warn("click on a message that showed another plan refused")
 		return r, false, err
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrAlreadyDecided):
 		return r, false, err

@@ -406,6 +406,13 @@ func (s *Service) handleBatchClick(ctx context.Context, c Click) error {
 		s.batchChanged(ctx, b.ID)
 		return nil
 	}
+	// Rule 16 at the click: the requests of a batch share its grants (the
+	// batch's Op), so whoever gains access through one gains it through all.
+	if reqs := s.batchRequests(ctx, b); c.Approve && b.Decision == nil && len(reqs) > 0 && s.isBeneficiary(ctx, reqs[0], c.User) {
+		s.log.Warn("batch approval by someone who gains access refused", "batch", b.ID, "approver", c.User)
+		s.answer(ctx, to, Answer{Text: words.BeneficiaryApproval(b.ID)})
+		return nil
+	}
 	// The first decision on the batch wins, as for one request.
 	b, err = s.cfg.Batches.UpdateBatch(ctx, b.ID, func(b *Batch) error {
 		if b.Decision != nil {

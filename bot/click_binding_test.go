@@ -1,0 +1,69 @@
+package bot_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/mailbox"
+)
+
+// Issue 15, rule 16 at the click: even when someone who gains access is on
+// a request's approver list (a request stored before beneficiaries were
+// recorded, or an approver list changed by hand), their Approve is refused
+// and the request keeps waiting.
+func TestApprovalBySomeoneWhoGainsAccessIsRefusedAtTheClick(t *testing.T) {
+	e := policyEnv(t, map[mailbox.Kind]string{mailbox.KindGrant: "approvers"}, func(c *bot.Config) { c.Approvers = []string{admin, kim} })
+	r := e.ask(rita, grantOp("info@contoso.com", "sales-team@contoso.com", mailbox.SendAs))
+	if slices.Contains(r.Approvers, kim) {
+		t.Fatalf("kim, a member of sales-team@, was asked: %v", r.Approvers)
+	}
+	if _, err := e.store.Update(context.Background(), r.ID, func(r *bot.Request) error {
+		r.Approvers, r.Beneficiaries = append(r.Approvers, kim), nil // as an older request
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.click(kim, r.ID, true)
+	if got := e.get(r.ID); got.State != bot.StatePending || got.Decision != nil {
+		t.Fatalf("state %s decision %+v: kim's approval went through", got.State, got.Decision)
+	}
+	if !slices.ContainsFunc(e.notes.answers, func(a string) bool { return strings.Contains(a, "gives you access") }) {
+		t.Errorf("kim was not told why: %q", e.notes.answers)
+	}
+	e.click(admin, r.ID, true)
+	if got := e.get(r.ID); got.Decision == nil || got.Decision.By != admin || got.Decision.Fingerprint != r.Fingerprint {
+		t.Fatalf("admin's approval: %+v, want bound to %q", got.Decision, r.Fingerprint)
+	}
+}
+
+// Issue 15: an Approve click made on a message that showed another plan
+// (its button carried another fingerprint) decides nothing.
+func TestApprovalOnAMessageWithAnotherPlanIsRefused(t *testing.T) {
+	e := policyEnv(t, map[mailbox.Kind]string{mailbox.KindGrant: "approvers"}, func(c *bot.Config) { c.Approvers = []string{admin} })
+	r := e.ask(rita, grantOp("info@contoso.com", "lee@contoso.com", mailbox.SendAs))
+	if r.Fingerprint == "" {
+		t.Fatal("the request has no fingerprint")
+	}
+	if err := e.svc.AcceptClick(context.Background(), bot.Click{RequestID: r.ID, Fingerprint: "0000", Approve: true, User: admin,
+		TeamID: "T0001", ActionTS: "stale"}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	if got := e.get(r.ID); got.State != bot.StatePending {
+		t.Fatalf("state %s: a click on another plan decided", got.State)
+	}
+	if !slices.ContainsFunc(e.notes.answers, func(a string) bool { return strings.Contains(a, "older plan") }) {
+		t.Errorf("the clicker was not told: %q", e.notes.answers)
+	}
+	if err := e.svc.AcceptClick(context.Background(), bot.Click{RequestID: r.ID, Fingerprint: r.Fingerprint, Approve: true, User: admin,
+		TeamID: "T0001", ActionTS: "fresh"}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	if got := e.get(r.ID); got.Decision == nil || !got.Decision.Approved {
+		t.Fatalf("the click on the plan shown did not approve: %+v", got.Decision)
+	}
+}
