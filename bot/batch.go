@@ -574,7 +574,7 @@ func (s *Service) batchStatus(ctx context.Context, user string, b *Batch) Answer
 		return Answer{Text: words.NotYoursToSee(b.ID)}
 	}
 	mailboxOf := func(r *Request) string { return r.Op.Mailbox }
-	return Answer{Text: words.BatchStatus(b.ID, listed(s.batchRequests(ctx, b), mailboxOf))}
+	return Answer{Text: words.BatchStatus(b.ID, listed(s.batchRequests(ctx, b), mailboxOf)), Batch: b}
 }
 
 // batchCancel cancels, for the requester, every mailbox of a batch that has

@@ -130,6 +130,9 @@ type Answer struct {
 	Text    string
 	Plan    *mailbox.Plan
 	Request *Request
+	// Batch, when set, is shown with what it does to every mailbox (the
+	// status of a batch): the grants and weakened defaults, never cut.
+	Batch *Batch
 	// Replace asks that it replace the previous answer on the same
 	// response_url (a progress line), not add another.
 	Replace bool

@@ -54,6 +54,8 @@ func AnswerBlocks(a bot.Answer) []slack.Block {
 	case a.Plan != nil:
 		blocks = append(blocks, section("plan", planText(*a.Plan, nil)))
 		blocks = append(blocks, planBlocks(a.Plan.Op, *a.Plan, "", withFindings)...)
+	case a.Batch != nil:
+		blocks = append(blocks, batchCommonBlocks(a.Batch)...)
 	}
 	if len(blocks) == 0 {
 		blocks = append(blocks, section("text", AnswerText(a)))

@@ -97,7 +97,7 @@ func BatchApprovalBlocks(b *bot.Batch, reqs []*bot.Request, now time.Time) []sla
 		entries[i] = batchMailboxEntry(r)
 	}
 	rows := packSections("mailboxes", entries, maxBlocks-len(head)-len(tail), func(n int) string {
-		return fmt.Sprintf("…and %s: `/convert-mailbox status %s` shows the full plan.", mrkdwn.Count(n, "more mailbox", "more mailboxes"), mrkdwn.Escape(b.ID))
+		return fmt.Sprintf("…and %s: `/convert-mailbox status %s` lists every mailbox, and `status` with a mailbox's own request id shows its full plan.", mrkdwn.Count(n, "more mailbox", "more mailboxes"), mrkdwn.Escape(b.ID))
 	})
 	return slices.Concat(head, rows, tail)
 }

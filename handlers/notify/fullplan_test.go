@@ -389,3 +389,19 @@ func TestApproveButtonCarriesThePlanFingerprint(t *testing.T) {
 		t.Fatalf("approval blocks lack %s:\n%s", want, raw)
 	}
 }
+
+// The status of a batch — where an approval too long for Slack points —
+// shows what the batch does to every mailbox: each member's rights and each
+// weakened default, never cut.
+func TestBatchStatusShowsEveryGrant(t *testing.T) {
+	b, _ := batchOf(3, allOptions(20))
+	raw, err := json.Marshal(notify.AnswerBlocks(bot.Answer{Text: "Request `bat_01JD3K7Q` for 3 mailboxes", Batch: b}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range append(members(20), weakenings...) {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("the batch status does not show %s", want)
+		}
+	}
+}

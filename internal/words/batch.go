@@ -63,7 +63,7 @@ func BatchStatus(id string, reqs []Listed) string {
 	for i, r := range reqs {
 		lines[i] = fmt.Sprintf("• `%s` %s — %s", r.ID, r.What, r.State)
 	}
-	return fmt.Sprintf("Request `%s` for %d mailboxes:\n%s", id, len(lines), strings.Join(lines, "\n"))
+	return fmt.Sprintf("Request `%s` for %d mailboxes:\n%s\n`status` with a mailbox's own request id shows its full plan.", id, len(lines), strings.Join(lines, "\n"))
 }
 
 // BatchCancelled confirms the cancel of n mailboxes of a batch; left had
