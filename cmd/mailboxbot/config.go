@@ -19,6 +19,10 @@ import (
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
+// The limits' defaults (MAILBOXBOT_RATE_PER_USER, MAILBOXBOT_BATCH_MAX), which
+// the demo shares with serve; TestConfigLimitDefaults keeps the tags equal.
+const defaultRatePerUser, defaultBatchMax = 20, 100
+
 // Config is the bot's configuration, read from the environment with the
 // standard names of DESIGN.md section 6. Any secret may instead be given
 // as a file: NAME_FILE=/path (the file's content, without a trailing

@@ -195,3 +195,15 @@ func TestConfigApprovalPolicies(t *testing.T) {
 		t.Errorf("members requesters %v", got)
 	}
 }
+
+// The demo runs with serve's default limits: the constants it uses are the
+// settings' defaults.
+func TestConfigLimitDefaults(t *testing.T) {
+	cfg, err := loadConfig(envOf(validEnv()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RatePerUser != defaultRatePerUser || cfg.BatchMax != defaultBatchMax {
+		t.Fatalf("defaults %d a minute and %d mailboxes, the constants say %d and %d", cfg.RatePerUser, cfg.BatchMax, defaultRatePerUser, defaultBatchMax)
+	}
+}
