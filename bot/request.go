@@ -12,8 +12,9 @@
 // and policy.go (who approves), approval.go (asked, decided), expire.go,
 // run.go (the steps, under the mailbox's lock), retry.go, report.go (the
 // transitions and who is told; a request lost from the Store is reported
-// from run.go), Reconcile in run.go; batch.go (a batch, planned a chunk per
-// job and decided as one), requests.go (status, list, cancel, reminders),
+// from run.go), Reconcile in run.go; batch_plan.go (a batch, planned a
+// chunk per job) and batch.go (decided as one), requests.go (status, list,
+// cancel, reminders),
 // home.go and authz.go beside them. The sentences
 // people read are written by internal/words.
 package bot

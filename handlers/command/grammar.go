@@ -12,12 +12,10 @@ package command
 
 import (
 	"errors"
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/mailbox"
@@ -63,28 +61,6 @@ type Parsed struct {
 	// RequestID is the request that status and cancel are about, as
 	// parseRequestID normalises it ("req_K7Q3ZD2M").
 	RequestID string
-}
-
-// ErrUsage is matched by every *UsageError.
-var ErrUsage = errors.New("command not understood")
-
-// UsageError says why a command's text was not understood. Problem is one
-// sentence for the person who typed it (Slack mrkdwn); the edge adds the
-// usage line (ConvertUsage, SharedUsage). Sub names the /shared-mailbox
-// subcommand the problem is about ("create", "grant", "revoke", "members"),
-// so that the usage shown is that subcommand's; "" otherwise. Page is the
-// page of the help that explains what went wrong.
-type UsageError struct {
-	Problem string
-	Sub     string
-	Page    Page
-}
-
-func (e *UsageError) Error() string        { return e.Problem }
-func (e *UsageError) Is(target error) bool { return target == ErrUsage }
-
-func usageErr(format string, args ...any) error {
-	return &UsageError{Problem: fmt.Sprintf(format, args...)}
 }
 
 // Limits of the grammar.
@@ -544,114 +520,4 @@ func (p *convertParser) at() error {
 	}
 	p.opts.At = t
 	return nil
-}
-
-// shownAddress is an address as Slack shows it: the label of a
-// <mailto:a|a> link.
-func shownAddress(word string) string {
-	if strings.HasPrefix(word, "<mailto:") && strings.HasSuffix(word, ">") {
-		word = strings.TrimSuffix(strings.TrimPrefix(word, "<mailto:"), ">")
-		if _, after, ok := strings.Cut(word, "|"); ok {
-			word = after
-		}
-	}
-	return word
-}
-
-// badAddress explains why word is not a mailbox address.
-func badAddress(word string) error {
-	shown := shownAddress(word)
-	switch {
-	case strings.HasPrefix(word, "<@") || strings.HasPrefix(word, "@"):
-		return usageErr("%s is a Slack user: give the e-mail address of the mailbox instead.", Code(shown))
-	case strings.HasPrefix(word, "<#"):
-		return usageErr("%s is a Slack channel: give the e-mail address of the mailbox instead.", Code(shown))
-	case !strings.Contains(shown, "@"):
-		return usageErr("%s is neither an e-mail address nor a command I know.", Code(shown))
-	}
-	return usageErr("%s is not a valid e-mail address.", Code(shown))
-}
-
-// Code shows a piece of what the person typed as inline code: valid UTF-8,
-// at most 60 characters, no backtick that could end the code span, and no
-// raw < or > that Slack would read as a mention or a link.
-func Code(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if utf8.RuneCountInString(s) > 60 {
-		s = string([]rune(s)[:59]) + "…"
-	}
-	s = strings.NewReplacer("`", "'", "<", "&lt;", ">", "&gt;").Replace(s)
-	return "`" + s + "`"
-}
-
-// addressArg is "<address>" escaped for Slack's mrkdwn, where a raw < or >
-// starts a link or a mention.
-const addressArg = "&lt;address&gt;"
-
-// exampleRequestID is the request id shown in the help and in errors.
-const exampleRequestID = "req_K7Q3ZD2M"
-
-// requestIDPattern is a request id as typed: "req_" and 8 letters or
-// digits, in any case (bot.NewID makes them upper case).
-var requestIDPattern = regexp.MustCompile(`(?i)^(req|bat)_[A-Z0-9]{8}(_[0-9]{1,4})?$`)
-
-// parseRequestID reads a request id as typed or pasted: "req_" and 8
-// letters or digits, in any case, perhaps in quotes or a code span, perhaps
-// followed by a full stop. It returns the id with "req_" in lower case and
-// the rest in upper case, as the bot makes them, or "".
-func parseRequestID(word string) string {
-	w := strings.Trim(word, "`'\"“”‘’*")
-	w = strings.TrimRight(w, ".,;:!?")
-	w = strings.Trim(w, "`'\"“”‘’*")
-	if !requestIDPattern.MatchString(w) {
-		return ""
-	}
-	// req_ABCDEFGH (one request), bat_ABCDEFGH (several mailboxes at once)
-	// or req_ABCDEFGH_3 (one mailbox of a batch).
-	return strings.ToLower(w[:4]) + strings.ToUpper(w[4:])
-}
-
-// parseRequest reads a request command (action, lower case: status, list
-// or cancel) and the words after it, for either command (shared: for
-// /shared-mailbox, whose errors name their subcommand):
-//
-//	status <request id>   list   cancel <request id>
-func parseRequest(action string, args []string, shared bool) (Parsed, error) {
-	fail := func(format string, a ...any) (Parsed, error) {
-		sub := ""
-		if shared {
-			sub = action
-		}
-		return Parsed{}, subErr(sub, format, a...)
-	}
-	if action == bot.CommandList {
-		if len(args) == 0 {
-			return Parsed{Verb: VerbRequest, Action: action}, nil
-		}
-		if a, err := mailbox.ParseAddress(args[0]); err == nil && shared {
-			return Parsed{}, subErr(subMembers, "%s shows your requests; to see who may use a mailbox, say %s.", Code(bot.CommandList), Code(subMembers+" "+a))
-		}
-		return fail("%s takes nothing after it: it shows your requests and those waiting for your decision. I don't understand %s.",
-			Code(bot.CommandList), Code(shownAddress(args[0])))
-	}
-	if len(args) == 0 {
-		return fail("%s needs a request id, for example %s; %s shows your requests and their ids.",
-			Code(action), Code(action+" "+exampleRequestID), Code(bot.CommandList))
-	}
-	id := parseRequestID(args[0])
-	if id == "" {
-		if _, err := mailbox.ParseAddress(args[0]); err == nil {
-			return fail("%s takes a request id such as %s, not a mailbox: %s shows your requests and their ids.",
-				Code(action), Code(exampleRequestID), Code(bot.CommandList))
-		}
-		return fail("%s is not a request id: they look like %s, and %s shows yours.",
-			Code(shownAddress(args[0])), Code(exampleRequestID), Code(bot.CommandList))
-	}
-	if len(args) > 1 {
-		if parseRequestID(args[1]) != "" {
-			return fail("One request at a time: I read %s and %s.", Code(id), Code(parseRequestID(args[1])))
-		}
-		return fail("I don't understand %s after the request id.", Code(shownAddress(args[1])))
-	}
-	return Parsed{Verb: VerbRequest, Action: action, RequestID: id}, nil
 }
