@@ -67,3 +67,25 @@ func TestApprovalOnAMessageWithAnotherPlanIsRefused(t *testing.T) {
 		t.Fatalf("the click on the plan shown did not approve: %+v", got.Decision)
 	}
 }
+
+// Rule 16 fails closed: an approver whose e-mail Slack does not give (no
+// address, a missing scope, a deactivated account) cannot be compared with
+// who gains access, so they are not asked, and their click is refused.
+func TestApproverWithoutAnEmailIsNotAskedWhenSomeoneGainsAccess(t *testing.T) {
+	const nomail = "U0NOMAIL"
+	e := policyEnv(t, map[mailbox.Kind]string{mailbox.KindGrant: "approvers"}, func(c *bot.Config) { c.Approvers = []string{nomail, admin} })
+	r := e.ask(rita, grantOp("info@contoso.com", "lee@contoso.com", mailbox.SendAs))
+	if !slices.Equal(r.Approvers, []string{admin}) {
+		t.Fatalf("approvers %v, want only %s: %s cannot be compared", r.Approvers, admin, nomail)
+	}
+	if _, err := e.store.Update(context.Background(), r.ID, func(r *bot.Request) error {
+		r.Approvers = append(r.Approvers, nomail)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.click(nomail, r.ID, true)
+	if got := e.get(r.ID); got.State != bot.StatePending {
+		t.Fatalf("state %s: an approver who cannot be compared approved", got.State)
+	}
+}

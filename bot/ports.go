@@ -198,6 +198,9 @@ type HomeBatch struct {
 // Planner runs the pre-checks of an operation (mailbox.Planner).
 type Planner interface {
 	Plan(ctx context.Context, op mailbox.Operation) (mailbox.Plan, error)
+	// Beneficiaries lists everyone who gains access through plan, groups
+	// expanded transitively (rule 16).
+	Beneficiaries(ctx context.Context, plan mailbox.Plan) ([]mailbox.Principal, error)
 }
 
 // Executor runs one step (mailbox.Executor); in a dry run it describes

@@ -52,12 +52,6 @@ func checkClickFingerprint(r *Request, c Click) error {
 // refused.
 func staleClickText(r *Request) string { return words.StalePlan(r.ID) }
 
-// beneficiaryPlanner says who gains access through a plan
-// (mailbox.Planner.Beneficiaries).
-type beneficiaryPlanner interface {
-	Beneficiaries(ctx context.Context, plan mailbox.Plan) ([]mailbox.Principal, error)
-}
-
 // stepFacts are the facts (mailbox.Change.What) that each kind of step
 // changes itself. After a Retry, a difference in one of them is the
 // request's own doing once such a step is done; every other fact (the
@@ -152,27 +146,23 @@ func (s *Service) recheck(ctx context.Context, r *Request) ([]string, error) {
 
 // approverGains checks rule 16 at run time: the person who approved r
 // must not gain access through it, e.g. by joining a group it names since
-// the decision. A decider without an e-mail in Slack cannot be compared;
-// the approval's own check had the same limit.
+// the decision. A decider without an e-mail in Slack cannot be compared,
+// and stops the run (fail closed).
 func (s *Service) approverGains(ctx context.Context, r *Request, live mailbox.Plan) ([]string, error) {
 	if r.Decision == nil || r.Decision.By == "" || !r.Decision.Approved {
 		return nil, nil // no approval needed (policy)
 	}
+	who, err := s.beneficiaries(ctx, live)
+	if err != nil || len(who) == 0 {
+		return nil, err
+	}
 	email, err := s.cfg.Slack.EmailOf(ctx, r.Decision.By)
 	if errors.Is(err, ErrNoSlackUser) {
-		s.log.Warn("re-check: the approver has no e-mail in Slack; rule 16 not compared", "request", r.ID, "approver", r.Decision.By)
-		return nil, nil
+		// Without an address the approver cannot be compared: fail closed.
+		return []string{words.NoBeneficiaryCheck()}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("e-mail of the approver %s: %w", r.Decision.By, err)
-	}
-	bp, ok := s.cfg.Planner.(beneficiaryPlanner)
-	if !ok {
-		return []string{words.NoBeneficiaryCheck()}, nil
-	}
-	who, err := bp.Beneficiaries(ctx, live)
-	if err != nil {
-		return nil, err
 	}
 	for _, p := range who {
 		if p.Matches(email) {

@@ -28,13 +28,6 @@ var ErrBeneficiary = errors.New("the approver gains access by the request")
 // sourceOf is the approver source of each policy element.
 var sourceOf = map[string]string{PolicyManager: sourceManager, PolicyOwners: sourceOwners, PolicyApprovers: sourceConfigured}
 
-// accessFinder lists the people who gain access through a plan, groups
-// expanded (mailbox.Planner does). A Planner without it is taken to give
-// nobody access.
-type accessFinder interface {
-	Beneficiaries(ctx context.Context, plan mailbox.Plan) ([]mailbox.Principal, error)
-}
-
 // routing is who approves a request, and why.
 type routing struct {
 	ids    []string
@@ -213,14 +206,9 @@ func (s *Service) ownerApprovers(ctx context.Context, plan mailbox.Plan, request
 }
 
 // beneficiaries lists everyone who gains access through plan, groups
-// expanded; a Planner that cannot tell (no accessFinder) gives nobody.
-// The list is never nil when known.
+// expanded; never nil when known.
 func (s *Service) beneficiaries(ctx context.Context, plan mailbox.Plan) ([]mailbox.Principal, error) {
-	f, ok := s.cfg.Planner.(accessFinder)
-	if !ok {
-		return []mailbox.Principal{}, nil
-	}
-	ps, err := f.Beneficiaries(ctx, plan)
+	ps, err := s.cfg.Planner.Beneficiaries(ctx, plan)
 	if ps == nil && err == nil {
 		ps = []mailbox.Principal{}
 	}
@@ -263,6 +251,10 @@ func (s *Service) gainsAccess(ctx context.Context, id, known string, gainers []m
 	switch e, err := s.cfg.Slack.EmailOf(ctx, id); {
 	case err == nil:
 		emails = append(emails, e)
+	case errors.Is(err, ErrNoSlackUser) && known == "":
+		// Without an address they cannot be compared: fail closed.
+		s.log.WarnContext(ctx, "who gains access: the approver has no e-mail in Slack, so they cannot be compared with who gains access; not asked", "user", id)
+		return "", true
 	case !errors.Is(err, ErrNoSlackUser):
 		s.log.WarnContext(ctx, "who gains access: the approver's e-mail could not be read in Slack; not asked", "user", id, "err", err)
 		return "", true
@@ -282,7 +274,8 @@ func (s *Service) gainsAccess(ctx context.Context, id, known string, gainers []m
 // so that their click may not approve it: their Slack e-mail is compared
 // with r.Beneficiaries, or, for a request that did not record them (one
 // of a batch, or made before they were), with those of its plan read
-// again now. When that cannot be found out, it says true.
+// again now. When that cannot be found out (a lookup fails, the clicker
+// has no e-mail in Slack), it says true.
 func (s *Service) isBeneficiary(ctx context.Context, r *Request, user string) bool {
 	addrs := r.Beneficiaries
 	if addrs == nil {
@@ -299,7 +292,9 @@ func (s *Service) isBeneficiary(ctx context.Context, r *Request, user string) bo
 	email, err := s.cfg.Slack.EmailOf(ctx, user)
 	switch {
 	case errors.Is(err, ErrNoSlackUser):
-		return false
+		// Without an address they cannot be compared: fail closed.
+		s.log.WarnContext(ctx, "who gains access: the clicker has no e-mail in Slack; the click is refused", "request", r.ID, "user", user)
+		return true
 	case err != nil:
 		s.log.WarnContext(ctx, "who gains access: the clicker's e-mail could not be read in Slack; the click is refused", "request", r.ID, "user", user, "err", err)
 		return true

@@ -30,6 +30,7 @@ const (
 
 var slackByEmail = map[string]string{
 	"rita@contoso.com": rita, "maria@contoso.com": maria, "erin@contoso.com": erin,
+	"ada.admin@contoso.com": admin, // a configured approver needs an address to be compared with who gains access (rule 16)
 }
 
 type slackDir struct{}
