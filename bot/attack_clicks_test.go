@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
 // Attacks through buttons: a helpdesk member (rita) tries to get a change
@@ -57,6 +58,57 @@ func TestAttackRetryIsNoWayAroundTheApproval(t *testing.T) {
 	e.clickAs(bot.Click{RequestID: r.ID, Action: bot.ActionRetry, User: rita, TeamID: "T0001"})
 	if got := e.get(r.ID); got.State != bot.StateRejected {
 		t.Fatalf("rita's Retry on her rejected request: state %s", got.State)
+	}
+	if e.changes() != before {
+		t.Errorf("the tenant changed: %+v", e.tenant.Changes()[before:])
+	}
+}
+
+// askBatch asks, as rita, to convert alice@ and carol@ (both Maria's
+// reports) in one batch, and returns its id.
+func (e *env) askBatch() string {
+	e.t.Helper()
+	if err := e.svc.AcceptCommand(context.Background(), bot.Command{Op: mailbox.Operation{Kind: mailbox.KindConvertToShared}, Mailboxes: []string{"alice@contoso.com", "carol@contoso.com"},
+		User: rita, TeamID: "T0001", Channel: "C0HELP", TriggerID: "atk.batch"}); err != nil {
+		e.t.Fatal(err)
+	}
+	e.drain()
+	answer := e.notes.lastAnswer(e.t)
+	i := strings.Index(answer, "Request `bat_")
+	if i < 0 {
+		e.t.Fatalf("no batch: %s", answer)
+	}
+	return answer[i+len("Request `") : i+len("Request `")+len("bat_")+8]
+}
+
+// A click whose signed payload comes from another workspace (the same
+// user id in another team) decides nothing, on a request or on a batch.
+func TestAttackClickFromAnotherWorkspaceDecidesNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	e.command(rita, "rita@contoso.com")
+	r := e.request("rita@contoso.com")
+	batch := e.askBatch()
+	before := e.changes()
+	for _, id := range []string{r.ID, batch} {
+		e.clickAs(bot.Click{RequestID: id, Approve: true, User: maria, TeamID: "T0EVIL"})
+		if !e.answeredTo(maria, "") {
+			t.Errorf("%s: maria was not answered", id)
+		}
+	}
+	if got := e.get(r.ID); got.State != bot.StatePending {
+		t.Errorf("request: state %s after a click from another workspace", got.State)
+	}
+	b, err := e.store.GetBatch(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Decision != nil {
+		t.Errorf("batch decided by a click from another workspace: %+v", b.Decision)
+	}
+	for _, id := range b.RequestIDs {
+		if got := e.get(id); got.State != bot.StatePending {
+			t.Errorf("batch member %s: state %s", id, got.State)
+		}
 	}
 	if e.changes() != before {
 		t.Errorf("the tenant changed: %+v", e.tenant.Changes()[before:])
