@@ -114,3 +114,44 @@ func TestAttackClickFromAnotherWorkspaceDecidesNothing(t *testing.T) {
 		t.Errorf("the tenant changed: %+v", e.tenant.Changes()[before:])
 	}
 }
+
+// After a Reject, no later Approve (the same approver changing their
+// mind on the old message, another approver, a forged button with a new
+// action_ts, the batch's buttons) revives the request.
+func TestAttackApproveAfterRejectChangesNothing(t *testing.T) {
+	e := newEnv(t, func(c *bot.Config) { c.Approvers = []string{admin, erin} })
+	e.command(rita, "alice@contoso.com")
+	r := e.request("alice@contoso.com")
+	batch := e.askBatch() // carol@ with alice@ already active: carol@ alone
+	before := e.changes()
+	e.click(maria, r.ID, false)
+	for _, c := range []bot.Click{
+		{RequestID: r.ID, Approve: true, User: maria, TeamID: "T0001", Fingerprint: r.Fingerprint},
+		{RequestID: r.ID, Approve: true, User: maria, TeamID: "T0001", ActionTS: "1"},
+	} {
+		e.clickAs(c)
+	}
+	if got := e.get(r.ID); got.State != bot.StateRejected || got.Decision == nil || got.Decision.Approved {
+		t.Fatalf("state %s decision %+v after approving a rejected request", got.State, got.Decision)
+	}
+	e.clickAs(bot.Click{RequestID: batch, Approve: false, User: maria, TeamID: "T0001"})
+	e.clickAs(bot.Click{RequestID: batch, Approve: true, User: maria, TeamID: "T0001"})
+	b, err := e.store.GetBatch(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.RequestIDs) == 0 {
+		t.Fatal("the batch has no request")
+	}
+	for _, id := range b.RequestIDs {
+		if got := e.get(id); got.State != bot.StateRejected {
+			t.Errorf("batch member %s: state %s after approving a rejected batch", id, got.State)
+		}
+	}
+	if e.changes() != before {
+		t.Errorf("the tenant changed: %+v", e.tenant.Changes()[before:])
+	}
+	if !e.answeredTo(maria, "rejected") {
+		t.Errorf("maria was not told the decision stands: %q", e.notes.answers)
+	}
+}
