@@ -64,11 +64,11 @@ func TestAttackRetryIsNoWayAroundTheApproval(t *testing.T) {
 	}
 }
 
-// askBatch asks, as rita, to convert alice@ and carol@ (both Maria's
+// askBatch asks, as rita, to convert alice@ and irene@ (both Maria's
 // reports) in one batch, and returns its id.
 func (e *env) askBatch() string {
 	e.t.Helper()
-	if err := e.svc.AcceptCommand(context.Background(), bot.Command{Op: mailbox.Operation{Kind: mailbox.KindConvertToShared}, Mailboxes: []string{"alice@contoso.com", "carol@contoso.com"},
+	if err := e.svc.AcceptCommand(context.Background(), bot.Command{Op: mailbox.Operation{Kind: mailbox.KindConvertToShared}, Mailboxes: []string{"alice@contoso.com", "irene@contoso.com"},
 		User: rita, TeamID: "T0001", Channel: "C0HELP", TriggerID: "atk.batch"}); err != nil {
 		e.t.Fatal(err)
 	}
@@ -102,6 +102,9 @@ func TestAttackClickFromAnotherWorkspaceDecidesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(b.RequestIDs) != 2 {
+		t.Fatalf("batch requests %v, refused %q", b.RequestIDs, b.Refused)
+	}
 	if b.Decision != nil {
 		t.Errorf("batch decided by a click from another workspace: %+v", b.Decision)
 	}
@@ -120,9 +123,9 @@ func TestAttackClickFromAnotherWorkspaceDecidesNothing(t *testing.T) {
 // action_ts, the batch's buttons) revives the request.
 func TestAttackApproveAfterRejectChangesNothing(t *testing.T) {
 	e := newEnv(t, func(c *bot.Config) { c.Approvers = []string{admin, erin} })
-	e.command(rita, "alice@contoso.com")
-	r := e.request("alice@contoso.com")
-	batch := e.askBatch() // carol@ with alice@ already active: carol@ alone
+	e.command(rita, "rita@contoso.com")
+	r := e.request("rita@contoso.com")
+	batch := e.askBatch()
 	before := e.changes()
 	e.click(maria, r.ID, false)
 	for _, c := range []bot.Click{
@@ -141,7 +144,7 @@ func TestAttackApproveAfterRejectChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(b.RequestIDs) == 0 {
-		t.Fatal("the batch has no request")
+		t.Fatalf("the batch has no request: %+v %q", b, e.notes.answers)
 	}
 	for _, id := range b.RequestIDs {
 		if got := e.get(id); got.State != bot.StateRejected {
