@@ -4,9 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/mailbox"
+	"github.com/mailboxbot/mailboxbot/mailbox/sandbox"
 )
 
 // Attacks through buttons: a helpdesk member (rita) tries to get a change
@@ -156,5 +158,66 @@ func TestAttackApproveAfterRejectChangesNothing(t *testing.T) {
 	}
 	if !e.answeredTo(maria, "rejected") {
 		t.Errorf("maria was not told the decision stands: %q", e.notes.answers)
+	}
+}
+
+// A request that the re-check stopped before its first change (the
+// mailbox changed after the approval) cannot be pushed through with
+// Retry, not even once the world looks as approved again: a new request
+// and a new approval are needed.
+func TestAttackRetryAfterTheRecheckStoppedIt(t *testing.T) {
+	e := newEnv(t, nil)
+	e.command(rita, "alice@contoso.com")
+	r := e.request("alice@contoso.com")
+	e.assignPowerBI("alice@contoso.com")
+	e.click(maria, r.ID, true)
+	e.stopped(e.get(r.ID), maria, "POWER_BI")
+	ctx := context.Background()
+	u, err := e.tenant.User(ctx, "alice@contoso.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.tenant.AssignLicenses(ctx, u.ID, nil, []string{sandbox.SkuPowerBIStandard}); err != nil {
+		t.Fatal(err)
+	}
+	before := e.changes()
+	for _, who := range []string{rita, maria} {
+		e.clickAs(bot.Click{RequestID: r.ID, Action: bot.ActionRetry, User: who, TeamID: "T0001"})
+		e.untilSettled(r.ID)
+	}
+	if got := e.get(r.ID); got.State != bot.StateFailed {
+		t.Fatalf("state %s: a request stopped by the re-check was retried", got.State)
+	}
+	if e.changes() != before {
+		t.Errorf("the tenant changed: %+v", e.tenant.Changes()[before:])
+	}
+	if !e.answeredTo(rita, r.ID) {
+		t.Errorf("rita was not answered: %q", e.notes.answers)
+	}
+}
+
+// Retry is for the requester and the approvers, within the retry window:
+// someone else's click, or one after the window, runs nothing.
+func TestAttackRetryByAnOutsiderOrTooLate(t *testing.T) {
+	e := newEnv(t, nil)
+	r, dir := e.failedAtRemoveLicenses()
+	dir.mu.Lock()
+	dir.on = false
+	dir.mu.Unlock()
+	before := e.changes()
+	e.clickAs(bot.Click{RequestID: r.ID, Action: bot.ActionRetry, User: erin, TeamID: "T0001"})
+	if got := e.get(r.ID); got.State != bot.StateFailed {
+		t.Fatalf("state %s after erin's Retry", got.State)
+	}
+	if !e.answeredTo(erin, r.ID) {
+		t.Errorf("erin was not answered: %q", e.notes.answers)
+	}
+	e.clock.Add(25 * time.Hour)
+	e.clickAs(bot.Click{RequestID: r.ID, Action: bot.ActionRetry, User: rita, TeamID: "T0001"})
+	if got := e.get(r.ID); got.State != bot.StateFailed {
+		t.Fatalf("state %s after a Retry past the window", got.State)
+	}
+	if e.changes() != before {
+		t.Errorf("the tenant changed: %+v", e.tenant.Changes()[before:])
 	}
 }
