@@ -40,3 +40,13 @@ func TestAttackHomeBatchShowsTheMailboxesItApproves(t *testing.T) {
 		}
 	}
 }
+
+// Two batches waiting for the same approver each show their mailboxes,
+// and the Home view stays one Slack accepts (no block id twice).
+func TestHomeTwoWaitingBatches(t *testing.T) {
+	b1, r1 := batchOf(2, mailbox.Options{DryRun: true, FullAccess: []string{"kim@contoso.com"}})
+	b2, r2 := batchOf(3, mailbox.Options{DryRun: true, FullAccess: []string{"lee@contoso.com"}})
+	b2.ID = "bat_SECOND"
+	blocks := notify.HomeBlocks(bot.Home{User: manager, Now: t0, WaitingBatches: []bot.HomeBatch{{Batch: b1, Requests: r1}, {Batch: b2, Requests: r2}}})
+	checkHome(t, blocks)
+}

@@ -181,7 +181,14 @@ func waitingBatchBlocks(hb bot.HomeBatch, now time.Time) []slack.Block {
 	b := hb.Batch
 	text := fmt.Sprintf("*%s*\nRequest `%s` · %s", mrkdwn.Escape(batchHeadline(b, len(hb.Requests))), mrkdwn.Escape(b.ID), expiresAt(b.ExpiresAt, now))
 	blocks := []slack.Block{section(HomeWaitingBlockID+b.ID, text)}
-	blocks = append(blocks, batchCommonBlocks(b)...)
+	for _, c := range batchCommonBlocks(b) {
+		// Their ids are the batch message's: made unique on a Home tab
+		// that shows several batches.
+		if s, ok := c.(*slack.SectionBlock); ok {
+			s.BlockID = "home_" + b.ID + "_" + s.BlockID
+		}
+		blocks = append(blocks, c)
+	}
 	blocks = append(blocks, batchMailboxBlocks("home_mailboxes_"+b.ID, b, hb.Requests, homeBatchSections)...)
 	return append(blocks, batchDecisionButtons(b, len(hb.Requests)))
 }
