@@ -97,26 +97,31 @@ func TestAttackClickFromAnotherWorkspaceDecidesNothing(t *testing.T) {
 			t.Errorf("%s: maria was not answered", id)
 		}
 	}
-	if got := e.get(r.ID); got.State != bot.StatePending {
-		t.Errorf("request: state %s after a click from another workspace", got.State)
-	}
+	e.undecided(before, batch, r.ID)
+}
+
+// undecided checks that the requests ids and batch (with both its
+// requests) are still waiting for a decision, and that the tenant had no
+// change since the count before.
+func (e *env) undecided(before int, batch string, ids ...string) {
+	e.t.Helper()
 	b, err := e.store.GetBatch(context.Background(), batch)
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	if len(b.RequestIDs) != 2 {
-		t.Fatalf("batch requests %v, refused %q", b.RequestIDs, b.Refused)
+		e.t.Fatalf("batch requests %v, refused %q", b.RequestIDs, b.Refused)
 	}
 	if b.Decision != nil {
-		t.Errorf("batch decided by a click from another workspace: %+v", b.Decision)
+		e.t.Errorf("batch decided: %+v", b.Decision)
 	}
-	for _, id := range b.RequestIDs {
-		if got := e.get(id); got.State != bot.StatePending {
-			t.Errorf("batch member %s: state %s", id, got.State)
+	for _, id := range append(ids, b.RequestIDs...) {
+		if got := e.get(id); got.State != bot.StatePending || got.Decision != nil {
+			e.t.Errorf("%s: state %s decision %+v", id, got.State, got.Decision)
 		}
 	}
 	if e.changes() != before {
-		t.Errorf("the tenant changed: %+v", e.tenant.Changes()[before:])
+		e.t.Errorf("the tenant changed: %+v", e.tenant.Changes()[before:])
 	}
 }
 
