@@ -74,3 +74,32 @@ func TestAttackScheduledTimeCannotBeMovedAfterApproval(t *testing.T) {
 		t.Errorf("the tenant changed before the approved time: %+v", e.tenant.Changes()[before:])
 	}
 }
+
+// An approved dry run changes nothing, and nothing turns it into the real
+// change: Retry has nothing to retry, and asking again without dry-run
+// makes a new request that waits for its own approval.
+func TestAttackDryRunApprovalIsNoApprovalOfTheChange(t *testing.T) {
+	e := newEnv(t, nil)
+	before := e.changes()
+	r := e.ask(rita, mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com", Options: mailbox.Options{DryRun: true}})
+	e.click(maria, r.ID, true)
+	if got := e.untilSettled(r.ID); got.State != bot.StateSucceeded {
+		t.Fatalf("dry run: state %s %q", got.State, got.Failure)
+	}
+	e.clickAs(bot.Click{RequestID: r.ID, Action: bot.ActionRetry, User: rita, TeamID: "T0001"})
+	if e.changes() != before {
+		t.Fatalf("the dry run changed the tenant: %+v", e.tenant.Changes()[before:])
+	}
+	if err := e.svc.AcceptCommand(context.Background(), bot.Command{Op: mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"},
+		User: rita, TeamID: "T0001", Channel: "C0HELP", TriggerID: "atk.real"}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	for range 5 {
+		e.clock.Add(time.Hour)
+		e.drain()
+	}
+	if e.changes() != before {
+		t.Errorf("the real change ran on the dry run's approval: %+v", e.tenant.Changes()[before:])
+	}
+}
