@@ -26,6 +26,8 @@ func TestServeRefusesLookalikeAddresses(t *testing.T) {
 		"ali\u200bce@contoso.com", // zero width space: invisible
 		"ali\u202ece@contoso.com", // right-to-left override: shown reversed
 		"\u0430lice@contoso.com",  // Cyrillic a
+		"ali\u00adce@contoso.com", // soft hyphen: invisible
+		"support@contoso.com.",    // trailing dot
 	} {
 		status, body, err := w.slack.SlashCommand(context.Background(), w.botURL, e2eSigning, "U0RITA", "/shared-mailbox",
 			`create "Alice" `+addr+` <@U0RITA>`)
