@@ -274,17 +274,39 @@ func (s *Service) gainsAccess(ctx context.Context, id, known string, gainers []m
 // so that their click may not approve it: their Slack e-mail is compared
 // with r.Beneficiaries, or, for a request that did not record them (one
 // of a batch, or made before they were), with those of its plan read
-// again now. When that cannot be found out (a lookup fails, the clicker
-// has no e-mail in Slack), it says true.
+// again now. For a request of a batch, which is approved as one, every
+// request of the batch counts: each mailbox is left out of its own member
+// list, so the first request alone can hide what the others give. When
+// that cannot be found out (a lookup fails, the clicker has no e-mail in
+// Slack), it says true.
 func (s *Service) isBeneficiary(ctx context.Context, r *Request, user string) bool {
-	addrs := r.Beneficiaries
-	if addrs == nil {
+	reqs := []*Request{r}
+	if r.Batch != "" && s.cfg.Batches != nil {
+		b, err := s.cfg.Batches.GetBatch(ctx, r.Batch)
+		if err != nil {
+			s.log.WarnContext(ctx, "who gains access: batch unreadable; the click is refused", "request", r.ID, "batch", r.Batch, "user", user, "err", err)
+			return true
+		}
+		reqs = s.batchRequests(ctx, b)
+	}
+	var addrs []string
+	seen := map[string]bool{} // the batch's requests mostly give the same people access
+	for _, r := range reqs {
+		if r.Beneficiaries != nil {
+			addrs = append(addrs, r.Beneficiaries...)
+			continue
+		}
+		key := beneficiaryKey(r.Plan)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		ps, err := s.beneficiaries(ctx, r.Plan)
 		if err != nil {
 			s.log.WarnContext(ctx, "who gains access: lookup failed; the click is refused", "request", r.ID, "user", user, "err", err)
 			return true
 		}
-		addrs = addresses(ps)
+		addrs = append(addrs, addresses(ps)...)
 	}
 	if len(addrs) == 0 {
 		return false
@@ -300,6 +322,26 @@ func (s *Service) isBeneficiary(ctx context.Context, r *Request, user string) bo
 		return true
 	}
 	return slices.Contains(addrs, strings.ToLower(strings.TrimSpace(email)))
+}
+
+// beneficiaryKey is what mailbox.Planner.Beneficiaries reads of plan for
+// an operation that gives access (the trustee, the members, the options'
+// lists and the grant steps' arguments), and for one that hands back an
+// account, the account: plans with the same key give the same people
+// access.
+func beneficiaryKey(plan mailbox.Plan) string {
+	op := plan.Op
+	parts := []string{string(op.Kind), op.Trustee, strings.Join(op.Members, ","), strings.Join(op.Options.FullAccess, ","), strings.Join(op.Options.SendAs, ",")}
+	if op.Kind == mailbox.KindConvertToRegular {
+		parts = append(parts, plan.Target.UserID, op.Mailbox)
+	}
+	for _, st := range plan.Steps {
+		switch st.Name {
+		case mailbox.StepGrantFullAccess, mailbox.StepGrantSendAs, mailbox.StepGrantSendOnBehalf:
+			parts = append(parts, string(st.Name)+"="+st.Arg)
+		}
+	}
+	return strings.Join(parts, "\x00")
 }
 
 func routeNote(source, why string) string {

@@ -276,7 +276,10 @@ func (p Plan) Blockers() []Finding {
 
 // ParseAddress validates a mailbox address typed by a person. It accepts a
 // bare address and Slack's escaped form <mailto:a@b|a@b>, and returns it in
-// lower case.
+// lower case. Only printable ASCII is accepted: an invisible character
+// (a zero width space, a bidi override) or a letter of another script
+// would make an address look, in the approver's message, like another
+// one (issue 15: what the approver sees is what runs).
 func ParseAddress(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "<mailto:") && strings.HasSuffix(s, ">") {
@@ -286,7 +289,8 @@ func ParseAddress(s string) (string, error) {
 		}
 	}
 	bad := fmt.Errorf("%q: %w", s, ErrInvalidAddress)
-	if s == "" || len(s) > 254 || strings.ContainsAny(s, " <>\"(),;:\\[]") {
+	if s == "" || len(s) > 254 || strings.ContainsAny(s, " <>\"(),;:\\[]") ||
+		strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return "", bad
 	}
 	a, err := mail.ParseAddress(s)

@@ -93,18 +93,7 @@ func TestRegressionServeBatchMemberApprovedAlone(t *testing.T) {
 	member := strings.Replace(bat, "bat_", "req_", 1) + "_1"
 
 	// The Home tab shows the batch as one item with the batch's buttons.
-	var home slacktest.HomeView
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if h, ok := w.slack.Home("U0MARIA"); ok && strings.Contains(string(h.Blocks), bat) {
-			home = h
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Maria's Home tab never showed %s", bat)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	home := w.waitHome("U0MARIA", bat)
 	if strings.Contains(string(home.Blocks), `"value":"`+member+`"`) || strings.Contains(string(home.Blocks), `"value":"req_`) {
 		t.Errorf("Maria's Home tab offers buttons of single batch members:\n%s", home.Text)
 	}

@@ -92,14 +92,22 @@ func BatchApprovalBlocks(b *bot.Batch, reqs []*bot.Request, now time.Time) []sla
 			batchDecisionButtons(b, len(reqs)))
 	}
 
+	rows := batchMailboxBlocks("mailboxes", b, reqs, maxBlocks-len(head)-len(tail))
+	return slices.Concat(head, rows, tail)
+}
+
+// batchMailboxBlocks is each mailbox of b with what is its own
+// (batchMailboxEntry), in at most room sections (block ids id-0, id-1…);
+// those that do not fit are counted, with the status command that shows
+// them all.
+func batchMailboxBlocks(id string, b *bot.Batch, reqs []*bot.Request, room int) []slack.Block {
 	entries := make([]string, len(reqs))
 	for i, r := range reqs {
 		entries[i] = batchMailboxEntry(r)
 	}
-	rows := packSections("mailboxes", entries, maxBlocks-len(head)-len(tail), func(n int) string {
+	return packSections(id, entries, room, func(n int) string {
 		return fmt.Sprintf("…and %s: `/convert-mailbox status %s` lists every mailbox, and `status` with a mailbox's own request id shows its full plan.", mrkdwn.Count(n, "more mailbox", "more mailboxes"), mrkdwn.Escape(b.ID))
 	})
-	return slices.Concat(head, rows, tail)
 }
 
 // maxBlocks is Slack's limit on the blocks of a message.

@@ -172,15 +172,30 @@ func waitingBlocks(r *bot.Request, now time.Time) []slack.Block {
 
 // waitingBatchBlocks renders a batch waiting for a decision as one item:
 // the headline of its approval message, what it does to every mailbox
-// (the grants and weakened defaults, never cut) and that message's
-// buttons, whose value is the batch id, so the click decides the batch.
+// (the grants and weakened defaults, never cut), each mailbox with its own
+// facts and findings (in at most homeBatchSections sections; the others
+// counted, with where to see them) and that message's buttons, whose value
+// is the batch id, so the click decides the batch: what is approved here
+// is named here.
 func waitingBatchBlocks(hb bot.HomeBatch, now time.Time) []slack.Block {
 	b := hb.Batch
 	text := fmt.Sprintf("*%s*\nRequest `%s` · %s", mrkdwn.Escape(batchHeadline(b, len(hb.Requests))), mrkdwn.Escape(b.ID), expiresAt(b.ExpiresAt, now))
 	blocks := []slack.Block{section(HomeWaitingBlockID+b.ID, text)}
-	blocks = append(blocks, batchCommonBlocks(b)...)
+	for _, c := range batchCommonBlocks(b) {
+		// Their ids are the batch message's: made unique on a Home tab
+		// that shows several batches.
+		if s, ok := c.(*slack.SectionBlock); ok {
+			s.BlockID = "home_" + b.ID + "_" + s.BlockID
+		}
+		blocks = append(blocks, c)
+	}
+	blocks = append(blocks, batchMailboxBlocks("home_mailboxes_"+b.ID, b, hb.Requests, homeBatchSections)...)
 	return append(blocks, batchDecisionButtons(b, len(hb.Requests)))
 }
+
+// homeBatchSections bounds the sections listing a batch's mailboxes on a
+// Home tab, which holds every item waiting for the reader in 100 blocks.
+const homeBatchSections = 2
 
 // homeLine renders one of the recent requests: its state's icon, what was
 // asked (by whom, when who is set), then its id, state, decision and age,
