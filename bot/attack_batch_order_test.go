@@ -16,9 +16,10 @@ import (
 // Access. A batch is routed and its click checked on its first request
 // only, so kim, an extra approver, was asked and her Approve all went
 // through. What must hold: nothing is done to alice@ on kim's approval.
-// The click check now counts every request of the batch (isBeneficiary);
-// the run-time re-check would stop alice@'s request anyway. The routing
-// still asks kim (see bugBatchRoutedOnFirstRequest).
+// The routing counts everyone who gains access through any mailbox of the
+// batch (batchGainers), so kim is not asked; the click check counts every
+// request of the batch (isBeneficiary); the run-time re-check would stop
+// alice@'s request anyway.
 func TestAttackBatchOrderHidesTheApproversAccess(t *testing.T) {
 	e := policyEnv(t, nil, func(c *bot.Config) {
 		c.ExtraApprovers = map[mailbox.Kind][]string{mailbox.KindConvertToShared: {kim, erin}}
@@ -54,18 +55,10 @@ func TestAttackBatchOrderHidesTheApproversAccess(t *testing.T) {
 	if b.Decision != nil {
 		t.Errorf("kim's click decided the batch: %+v", b.Decision)
 	}
-	if !e.answeredTo(kim, "gives you access") {
+	if !e.answeredTo(kim, "changed nothing") { // not an approver now; were she one, "gives you access"
 		t.Errorf("kim was not told why: %q", e.notes.answers)
-	}
-	if bugBatchRoutedOnFirstRequest {
-		t.Skip("known bug (bot/batch.go finishBatch): a batch is routed on its first request only, so kim is still asked; see the report")
 	}
 	if slices.Contains(asked, kim) {
 		t.Errorf("kim, who gains Full Access to alice@, was asked: %v", asked)
 	}
 }
-
-// bugBatchRoutedOnFirstRequest: bot/batch.go (finishBatch) routes a batch,
-// extra approvers included, with its first request's beneficiaries only.
-// Set to false once it uses every request's.
-const bugBatchRoutedOnFirstRequest = true

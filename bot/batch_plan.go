@@ -193,19 +193,29 @@ func (s *Service) finishBatch(ctx context.Context, b *Batch, to ReplyTo) error {
 		return s.endPlanning(ctx, b.ID, nil, "", nil)
 	}
 	// One approver for all: the owners' manager when they share one, else
-	// the configured approvers; none when the policy says so.
+	// the configured approvers; none when the policy says so. Nobody who
+	// gains access through any of the mailboxes is asked (rule 16).
 	policy := s.cfg.Policy[c.Op.Kind]
-	approvers, source, why := s.route(ctx, plans[0], c.User, policy)
-	for _, p := range plans[1:] {
-		if p.Target.ManagerEmail != plans[0].Target.ManagerEmail {
-			approvers, source, why = s.route(ctx, mailbox.Plan{Op: p.Op}, c.User, PolicyApprovers)
-			why = words.DifferentManagers()
-			break
-		}
+	routeBy := policy
+	differ := slices.ContainsFunc(plans[1:], func(p mailbox.Plan) bool { return p.Target.ManagerEmail != plans[0].Target.ManagerEmail })
+	if differ && policy != PolicyNone {
+		routeBy = PolicyApprovers
 	}
-	if policy != PolicyNone {
-		approvers = s.withExtraApprovers(ctx, plans[0], c.User, approvers)
+	var rt routing
+	switch gainers, err := s.batchGainers(ctx, plans); {
+	case policy == PolicyNone:
+		rt = routing{source: PolicyNone}
+	case err != nil:
+		s.log.WarnContext(ctx, "who gains access: lookup failed; nobody is asked", "batch", b.ID, "err", err)
+		rt = routing{unknown: true, why: words.AccessUnknown()}
+	default:
+		rt = s.routeWith(ctx, plans[0], gainers, c.User, routeBy, true)
 	}
+	approvers, source, why := rt.ids, rt.source, rt.why
+	if differ && policy != PolicyNone && !rt.unknown {
+		why = words.DifferentManagers()
+	}
+	beneficiaries := addresses(rt.gainers)
 	if len(approvers) == 0 && policy != PolicyNone {
 		s.answer(ctx, to, Answer{Text: words.BatchNoApprover(why)})
 		return s.endPlanning(ctx, b.ID, nil, why, nil)
@@ -216,6 +226,9 @@ func (s *Service) finishBatch(ctx context.Context, b *Batch, to ReplyTo) error {
 		one.Op = plan.Op
 		r := s.newRequest(fmt.Sprintf("%s_%d", strings.Replace(b.ID, "bat_", "req_", 1), i+1), one, plan, approvers, source, why, policy == PolicyNone, b.ExpiresAt)
 		r.Batch = b.ID
+		if policy != PolicyNone {
+			r.Beneficiaries = beneficiaries // of the whole batch, which is approved as one
+		}
 		r.Record(Event{At: now, Actor: c.User, Type: "created", To: r.State, Note: "in batch " + b.ID})
 		if r.State == StatePending {
 			if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobExpire, ID: "expire:" + r.ID, RequestID: r.ID, At: r.ExpiresAt}); err != nil {

@@ -66,6 +66,13 @@ func (s *Service) routeRequest(ctx context.Context, plan mailbox.Plan, requester
 		s.log.WarnContext(ctx, "who gains access: lookup failed; nobody is asked", "mailbox", plan.Op.Mailbox, "op", plan.Op.Kind, "err", err)
 		return routing{unknown: true, why: words.AccessUnknown()}
 	}
+	return s.routeWith(ctx, plan, gainers, requester, policy, extra)
+}
+
+// routeWith is routeRequest with who gains access already known: for a
+// batch, everyone who gains access through any of its mailboxes
+// (batchGainers).
+func (s *Service) routeWith(ctx context.Context, plan mailbox.Plan, gainers []mailbox.Principal, requester, policy string, extra bool) routing {
 	rt := routing{gainers: gainers}
 	var whys []string
 	steps := policySteps(policy)
@@ -322,6 +329,28 @@ func (s *Service) isBeneficiary(ctx context.Context, r *Request, user string) bo
 		return true
 	}
 	return slices.Contains(addrs, strings.ToLower(strings.TrimSpace(email)))
+}
+
+// batchGainers is everyone who gains access through any of plans (a
+// batch is approved as one, and each mailbox is left out of its own member
+// list, so no one plan tells them all), each distinct set of grants read
+// once.
+func (s *Service) batchGainers(ctx context.Context, plans []mailbox.Plan) ([]mailbox.Principal, error) {
+	all := []mailbox.Principal{}
+	seen := map[string]bool{}
+	for _, p := range plans {
+		key := beneficiaryKey(p)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		ps, err := s.beneficiaries(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ps...)
+	}
+	return all, nil
 }
 
 // beneficiaryKey is what mailbox.Planner.Beneficiaries reads of plan for
