@@ -50,7 +50,7 @@ func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo)
 		return nil
 	}
 	now := s.cfg.Now()
-	b := &Batch{ID: "bat" + strings.TrimPrefix(s.requestID(c), "req"), Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
+	b := &Batch{ID: s.batchID(c), Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
 		Op: c.Op, CreatedAt: now, ExpiresAt: now.Add(s.cfg.ApprovalTimeout), Planning: &BatchPlanning{Command: c}}
 	b.Op.Mailbox = ""
 	if err := s.cfg.Batches.CreateBatch(ctx, b); err != nil {

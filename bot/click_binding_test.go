@@ -4,7 +4,9 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/mailbox"
@@ -87,5 +89,37 @@ func TestApproverWithoutAnEmailIsNotAskedWhenSomeoneGainsAccess(t *testing.T) {
 	e.click(nomail, r.ID, true)
 	if got := e.get(r.ID); got.State != bot.StatePending {
 		t.Fatalf("state %s: an approver who cannot be compared approved", got.State)
+	}
+}
+
+// oneAllowed lets one command through, then refuses every other.
+type oneAllowed struct{ n atomic.Int32 }
+
+func (l *oneAllowed) Allow(context.Context, string) (bool, time.Duration, error) {
+	return l.n.Add(1) == 1, 30 * time.Second, nil
+}
+
+// A command job run again after it stored its request (Slack redelivers, a
+// worker dies before the job is acknowledged) carries on with that request:
+// the rate limit the first run passed does not strand it.
+func TestResumedCommandJobIsNotStoppedByTheRateLimit(t *testing.T) {
+	e := policyEnv(t, map[mailbox.Kind]string{mailbox.KindGrant: "approvers"}, func(c *bot.Config) {
+		c.Approvers = []string{admin}
+		c.RateLimit = &oneAllowed{}
+	})
+	cmd := bot.Command{Op: grantOp("info@contoso.com", "lee@contoso.com", mailbox.SendAs), User: rita, TeamID: "T0001",
+		Channel: "C0HELP", TriggerID: "resume.1"}
+	for range 2 {
+		if err := e.svc.Handle(context.Background(), bot.Job{Type: bot.JobCommand, Command: &cmd}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range e.notes.answers {
+		if strings.Contains(a, "Wait") {
+			t.Fatalf("the job run again was refused by the limit: %q", e.notes.answers)
+		}
+	}
+	if n := strings.Count(strings.Join(e.notes.answers, "\n"), "will be asked to approve"); n != 2 {
+		t.Errorf("the requester was told %d times that the request waits for approval, want 2 (once a run): %q", n, e.notes.answers)
 	}
 }

@@ -37,6 +37,40 @@ func (s *Service) overLimit(ctx context.Context, c Command) (time.Duration, bool
 	return wait, !ok
 }
 
+// batchID names the batch a command for several mailboxes creates, from
+// its request id: the same again when its job runs again.
+func (s *Service) batchID(c Command) string { return "bat" + strings.TrimPrefix(s.requestID(c), "req") }
+
+// resumeCommand carries on with the request or batch that an earlier run
+// of c's job stored; resumed is false when there is none.
+func (s *Service) resumeCommand(ctx context.Context, c Command, to ReplyTo) (resumed bool, err error) {
+	id := s.requestID(c)
+	if len(c.Mailboxes) > 1 {
+		if s.cfg.Batches == nil {
+			return false, nil
+		}
+		b, err := s.cfg.Batches.GetBatch(ctx, s.batchID(c))
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("look up batch of %s: %w", id, err)
+		case b.Planning == nil:
+			return true, s.askBatch(ctx, b, to)
+		}
+		return true, s.planBatch(ctx, b.ID, b.Planning.Next)
+	}
+	r, err := s.cfg.Store.Get(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("look up request %s: %w", id, err)
+	}
+	s.log.Info("command job resumed", "request", id)
+	return true, s.askApprovals(ctx, r, to)
+}
+
 // handleCommand plans the operation, routes it to an approver, stores the
 // request and sends the approval messages. Every way out answers the
 // requester; nothing is left pending when a request cannot go ahead.
@@ -44,6 +78,12 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 	to := ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}
 	if c.Action != "" {
 		return s.handleRequestCommand(ctx, c)
+	}
+	// A job run again after it stored its request (a crash, a restart)
+	// carries on from there, before the limits and checks that a first run
+	// passed: they must not strand a request it made.
+	if resumed, err := s.resumeCommand(ctx, c, to); resumed || err != nil {
+		return err
 	}
 	if wait, over := s.overLimit(ctx, c); over {
 		s.answer(ctx, to, Answer{Text: words.TooManyRequests(wait)})
@@ -62,14 +102,6 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 	}
 	log := s.log.With("op", c.Op.Kind, "mailbox", c.Op.Mailbox, "user", c.User)
 	id := s.requestID(c)
-	if r, err := s.cfg.Store.Get(ctx, id); err == nil {
-		// This job ran before and stopped after creating the request (a
-		// crash, a restart): carry on from there rather than start again.
-		log.Info("command job resumed", "request", id)
-		return s.askApprovals(ctx, r, to)
-	} else if !errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("look up request %s: %w", id, err)
-	}
 	op, problem := s.resolveMentions(ctx, c.Op)
 	if problem != "" {
 		s.answer(ctx, to, Answer{Text: problem})
