@@ -84,5 +84,6 @@ func (p *Planner) Beneficiaries(ctx context.Context, plan Plan) ([]Principal, er
 }
 
 func principal(u User, via string) Principal {
-	return Principal{ID: u.ID, DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName, Mail: u.Mail, Via: via}
+	return Principal{ID: u.ID, DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName, Mail: u.Mail,
+		ProxyAddresses: slices.Clone(u.ProxyAddresses), Via: via}
 }

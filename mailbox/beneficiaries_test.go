@@ -120,3 +120,23 @@ func TestPrincipalMatches(t *testing.T) {
 		t.Error("an empty principal matches an empty address")
 	}
 }
+
+// Rule 16 with an alias: a person granted by their user name is matched by
+// any of their addresses, as Graph lists them (proxyAddresses), so an
+// approver whose Slack e-mail is an alias is still recognised.
+func TestBeneficiaryNamedDirectlyMatchesTheirAliases(t *testing.T) {
+	tn := sharedTenant(t, 0)
+	if err := tn.AddUsers(sandbox.UserSpec{UserPrincipalName: "bob.smith@contoso.com", DisplayName: "Bob Smith",
+		Aliases: []string{"bob@contoso.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	planner := &mailbox.Planner{Directory: tn, Exchange: tn}
+	op := access(mailbox.KindGrant, "info@contoso.com", "bob.smith@contoso.com", mailbox.FullAccess, mailbox.Options{})
+	got, err := planner.Beneficiaries(context.Background(), mailbox.Plan{Op: op})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !got[0].Matches("BOB@contoso.com") || !got[0].Matches("bob.smith@contoso.com") || got[0].Matches("rob@contoso.com") {
+		t.Fatalf("beneficiaries %+v: bob is not matched by his alias", got)
+	}
+}

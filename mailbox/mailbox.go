@@ -62,10 +62,14 @@ func (e *RemoteError) Temporary() bool {
 
 // User is an Entra ID (Azure AD) user, as far as the bot needs it.
 type User struct {
-	ID                    string
-	DisplayName           string
-	UserPrincipalName     string
-	Mail                  string
+	ID                string
+	DisplayName       string
+	UserPrincipalName string
+	Mail              string
+	// ProxyAddresses are all the user's addresses as Graph lists them:
+	// "SMTP:primary@b", "smtp:alias@b", "SIP:…". An alias names the same
+	// person (rule 16 compares them).
+	ProxyAddresses        []string
 	AccountEnabled        bool
 	OnPremisesSyncEnabled bool
 	Licenses              []License

@@ -77,7 +77,7 @@ func TestDeletedUser(t *testing.T) {
 		}
 		for _, call := range calls[:pages] {
 			if call.Method != "GET" || call.Path != "/directory/deletedItems/microsoft.graph.user" || call.Status != 200 ||
-				call.Query.Get("$select") != "id,displayName,userPrincipalName,mail,accountEnabled,onPremisesSyncEnabled,assignedLicenses,licenseAssignmentStates,signInSessionsValidFromDateTime,deletedDateTime" {
+				call.Query.Get("$select") != "id,displayName,userPrincipalName,mail,proxyAddresses,accountEnabled,onPremisesSyncEnabled,assignedLicenses,licenseAssignmentStates,signInSessionsValidFromDateTime,deletedDateTime" {
 				t.Errorf("%+v: call = %+v", opts, call)
 			}
 		}

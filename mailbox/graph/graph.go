@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,7 +60,7 @@ var ErrNoCredential = errors.New("graph: no credential configured")
 // userFields returns the user properties the bot reads ($select).
 func userFields() []string {
 	return []string{
-		"id", "displayName", "userPrincipalName", "mail", "accountEnabled",
+		"id", "displayName", "userPrincipalName", "mail", "proxyAddresses", "accountEnabled",
 		"onPremisesSyncEnabled", "assignedLicenses", "licenseAssignmentStates",
 		"signInSessionsValidFromDateTime",
 	}
@@ -338,6 +339,9 @@ func toUser(u models.Userable) mailbox.User {
 	}
 	if t := u.GetSignInSessionsValidFromDateTime(); t != nil {
 		out.SignInSessionsValidFrom = *t
+	}
+	if pa := u.GetProxyAddresses(); len(pa) > 0 {
+		out.ProxyAddresses = slices.Clone(pa)
 	}
 	if states := u.GetLicenseAssignmentStates(); len(states) > 0 {
 		for _, s := range states {

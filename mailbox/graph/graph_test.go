@@ -386,7 +386,7 @@ func TestUser(t *testing.T) {
 	if len(calls) != 1 || calls[0].Method != "GET" || calls[0].Path != "/users/alice@contoso.com" {
 		t.Fatalf("calls = %+v", calls)
 	}
-	if sel := calls[0].Query.Get("$select"); sel != "id,displayName,userPrincipalName,mail,accountEnabled,onPremisesSyncEnabled,assignedLicenses,licenseAssignmentStates,signInSessionsValidFromDateTime" {
+	if sel := calls[0].Query.Get("$select"); sel != "id,displayName,userPrincipalName,mail,proxyAddresses,accountEnabled,onPremisesSyncEnabled,assignedLicenses,licenseAssignmentStates,signInSessionsValidFromDateTime" {
 		t.Errorf("$select = %q", sel)
 	}
 

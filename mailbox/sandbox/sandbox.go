@@ -217,6 +217,9 @@ type UserSpec struct {
 	// OnPremisesSyncEnabled: synchronised from on-premises Active
 	// Directory; the mailbox then reports IsDirSynced too.
 	OnPremisesSyncEnabled bool
+	// Aliases are more e-mail addresses of the user (smtp: proxy
+	// addresses beside the primary Mail).
+	Aliases []string
 	// ManagerUPN is the UPN of the user's manager, "" for none. It is
 	// resolved when read, so the manager may be added later.
 	ManagerUPN string
@@ -305,7 +308,8 @@ type sku struct {
 
 type user struct {
 	id, upn, displayName, mail string
-	name                       string // Exchange's Name (the Identity it shows): the display name, or New-Mailbox -Name
+	aliases                    []string // more smtp addresses
+	name                       string   // Exchange's Name (the Identity it shows): the display name, or New-Mailbox -Name
 	enabled, onPremSync        bool
 	licenses                   []mailbox.License
 	managerUPN                 string

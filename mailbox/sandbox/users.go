@@ -28,6 +28,7 @@ func (t *Tenant) AddUser(s UserSpec) (mailbox.User, error) {
 		upn:         s.UserPrincipalName,
 		displayName: s.DisplayName,
 		mail:        s.Mail,
+		aliases:     slices.Clone(s.Aliases),
 		enabled:     !s.SignInBlocked,
 		onPremSync:  s.OnPremisesSyncEnabled,
 		licenses:    slices.Clone(s.Licenses),
@@ -154,12 +155,26 @@ func uniq(keys ...string) []string {
 	return out
 }
 
+// proxyAddresses are u's addresses as Graph lists them: the primary
+// "SMTP:" first, then each alias as "smtp:"; nil for a user without mail.
+func (u *user) proxyAddresses() []string {
+	if u.mail == "" {
+		return nil
+	}
+	out := []string{"SMTP:" + u.mail}
+	for _, a := range u.aliases {
+		out = append(out, "smtp:"+a)
+	}
+	return out
+}
+
 func (u *user) public() mailbox.User {
 	return mailbox.User{
 		ID:                      u.id,
 		DisplayName:             u.displayName,
 		UserPrincipalName:       u.upn,
 		Mail:                    u.mail,
+		ProxyAddresses:          u.proxyAddresses(),
 		AccountEnabled:          u.enabled,
 		OnPremisesSyncEnabled:   u.onPremSync,
 		Licenses:                slices.Clone(u.licenses),

@@ -188,6 +188,7 @@ func renderUser(u mailbox.User, sel []string) map[string]any {
 		"displayName":             u.DisplayName,
 		"userPrincipalName":       u.UserPrincipalName,
 		"mail":                    nullable(u.Mail),
+		"proxyAddresses":          orEmptyStrings(u.ProxyAddresses),
 		"accountEnabled":          u.AccountEnabled,
 		"onPremisesSyncEnabled":   synced,
 		"assignedLicenses":        orEmpty(assigned),
@@ -213,4 +214,12 @@ func orEmpty(v []map[string]any) []map[string]any {
 		return []map[string]any{}
 	}
 	return v
+}
+
+// orEmptyStrings is l, or [] for none: Graph lists no addresses as [].
+func orEmptyStrings(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }
