@@ -87,9 +87,11 @@ func CheckPolicy(kind mailbox.Kind, policy string) error {
 	return nil
 }
 
-// withDefaultPolicy is DefaultPolicy overlaid with configured, each value
-// checked (CheckPolicy) and written without spaces.
-func withDefaultPolicy(configured map[mailbox.Kind]string) (map[mailbox.Kind]string, error) {
+// ResolvePolicy is the policy the bot applies: DefaultPolicy overlaid with
+// configured (a kind left out keeps its default), each value checked
+// (CheckPolicy) and written without spaces. New resolves Config.Policy
+// with it; whoever shows the policy (the help) should show this one.
+func ResolvePolicy(configured map[mailbox.Kind]string) (map[mailbox.Kind]string, error) {
 	policy := map[mailbox.Kind]string{}
 	for k, v := range DefaultPolicy {
 		policy[k] = v

@@ -153,6 +153,10 @@ func newApp(c appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	policy, err := bot.ResolvePolicy(c.Policy) // the help shows the policy the bot applies
+	if err != nil {
+		return nil, err
+	}
 	var sock *handlers.Socket
 	ready := store.Ping
 	edgeMetrics := metricsHandler(c.Metrics)
@@ -165,7 +169,7 @@ func newApp(c appConfig) (*app, error) {
 		Bot:            svc,
 		Ready:          func(ctx context.Context) error { return ready(ctx) },
 		Replier:        slk,
-		Policy:         c.Policy,
+		Policy:         policy,
 		BatchMax:       c.BatchMax,
 		Home:           svc,
 		Metrics:        ackMetrics(c.Metrics),
