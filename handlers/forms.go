@@ -51,7 +51,8 @@ type FormChecker interface {
 
 // Limits of the forms.
 const (
-	// MaxFormMailboxes bounds the mailboxes of one form submission.
+	// MaxFormMailboxes bounds the mailboxes of one form submission;
+	// Config.BatchMax, when lower, bounds them too (Server.formMax).
 	MaxFormMailboxes = 100
 	// defaultFormCheckTimeout is Config.FormCheckTimeout's default.
 	defaultFormCheckTimeout = 1500 * time.Millisecond
@@ -195,8 +196,8 @@ func listed(words []string) string {
 
 // readConvertForm reads a submitted /convert-mailbox form at time now: one
 // item per mailbox (the people picked first, then the addresses pasted),
-// or the errors to show next to the fields.
-func readConvertForm(st formState, now time.Time) ([]formItem, formErrors) {
+// at most limit of them, or the errors to show next to the fields.
+func readConvertForm(st formState, now time.Time, limit int) ([]formItem, formErrors) {
 	errs := formErrors{}
 	now = now.UTC()
 
@@ -222,12 +223,12 @@ func readConvertForm(st formState, now time.Time) ([]formItem, formErrors) {
 		errs.add(notify.FormBlockAddresses, "These are not valid e-mail addresses: %s.", listed(bad))
 	case len(items) == 0:
 		errs.add(notify.FormBlockMailboxes, "Pick at least one person, or paste an address below.")
-	case len(items) > MaxFormMailboxes:
+	case len(items) > limit:
 		block := notify.FormBlockAddresses
 		if len(seen) == 0 {
 			block = notify.FormBlockMailboxes
 		}
-		errs.add(block, "At most %d mailboxes in one form; there are %d. Ask for the others in another form.", MaxFormMailboxes, len(items))
+		errs.add(block, "At most %d mailboxes in one form; there are %d. Ask for the others in another form.", limit, len(items))
 	}
 
 	var opts mailbox.Options
@@ -337,6 +338,16 @@ func readSharedForm(st formState) ([]formItem, formErrors) {
 	return []formItem{{op: op, block: notify.FormBlockAddress}}, nil
 }
 
+// formMax is the most mailboxes one form may name: MaxFormMailboxes, or
+// Config.BatchMax when set and lower, so that the form's checks do not plan
+// mailboxes the bot would refuse.
+func (s *Server) formMax() int {
+	if s.cfg.BatchMax > 0 {
+		return min(s.cfg.BatchMax, MaxFormMailboxes)
+	}
+	return MaxFormMailboxes
+}
+
 // formDisplayName checks a display name typed in the form, as the grammar
 // does (displayName) but with plain-text errors: white space collapsed, 1
 // to MaxDisplayName characters, none that Exchange refuses, no control
@@ -387,7 +398,7 @@ func (s *Server) viewSubmission(ctx context.Context, ic slack.InteractionCallbac
 	)
 	switch v.CallbackID {
 	case notify.ConvertFormID:
-		items, errs = readConvertForm(st, s.now())
+		items, errs = readConvertForm(st, s.now(), s.formMax())
 	case notify.SharedFormID:
 		items, errs = readSharedForm(st)
 	default:

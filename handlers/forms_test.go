@@ -393,6 +393,38 @@ func TestFormErrors(t *testing.T) {
 	}
 }
 
+// TestFormBatchMax: a MAILBOXBOT_BATCH_MAX below the form's own bound is the
+// form's limit too, answered before anything is checked.
+func TestFormBatchMax(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.BatchMax = 3
+		c.Checker = checkerFunc(func(context.Context, bot.Command) (string, error) {
+			t.Error("the checker was called on a form over the limit")
+			return "", nil
+		})
+	})
+	body := submission(t, notify.ConvertFormID, convertValues(map[string]map[string]any{
+		notify.FormBlockMailboxes: users("U0ALICE"), notify.FormBlockAddresses: text(manyAddresses(3))}), nil)
+	resp, got := h.post(t, "/slack/interactions", body, slackSigned)
+	want := map[string]any{"response_action": "errors", "errors": map[string]any{
+		notify.FormBlockAddresses: "At most 3 mailboxes in one form; there are 4. Ask for the others in another form."}}
+	if a := answer(t, resp, got); !reflect.DeepEqual(a, want) {
+		t.Fatalf("answer\n%v, want\n%v", a, want)
+	}
+	h.bot.assertNothing(t)
+
+	body = submission(t, notify.ConvertFormID, convertValues(map[string]map[string]any{
+		notify.FormBlockAddresses: text(manyAddresses(3))}), nil)
+	h = newHarness(t, func(c *Config) { c.BatchMax = 3 })
+	resp, got = h.post(t, "/slack/interactions", body, slackSigned)
+	if a := answer(t, resp, got); !reflect.DeepEqual(a, cleared) {
+		t.Fatalf("3 mailboxes with BATCH_MAX=3: answer %v, want %v", a, cleared)
+	}
+	if cmds, _ := h.bot.calls(); len(cmds) != 1 || len(cmds[0].Mailboxes) != 3 {
+		t.Errorf("bot got %+v, want one command for 3 mailboxes", cmds)
+	}
+}
+
 func manyAddresses(n int) string {
 	var b strings.Builder
 	for i := range n {
