@@ -45,8 +45,13 @@ type Views interface {
 // within the budget, lets the command go ahead: the queued job checks it
 // again and answers privately. c.Op.Mailbox may be a Slack mention
 // "<@U…>" (a person picked in the form).
+//
+// The commands of one form share their kind and requester: whether the
+// requester may ask (CheckRequester, Slack user group lookups) is checked
+// once per form, then each mailbox (CheckMailbox), as bot.Service does.
 type FormChecker interface {
-	CheckCommand(ctx context.Context, c bot.Command) (problem string, err error)
+	CheckRequester(ctx context.Context, c bot.Command) (problem string)
+	CheckMailbox(ctx context.Context, c bot.Command) (problem string, err error)
 }
 
 // Limits of the forms.
@@ -474,11 +479,12 @@ func (s *Server) viewSubmission(ctx context.Context, ic slack.InteractionCallbac
 // in Slack's 3 seconds for the network.
 const formDeadline = 2800 * time.Millisecond
 
-// checkForm asks the FormChecker about every command at once, within
-// Config.FormCheckTimeout in all, and returns the problems by block. A
-// command whose check fails or does not answer in time goes ahead.
+// checkForm asks the FormChecker whether the requester may ask, once, then
+// about every command at once, within Config.FormCheckTimeout in all, and
+// returns the problems by block. A command whose check fails or does not
+// answer in time goes ahead.
 func (s *Server) checkForm(ctx context.Context, items []formItem, cmds []bot.Command, log *slog.Logger) formErrors {
-	if s.cfg.Checker == nil {
+	if s.cfg.Checker == nil || len(cmds) == 0 {
 		return nil
 	}
 	budget := s.cfg.FormCheckTimeout
@@ -487,6 +493,20 @@ func (s *Server) checkForm(ctx context.Context, items []formItem, cmds []bot.Com
 	}
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
+	if p := s.cfg.Checker.CheckRequester(ctx, cmds[0]); p != "" {
+		if ctx.Err() != nil {
+			log.Warn("form checks out of time: the unchecked commands go ahead", "checked", 0, "of", len(cmds), "budget", budget)
+			return nil
+		}
+		// The same for every mailbox: once next to each field that names one.
+		errs := formErrors{}
+		for _, it := range items {
+			if _, ok := errs[it.block]; !ok {
+				errs.add(it.block, "%s", strings.TrimSpace(p))
+			}
+		}
+		return errs
+	}
 	type result struct {
 		i       int
 		problem string
@@ -504,7 +524,7 @@ func (s *Server) checkForm(ctx context.Context, items []formItem, cmds []bot.Com
 				return
 			}
 			defer func() { <-sem }()
-			p, err := s.cfg.Checker.CheckCommand(ctx, c)
+			p, err := s.cfg.Checker.CheckMailbox(ctx, c)
 			results <- result{i, p, err}
 		}()
 	}

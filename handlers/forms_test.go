@@ -433,10 +433,55 @@ func manyAddresses(n int) string {
 	return b.String()
 }
 
+// checkerFunc checks each mailbox with itself; everyone may ask.
 type checkerFunc func(context.Context, bot.Command) (string, error)
 
-func (f checkerFunc) CheckCommand(ctx context.Context, c bot.Command) (string, error) {
+func (f checkerFunc) CheckRequester(context.Context, bot.Command) string { return "" }
+
+func (f checkerFunc) CheckMailbox(ctx context.Context, c bot.Command) (string, error) {
 	return f(ctx, c)
+}
+
+// requesterChecker: a requester who may not ask, the lookups counted.
+type requesterChecker struct {
+	mu                  sync.Mutex
+	requesters, mailbox int
+}
+
+func (r *requesterChecker) CheckRequester(context.Context, bot.Command) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.requesters++
+	return "You may not ask for this: ask someone in @it-admins."
+}
+
+func (r *requesterChecker) CheckMailbox(context.Context, bot.Command) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mailbox++
+	return "", nil
+}
+
+// TestFormCheckerRequesterOnce: who may ask is looked up once per form, not
+// once per mailbox, and said once next to each field that names one.
+func TestFormCheckerRequesterOnce(t *testing.T) {
+	check := &requesterChecker{}
+	h := newHarness(t, func(c *Config) { c.Checker = check })
+	values := convertValues(map[string]map[string]any{
+		notify.FormBlockMailboxes: users("U0ALICE", "U0BOB"),
+		notify.FormBlockAddresses: text(manyAddresses(50)),
+	})
+	resp, got := h.post(t, "/slack/interactions", submission(t, notify.ConvertFormID, values, nil), slackSigned)
+	said := "You may not ask for this: ask someone in @it-admins."
+	want := map[string]any{"response_action": "errors", "errors": map[string]any{
+		notify.FormBlockMailboxes: said, notify.FormBlockAddresses: said}}
+	if a := answer(t, resp, got); !reflect.DeepEqual(a, want) {
+		t.Fatalf("answer\n%v, want\n%v", a, want)
+	}
+	h.bot.assertNothing(t)
+	if check.requesters != 1 || check.mailbox != 0 {
+		t.Errorf("who may ask checked %d times, mailboxes %d; want 1 and 0", check.requesters, check.mailbox)
+	}
 }
 
 func TestFormChecker(t *testing.T) {
