@@ -19,6 +19,7 @@ import (
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/handlers/command"
 	"github.com/mailboxbot/mailboxbot/handlers/notify"
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
@@ -312,10 +313,10 @@ func readWhen(st formState, now time.Time, errs formErrors) (time.Time, bool) {
 		if d.Before(now.Truncate(24 * time.Hour)) {
 			block = notify.FormBlockDate
 		}
-		errs.add(block, "%s is in the past: it is now %s.", at.Format("2006-01-02 15:04 UTC"), now.Format("2006-01-02 15:04 UTC"))
+		errs.add(block, "%s is in the past: it is now %s.", mrkdwn.UTC(at), mrkdwn.UTC(now))
 		return time.Time{}, false
 	case at.After(now.Add(command.MaxScheduleAhead)):
-		errs.add(notify.FormBlockDate, "At most %d days ahead: by %s.", int(command.MaxScheduleAhead/(24*time.Hour)), now.Add(command.MaxScheduleAhead).Format("2006-01-02 15:04 UTC"))
+		errs.add(notify.FormBlockDate, "At most %d days ahead: by %s.", int(command.MaxScheduleAhead/(24*time.Hour)), mrkdwn.UTC(now.Add(command.MaxScheduleAhead)))
 		return time.Time{}, false
 	}
 	return at, true
