@@ -27,6 +27,14 @@ const (
 	PolicyNone      = "none"
 )
 
+// Where a request's approvers came from (Request.ApproverSource): the
+// policy element that found them (sourceOf in route.go).
+const (
+	SourceManager    = "manager"    // PolicyManager: the owner's or the requester's manager
+	SourceOwners     = "owners"     // PolicyOwners: the shared mailbox's Full Access holders
+	SourceConfigured = "configured" // PolicyApprovers: MAILBOXBOT_APPROVERS and the extra approvers
+)
+
 // DefaultPolicy: every change needs a second person (issue 15). Converting
 // back to a user mailbox is never approved by the former owner's manager,
 // and a grant or revoke by the people who already hold the mailbox.
