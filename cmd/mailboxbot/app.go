@@ -62,8 +62,9 @@ type appConfig struct {
 	ExtraApprovers map[mailbox.Kind][]string
 	Admins         []string
 	ReminderAt     float64
-	// RatePerUser is each user's commands for a change per minute (0: no
-	// limit); BatchMax the most mailboxes in one command (0: the parser's).
+	// RatePerUser is each user's commands for a change, and members, per
+	// minute (0: no limit); BatchMax the most mailboxes in one command (0:
+	// the parser's).
 	RatePerUser, BatchMax int
 	AuditChannel          string
 	ApprovalTimeout       time.Duration

@@ -88,7 +88,7 @@ type Config struct {
 	ExtraRevoke       []string `env:"MAILBOXBOT_EXTRA_APPROVERS_REVOKE"`
 	Admins            []string `env:"MAILBOXBOT_ADMINS"`                        // see everyone's requests on the Home tab
 	ReminderAt        float64  `env:"MAILBOXBOT_REMINDER_AT" envDefault:"0.5"`  // fraction of the approval time; 0 turns reminders off
-	RatePerUser       int      `env:"MAILBOXBOT_RATE_PER_USER" envDefault:"20"` // commands for a change per user per minute; 0: no limit
+	RatePerUser       int      `env:"MAILBOXBOT_RATE_PER_USER" envDefault:"20"` // commands for a change and members per user per minute; 0: no limit
 	BatchMax          int      `env:"MAILBOXBOT_BATCH_MAX" envDefault:"100"`    // mailboxes in one command
 	KeyPrefix         string   `env:"MAILBOXBOT_REDIS_PREFIX" envDefault:"mailboxbot:"`
 	LogLevel          string   `env:"LOG_LEVEL" envDefault:"info"`
