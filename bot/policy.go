@@ -27,6 +27,14 @@ const (
 	PolicyNone      = "none"
 )
 
+// Where a request's approvers came from (Request.ApproverSource): the
+// policy element that found them (sourceOf in route.go).
+const (
+	SourceManager    = "manager"    // PolicyManager: the owner's or the requester's manager
+	SourceOwners     = "owners"     // PolicyOwners: the shared mailbox's Full Access holders
+	SourceConfigured = "configured" // PolicyApprovers: MAILBOXBOT_APPROVERS and the extra approvers
+)
+
 // DefaultPolicy: every change needs a second person (issue 15). Converting
 // back to a user mailbox is never approved by the former owner's manager,
 // and a grant or revoke by the people who already hold the mailbox.
@@ -87,9 +95,11 @@ func CheckPolicy(kind mailbox.Kind, policy string) error {
 	return nil
 }
 
-// withDefaultPolicy is DefaultPolicy overlaid with configured, each value
-// checked (CheckPolicy) and written without spaces.
-func withDefaultPolicy(configured map[mailbox.Kind]string) (map[mailbox.Kind]string, error) {
+// ResolvePolicy is the policy the bot applies: DefaultPolicy overlaid with
+// configured (a kind left out keeps its default), each value checked
+// (CheckPolicy) and written without spaces. New resolves Config.Policy
+// with it; whoever shows the policy (the help) should show this one.
+func ResolvePolicy(configured map[mailbox.Kind]string) (map[mailbox.Kind]string, error) {
 	policy := map[mailbox.Kind]string{}
 	for k, v := range DefaultPolicy {
 		policy[k] = v

@@ -134,7 +134,7 @@ type Request struct {
 	TeamID         string            `json:"team_id"`
 	Channel        string            `json:"channel,omitempty"`       // where the command was typed
 	Approvers      []string          `json:"approvers"`               // Slack user ids
-	ApproverSource string            `json:"approver_source"`         // "manager" or "configured"
+	ApproverSource string            `json:"approver_source"`         // SourceManager, SourceOwners or SourceConfigured
 	ApproverNote   string            `json:"approver_note,omitempty"` // why the manager was passed over
 	// Beneficiaries are the addresses (user principal names, mail, smtp
 	// proxy addresses; lower case) of everyone who gains access by the

@@ -179,11 +179,27 @@ func (s *Service) handleRemind(ctx context.Context, id string) error {
 // the field; the command job checks again anyway.
 //
 // Someone who may not ask is told so and nothing else is checked: the
-// answer says nothing about the mailbox.
+// answer says nothing about the mailbox. CheckCommand is CheckRequester
+// then CheckMailbox; a form of many mailboxes, all of one kind and one
+// requester, calls CheckRequester once and CheckMailbox for each.
 func (s *Service) CheckCommand(ctx context.Context, c Command) (string, error) {
-	if problem := s.mayAskProblem(ctx, c); problem != "" {
+	if problem := s.CheckRequester(ctx, c); problem != "" {
 		return problem, nil
 	}
+	return s.CheckMailbox(ctx, c)
+}
+
+// CheckRequester is CheckCommand's first check: whether c.User may ask for
+// c.Op.Kind (MAILBOXBOT_REQUESTERS_*, which may mean Slack user group
+// lookups), as one sentence, or "". It does not look at the mailbox.
+func (s *Service) CheckRequester(ctx context.Context, c Command) string {
+	return s.mayAskProblem(ctx, c)
+}
+
+// CheckMailbox is the rest of CheckCommand, for a requester who may ask:
+// the mentions resolved and the operation planned, what would stand in
+// the way as one sentence, or "".
+func (s *Service) CheckMailbox(ctx context.Context, c Command) (string, error) {
 	op, problem := s.resolveMentions(ctx, c.Op)
 	if problem != "" {
 		return problem, nil

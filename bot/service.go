@@ -182,7 +182,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	policy, err := withDefaultPolicy(cfg.Policy)
+	policy, err := ResolvePolicy(cfg.Policy)
 	if err != nil {
 		return nil, err
 	}

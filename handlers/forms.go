@@ -19,6 +19,7 @@ import (
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/handlers/command"
 	"github.com/mailboxbot/mailboxbot/handlers/notify"
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
@@ -45,13 +46,19 @@ type Views interface {
 // within the budget, lets the command go ahead: the queued job checks it
 // again and answers privately. c.Op.Mailbox may be a Slack mention
 // "<@U…>" (a person picked in the form).
+//
+// The commands of one form share their kind and requester: whether the
+// requester may ask (CheckRequester, Slack user group lookups) is checked
+// once per form, then each mailbox (CheckMailbox), as bot.Service does.
 type FormChecker interface {
-	CheckCommand(ctx context.Context, c bot.Command) (problem string, err error)
+	CheckRequester(ctx context.Context, c bot.Command) (problem string)
+	CheckMailbox(ctx context.Context, c bot.Command) (problem string, err error)
 }
 
 // Limits of the forms.
 const (
-	// MaxFormMailboxes bounds the mailboxes of one form submission.
+	// MaxFormMailboxes bounds the mailboxes of one form submission;
+	// Config.BatchMax, when lower, bounds them too (Server.formMax).
 	MaxFormMailboxes = 100
 	// defaultFormCheckTimeout is Config.FormCheckTimeout's default.
 	defaultFormCheckTimeout = 1500 * time.Millisecond
@@ -195,8 +202,8 @@ func listed(words []string) string {
 
 // readConvertForm reads a submitted /convert-mailbox form at time now: one
 // item per mailbox (the people picked first, then the addresses pasted),
-// or the errors to show next to the fields.
-func readConvertForm(st formState, now time.Time) ([]formItem, formErrors) {
+// at most limit of them, or the errors to show next to the fields.
+func readConvertForm(st formState, now time.Time, limit int) ([]formItem, formErrors) {
 	errs := formErrors{}
 	now = now.UTC()
 
@@ -222,12 +229,12 @@ func readConvertForm(st formState, now time.Time) ([]formItem, formErrors) {
 		errs.add(notify.FormBlockAddresses, "These are not valid e-mail addresses: %s.", listed(bad))
 	case len(items) == 0:
 		errs.add(notify.FormBlockMailboxes, "Pick at least one person, or paste an address below.")
-	case len(items) > MaxFormMailboxes:
+	case len(items) > limit:
 		block := notify.FormBlockAddresses
 		if len(seen) == 0 {
 			block = notify.FormBlockMailboxes
 		}
-		errs.add(block, "At most %d mailboxes in one form; there are %d. Ask for the others in another form.", MaxFormMailboxes, len(items))
+		errs.add(block, "At most %d mailboxes in one form; there are %d. Ask for the others in another form.", limit, len(items))
 	}
 
 	var opts mailbox.Options
@@ -306,10 +313,10 @@ func readWhen(st formState, now time.Time, errs formErrors) (time.Time, bool) {
 		if d.Before(now.Truncate(24 * time.Hour)) {
 			block = notify.FormBlockDate
 		}
-		errs.add(block, "%s is in the past: it is now %s.", at.Format("2006-01-02 15:04 UTC"), now.Format("2006-01-02 15:04 UTC"))
+		errs.add(block, "%s is in the past: it is now %s.", mrkdwn.UTC(at), mrkdwn.UTC(now))
 		return time.Time{}, false
 	case at.After(now.Add(command.MaxScheduleAhead)):
-		errs.add(notify.FormBlockDate, "At most %d days ahead: by %s.", int(command.MaxScheduleAhead/(24*time.Hour)), now.Add(command.MaxScheduleAhead).Format("2006-01-02 15:04 UTC"))
+		errs.add(notify.FormBlockDate, "At most %d days ahead: by %s.", int(command.MaxScheduleAhead/(24*time.Hour)), mrkdwn.UTC(now.Add(command.MaxScheduleAhead)))
 		return time.Time{}, false
 	}
 	return at, true
@@ -335,6 +342,16 @@ func readSharedForm(st formState) ([]formItem, formErrors) {
 	op := mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: addr, DisplayName: name, Members: members}
 	op.Options.DryRun = slices.Contains(st.options(notify.FormBlockOptions), notify.FormOptDryRun)
 	return []formItem{{op: op, block: notify.FormBlockAddress}}, nil
+}
+
+// formMax is the most mailboxes one form may name: MaxFormMailboxes, or
+// Config.BatchMax when set and lower, so that the form's checks do not plan
+// mailboxes the bot would refuse.
+func (s *Server) formMax() int {
+	if s.cfg.BatchMax > 0 {
+		return min(s.cfg.BatchMax, MaxFormMailboxes)
+	}
+	return MaxFormMailboxes
 }
 
 // formDisplayName checks a display name typed in the form, as the grammar
@@ -387,7 +404,7 @@ func (s *Server) viewSubmission(ctx context.Context, ic slack.InteractionCallbac
 	)
 	switch v.CallbackID {
 	case notify.ConvertFormID:
-		items, errs = readConvertForm(st, s.now())
+		items, errs = readConvertForm(st, s.now(), s.formMax())
 	case notify.SharedFormID:
 		items, errs = readSharedForm(st)
 	default:
@@ -463,11 +480,12 @@ func (s *Server) viewSubmission(ctx context.Context, ic slack.InteractionCallbac
 // in Slack's 3 seconds for the network.
 const formDeadline = 2800 * time.Millisecond
 
-// checkForm asks the FormChecker about every command at once, within
-// Config.FormCheckTimeout in all, and returns the problems by block. A
-// command whose check fails or does not answer in time goes ahead.
+// checkForm asks the FormChecker whether the requester may ask, once, then
+// about every command at once, within Config.FormCheckTimeout in all, and
+// returns the problems by block. A command whose check fails or does not
+// answer in time goes ahead.
 func (s *Server) checkForm(ctx context.Context, items []formItem, cmds []bot.Command, log *slog.Logger) formErrors {
-	if s.cfg.Checker == nil {
+	if s.cfg.Checker == nil || len(cmds) == 0 {
 		return nil
 	}
 	budget := s.cfg.FormCheckTimeout
@@ -476,6 +494,20 @@ func (s *Server) checkForm(ctx context.Context, items []formItem, cmds []bot.Com
 	}
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
+	if p := s.cfg.Checker.CheckRequester(ctx, cmds[0]); p != "" {
+		if ctx.Err() != nil {
+			log.Warn("form checks out of time: the unchecked commands go ahead", "checked", 0, "of", len(cmds), "budget", budget)
+			return nil
+		}
+		// The same for every mailbox: once next to each field that names one.
+		errs := formErrors{}
+		for _, it := range items {
+			if _, ok := errs[it.block]; !ok {
+				errs.add(it.block, "%s", strings.TrimSpace(p))
+			}
+		}
+		return errs
+	}
 	type result struct {
 		i       int
 		problem string
@@ -493,7 +525,7 @@ func (s *Server) checkForm(ctx context.Context, items []formItem, cmds []bot.Com
 				return
 			}
 			defer func() { <-sem }()
-			p, err := s.cfg.Checker.CheckCommand(ctx, c)
+			p, err := s.cfg.Checker.CheckMailbox(ctx, c)
 			results <- result{i, p, err}
 		}()
 	}

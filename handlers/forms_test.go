@@ -393,6 +393,38 @@ func TestFormErrors(t *testing.T) {
 	}
 }
 
+// TestFormBatchMax: a MAILBOXBOT_BATCH_MAX below the form's own bound is the
+// form's limit too, answered before anything is checked.
+func TestFormBatchMax(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.BatchMax = 3
+		c.Checker = checkerFunc(func(context.Context, bot.Command) (string, error) {
+			t.Error("the checker was called on a form over the limit")
+			return "", nil
+		})
+	})
+	body := submission(t, notify.ConvertFormID, convertValues(map[string]map[string]any{
+		notify.FormBlockMailboxes: users("U0ALICE"), notify.FormBlockAddresses: text(manyAddresses(3))}), nil)
+	resp, got := h.post(t, "/slack/interactions", body, slackSigned)
+	want := map[string]any{"response_action": "errors", "errors": map[string]any{
+		notify.FormBlockAddresses: "At most 3 mailboxes in one form; there are 4. Ask for the others in another form."}}
+	if a := answer(t, resp, got); !reflect.DeepEqual(a, want) {
+		t.Fatalf("answer\n%v, want\n%v", a, want)
+	}
+	h.bot.assertNothing(t)
+
+	body = submission(t, notify.ConvertFormID, convertValues(map[string]map[string]any{
+		notify.FormBlockAddresses: text(manyAddresses(3))}), nil)
+	h = newHarness(t, func(c *Config) { c.BatchMax = 3 })
+	resp, got = h.post(t, "/slack/interactions", body, slackSigned)
+	if a := answer(t, resp, got); !reflect.DeepEqual(a, cleared) {
+		t.Fatalf("3 mailboxes with BATCH_MAX=3: answer %v, want %v", a, cleared)
+	}
+	if cmds, _ := h.bot.calls(); len(cmds) != 1 || len(cmds[0].Mailboxes) != 3 {
+		t.Errorf("bot got %+v, want one command for 3 mailboxes", cmds)
+	}
+}
+
 func manyAddresses(n int) string {
 	var b strings.Builder
 	for i := range n {
@@ -401,10 +433,55 @@ func manyAddresses(n int) string {
 	return b.String()
 }
 
+// checkerFunc checks each mailbox with itself; everyone may ask.
 type checkerFunc func(context.Context, bot.Command) (string, error)
 
-func (f checkerFunc) CheckCommand(ctx context.Context, c bot.Command) (string, error) {
+func (f checkerFunc) CheckRequester(context.Context, bot.Command) string { return "" }
+
+func (f checkerFunc) CheckMailbox(ctx context.Context, c bot.Command) (string, error) {
 	return f(ctx, c)
+}
+
+// requesterChecker: a requester who may not ask, the lookups counted.
+type requesterChecker struct {
+	mu                  sync.Mutex
+	requesters, mailbox int
+}
+
+func (r *requesterChecker) CheckRequester(context.Context, bot.Command) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.requesters++
+	return "You may not ask for this: ask someone in @it-admins."
+}
+
+func (r *requesterChecker) CheckMailbox(context.Context, bot.Command) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mailbox++
+	return "", nil
+}
+
+// TestFormCheckerRequesterOnce: who may ask is looked up once per form, not
+// once per mailbox, and said once next to each field that names one.
+func TestFormCheckerRequesterOnce(t *testing.T) {
+	check := &requesterChecker{}
+	h := newHarness(t, func(c *Config) { c.Checker = check })
+	values := convertValues(map[string]map[string]any{
+		notify.FormBlockMailboxes: users("U0ALICE", "U0BOB"),
+		notify.FormBlockAddresses: text(manyAddresses(50)),
+	})
+	resp, got := h.post(t, "/slack/interactions", submission(t, notify.ConvertFormID, values, nil), slackSigned)
+	said := "You may not ask for this: ask someone in @it-admins."
+	want := map[string]any{"response_action": "errors", "errors": map[string]any{
+		notify.FormBlockMailboxes: said, notify.FormBlockAddresses: said}}
+	if a := answer(t, resp, got); !reflect.DeepEqual(a, want) {
+		t.Fatalf("answer\n%v, want\n%v", a, want)
+	}
+	h.bot.assertNothing(t)
+	if check.requesters != 1 || check.mailbox != 0 {
+		t.Errorf("who may ask checked %d times, mailboxes %d; want 1 and 0", check.requesters, check.mailbox)
+	}
 }
 
 func TestFormChecker(t *testing.T) {

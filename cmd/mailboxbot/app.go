@@ -62,8 +62,9 @@ type appConfig struct {
 	ExtraApprovers map[mailbox.Kind][]string
 	Admins         []string
 	ReminderAt     float64
-	// RatePerUser is each user's commands for a change per minute (0: no
-	// limit); BatchMax the most mailboxes in one command (0: the parser's).
+	// RatePerUser is each user's commands for a change, and members, per
+	// minute (0: no limit); BatchMax the most mailboxes in one command (0:
+	// the parser's).
 	RatePerUser, BatchMax int
 	AuditChannel          string
 	ApprovalTimeout       time.Duration
@@ -153,6 +154,10 @@ func newApp(c appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	policy, err := bot.ResolvePolicy(c.Policy) // the help shows the policy the bot applies
+	if err != nil {
+		return nil, err
+	}
 	var sock *handlers.Socket
 	ready := store.Ping
 	edgeMetrics := metricsHandler(c.Metrics)
@@ -165,7 +170,7 @@ func newApp(c appConfig) (*app, error) {
 		Bot:            svc,
 		Ready:          func(ctx context.Context) error { return ready(ctx) },
 		Replier:        slk,
-		Policy:         c.Policy,
+		Policy:         policy,
 		BatchMax:       c.BatchMax,
 		Home:           svc,
 		Metrics:        ackMetrics(c.Metrics),

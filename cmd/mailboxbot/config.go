@@ -64,12 +64,13 @@ type Config struct {
 	MailboxWait     time.Duration `env:"MAILBOXBOT_MAILBOX_WAIT_TIMEOUT" envDefault:"2h"` // rule 10: wait for a restored mailbox
 	RetryWindow     time.Duration `env:"MAILBOXBOT_RETRY_WINDOW" envDefault:"24h"`        // a failed request may be retried this long; 0 turns it off
 	// Who approves each operation: manager | owners | approvers | none, or
-	// a chain ("owners,approvers"); see bot.CheckPolicy and bot.DefaultPolicy.
-	PolicyConvert   string `env:"MAILBOXBOT_APPROVAL_CONVERT" envDefault:"manager"` // to shared
-	PolicyToRegular string `env:"MAILBOXBOT_APPROVAL_TO_REGULAR" envDefault:"approvers"`
-	PolicyCreate    string `env:"MAILBOXBOT_APPROVAL_CREATE" envDefault:"approvers"`
-	PolicyGrant     string `env:"MAILBOXBOT_APPROVAL_GRANT" envDefault:"owners,approvers"`
-	PolicyRevoke    string `env:"MAILBOXBOT_APPROVAL_REVOKE" envDefault:"owners,approvers"`
+	// a chain ("owners,approvers"); see bot.CheckPolicy. Unset: the bot's
+	// default (bot.DefaultPolicy) decides.
+	PolicyConvert   string `env:"MAILBOXBOT_APPROVAL_CONVERT"` // to shared
+	PolicyToRegular string `env:"MAILBOXBOT_APPROVAL_TO_REGULAR"`
+	PolicyCreate    string `env:"MAILBOXBOT_APPROVAL_CREATE"`
+	PolicyGrant     string `env:"MAILBOXBOT_APPROVAL_GRANT"`
+	PolicyRevoke    string `env:"MAILBOXBOT_APPROVAL_REVOKE"`
 	Workers         int    `env:"MAILBOXBOT_WORKERS" envDefault:"10"`       // 0: take Slack's requests only, run no jobs
 	JobProcess      string `env:"MAILBOXBOT_JOB_PROCESS" envDefault:"idle"` // idle | nice | off: where the jobs run, and at what CPU priority
 
@@ -87,7 +88,7 @@ type Config struct {
 	ExtraRevoke       []string `env:"MAILBOXBOT_EXTRA_APPROVERS_REVOKE"`
 	Admins            []string `env:"MAILBOXBOT_ADMINS"`                        // see everyone's requests on the Home tab
 	ReminderAt        float64  `env:"MAILBOXBOT_REMINDER_AT" envDefault:"0.5"`  // fraction of the approval time; 0 turns reminders off
-	RatePerUser       int      `env:"MAILBOXBOT_RATE_PER_USER" envDefault:"20"` // commands for a change per user per minute; 0: no limit
+	RatePerUser       int      `env:"MAILBOXBOT_RATE_PER_USER" envDefault:"20"` // commands for a change and members per user per minute; 0: no limit
 	BatchMax          int      `env:"MAILBOXBOT_BATCH_MAX" envDefault:"100"`    // mailboxes in one command
 	KeyPrefix         string   `env:"MAILBOXBOT_REDIS_PREFIX" envDefault:"mailboxbot:"`
 	LogLevel          string   `env:"LOG_LEVEL" envDefault:"info"`
@@ -343,12 +344,19 @@ var policySetting = map[mailbox.Kind]string{
 	mailbox.KindCreateShared: "MAILBOXBOT_APPROVAL_CREATE", mailbox.KindGrant: "MAILBOXBOT_APPROVAL_GRANT", mailbox.KindRevoke: "MAILBOXBOT_APPROVAL_REVOKE",
 }
 
-// policy maps the MAILBOXBOT_APPROVAL_* settings to the bot's.
+// policy maps the MAILBOXBOT_APPROVAL_* settings that are set to the
+// bot's; a kind whose setting is unset keeps bot.DefaultPolicy's.
 func (c Config) policy() map[mailbox.Kind]string {
-	return map[mailbox.Kind]string{
+	policy := map[mailbox.Kind]string{}
+	for k, v := range map[mailbox.Kind]string{
 		mailbox.KindConvertToShared: c.PolicyConvert, mailbox.KindConvertToRegular: c.PolicyToRegular,
 		mailbox.KindCreateShared: c.PolicyCreate, mailbox.KindGrant: c.PolicyGrant, mailbox.KindRevoke: c.PolicyRevoke,
+	} {
+		if v != "" {
+			policy[k] = v
+		}
 	}
+	return policy
 }
 
 func trimmed(ids []string) []string {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/internal/jobproc"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
@@ -162,8 +163,8 @@ func TestConfigApprovalPolicies(t *testing.T) {
 	}
 	want := map[mailbox.Kind]string{mailbox.KindConvertToShared: "manager", mailbox.KindConvertToRegular: "approvers",
 		mailbox.KindCreateShared: "approvers", mailbox.KindGrant: "owners,approvers", mailbox.KindRevoke: "owners,approvers"}
-	if got := cfg.policy(); !maps.Equal(got, want) {
-		t.Errorf("default policy %v, want %v", got, want)
+	if got, err := bot.ResolvePolicy(cfg.policy()); err != nil || !maps.Equal(got, want) {
+		t.Errorf("default policy %v (%v), want %v", got, err, want)
 	}
 	for setting, bad := range map[string]string{
 		"MAILBOXBOT_APPROVAL_TO_REGULAR": "manager", "MAILBOXBOT_APPROVAL_GRANT": "none,approvers",
@@ -188,8 +189,8 @@ func TestConfigApprovalPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := cfg.policy(); p[mailbox.KindConvertToRegular] != "approvers" || p[mailbox.KindGrant] != "manager,approvers" {
-		t.Errorf("policy %v", p)
+	if p, err := bot.ResolvePolicy(cfg.policy()); err != nil || p[mailbox.KindConvertToRegular] != "approvers" || p[mailbox.KindGrant] != "manager,approvers" {
+		t.Errorf("policy %v (%v)", p, err)
 	}
 	if got := cfg.requesters()[mailbox.KindMembers]; !slices.Equal(got, []string{"U0RITA"}) {
 		t.Errorf("members requesters %v", got)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -513,10 +514,10 @@ func (p *convertParser) at() error {
 	t = t.UTC()
 	switch {
 	case !t.After(p.now):
-		return usageErr("%s is in the past: it is now %s.", Code(shown), p.now.Format("2006-01-02 15:04 UTC"))
+		return usageErr("%s is in the past: it is now %s.", Code(shown), mrkdwn.UTC(p.now))
 	case t.After(p.now.Add(MaxScheduleAhead)):
 		return usageErr("%s is more than %d days ahead: schedule it by %s.", Code(shown),
-			int(MaxScheduleAhead/(24*time.Hour)), p.now.Add(MaxScheduleAhead).Format("2006-01-02 15:04 UTC"))
+			int(MaxScheduleAhead/(24*time.Hour)), mrkdwn.UTC(p.now.Add(MaxScheduleAhead)))
 	}
 	p.opts.At = t
 	return nil

@@ -246,7 +246,7 @@ func TestGolden(t *testing.T) {
 		}},
 		{"tell_revoke", func() message {
 			r := revokeSucceeded()
-			h := "✅ " + words.Sentence(r.Op) + ": done."
+			h := "✅ " + mrkdwn.Capitalize(words.SharedPhrase(r.Op, mailbox.Target{}, true)) + ": done."
 			return message{notify.TellText(r, h), notify.TellBlocks(r, h, t0)}
 		}},
 		{"answer_request_revoke", func() message {
@@ -342,7 +342,9 @@ func membersTable(n int) string {
 	return b.String()
 }
 
-func TestOperationSentence(t *testing.T) {
+// TestSharedPhrase: what a /shared-mailbox operation does, as the start of
+// a sentence.
+func TestSharedPhrase(t *testing.T) {
 	for _, tc := range []struct {
 		op   mailbox.Operation
 		want string
@@ -364,10 +366,9 @@ func TestOperationSentence(t *testing.T) {
 		{mailbox.Operation{Kind: mailbox.KindRevoke, Mailbox: "info@contoso.com", Trustee: "<!channel>", Right: mailbox.SendAs},
 			"Take Send As on *info@contoso.com* away from &lt;!channel&gt;"},
 		{mailbox.Operation{Kind: mailbox.KindMembers, Mailbox: "info@contoso.com"}, "List who may use *info@contoso.com*"},
-		{mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"}, "Convert to a shared mailbox: *alice@contoso.com*"},
 	} {
-		if got := words.Sentence(tc.op); got != tc.want {
-			t.Errorf("OperationSentence(%+v) =\n%q, want\n%q", tc.op, got, tc.want)
+		if got := mrkdwn.Capitalize(words.SharedPhrase(tc.op, mailbox.Target{}, true)); got != tc.want {
+			t.Errorf("SharedPhrase(%+v) =\n%q, want\n%q", tc.op, got, tc.want)
 		}
 	}
 	for k, want := range map[mailbox.Kind]string{mailbox.KindCreateShared: "Create a shared mailbox", mailbox.KindGrant: "Grant a right on a mailbox",

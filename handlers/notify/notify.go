@@ -30,6 +30,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/internal/wait"
 )
 
@@ -417,12 +418,10 @@ func (s *Slack) EmailOf(ctx context.Context, userID string) (string, error) {
 // or "" when s is none of them.
 func mentionID(s string) string {
 	s = strings.TrimSpace(s)
-	if inner, ok := strings.CutPrefix(s, "<@"); ok {
-		inner, ok = strings.CutSuffix(inner, ">")
-		if !ok {
-			return ""
-		}
-		s, _, _ = strings.Cut(inner, "|")
+	if id, ok := mrkdwn.MentionID(s); ok {
+		s = id
+	} else if strings.HasPrefix(s, "<@") {
+		return ""
 	}
 	if s == "" || len(s) > 32 {
 		return ""

@@ -464,19 +464,19 @@ func approverLine(p mailbox.Plan, r *bot.Request, shared bool) string {
 // approverReason tells the approver why they are asked.
 func approverReason(r *bot.Request) string {
 	switch {
-	case r.ApproverSource == "manager" && words.IsShared(r.Op.Kind):
+	case r.ApproverSource == bot.SourceManager && words.IsShared(r.Op.Kind):
 		return "You are asked because you are the manager of " + mrkdwn.Mention(r.Requester) + " in Microsoft Entra."
 	}
 	switch r.ApproverSource {
-	case "manager":
+	case bot.SourceManager:
 		owner := r.Plan.Target.DisplayName
 		if owner == "" {
 			owner = words.MailboxOf(r.Op, r.Plan.Target)
 		}
 		return "You are asked because you are the manager of " + mrkdwn.Escape(owner) + " in Microsoft Entra."
-	case "configured":
+	case bot.SourceConfigured:
 		return "You are asked because you are a configured approver for mailbox changes."
-	case "owners":
+	case bot.SourceOwners:
 		return "You are asked because you already have Full Access on " + mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target)) + "."
 	}
 	return "You are asked as an approver of this request."
@@ -498,11 +498,11 @@ func approversText(r *bot.Request) string {
 	}
 	t := strings.Join(ms, ", ")
 	switch r.ApproverSource {
-	case "manager":
+	case bot.SourceManager:
 		t += " (manager of the owner)"
-	case "configured":
+	case bot.SourceConfigured:
 		t += " (configured approver)"
-	case "owners":
+	case bot.SourceOwners:
 		t += " (has Full Access on the mailbox)"
 	}
 	return t

@@ -40,6 +40,17 @@ func UTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 // Mention formats a Slack user id as a mention.
 func Mention(user string) string { return "<@" + user + ">" }
 
+// MentionID reads a Slack mention, "<@U123>" or "<@U123|name>" as Slack
+// escapes one, the other way from Mention: the user id, and whether s is a
+// mention with a non-empty id. The id is not checked further.
+func MentionID(s string) (id string, ok bool) {
+	if !strings.HasPrefix(s, "<@") || !strings.HasSuffix(s, ">") {
+		return "", false
+	}
+	id, _, _ = strings.Cut(s[2:len(s)-1], "|")
+	return id, id != ""
+}
+
 // Mentions lists Slack users as mentions joined by "or": "<@A>, <@B> or
 // <@C>"; "nobody" for none.
 func Mentions(ids []string) string {

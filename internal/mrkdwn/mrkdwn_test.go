@@ -43,3 +43,16 @@ func TestMentionsAndEscape(t *testing.T) {
 		t.Errorf("Date = %q", got)
 	}
 }
+
+func TestMentionID(t *testing.T) {
+	for s, want := range map[string]string{
+		"<@U123>": "U123", "<@W9|maria>": "W9", "<@U1|a|b>": "U1", "<@U123": "", "U123": "", "<@>": "", "<@|name>": "", "": "",
+	} {
+		if id, ok := MentionID(s); id != want || ok != (want != "") {
+			t.Errorf("MentionID(%q) = %q, %v; want %q", s, id, ok, want)
+		}
+	}
+	if id, ok := MentionID(Mention("U0ALICE")); id != "U0ALICE" || !ok {
+		t.Errorf("MentionID(Mention(U0ALICE)) = %q, %v", id, ok)
+	}
+}

@@ -98,20 +98,6 @@ func AutomapText(o mailbox.Options) string {
 	return "automapping on"
 }
 
-// Sentence says what a /shared-mailbox operation does, as a
-// sentence of mrkdwn without its full stop: "Create the shared mailbox
-// *Sales Team* <support@contoso.com> with 2 members", "Give kim@contoso.com
-// Full Access to *info@contoso.com* (automapping on)", "Take Send As on
-// *info@contoso.com* away from kim@contoso.com". For a conversion it is
-// the title and the mailbox.
-func Sentence(op mailbox.Operation) string {
-	p := SharedPhrase(op, mailbox.Target{}, true)
-	if p == "" {
-		return mrkdwn.Escape(OperationTitle(op.Kind)) + ": *" + mrkdwn.Escape(op.Mailbox) + "*"
-	}
-	return strings.ToUpper(p[:1]) + p[1:]
-}
-
 // SharedPhrase is what a /shared-mailbox operation does, after "asks
 // to": "create the shared mailbox …", "give … Full Access to …"; "" for
 // other kinds. bold marks the mailbox (or the new display name) up; the
@@ -222,13 +208,4 @@ func Phrase(op mailbox.Operation, t mailbox.Target, bold bool) string {
 		return "convert " + mb + " back to a user mailbox"
 	}
 	return mrkdwn.Escape(OperationTitle(op.Kind)) + " on " + mb
-}
-
-// Addresses lists escaped addresses: "a@b, c@d".
-func Addresses(l []string) string {
-	out := make([]string, len(l))
-	for i, a := range l {
-		out[i] = mrkdwn.Escape(a)
-	}
-	return strings.Join(out, ", ")
 }

@@ -8,9 +8,6 @@ import "fmt"
 // ConfiguredDecide: the policy names the configured approvers.
 func ConfiguredDecide() string { return "the configured approvers decide this kind of request" }
 
-// ManagerIsTrustee: the requester's manager would get the access.
-func ManagerIsTrustee() string { return "your manager is the one who would get the access" }
-
 // OwnManager: the requester is their own manager.
 func OwnManager() string { return "you are your own manager" }
 
