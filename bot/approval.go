@@ -61,7 +61,7 @@ func (s *Service) askApprovals(ctx context.Context, r *Request, to ReplyTo) erro
 		s.audit(ctx, r)
 	}
 	because := ""
-	if r.ApproverSource == "configured" {
+	if r.ApproverSource == SourceConfigured {
 		because = r.ApproverNote
 	}
 	text := words.Asked(r.ID, opPhrase(r), r.Op.Options.DryRun, r.Approvers, r.Op.Options.At, because)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
@@ -257,7 +258,7 @@ func (s *Service) plan(ctx context.Context, op mailbox.Operation, log *slog.Logg
 func (s *Service) resolveMentions(ctx context.Context, op mailbox.Operation) (mailbox.Operation, string) {
 	var problem string
 	resolve := func(x string) string {
-		id, ok := mentionID(x)
+		id, ok := mrkdwn.MentionID(x)
 		if !ok || problem != "" {
 			return x
 		}
@@ -283,15 +284,6 @@ func (s *Service) resolveMentions(ctx context.Context, op mailbox.Operation) (ma
 	op.Options.FullAccess = list(op.Options.FullAccess)
 	op.Options.SendAs = list(op.Options.SendAs)
 	return op, problem
-}
-
-// mentionID reads a Slack mention "<@U123>" or "<@U123|name>".
-func mentionID(s string) (string, bool) {
-	if !strings.HasPrefix(s, "<@") || !strings.HasSuffix(s, ">") {
-		return "", false
-	}
-	id, _, _ := strings.Cut(s[2:len(s)-1], "|")
-	return id, id != ""
 }
 
 // activeText says that mb already has active request id.

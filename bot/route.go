@@ -14,19 +14,12 @@ import (
 // owners, the configured and extra approvers), never anyone who gains
 // access by it (rule 16).
 
-// Approver sources (Request.ApproverSource).
-const (
-	sourceManager    = "manager"
-	sourceOwners     = "owners"
-	sourceConfigured = "configured"
-)
-
 // ErrBeneficiary: the clicker would get access by the request they try to
 // approve (rule 16; isBeneficiary, words.BeneficiaryApproval).
 var ErrBeneficiary = errors.New("the approver gains access by the request")
 
 // sourceOf is the approver source of each policy element.
-var sourceOf = map[string]string{PolicyManager: sourceManager, PolicyOwners: sourceOwners, PolicyApprovers: sourceConfigured}
+var sourceOf = map[string]string{PolicyManager: SourceManager, PolicyOwners: SourceOwners, PolicyApprovers: SourceConfigured}
 
 // routing is who approves a request, and why.
 type routing struct {
@@ -102,9 +95,9 @@ func (s *Service) routeWith(ctx context.Context, plan mailbox.Plan, gainers []ma
 		}
 	}
 	if rt.source == "" {
-		rt.source = sourceConfigured
+		rt.source = SourceConfigured
 	}
-	if rt.source != sourceConfigured {
+	if rt.source != SourceConfigured {
 		whys = nil // only a decision left to the configured approvers is explained (ApproverNote)
 	}
 	rt.why = strings.Join(whys, "; ")

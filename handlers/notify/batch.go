@@ -163,11 +163,11 @@ func batchApproverReason(b *bot.Batch, reqs []*bot.Request) string {
 		return "You are asked as an approver of these mailboxes."
 	}
 	switch reqs[0].ApproverSource {
-	case "manager":
+	case bot.SourceManager:
 		return "You are asked because you are the manager of the owners of these mailboxes in Microsoft Entra."
-	case "owners":
+	case bot.SourceOwners:
 		return "You are asked because you already have Full Access on these mailboxes."
-	case "configured":
+	case bot.SourceConfigured:
 		why := "You are asked because you are a configured approver for mailbox changes"
 		if b.ApproverNote != "" {
 			why += " (" + mrkdwn.Escape(b.ApproverNote) + ")"
