@@ -230,12 +230,7 @@ func (s *Service) finishBatch(ctx context.Context, b *Batch, to ReplyTo) error {
 			r.Beneficiaries = beneficiaries // of the whole batch, which is approved as one
 		}
 		r.Record(Event{At: now, Actor: c.User, Type: "created", To: r.State, Note: "in batch " + b.ID})
-		if r.State == StatePending {
-			if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobExpire, ID: "expire:" + r.ID, RequestID: r.ID, At: r.ExpiresAt}); err != nil {
-				return fmt.Errorf("queue expiry of %s: %w", r.ID, err)
-			}
-		}
-		if err := s.cfg.Store.Create(ctx, r); err != nil {
+		if err := s.storeRequest(ctx, r); err != nil {
 			var active *ActiveError
 			if errors.As(err, &active) && active.ID != r.ID {
 				refused = append(refused, words.Refused(plan.Op.Mailbox, words.ActiveInBatch(active.ID)))
@@ -246,10 +241,9 @@ func (s *Service) finishBatch(ctx context.Context, b *Batch, to ReplyTo) error {
 				ids = append(ids, r.ID)
 				continue
 			}
-			return fmt.Errorf("create request for %s: %w", plan.Op.Mailbox, err)
+			return err
 		}
 		ids = append(ids, r.ID)
-		s.observeTransition(r, r.State)
 	}
 	if err := s.endPlanning(ctx, b.ID, approvers, why, func(b *Batch) {
 		b.RequestIDs = ids

@@ -170,6 +170,27 @@ func (s *Service) newRequest(id string, c Command, plan mailbox.Plan, approvers 
 	return r
 }
 
+// storeRequest stores a new request, one mailbox's own or a batch's: a
+// request pending approval has its expiry queued first (if the request is
+// then not created, the expiry finds nothing to expire; the reverse order
+// could lose it). Store.Create's *ActiveError comes back as it is.
+func (s *Service) storeRequest(ctx context.Context, r *Request) error {
+	if r.State == StatePending {
+		if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobExpire, ID: "expire:" + r.ID, RequestID: r.ID, At: r.ExpiresAt}); err != nil {
+			return fmt.Errorf("queue expiry of %s: %w", r.ID, err)
+		}
+	}
+	if err := s.cfg.Store.Create(ctx, r); err != nil {
+		var active *ActiveError
+		if errors.As(err, &active) {
+			return err
+		}
+		return fmt.Errorf("create request for %s: %w", r.Op.Mailbox, err)
+	}
+	s.observeTransition(r, r.State)
+	return nil
+}
+
 // createRequest creates the request of one mailbox (newRequest) with the
 // approvers and the people who gain access routing found (rt), and stores
 // it. A request pending approval has its expiry queued first; one
@@ -193,22 +214,14 @@ func (s *Service) createRequest(ctx context.Context, id string, c Command, plan 
 		r.NextRunAt = at
 	}
 	r.Record(Event{At: now, Actor: c.User, Type: "created", To: r.State, Note: note})
-	if !unapproved {
-		// The expiry is queued first: if the request is then not created, the
-		// expiry finds nothing to expire; the reverse order could lose it.
-		if err := s.cfg.Queue.Enqueue(ctx, Job{Type: JobExpire, ID: "expire:" + r.ID, RequestID: r.ID, At: r.ExpiresAt}); err != nil {
-			return nil, fmt.Errorf("queue expiry of %s: %w", r.ID, err)
-		}
-	}
-	if err := s.cfg.Store.Create(ctx, r); err != nil {
+	if err := s.storeRequest(ctx, r); err != nil {
 		var active *ActiveError
 		if errors.As(err, &active) {
 			s.answer(ctx, to, Answer{Text: s.activeText(ctx, c.Op.Mailbox, active.ID)})
 			return nil, nil
 		}
-		return nil, fmt.Errorf("create request for %s: %w", c.Op.Mailbox, err)
+		return nil, err
 	}
-	s.observeTransition(r, r.State)
 	if !unapproved {
 		s.log.Info("request created", "request", r.ID, "op", r.Op.Kind, "mailbox", r.Op.Mailbox, "user", c.User,
 			"approver", strings.Join(approvers, ","), "source", source)
