@@ -99,14 +99,10 @@ func ownFacts(r *Request) map[string]bool {
 // act on the ids recorded when it was created, and check them).
 func ownBlocker(r *Request, live mailbox.Plan, own map[string]bool, b mailbox.Finding) bool {
 	switch r.Op.Kind {
-	case mailbox.KindConvertToShared:
-		// Rule 0 is the type check of a conversion to shared.
-		return own["recipient_type"] && b.Rule == 0 && live.Target.RecipientTypeDetails == madeType[r.Op.Kind]
-	case mailbox.KindConvertToRegular:
-		return own["recipient_type"] && b.Rule == 9 && live.Target.RecipientTypeDetails == madeType[r.Op.Kind] &&
-			strings.HasSuffix(b.Text, "not a shared mailbox.")
+	case mailbox.KindConvertToShared, mailbox.KindConvertToRegular:
+		return own["recipient_type"] && b.Code == mailbox.FindingType && live.Target.RecipientTypeDetails == madeType[r.Op.Kind]
 	case mailbox.KindCreateShared:
-		return own["address_taken"] && b.Rule == 11 && live.Target.AddressTaken && strings.Contains(b.Text, " is already used by ")
+		return own["address_taken"] && b.Code == mailbox.FindingTaken && live.Target.AddressTaken
 	}
 	return false
 }

@@ -105,7 +105,19 @@ type Finding struct {
 	Rule     int      `json:"rule,omitempty"` // the rule of DESIGN.md section 2, 0 if none
 	Text     string   `json:"text"`
 	Fix      string   `json:"fix,omitempty"` // what to do about a blocker
+	// Code names, for the code that reads findings, what a blocker is about
+	// when that is not told by the rule alone (FindingType, FindingTaken).
+	Code string `json:"code,omitempty"`
 }
+
+// Finding codes.
+const (
+	// FindingType: the mailbox is not of the type the operation starts
+	// from (already shared, not a user mailbox, not a shared mailbox).
+	FindingType = "type"
+	// FindingTaken: the address a new mailbox would get is used already.
+	FindingTaken = "address_taken"
+)
 
 // StepName names a step; it is stable and stored.
 type StepName string

@@ -68,6 +68,11 @@ func (d *draft) add(sev Severity, rule int, text, fix string) {
 	d.Findings = append(d.Findings, Finding{Severity: sev, Rule: rule, Text: text, Fix: fix})
 }
 
+// blocker adds a blocker with a code (Finding.Code).
+func (d *draft) blocker(code string, rule int, text, fix string) {
+	d.Findings = append(d.Findings, Finding{Severity: Blocker, Rule: rule, Text: text, Fix: fix, Code: code})
+}
+
 func (d *draft) step(name StepName, arg, title string) {
 	d.Steps = append(d.Steps, Step{Name: name, Arg: arg, Title: title})
 }
@@ -122,10 +127,10 @@ func (p *Planner) planToShared(ctx context.Context, op Operation) (Plan, error) 
 	upn := u.UserPrincipalName
 	switch mb.RecipientTypeDetails {
 	case RecipientSharedMailbox:
-		d.add(Blocker, 0, fmt.Sprintf("%s is already a shared mailbox.", upn), "Nothing to do. To manage who may use it, use /shared-mailbox.")
+		d.blocker(FindingType, 0, fmt.Sprintf("%s is already a shared mailbox.", upn), "Nothing to do. To manage who may use it, use /shared-mailbox.")
 	case RecipientUserMailbox:
 	default:
-		d.add(Blocker, 0, fmt.Sprintf("%s is a %s, not a user mailbox.", upn, mb.RecipientTypeDetails),
+		d.blocker(FindingType, 0, fmt.Sprintf("%s is a %s, not a user mailbox.", upn, mb.RecipientTypeDetails),
 			"Only a user mailbox (UserMailbox) can be converted to a shared mailbox.")
 	}
 	// Rule 8: a synchronised account must be converted on-premises.
@@ -505,7 +510,7 @@ func (p *Planner) planToRegular(ctx context.Context, op Operation) (Plan, error)
 	d.mailboxFacts(mb)
 	upn := u.UserPrincipalName
 	if mb.RecipientTypeDetails != RecipientSharedMailbox {
-		d.add(Blocker, 9, fmt.Sprintf("%s is a %s, not a shared mailbox.", upn, mb.RecipientTypeDetails), "Only a shared mailbox can be converted back to a user mailbox.")
+		d.blocker(FindingType, 9, fmt.Sprintf("%s is a %s, not a shared mailbox.", upn, mb.RecipientTypeDetails), "Only a shared mailbox can be converted back to a user mailbox.")
 	}
 	if u.OnPremisesSyncEnabled || mb.IsDirSynced {
 		d.add(Blocker, 8, fmt.Sprintf("%s is synchronised from on-premises Active Directory; a change made in the cloud would be overwritten.", upn),

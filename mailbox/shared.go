@@ -33,7 +33,7 @@ func (p *Planner) planCreate(ctx context.Context, op Operation) (Plan, error) {
 	}
 	d.Target.AddressTaken = taken
 	if taken {
-		d.add(Blocker, 11, fmt.Sprintf("%s is already used by a mailbox, group, contact or user, as its address, one of its other (proxy) addresses or its user name.", addr),
+		d.blocker(FindingTaken, 11, fmt.Sprintf("%s is already used by a mailbox, group, contact or user, as its address, one of its other (proxy) addresses or its user name.", addr),
 			"Choose another address, or use the existing one: /shared-mailbox grant gives people access to an existing shared mailbox.")
 	}
 	members := p.people(ctx, &d, op.Members, false)
