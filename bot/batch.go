@@ -107,7 +107,7 @@ func (s *Service) askBatch(ctx context.Context, b *Batch, to ReplyTo) error {
 			}
 		}
 	}
-	what := phrase(mailbox.Operation{Kind: b.Op.Kind, Mailbox: "each mailbox"}, false)
+	what := phrase(mailbox.Operation{Kind: b.Op.Kind, Mailbox: words.EachMailbox}, false)
 	s.answer(ctx, to, Answer{Text: words.BatchAsked(b.ID, len(b.RequestIDs), what, b.Approvers, b.Refused)})
 	s.batchChanged(ctx, b.ID)
 	return nil

@@ -255,6 +255,10 @@ func (s *Service) finishBatch(ctx context.Context, b *Batch, to ReplyTo) error {
 	if err != nil {
 		return fmt.Errorf("batch %s: %w", b.ID, err)
 	}
+	if len(b.RequestIDs) == 0 { // every mailbox already had an active request
+		s.answer(ctx, to, Answer{Text: words.NoneCanGo(b.Refused)})
+		return nil
+	}
 	if policy == PolicyNone {
 		return s.startBatch(ctx, b, to)
 	}

@@ -123,3 +123,29 @@ func TestResumedCommandJobIsNotStoppedByTheRateLimit(t *testing.T) {
 		t.Errorf("the requester was told %d times that the request waits for approval, want 2 (once a run): %q", n, e.notes.answers)
 	}
 }
+
+// A batch whose every mailbox already has an active request asks nobody,
+// and says so, rather than "… for 0 mailboxes: @x will be asked".
+func TestBatchOfMailboxesAllBusyAsksNobody(t *testing.T) {
+	e := policyEnv(t, nil, nil)
+	for _, addr := range []string{"alice@contoso.com", "frank@contoso.com"} {
+		e.ask(rita, mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: addr, Options: mailbox.Options{AddLicense: true}})
+	}
+	e.notes.mu.Lock()
+	asked := len(e.notes.batchAsks)
+	e.notes.mu.Unlock()
+	if err := e.svc.AcceptCommand(context.Background(), bot.Command{Op: mailbox.Operation{Kind: mailbox.KindConvertToShared, Options: mailbox.Options{AddLicense: true}},
+		Mailboxes: []string{"alice@contoso.com", "frank@contoso.com"}, User: rita, TeamID: "T0001", Channel: "C0HELP", TriggerID: "busy.1"}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	answer := e.notes.lastAnswer(t)
+	if !strings.Contains(answer, "None of these mailboxes can go ahead") || strings.Contains(answer, "will be asked") {
+		t.Fatalf("answer %q", answer)
+	}
+	e.notes.mu.Lock()
+	defer e.notes.mu.Unlock()
+	if len(e.notes.batchAsks) != asked {
+		t.Errorf("a batch approval was sent: %v", e.notes.batchAsks)
+	}
+}

@@ -75,3 +75,7 @@ func BatchCancelled(id string, n, left int) string {
 	}
 	return text
 }
+
+// EachMailbox stands for the mailbox in the phrase of a batch's operation:
+// "convert *each mailbox* to a shared mailbox".
+const EachMailbox = "each mailbox"
