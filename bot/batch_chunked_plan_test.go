@@ -29,7 +29,7 @@ func (p *countingPlanner) Plan(ctx context.Context, op mailbox.Operation) (mailb
 // Microsoft calls a mailbox), holding a worker while other people's
 // commands waited. Now each job plans a chunk and queues the next behind
 // the work waiting; a job run again records nothing twice, loses nothing.
-func TestRegressionBatchPlannedInOneJob(t *testing.T) {
+func TestBatchIsPlannedInChunks(t *testing.T) {
 	e := newEnv(t, nil)
 	addrs := bulkTenant(t, e, 12)
 	planner := &countingPlanner{Planner: e.cfg.Planner, n: map[string]int{}}

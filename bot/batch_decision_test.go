@@ -12,7 +12,7 @@ import (
 // Issue 15, point 8: a batch is one decision. A click on one member with
 // its own id (an old message, the Home tab, a forged value) changes
 // nothing; the batch rejected afterwards leaves every mailbox as it was.
-func TestRegressionBatchMemberApprovedAloneThenBatchRejected(t *testing.T) {
+func TestBatchMemberCannotBeDecidedAlone(t *testing.T) {
 	e := newEnv(t, nil)
 	addrs := bulkTenant(t, e, 2)
 	if err := e.svc.AcceptCommand(context.Background(), batchCmd(addrs, "b8.1")); err != nil {

@@ -38,7 +38,7 @@ func (e *env) tracked(id string) bool {
 
 // Issue 15, point 7a: the run job of an approved request whose key Redis
 // lost returned nil in silence; the requester never heard of it.
-func TestRegressionLostApprovedRequestIsDroppedSilently(t *testing.T) {
+func TestLostApprovedRequestIsReported(t *testing.T) {
 	e := newEnv(t, nil)
 	e.command(rita, "alice@contoso.com")
 	r := e.request("alice@contoso.com")
@@ -77,7 +77,7 @@ func TestRegressionLostApprovedRequestIsDroppedSilently(t *testing.T) {
 
 // Issue 15, point 7b: Reconcile skipped an in-flight or pending id whose
 // request was gone, and kept it tracked forever.
-func TestRegressionReconcileKeepsLostRequestsInSilence(t *testing.T) {
+func TestReconcileReportsAndForgetsLostRequests(t *testing.T) {
 	e := newEnv(t, nil)
 	addrs := bulkTenant(t, e, 2)
 	e.command(rita, addrs[0]) // stays pending

@@ -11,7 +11,7 @@ import (
 // Issue 15, point 9: a click delivered again after its decision took
 // effect is answered to the clicker only: the requester is not told again
 // that the work is queued, the audit and approval messages are not redone.
-func TestRegressionRepeatedApproveTellsRequesterAgain(t *testing.T) {
+func TestRepeatedApproveOnlyAnswersTheClicker(t *testing.T) {
 	e := newEnv(t, nil)
 	e.command(rita, "alice@contoso.com")
 	r := e.request("alice@contoso.com")

@@ -53,7 +53,7 @@ func askMaria(t *testing.T, text, button string) (*world, slacktest.Entry, func(
 
 // Issue 15, point 9: Slack delivering an Approve click again after the
 // work succeeded told the requester a second time that it was approved.
-func TestRegressionServeRepeatedClickTellsRequesterAgain(t *testing.T) {
+func TestServeRepeatedClickOnlyAnswersTheClicker(t *testing.T) {
 	w, ask, _ := askMaria(t, "alice@contoso.com", "[Approve]")
 	body, err := w.slack.ClickBody("U0MARIA", ask, "approve")
 	if err != nil {
@@ -86,7 +86,7 @@ func TestRegressionServeRepeatedClickTellsRequesterAgain(t *testing.T) {
 // Issue 15, point 8: one mailbox of a batch approved on its own (a forged
 // button value; the Home tab used to offer member buttons), then the batch
 // rejected: the report said "Rejected" while that mailbox was converted.
-func TestRegressionServeBatchMemberApprovedAlone(t *testing.T) {
+func TestServeBatchIsOneDecision(t *testing.T) {
 	w, ask, _ := askMaria(t, "alice@contoso.com carol@contoso.com", "[Approve all]")
 	bat := ask.Text[strings.Index(ask.Text, "bat_"):]
 	bat = bat[:len("bat_")+8]
@@ -129,7 +129,7 @@ func TestRegressionServeBatchMemberApprovedAlone(t *testing.T) {
 // Issue 15, point 7: an approved request whose key Redis lost (eviction,
 // a failover without persistence) was dropped in silence. After a restart
 // the reconciler tells the requester and the audit channel, and forgets it.
-func TestRegressionServeLostRequestDroppedInSilence(t *testing.T) {
+func TestServeReportsALostRequest(t *testing.T) {
 	at := time.Now().UTC().Add(2 * time.Hour).Format("2006-01-02 15:04")
 	w, ask, stop := askMaria(t, "alice@contoso.com at "+at, "[Approve]")
 	w.click("U0MARIA", ask, "approve")

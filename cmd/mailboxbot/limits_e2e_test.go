@@ -16,7 +16,7 @@ import (
 // Issue 15, point 10a: one user flooding the bot with commands is told to
 // wait, while another user's command is still acknowledged and answered
 // promptly.
-func TestRegressionServeFloodHasNoLimit(t *testing.T) {
+func TestServeFloodIsLimitedWhileOthersAreAnswered(t *testing.T) {
 	w := newWorld(t, 1)
 	w.serve(&testlog.Buffer{})
 
@@ -61,7 +61,7 @@ func TestRegressionServeFloodHasNoLimit(t *testing.T) {
 
 // Issue 15, point 10b: a command naming more mailboxes than
 // MAILBOXBOT_BATCH_MAX is answered at once with the limit, not queued.
-func TestRegressionServeBatchOverLimitIsQueued(t *testing.T) {
+func TestServeBatchOverTheLimitIsRefusedAtOnce(t *testing.T) {
 	w := newWorld(t, 1)
 	w.env["MAILBOXBOT_BATCH_MAX"] = "3"
 	w.serve(&testlog.Buffer{})
