@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -142,10 +143,10 @@ func batchDecisionButtons(b *bot.Batch, n int) *slack.ActionBlock {
 	if b.Op.Kind == mailbox.KindConvertToRegular {
 		becomes = "a user mailbox again"
 	}
-	title, head := "Approve these changes?", fmt.Sprintf("Each of the %d mailboxes becomes %s %s; each is reported.", n, becomes, whenText(b.Op.Options))
+	title, head := "Approve these changes?", fmt.Sprintf("Each of the %d mailboxes becomes %s %s; each is reported.", n, becomes, words.ApproveWhen(b.Op.Options))
 	if b.Op.Options.DryRun {
 		title = "Approve this dry run?"
-		head = fmt.Sprintf("Dry run: the bot will report the steps for each of the %d mailboxes %s. Nothing will be changed.", n, whenText(b.Op.Options))
+		head = fmt.Sprintf("Dry run: the bot will report the steps for each of the %d mailboxes %s. Nothing will be changed.", n, words.ApproveWhen(b.Op.Options))
 	}
 	fs, _ := planFacts(b.Op, nil, b.Requester)
 	approve := slack.NewButtonBlockElement(ActionApprove, b.ID, plain("Approve all", 75)).
