@@ -20,7 +20,7 @@ import (
 // steps as planned, and who approves.
 
 // DryRunNote marks every message about a dry run.
-const DryRunNote = "🧪 *DRY RUN*: nothing is changed in the tenant; each step reports what it would do and send."
+const DryRunNote = words.DryRunNote
 
 // mailboxOf is the mailbox r is about, escaped.
 func mailboxOf(r *bot.Request) string {
