@@ -87,3 +87,64 @@ func FormNameForbidden(forbidden, quoted string) string {
 func FormNameControl(r rune) string {
 	return fmt.Sprintf("The name holds an invisible control character (%U): type it again without it.", r)
 }
+
+// The buttons and titles of the forms.
+const (
+	FormSubmit       = "Request"
+	FormClose        = CancelButton
+	ConvertFormTitle = "Convert mailboxes"
+	SharedFormTitle  = "New shared mailbox"
+)
+
+// The choices of the /convert-mailbox form, each with its description
+// ("" for none).
+const (
+	FormToShared           = "To a shared mailbox"
+	FormToRegular          = "Back to a user mailbox"
+	FormTAP                = "A Temporary Access Pass"
+	FormTAPHint            = "Signs in once and sets up a password or passkey"
+	FormPassword           = "A new password"
+	FormPasswordHint       = "To be changed at the next sign-in"
+	FormBlockSignIn        = "Block sign-in"
+	FormBlockSignInHint    = "To shared: else the old name and password keep working"
+	FormRevokeSessions     = "Revoke sessions"
+	FormRevokeSessionsHint = "To shared: signs the user out everywhere"
+	FormRemoveLicenses     = "Remove the licenses"
+	FormRemoveLicensesHint = "To shared: once verified, where the rules allow"
+	FormDryRun             = "Dry run"
+	FormDryRunHint         = "Report what would be done; change nothing"
+)
+
+// The /convert-mailbox form's intro, labels, hints and placeholders.
+const (
+	ConvertFormIntro = "Pick the people whose mailboxes to convert, paste their addresses, or both. " +
+		"Several mailboxes converted to shared make one request with one approval (converting back asks for each on its own); I check each one and answer you privately."
+	FormPickPeople       = "Pick people"
+	FormMailboxes        = "Mailboxes"
+	FormAddresses        = "…or their addresses"
+	FormAddressesHint    = "One per line, or separated by commas. Someone no longer in Slack (a leaver) can only be named here."
+	FormAddressesExample = "alice@contoso.com, bob@contoso.com"
+	FormDirection        = "Convert"
+	FormOptions          = "Options"
+	FormCredential       = "Back to a user mailbox: give the user"
+	FormCredentialHint   = "Sent to you alone, in a private message."
+	FormMembersToShared  = "Members (to shared)"
+	FormMembersHint      = "They get Full Access and Send As on the shared mailbox."
+	FormRunOn            = "Run on (UTC)"
+	FormRunOnHint        = "Leave empty to run as soon as it is approved; at most 90 days ahead."
+	FormRunOnPlaceholder = "As soon as it is approved"
+	FormAt               = "At (UTC)"
+	FormTimePlaceholder  = "Time (UTC)"
+)
+
+// The /shared-mailbox form's intro, labels, hints and placeholders.
+const (
+	SharedFormIntro = "A new shared mailbox: its account cannot sign in (rule 11), and its members get Full Access and Send As (rule 12). " +
+		"I check it and answer you privately."
+	FormDisplayName        = "Display name"
+	FormDisplayNameExample = "Sales Team"
+	FormAddress            = "Address"
+	FormAddressExample     = "sales@contoso.com"
+	FormMembers            = "Members"
+	FormNewMembersHint     = "They get Full Access and Send As."
+)
