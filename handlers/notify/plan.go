@@ -30,7 +30,7 @@ func mailboxOf(r *bot.Request) string {
 // summary is who asks for what: "<@U> asks to convert *a@b* (…) to a
 // shared mailbox"; bold marks the mailbox up.
 func summary(r *bot.Request, bold bool) string {
-	return mrkdwn.Mention(r.Requester) + " asks to " + words.Phrase(r.Op, r.Plan.Target, bold)
+	return words.AsksTo(r.Requester, words.Phrase(r.Op, r.Plan.Target, bold))
 }
 
 // fact is one thing a request does besides its operation's own change:
@@ -420,9 +420,9 @@ func sharedTargetLines(op mailbox.Operation, t mailbox.Target) []string {
 	lines := []string{line}
 	switch op.Kind {
 	case mailbox.KindGrant:
-		lines = append(lines, words.RightLabel+mrkdwn.Escape(words.RightName(op.Right))+" · *to* "+words.Person(op.Trustee))
+		lines = append(lines, words.RightGiven(words.RightName(op.Right), op.Trustee))
 	case mailbox.KindRevoke:
-		lines = append(lines, words.RightLabel+mrkdwn.Escape(words.RightName(op.Right))+" · *from* "+words.Person(op.Trustee))
+		lines = append(lines, words.RightTaken(words.RightName(op.Right), op.Trustee))
 	}
 	return lines
 }

@@ -166,3 +166,16 @@ const (
 	ViaConfigured = " (configured approver)"
 	ViaOwners     = " (has Full Access on the mailbox)"
 )
+
+// AsksTo is who asks for what (phrase): "<@U> asks to …".
+func AsksTo(requester, phrase string) string { return mrkdwn.Mention(requester) + " asks to " + phrase }
+
+// RightGiven is the right line of a grant: the right and who gets it.
+func RightGiven(right, trustee string) string {
+	return RightLabel + mrkdwn.Escape(right) + " · *to* " + Person(trustee)
+}
+
+// RightTaken is the right line of a revoke: the right and who loses it.
+func RightTaken(right, trustee string) string {
+	return RightLabel + mrkdwn.Escape(right) + " · *from* " + Person(trustee)
+}
