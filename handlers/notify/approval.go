@@ -62,12 +62,8 @@ func ApprovalBlocks(r *bot.Request, now time.Time) []slack.Block {
 // expiryText says when r expires ("expires <date>") or expired, as of
 // now; "" when it does not expire.
 func expiryText(r *bot.Request, now time.Time) string {
-	return expiresAt(r.ExpiresAt, now)
+	return words.ExpiresAt(r.ExpiresAt, now)
 }
-
-// expiresAt says when something expiring at at expires ("expires <date>")
-// or expired, as of now; "" when at is zero.
-func expiresAt(at, now time.Time) string { return words.ExpiresAt(at, now) }
 
 // decisionButtons is the Approve (with its confirm dialog: what will
 // happen, approveConfirm) and Reject buttons of r, wherever they are

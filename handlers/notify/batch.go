@@ -79,7 +79,7 @@ func BatchApprovalBlocks(b *bot.Batch, reqs []*bot.Request, now time.Time) []sla
 	case !slices.ContainsFunc(reqs, func(r *bot.Request) bool { return r.State == bot.StatePending }):
 		tail = append(tail, section("decision", words.BatchNoLongerWaiting))
 	default:
-		tail = append(tail, contextBlock("why", words.ExpiresRef(expiresAt(b.ExpiresAt, now), b.ID)),
+		tail = append(tail, contextBlock("why", words.ExpiresRef(words.ExpiresAt(b.ExpiresAt, now), b.ID)),
 			batchDecisionButtons(b, len(reqs)))
 	}
 

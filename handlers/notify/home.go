@@ -178,7 +178,7 @@ func waitingBlocks(r *bot.Request, now time.Time) []slack.Block {
 // is named here.
 func waitingBatchBlocks(hb bot.HomeBatch, now time.Time) []slack.Block {
 	b := hb.Batch
-	text := "*" + mrkdwn.Escape(batchHeadline(b, len(hb.Requests))) + "*\n" + words.RequestRef(b.ID) + " · " + expiresAt(b.ExpiresAt, now)
+	text := "*" + mrkdwn.Escape(batchHeadline(b, len(hb.Requests))) + "*\n" + words.RequestRef(b.ID) + " · " + words.ExpiresAt(b.ExpiresAt, now)
 	blocks := []slack.Block{section(HomeWaitingBlockID+b.ID, text)}
 	for _, c := range batchCommonBlocks(b) {
 		// Their ids are the batch message's: made unique on a Home tab

@@ -19,7 +19,7 @@ import (
 // message that shows it: what is asked, the options, the findings, the
 // steps as planned, and who approves.
 
-// DryRunNote marks every message about a dry run.
+// DryRunNote marks every message about a dry run (words.DryRunNote).
 const DryRunNote = words.DryRunNote
 
 // mailboxOf is the mailbox r is about, escaped.
