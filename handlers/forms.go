@@ -19,7 +19,6 @@ import (
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/handlers/command"
 	"github.com/mailboxbot/mailboxbot/handlers/notify"
-	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
@@ -114,9 +113,9 @@ type formItem struct {
 // wins.
 type formErrors map[string]string
 
-func (e formErrors) add(block, format string, args ...any) {
+func (e formErrors) add(block, msg string) {
 	if _, ok := e[block]; !ok {
-		e[block] = truncateRunes(fmt.Sprintf(format, args...), maxFormError)
+		e[block] = truncateRunes(msg, maxFormError)
 	}
 }
 
@@ -224,17 +223,17 @@ func readConvertForm(st formState, now time.Time, limit int) ([]formItem, formEr
 	}
 	switch {
 	case len(bad) == 1:
-		errs.add(notify.FormBlockAddresses, "%s is not a valid e-mail address.", quoted(bad[0]))
+		errs.add(notify.FormBlockAddresses, words.FormBadAddress(quoted(bad[0])))
 	case len(bad) > 1:
-		errs.add(notify.FormBlockAddresses, "These are not valid e-mail addresses: %s.", listed(bad))
+		errs.add(notify.FormBlockAddresses, words.FormBadAddresses(listed(bad)))
 	case len(items) == 0:
-		errs.add(notify.FormBlockMailboxes, "Pick at least one person, or paste an address below.")
+		errs.add(notify.FormBlockMailboxes, words.FormNoMailbox)
 	case len(items) > limit:
 		block := notify.FormBlockAddresses
 		if len(seen) == 0 {
 			block = notify.FormBlockMailboxes
 		}
-		errs.add(block, "At most %d mailboxes in one form; there are %d. Ask for the others in another form.", limit, len(items))
+		errs.add(block, words.FormTooManyMailboxes(limit, len(items)))
 	}
 
 	var opts mailbox.Options
@@ -251,12 +250,12 @@ func readConvertForm(st formState, now time.Time, limit int) ([]formItem, formEr
 		opts.KeepSessions = !slices.Contains(checked, notify.FormOptRevokeSessions)
 		opts.KeepLicenses = !slices.Contains(checked, notify.FormOptRemoveLicenses)
 		if len(members) > command.MaxListed {
-			errs.add(notify.FormBlockMembers, "At most %d members in one request; there are %d.", command.MaxListed, len(members))
+			errs.add(notify.FormBlockMembers, words.FormTooManyMembers(command.MaxListed, len(members)))
 		}
 	case mailbox.KindConvertToRegular:
 		opts.Password = st.choice(notify.FormBlockCredential) == notify.FormCredentialPassword
 		if len(members) > 0 {
-			errs.add(notify.FormBlockMembers, "Members are for a shared mailbox: remove them to convert back to a user mailbox.")
+			errs.add(notify.FormBlockMembers, words.FormMembersNotShared)
 		}
 	}
 
@@ -290,20 +289,20 @@ func readWhen(st formState, now time.Time, errs formErrors) (time.Time, bool) {
 	case day == "" && clock == "":
 		return time.Time{}, false
 	case day == "":
-		errs.add(notify.FormBlockDate, "Pick the day to run it on too, or clear the time to run it once approved.")
+		errs.add(notify.FormBlockDate, words.FormNoDay)
 		return time.Time{}, false
 	case clock == "":
-		errs.add(notify.FormBlockTime, "Pick the time of day (UTC) too.")
+		errs.add(notify.FormBlockTime, words.FormNoTime)
 		return time.Time{}, false
 	}
 	d, err := time.ParseInLocation("2006-01-02", day, time.UTC)
 	if err != nil {
-		errs.add(notify.FormBlockDate, "%s is not a day I can read.", quoted(day))
+		errs.add(notify.FormBlockDate, words.FormBadDay(quoted(day)))
 		return time.Time{}, false
 	}
 	c, err := time.ParseInLocation("15:04", clock, time.UTC)
 	if err != nil {
-		errs.add(notify.FormBlockTime, "%s is not a time of day I can read.", quoted(clock))
+		errs.add(notify.FormBlockTime, words.FormBadTime(quoted(clock)))
 		return time.Time{}, false
 	}
 	at := d.Add(time.Duration(c.Hour())*time.Hour + time.Duration(c.Minute())*time.Minute)
@@ -313,10 +312,10 @@ func readWhen(st formState, now time.Time, errs formErrors) (time.Time, bool) {
 		if d.Before(now.Truncate(24 * time.Hour)) {
 			block = notify.FormBlockDate
 		}
-		errs.add(block, "%s is in the past: it is now %s.", mrkdwn.UTC(at), mrkdwn.UTC(now))
+		errs.add(block, words.FormInPast(at, now))
 		return time.Time{}, false
 	case at.After(now.Add(command.MaxScheduleAhead)):
-		errs.add(notify.FormBlockDate, "At most %d days ahead: by %s.", int(command.MaxScheduleAhead/(24*time.Hour)), mrkdwn.UTC(now.Add(command.MaxScheduleAhead)))
+		errs.add(notify.FormBlockDate, words.FormTooFarAhead(now, command.MaxScheduleAhead))
 		return time.Time{}, false
 	}
 	return at, true
@@ -330,11 +329,11 @@ func readSharedForm(st formState) ([]formItem, formErrors) {
 	raw := strings.TrimSpace(st.text(notify.FormBlockAddress))
 	addr, err := mailbox.ParseAddress(raw)
 	if err != nil {
-		errs.add(notify.FormBlockAddress, "%s is not a valid e-mail address.", quoted(raw))
+		errs.add(notify.FormBlockAddress, words.FormBadAddress(quoted(raw)))
 	}
 	members := st.users(notify.FormBlockMembers)
 	if len(members) > command.MaxListed {
-		errs.add(notify.FormBlockMembers, "At most %d members in one request; there are %d. Add the others with grant.", command.MaxListed, len(members))
+		errs.add(notify.FormBlockMembers, words.FormTooManyNewMembers(command.MaxListed, len(members)))
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -363,19 +362,19 @@ func formDisplayName(raw string, errs formErrors) string {
 	n := utf8.RuneCountInString(name)
 	switch {
 	case n == 0:
-		errs.add(notify.FormBlockName, "Give the new mailbox a display name, for example Sales Team.")
+		errs.add(notify.FormBlockName, words.FormNoName)
 		return ""
 	case n > command.MaxDisplayName:
-		errs.add(notify.FormBlockName, "At most %d characters; this has %d.", command.MaxDisplayName, n)
+		errs.add(notify.FormBlockName, words.FormNameTooLong(command.MaxDisplayName, n))
 		return ""
 	}
 	if i := strings.IndexAny(name, command.ForbiddenInName); i >= 0 {
-		errs.add(notify.FormBlockName, "Exchange refuses %s in a name: remove the %s.", command.ForbiddenInName, quoted(name[i:i+1]))
+		errs.add(notify.FormBlockName, words.FormNameForbidden(command.ForbiddenInName, quoted(name[i:i+1])))
 		return ""
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) && r != '\u200d' {
-			errs.add(notify.FormBlockName, "The name holds an invisible control character (%U): type it again without it.", r)
+			errs.add(notify.FormBlockName, words.FormNameControl(r))
 			return ""
 		}
 	}
@@ -468,7 +467,7 @@ func (s *Server) viewSubmission(ctx context.Context, ic slack.InteractionCallbac
 			}
 			log.Error("command not queued", "op", c.Op.Kind, "mailbox", c.Op.Mailbox, "queued", i, "of", len(cmds), "err", err)
 			errs := formErrors{}
-			errs.add(items[i].block, "%s", words.FormQueueDown(i, len(cmds)))
+			errs.add(items[i].block, words.FormQueueDown(i, len(cmds)))
 			return slack.NewErrorsViewSubmissionResponse(errs)
 		}
 		log.Info("command queued", "op", c.Op.Kind, "mailbox", c.Op.Mailbox, "dry_run", c.Op.Options.DryRun, "trigger", c.TriggerID)
@@ -503,7 +502,7 @@ func (s *Server) checkForm(ctx context.Context, items []formItem, cmds []bot.Com
 		errs := formErrors{}
 		for _, it := range items {
 			if _, ok := errs[it.block]; !ok {
-				errs.add(it.block, "%s", strings.TrimSpace(p))
+				errs.add(it.block, strings.TrimSpace(p))
 			}
 		}
 		return errs
@@ -563,7 +562,7 @@ wait:
 	}
 	errs := formErrors{}
 	for _, b := range blocks {
-		errs.add(b, "%s", strings.Join(byBlock[b], " "))
+		errs.add(b, strings.Join(byBlock[b], " "))
 	}
 	log.Info("form refused after checks", "fields", blocks)
 	return errs

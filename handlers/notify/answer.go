@@ -29,7 +29,7 @@ func AnswerText(a bot.Answer) string {
 	case a.Plan != nil:
 		return dryTag(a.Plan.Op) + mrkdwn.Escape(words.Title(a.Plan.Op, a.Plan.Target)+": "+words.MailboxOf(a.Plan.Op, a.Plan.Target))
 	}
-	return "(no text)"
+	return words.NoText
 }
 
 // AnswerBlocks renders a private answer: the text (split into several
@@ -46,9 +46,9 @@ func AnswerBlocks(a bot.Answer) []slack.Block {
 		r := a.Request
 		blocks = append(blocks, section("plan", planText(r.Plan, r)))
 		blocks = append(blocks, requestPlanBlocks(r, withFindings|withProgress)...)
-		ctx := "Request `" + mrkdwn.Escape(r.ID) + "` · " + stateText(r.State)
+		ctx := words.RequestRef(r.ID) + " · " + stateText(r.State)
 		if r.State == bot.StatePending && !r.ExpiresAt.IsZero() {
-			ctx += " · expires " + mrkdwn.Date(r.ExpiresAt)
+			ctx += " · " + words.Expires(r.ExpiresAt)
 		}
 		blocks = append(blocks, contextBlock("request", ctx))
 	case a.Plan != nil:

@@ -1,8 +1,6 @@
 package notify
 
 import (
-	"fmt"
-
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
@@ -14,8 +12,7 @@ import (
 
 // AuditText is the plain-text fallback of the audit message.
 func AuditText(r *bot.Request) string {
-	return fmt.Sprintf("%s%s: %s %s requested by %s: %s", dryTag(r.Op), mrkdwn.Escape(r.ID), mrkdwn.Escape(words.Title(r.Op, r.Plan.Target)),
-		mailboxOf(r), mrkdwn.Mention(r.Requester), stateName(r.State))
+	return dryTag(r.Op) + words.RequestedBy(r.ID, words.Title(r.Op, r.Plan.Target), mailboxOf(r), r.Requester, stateName(r.State))
 }
 
 // AuditBlocks renders the audit channel's one message per request: id,
@@ -26,26 +23,26 @@ func AuditBlocks(r *bot.Request) []slack.Block {
 		return slack.NewTextBlockObject(slack.MarkdownType, truncate("*"+name+"*\n"+value, maxFieldText), false, false)
 	}
 	fields := []*slack.TextBlockObject{
-		field("Request", "`"+mrkdwn.Escape(r.ID)+"`"),
-		field("Mailbox", mailboxOf(r)),
-		field("Operation", mrkdwn.Escape(words.Title(r.Op, r.Plan.Target))),
-		field("State", stateText(r.State)),
-		field("Requester", mrkdwn.Mention(r.Requester)),
-		field("Approvers", approversText(r)),
-		field("Decision", DecisionText(r)),
+		field(words.AuditRequest, "`"+mrkdwn.Escape(r.ID)+"`"),
+		field(words.AuditMailbox, mailboxOf(r)),
+		field(words.AuditOperation, mrkdwn.Escape(words.Title(r.Op, r.Plan.Target))),
+		field(words.AuditState, stateText(r.State)),
+		field(words.AuditRequester, mrkdwn.Mention(r.Requester)),
+		field(words.AuditApprovers, approversText(r)),
+		field(words.AuditDecision, DecisionText(r)),
 	}
 	if !r.CreatedAt.IsZero() {
-		fields = append(fields, field("Created", mrkdwn.Date(r.CreatedAt)))
+		fields = append(fields, field(words.AuditCreated, mrkdwn.Date(r.CreatedAt)))
 	}
 	blocks := []slack.Block{
-		&slack.SectionBlock{Type: slack.MBTSection, BlockID: "audit", Text: mdText("*Mailbox request* " + summary(r, true)), Fields: fields},
+		&slack.SectionBlock{Type: slack.MBTSection, BlockID: "audit", Text: mdText(words.AuditHead + summary(r, true)), Fields: fields},
 	}
 	blocks = append(blocks, requestPlanBlocks(r, withFindings|withProgress)...)
 	if r.Failure != "" && len(r.Steps) == 0 { // no steps to carry it (a request lost from the store)
-		blocks = append(blocks, section("failure", "*Why it stopped:* "+mrkdwn.Escape(truncate(r.Failure, maxErrorText))))
+		blocks = append(blocks, section("failure", words.WhyItStopped+mrkdwn.Escape(truncate(r.Failure, maxErrorText))))
 	}
 	if !r.UpdatedAt.IsZero() {
-		blocks = append(blocks, contextBlock("updated", "Last change "+mrkdwn.Date(r.UpdatedAt)))
+		blocks = append(blocks, contextBlock("updated", words.LastChangePrefix+mrkdwn.Date(r.UpdatedAt)))
 	}
 	return blocks
 }

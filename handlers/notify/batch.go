@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -47,21 +48,11 @@ func (s *Slack) BatchReport(ctx context.Context, channel string, b *bot.Batch, r
 }
 
 func batchHeadline(b *bot.Batch, n int) string {
-	return fmt.Sprintf("%s asks to %s for %d mailboxes (request %s)", mrkdwn.Mention(b.Requester), kindVerb(b.Op.Kind), n, mrkdwn.Escape(b.ID))
+	return words.BatchHeadline(b.Requester, b.Op.Kind, n, b.ID)
 }
 
 func batchApprovalText(b *bot.Batch, n int) string {
-	if b.Decision != nil {
-		return dryTag(b.Op) + batchHeadline(b, n) + " — decided"
-	}
-	return dryTag(b.Op) + batchHeadline(b, n) + " — waiting for your decision"
-}
-
-func kindVerb(k mailbox.Kind) string {
-	if k == mailbox.KindConvertToRegular {
-		return "convert shared mailboxes back to user mailboxes"
-	}
-	return "convert user mailboxes to shared mailboxes"
+	return dryTag(b.Op) + batchHeadline(b, n) + words.BatchFallbackState(b.Decision != nil)
 }
 
 // BatchApprovalBlocks shows b to an approver, the whole plan: first what
@@ -80,15 +71,15 @@ func BatchApprovalBlocks(b *bot.Batch, reqs []*bot.Request, now time.Time) []sla
 
 	var tail []slack.Block
 	if len(b.Refused) > 0 {
-		tail = append(tail, textSections("refused", append([]string{"*Not requested:*"}, mrkdwn.EscapeAll(b.Refused)...))...)
+		tail = append(tail, textSections("refused", append([]string{words.NotRequested}, mrkdwn.EscapeAll(b.Refused)...))...)
 	}
 	switch d := b.Decision; {
 	case d != nil:
 		tail = append(tail, section("decision", decidedIcon(d)+" "+decidedBy(d)))
 	case !slices.ContainsFunc(reqs, func(r *bot.Request) bool { return r.State == bot.StatePending }):
-		tail = append(tail, section("decision", "No longer waiting for a decision: expired or cancelled."))
+		tail = append(tail, section("decision", words.BatchNoLongerWaiting))
 	default:
-		tail = append(tail, contextBlock("why", mrkdwn.Capitalize(expiresAt(b.ExpiresAt, now))+". Request `"+mrkdwn.Escape(b.ID)+"`."),
+		tail = append(tail, contextBlock("why", words.ExpiresRef(words.ExpiresAt(b.ExpiresAt, now), b.ID)),
 			batchDecisionButtons(b, len(reqs)))
 	}
 
@@ -106,7 +97,7 @@ func batchMailboxBlocks(id string, b *bot.Batch, reqs []*bot.Request, room int) 
 		entries[i] = batchMailboxEntry(r)
 	}
 	return packSections(id, entries, room, func(n int) string {
-		return fmt.Sprintf("…and %s: `/convert-mailbox status %s` lists every mailbox, and `status` with a mailbox's own request id shows its full plan.", mrkdwn.Count(n, "more mailbox", "more mailboxes"), mrkdwn.Escape(b.ID))
+		return words.BatchMoreToApprove(n, b.ID)
 	})
 }
 
@@ -125,7 +116,7 @@ func batchCommonBlocks(b *bot.Batch) []slack.Block {
 	if len(fs) == 0 {
 		return blocks
 	}
-	lines := []string{"*For every mailbox:*"}
+	lines := []string{words.ForEveryMailbox}
 	for _, f := range fs {
 		lines = append(lines, "• "+f.text)
 	}
@@ -138,43 +129,31 @@ func batchCommonBlocks(b *bot.Batch) []slack.Block {
 // batchDecisionButtons is Approve all (with a confirm dialog naming the
 // rights and weakened defaults of b.Op) and Reject all.
 func batchDecisionButtons(b *bot.Batch, n int) *slack.ActionBlock {
-	becomes := "a shared mailbox"
-	if b.Op.Kind == mailbox.KindConvertToRegular {
-		becomes = "a user mailbox again"
-	}
-	title, head := "Approve these changes?", fmt.Sprintf("Each of the %d mailboxes becomes %s %s; each is reported.", n, becomes, whenText(b.Op.Options))
-	if b.Op.Options.DryRun {
-		title = "Approve this dry run?"
-		head = fmt.Sprintf("Dry run: the bot will report the steps for each of the %d mailboxes %s. Nothing will be changed.", n, whenText(b.Op.Options))
-	}
+	title, head := words.BatchApproveTitle(b.Op.Options.DryRun), words.BatchConfirmHead(b.Op.Kind, b.Op.Options, n)
 	fs, _ := planFacts(b.Op, nil, b.Requester)
-	approve := slack.NewButtonBlockElement(ActionApprove, b.ID, plain("Approve all", 75)).
+	approve := slack.NewButtonBlockElement(ActionApprove, b.ID, plain(words.ApproveAll, 75)).
 		WithStyle(slack.StylePrimary).
 		WithConfirm(slack.NewConfirmationBlockObject(plain(title, maxTitleText),
 			plain(confirmText(head, fs), maxConfirmText),
-			plain("Approve", 30), plain("Cancel", 30)))
-	reject := slack.NewButtonBlockElement(ActionReject, b.ID, plain("Reject all", 75)).WithStyle(slack.StyleDanger)
+			plain(words.ApproveButton, 30), plain(words.CancelButton, 30)))
+	reject := slack.NewButtonBlockElement(ActionReject, b.ID, plain(words.RejectAll, 75)).WithStyle(slack.StyleDanger)
 	return slack.NewActionBlock(DecisionBlockID+b.ID, approve, reject)
 }
 
 // batchApproverReason tells the approver of a batch why they are asked.
 func batchApproverReason(b *bot.Batch, reqs []*bot.Request) string {
 	if len(reqs) == 0 {
-		return "You are asked as an approver of these mailboxes."
+		return words.BatchAskedAsApprover
 	}
 	switch reqs[0].ApproverSource {
 	case bot.SourceManager:
-		return "You are asked because you are the manager of the owners of these mailboxes in Microsoft Entra."
+		return words.BatchAskedAsManager
 	case bot.SourceOwners:
-		return "You are asked because you already have Full Access on these mailboxes."
+		return words.BatchAskedAsOwner
 	case bot.SourceConfigured:
-		why := "You are asked because you are a configured approver for mailbox changes"
-		if b.ApproverNote != "" {
-			why += " (" + mrkdwn.Escape(b.ApproverNote) + ")"
-		}
-		return why + "."
+		return words.BatchAskedConfigured(b.ApproverNote)
 	}
-	return "You are asked as an approver of these mailboxes."
+	return words.BatchAskedAsApprover
 }
 
 // batchStepsShown is how many different step lists a batch shows.
@@ -211,20 +190,16 @@ func batchStepsBlocks(reqs []*bot.Request) []slack.Block {
 			others += g.n
 			continue
 		}
-		header := "*Steps for each mailbox*"
+		header := words.StepsForEach
 		if len(groups) > 1 {
-			header = "*Steps for " + mrkdwn.Escape(g.r.Op.Mailbox) + "*"
-			if g.n > 1 {
-				header = fmt.Sprintf("*Steps for %s and %s like it*", mrkdwn.Escape(g.r.Op.Mailbox), mrkdwn.Count(g.n-1, "other mailbox", "other mailboxes"))
-			}
+			header = words.StepsFor(g.r.Op.Mailbox, g.n-1)
 		}
 		for j, part := range SplitText(planStepsText(g.r.Plan.Steps, header), maxSectionText) {
 			blocks = append(blocks, section(fmt.Sprintf("steps-%d-%d", i, j), part))
 		}
 	}
 	if others > 0 {
-		blocks = append(blocks, contextBlock("steps_more", fmt.Sprintf("%s have steps of their own: `/convert-mailbox status` with the request id of a mailbox shows its steps.",
-			mrkdwn.Capitalize(mrkdwn.Count(others, "other mailbox", "other mailboxes")))))
+		blocks = append(blocks, contextBlock("steps_more", words.StepsOfTheirOwn(others)))
 	}
 	return blocks
 }
@@ -235,7 +210,7 @@ func batchStepsBlocks(reqs []*bot.Request) []slack.Block {
 func batchMailboxEntry(r *bot.Request) string {
 	line := "• " + targetText(r.Op, r.Plan.Target)
 	if t := r.Plan.Target.LicensesKept; t != "" && r.Op.Kind == mailbox.KindConvertToShared && !r.Op.Options.KeepLicenses {
-		line += " · licenses kept — " + mrkdwn.Escape(t)
+		line += words.LicensesKeptBecause(t)
 	}
 	for _, f := range findingLines(r.Plan.Findings) {
 		line += "\n      " + f
@@ -272,18 +247,18 @@ func BatchReportBlocks(b *bot.Batch, reqs []*bot.Request, now time.Time) []slack
 	}
 	var tail []slack.Block
 	if len(b.Refused) > 0 {
-		tail = append(tail, textSections("refused", append([]string{"*Not requested:*"}, mrkdwn.EscapeAll(b.Refused)...))...)
+		tail = append(tail, textSections("refused", append([]string{words.NotRequested}, mrkdwn.EscapeAll(b.Refused)...))...)
 	}
 	// Failed mailboxes that may still be retried: one button for them all.
 	if slices.ContainsFunc(reqs, func(r *bot.Request) bool { return CanRetry(r, now) }) {
-		retry := slack.NewButtonBlockElement(ActionRetry, b.ID, plain("Retry the failed ones", 75)).
-			WithConfirm(slack.NewConfirmationBlockObject(plain("Retry the failed mailboxes?", maxTitleText),
-				plain("Each failed mailbox runs again from its failed step, without a new approval.", maxConfirmText),
-				plain("Retry", 30), plain("Cancel", 30)))
+		retry := slack.NewButtonBlockElement(ActionRetry, b.ID, plain(words.RetryFailed, 75)).
+			WithConfirm(slack.NewConfirmationBlockObject(plain(words.RetryFailedTitle, maxTitleText),
+				plain(words.RetryFailedDetail, maxConfirmText),
+				plain(words.RetryOK, 30), plain(words.CancelButton, 30)))
 		tail = append(tail, slack.NewActionBlock(RetryBlockID+b.ID, retry))
 	}
 	rows := packSections("mailboxes", lines, maxBlocks-len(head)-len(tail), func(n int) string {
-		return fmt.Sprintf("…and %s: `/convert-mailbox status %s` shows how each is doing.", mrkdwn.Count(n, "more mailbox", "more mailboxes"), mrkdwn.Escape(b.ID))
+		return words.BatchMoreReported(n, b.ID)
 	})
 	return slices.Concat(head, rows, tail)
 }
@@ -336,7 +311,7 @@ func packSections(id string, entries []string, room int, more func(n int) string
 // textSections puts lines into as few sections as Slack allows.
 func textSections(id string, lines []string) []slack.Block {
 	if len(lines) > maxBatchLines {
-		lines = append(lines[:maxBatchLines], fmt.Sprintf("… and %d more", len(lines)-maxBatchLines))
+		lines = append(lines[:maxBatchLines], words.AndMore(len(lines)-maxBatchLines))
 	}
 	var blocks []slack.Block
 	for i, part := range SplitText(strings.Join(lines, "\n"), 2900) {

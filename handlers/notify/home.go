@@ -59,9 +59,8 @@ func (s *Slack) PublishHome(ctx context.Context, h bot.Home) error {
 // does not fit is cut, with a note saying how many were left out.
 func HomeBlocks(h bot.Home) []slack.Block {
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(plain("Mailbox requests", 150), slack.HeaderBlockOptionBlockID("home")),
-		contextBlock("home_about", "What waits for your decision and what you asked for, as of "+mrkdwn.Date(h.Now)+
-			". Type `/convert-mailbox help` or `/shared-mailbox help` to ask for a change."),
+		slack.NewHeaderBlock(plain(words.HomeTitle, 150), slack.HeaderBlockOptionBlockID("home")),
+		contextBlock("home_about", words.HomeAbout(h.Now)),
 	}
 	// Each part gets what it needs when all fit. Otherwise the requests
 	// waiting for a decision give way first, so that the later parts keep
@@ -80,22 +79,22 @@ func HomeBlocks(h bot.Home) []slack.Block {
 	for _, r := range h.Waiting {
 		waiting = append(waiting, waitingBlocks(r, h.Now))
 	}
-	blocks = appendPart(blocks, MaxHomeBlocks-needMine-needEveryone, "waiting", "Waiting for your decision", waiting,
-		"Nothing waits for your decision.")
+	blocks = appendPart(blocks, MaxHomeBlocks-needMine-needEveryone, "waiting", words.HomeWaiting, waiting,
+		words.HomeWaitingEmpty)
 
 	var mine [][]slack.Block
 	for _, r := range h.Mine {
 		mine = append(mine, []slack.Block{section(HomeMineBlockID+r.ID, homeLine(r, false))})
 	}
-	blocks = appendPart(blocks, MaxHomeBlocks-needEveryone, "mine", "Your recent requests", mine,
-		"You have not asked for anything yet.")
+	blocks = appendPart(blocks, MaxHomeBlocks-needEveryone, "mine", words.HomeMine, mine,
+		words.HomeMineEmpty)
 
 	if h.Admin {
 		var all [][]slack.Block
 		for _, r := range h.Everyone {
 			all = append(all, []slack.Block{section(HomeEveryoneBlockID+r.ID, homeLine(r, true))})
 		}
-		blocks = appendPart(blocks, MaxHomeBlocks, "everyone", "Everyone's recent requests", all, "No requests yet.")
+		blocks = appendPart(blocks, MaxHomeBlocks, "everyone", words.HomeEveryone, all, words.HomeEveryoneEmpty)
 	}
 	return blocks
 }
@@ -133,7 +132,7 @@ func appendPart(blocks []slack.Block, limit int, id, title string, items [][]sla
 			room-- // keep one for the note
 		}
 		if len(item) > room {
-			return append(blocks, contextBlock(id+"_more", fmt.Sprintf("…and %d more, not shown here.", len(items)-i)))
+			return append(blocks, contextBlock(id+"_more", words.HomeMore(len(items)-i)))
 		}
 		blocks = append(blocks, item...)
 	}
@@ -153,11 +152,11 @@ func waitingBlocks(r *bot.Request, now time.Time) []slack.Block {
 	}
 	lines = append(lines, summary(r, true))
 	if o := optionsText(r.Op, &r.Plan.Target, r.Requester); utf8.RuneCountInString(o) > maxHomeOptions {
-		lines = append(lines, "*Options:* "+shortOptionsText(r)+" — _who exactly: see the approval message_")
+		lines = append(lines, words.OptionsLine(shortOptionsText(r), true))
 	} else if o != "" {
-		lines = append(lines, "*Options:* "+o)
+		lines = append(lines, words.OptionsLine(o, false))
 	}
-	about := []string{"Request `" + mrkdwn.Escape(r.ID) + "`", "asked " + mrkdwn.Date(r.CreatedAt)}
+	about := []string{words.RequestRef(r.ID), words.AskedOn(r.CreatedAt)}
 	if e := expiryText(r, now); e != "" {
 		about = append(about, e)
 	}
@@ -179,7 +178,7 @@ func waitingBlocks(r *bot.Request, now time.Time) []slack.Block {
 // is named here.
 func waitingBatchBlocks(hb bot.HomeBatch, now time.Time) []slack.Block {
 	b := hb.Batch
-	text := fmt.Sprintf("*%s*\nRequest `%s` · %s", mrkdwn.Escape(batchHeadline(b, len(hb.Requests))), mrkdwn.Escape(b.ID), expiresAt(b.ExpiresAt, now))
+	text := "*" + mrkdwn.Escape(batchHeadline(b, len(hb.Requests))) + "*\n" + words.RequestRef(b.ID) + " · " + words.ExpiresAt(b.ExpiresAt, now)
 	blocks := []slack.Block{section(HomeWaitingBlockID+b.ID, text)}
 	for _, c := range batchCommonBlocks(b) {
 		// Their ids are the batch message's: made unique on a Home tab
@@ -204,24 +203,20 @@ func homeLine(r *bot.Request, who bool) string {
 	var b strings.Builder
 	b.WriteString(StateIcon(r.State) + " ")
 	if who {
-		b.WriteString(mrkdwn.Mention(r.Requester) + " asked to " + words.Phrase(r.Op, r.Plan.Target, true))
+		b.WriteString(words.AskedTo(r.Requester, words.Phrase(r.Op, r.Plan.Target, true)))
 	} else {
 		b.WriteString(mrkdwn.Capitalize(words.Phrase(r.Op, r.Plan.Target, true)))
 	}
 	about := []string{"`" + mrkdwn.Escape(r.ID) + "`", "*" + stateName(r.State) + "*"}
 	switch {
 	case r.State == bot.StatePending && len(r.Approvers) > 0:
-		ms := make([]string, len(r.Approvers))
-		for i, a := range r.Approvers {
-			ms[i] = mrkdwn.Mention(a)
-		}
-		about = append(about, "waiting for "+strings.Join(ms, " or "))
+		about = append(about, words.WaitingFor(r.Approvers))
 	case r.State != bot.StatePending:
 		about = append(about, DecisionText(r))
 	}
-	about = append(about, "asked "+mrkdwn.Date(r.CreatedAt))
+	about = append(about, words.AskedOn(r.CreatedAt))
 	if r.Op.Options.DryRun {
-		about = append(about, "🧪 dry run")
+		about = append(about, words.DryRunMark)
 	}
 	b.WriteString("\n" + strings.Join(about, " · "))
 	if n := notableText(r); n != "" {

@@ -19,8 +19,8 @@ import (
 // message that shows it: what is asked, the options, the findings, the
 // steps as planned, and who approves.
 
-// DryRunNote marks every message about a dry run.
-const DryRunNote = "🧪 *DRY RUN*: nothing is changed in the tenant; each step reports what it would do and send."
+// DryRunNote marks every message about a dry run (words.DryRunNote).
+const DryRunNote = words.DryRunNote
 
 // mailboxOf is the mailbox r is about, escaped.
 func mailboxOf(r *bot.Request) string {
@@ -30,7 +30,7 @@ func mailboxOf(r *bot.Request) string {
 // summary is who asks for what: "<@U> asks to convert *a@b* (…) to a
 // shared mailbox"; bold marks the mailbox up.
 func summary(r *bot.Request, bold bool) string {
-	return mrkdwn.Mention(r.Requester) + " asks to " + words.Phrase(r.Op, r.Plan.Target, bold)
+	return words.AsksTo(r.Requester, words.Phrase(r.Op, r.Plan.Target, bold))
 }
 
 // fact is one thing a request does besides its operation's own change:
@@ -50,19 +50,16 @@ type fact struct {
 // weakened is a fact about an option that weakens a default: marked ⚠️,
 // with the option as it is typed.
 func weakened(what, option string) fact {
-	t := "⚠️ " + what + " (" + option + ")"
+	t := words.Weakened(what, option)
 	return fact{text: t, plain: t, weak: true, option: option}
 }
 
 // rightFact is people getting a right: "Full Access: a@b, c@d (automapping
 // off)"; short, when they are many, counts them.
 func rightFact(right string, people []string, note string) fact {
-	if note != "" {
-		note = " (" + note + ")"
-	}
-	f := fact{text: right + ": " + words.People(people) + note, plain: right + " for " + plainPeople(people) + note, right: true}
+	f := fact{text: words.RightTo(right, words.People(people), note), plain: words.RightFor(right, plainPeople(people), note), right: true}
 	if len(people) > 2 {
-		f.short = fmt.Sprintf("%s for %d people%s", right, len(people), note)
+		f.short = words.RightForCount(right, len(people), note)
 	}
 	return f
 }
@@ -90,78 +87,77 @@ func planFacts(op mailbox.Operation, t *mailbox.Target, requester string) (fs []
 	switch op.Kind {
 	case mailbox.KindConvertToShared:
 		if o.KeepSignIn {
-			fs = append(fs, weakened("sign-in stays allowed", "keep-signin"))
+			fs = append(fs, weakened(words.SignInStays, "keep-signin"))
 		} else {
-			add("sign-in blocked")
+			add(words.SignInBlocked)
 		}
 		if o.KeepSessions {
-			fs = append(fs, weakened("sessions stay signed in", "keep-sessions"))
+			fs = append(fs, weakened(words.SessionsStay, "keep-sessions"))
 		} else {
-			add("sessions revoked")
+			add(words.SessionsRevoked)
 		}
 		if o.AddLicense {
-			fs = append(fs, weakened("a license is added first if there is none", "add-license"))
+			fs = append(fs, weakened(words.LicenseAddedFirst, "add-license"))
 		}
 		switch {
 		case o.KeepLicenses:
-			fs = append(fs, weakened("licenses stay after the conversion", "keep-license"))
+			fs = append(fs, weakened(words.LicensesStay, "keep-license"))
 		case t == nil:
-			fs = append(fs, fact{text: "licenses removed after verification, except where a mailbox's own line says why they stay",
-				plain: "licenses removed unless a mailbox's line says why not"})
+			fs = append(fs, fact{text: words.LicensesRemovedEach, plain: words.LicensesRemovedUnless})
 		case t.LicensesKept != "":
-			fs = append(fs, fact{text: "licenses kept — " + mrkdwn.Escape(t.LicensesKept), plain: "licenses kept"})
+			fs = append(fs, fact{text: words.LicensesKeptWhy(t.LicensesKept), plain: words.LicensesKept})
 		default:
-			add("licenses removed after verification")
+			add(words.LicensesRemoved)
 		}
 		switch {
 		case len(o.FullAccess) > 0 && slices.Equal(o.FullAccess, o.SendAs):
-			fs = append(fs, rightFact("Full Access ("+words.AutomapText(o)+") and Send As", o.FullAccess, ""))
+			fs = append(fs, rightFact(words.FullAccessAndSendAs(words.AutomapText(o)), o.FullAccess, ""))
 		default:
 			if len(o.FullAccess) > 0 {
-				fs = append(fs, rightFact("Full Access", o.FullAccess, words.AutomapText(o)))
+				fs = append(fs, rightFact(words.FullAccess, o.FullAccess, words.AutomapText(o)))
 			}
 			if len(o.SendAs) > 0 {
-				fs = append(fs, rightFact("Send As", o.SendAs, ""))
+				fs = append(fs, rightFact(words.SendAs, o.SendAs, ""))
 			}
 		}
 	case mailbox.KindConvertToRegular:
 		if o.License != "" {
-			add("license: " + mrkdwn.Escape(o.License))
+			add(words.LicenseChosen(o.License))
 		} else {
-			add("license: chosen automatically (free units, includes Exchange Online)")
+			add(words.LicenseAuto)
 		}
-		add("sign-in enabled")
-		way := "a Temporary Access Pass"
+		add(words.SignInEnabled)
+		way := words.WayInPass
 		if o.Password {
-			way = "a reset password, changed at next sign-in,"
+			way = words.WayInPassword
 		}
-		to, plainTo := "the requester", "the requester"
+		to, plainTo := words.TheRequester, words.TheRequester
 		if requester != "" {
 			to, plainTo = mrkdwn.Mention(requester), "@"+requester
 		}
-		fs = append(fs, fact{text: "way in: " + way + " sent privately to " + to, plain: way + " sent privately to " + plainTo, right: true})
+		fs = append(fs, fact{text: words.WayIn(way, to), plain: words.SentPrivately(way, plainTo), right: true})
 	case mailbox.KindCreateShared:
 		if len(op.Members) > 0 {
-			f := rightFact("Full Access (automapping on) and Send As", op.Members, "")
-			f.text = "members: " + words.People(op.Members) + " (each gets Full Access with automapping, and Send As)"
+			f := rightFact(words.MembersRights, op.Members, "")
+			f.text = words.MembersGet(words.People(op.Members))
 			fs = append(fs, f)
 		} else {
-			add("members: none yet")
+			add(words.NoMembersYet)
 		}
-		add("sign-in of the mailbox's own account blocked (rule 11)")
+		add(words.OwnSignInBlocked)
 	case mailbox.KindGrant:
 		if op.Right == mailbox.FullAccess {
 			add(words.AutomapText(o))
 		}
 		if o.EachMember {
-			add("each member of the group is granted directly (rule 14)")
+			add(words.EachMemberGranted)
 		}
 	case mailbox.KindRevoke, mailbox.KindMembers:
 	default:
 		return nil, false
 	}
 	if !o.At.IsZero() {
-		fs = append(fs, fact{text: "scheduled: " + mrkdwn.Date(o.At)}) // a confirm dialog's head says when
+		fs = append(fs, fact{text: words.Scheduled(mrkdwn.Date(o.At))}) // a confirm dialog's head says when
 	}
 	return fs, true
 }
@@ -194,17 +190,14 @@ func optionsBlocks(op mailbox.Operation, t mailbox.Target, requester string) []s
 	switch {
 	case o == "":
 	case utf8.RuneCountInString(o) < maxSectionText-20:
-		blocks = append(blocks, contextBlock("options", "*Options:* "+o))
+		blocks = append(blocks, contextBlock("options", words.OptionsLabel+o))
 	default:
-		for i, part := range SplitText("*Options:* "+o, maxSectionText) {
+		for i, part := range SplitText(words.OptionsLabel+o, maxSectionText) {
 			blocks = append(blocks, section(fmt.Sprintf("options-%d", i), part))
 		}
 	}
 	return blocks
 }
-
-// seeAbove ends a confirm dialog that cannot name everything.
-const seeAbove = "see the full plan above."
 
 // confirmText is a confirm dialog's text (plain, at most maxConfirmText):
 // head, the options that weaken a default by name, the rights given, then
@@ -233,25 +226,25 @@ func confirmText(head string, fs []fact) string {
 	}
 	start := head
 	if len(weak) > 0 {
-		start += " ⚠️ Weakened defaults: " + strings.Join(weak, ", ") + "."
+		start += words.WeakenedDefaults(strings.Join(weak, ", "))
 	}
 	r, rs, o := sentence(rights, "; "), sentence(rightsShort, "; "), sentence(rest, "; ")
-	named := " Who: " + seeAbove
+	named := words.WhoSeeAbove
 	if r == rs {
 		named = ""
 	}
 	for _, c := range []string{
 		start + r + o,
 		start + rs + o + named,
-		start + r + " Other options: " + seeAbove,
-		start + rs + " Other options and who: " + seeAbove,
-		start + " Rights given and other options: " + seeAbove,
+		start + r + words.OtherSeeAbove,
+		start + rs + words.OtherWhoSeeAbove,
+		start + words.AllSeeAbove,
 	} {
 		if utf8.RuneCountInString(c) <= maxConfirmText {
 			return c
 		}
 	}
-	return truncate(start, maxConfirmText-len(seeAbove)-1) + " " + seeAbove
+	return truncate(start, maxConfirmText-len(words.SeeAbove)-1) + " " + words.SeeAbove
 }
 
 // SeverityIcon is the icon of a finding's severity.
@@ -273,7 +266,7 @@ func findingsText(fs []mailbox.Finding) string {
 	if len(fs) == 0 {
 		return ""
 	}
-	return "*Findings*\n" + strings.Join(findingLines(fs), "\n")
+	return words.FindingsHeader + "\n" + strings.Join(findingLines(fs), "\n")
 }
 
 // findingLines is each finding with its severity's icon, its rule and,
@@ -284,10 +277,10 @@ func findingLines(fs []mailbox.Finding) []string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s %s", SeverityIcon(f.Severity), mrkdwn.Escape(f.Text))
 		if f.Rule != 0 {
-			fmt.Fprintf(&b, " _(rule %d)_", f.Rule)
+			b.WriteString(words.Rule(f.Rule))
 		}
 		if f.Fix != "" {
-			fmt.Fprintf(&b, "\n      _What to do:_ %s", mrkdwn.Escape(f.Fix))
+			b.WriteString(words.WhatToDo(f.Fix))
 		}
 		lines[i] = b.String()
 	}
@@ -330,9 +323,9 @@ func planBlocks(op mailbox.Operation, p mailbox.Plan, requester string, parts pl
 	if parts&withProgress != 0 {
 		return blocks
 	}
-	header := "*Steps*"
+	header := words.StepsHeader
 	if len(p.Blockers()) > 0 {
-		header = "*Steps, once the blockers are fixed*"
+		header = words.StepsOnceFixedHeader
 	}
 	if t := planStepsText(p.Steps, header); t != "" {
 		blocks = append(blocks, section("steps", t))
@@ -366,7 +359,7 @@ func planText(p mailbox.Plan, r *bot.Request) string {
 	} else {
 		lines = []string{convertTargetLine(p.Op, t)}
 	}
-	lines = append(lines, "*Operation:* "+mrkdwn.Escape(words.Title(op, t)))
+	lines = append(lines, words.OperationLabel+mrkdwn.Escape(words.Title(op, t)))
 	if a := approverLine(p, r, shared); a != "" {
 		lines = append(lines, a)
 	}
@@ -376,7 +369,7 @@ func planText(p mailbox.Plan, r *bot.Request) string {
 // convertTargetLine is the mailbox a conversion found: its address, display
 // name, current type, whether it is a deleted user's, and its size.
 func convertTargetLine(op mailbox.Operation, t mailbox.Target) string {
-	return "*Mailbox:* " + targetText(op, t)
+	return words.MailboxLabel + targetText(op, t)
 }
 
 // targetText is a conversion's mailbox: "a@b — Alice, currently
@@ -388,10 +381,10 @@ func targetText(op mailbox.Operation, t mailbox.Target) string {
 		about = append(about, mrkdwn.Escape(t.DisplayName))
 	}
 	if t.RecipientTypeDetails != "" {
-		about = append(about, "currently "+mrkdwn.Escape(t.RecipientTypeDetails))
+		about = append(about, words.Currently(t.RecipientTypeDetails))
 	}
 	if t.Deleted {
-		about = append(about, "a deleted user, to be recovered first")
+		about = append(about, words.DeletedToRecover)
 	}
 	if t.SizeBytes > 0 {
 		about = append(about, mrkdwn.Size(t.SizeBytes))
@@ -411,9 +404,9 @@ func sharedTargetLines(op mailbox.Operation, t mailbox.Target) []string {
 		if name == "" {
 			name = t.DisplayName
 		}
-		return []string{"*New shared mailbox:* *" + mrkdwn.Escape(name) + "* &lt;" + mrkdwn.Escape(op.Mailbox) + "&gt; " + words.MembersCount(len(op.Members))}
+		return []string{words.NewSharedLabel + "*" + mrkdwn.Escape(name) + "* &lt;" + mrkdwn.Escape(op.Mailbox) + "&gt; " + words.MembersCount(len(op.Members))}
 	}
-	line := "*Mailbox:* " + mrkdwn.Escape(words.MailboxOf(op, t))
+	line := words.MailboxLabel + mrkdwn.Escape(words.MailboxOf(op, t))
 	var about []string
 	if t.DisplayName != "" {
 		about = append(about, mrkdwn.Escape(t.DisplayName))
@@ -427,9 +420,9 @@ func sharedTargetLines(op mailbox.Operation, t mailbox.Target) []string {
 	lines := []string{line}
 	switch op.Kind {
 	case mailbox.KindGrant:
-		lines = append(lines, "*Right:* "+mrkdwn.Escape(words.RightName(op.Right))+" · *to* "+words.Person(op.Trustee))
+		lines = append(lines, words.RightGiven(words.RightName(op.Right), op.Trustee))
 	case mailbox.KindRevoke:
-		lines = append(lines, "*Right:* "+mrkdwn.Escape(words.RightName(op.Right))+" · *from* "+words.Person(op.Trustee))
+		lines = append(lines, words.RightTaken(words.RightName(op.Right), op.Trustee))
 	}
 	return lines
 }
@@ -442,9 +435,9 @@ func approverLine(p mailbox.Plan, r *bot.Request, shared bool) string {
 	t := p.Target
 	switch {
 	case r != nil:
-		return "*Approver:* " + approversText(r)
+		return words.ApproverLabel + approversText(r)
 	case len(p.Blockers()) > 0:
-		return "*Approver:* none — this cannot go ahead until the blockers below are fixed"
+		return words.ApproverBlocked
 	case shared || p.Op.Kind == mailbox.KindConvertToRegular:
 		// Who approves these is the bot's policy (for converting back never
 		// the owner's manager, rule 15), told once the request is made.
@@ -456,16 +449,16 @@ func approverLine(p mailbox.Plan, r *bot.Request, shared bool) string {
 		} else if t.ManagerEmail != "" {
 			who += " (" + mrkdwn.Escape(t.ManagerEmail) + ")"
 		}
-		return "*Approver:* the owner's manager, " + who
+		return words.ApproverManager(who)
 	}
-	return "*Approver:* a configured approver (the owner has no manager in Microsoft Entra)"
+	return words.ApproverConfigured
 }
 
 // approverReason tells the approver why they are asked.
 func approverReason(r *bot.Request) string {
 	switch {
 	case r.ApproverSource == bot.SourceManager && words.IsShared(r.Op.Kind):
-		return "You are asked because you are the manager of " + mrkdwn.Mention(r.Requester) + " in Microsoft Entra."
+		return words.AskedAsManager(mrkdwn.Mention(r.Requester))
 	}
 	switch r.ApproverSource {
 	case bot.SourceManager:
@@ -473,13 +466,13 @@ func approverReason(r *bot.Request) string {
 		if owner == "" {
 			owner = words.MailboxOf(r.Op, r.Plan.Target)
 		}
-		return "You are asked because you are the manager of " + mrkdwn.Escape(owner) + " in Microsoft Entra."
+		return words.AskedAsManager(mrkdwn.Escape(owner))
 	case bot.SourceConfigured:
-		return "You are asked because you are a configured approver for mailbox changes."
+		return words.AskedAsConfigured
 	case bot.SourceOwners:
-		return "You are asked because you already have Full Access on " + mrkdwn.Escape(words.MailboxOf(r.Op, r.Plan.Target)) + "."
+		return words.AskedAsOwner(words.MailboxOf(r.Op, r.Plan.Target))
 	}
-	return "You are asked as an approver of this request."
+	return words.AskedAsApprover
 }
 
 // approversText is who approves r and why: "<@A>, <@B> (configured
@@ -487,10 +480,10 @@ func approverReason(r *bot.Request) string {
 // through.
 func approversText(r *bot.Request) string {
 	if len(r.Approvers) == 0 && words.IsShared(r.Op.Kind) {
-		return "none needed"
+		return words.NoneNeeded
 	}
 	if len(r.Approvers) == 0 {
-		return "none"
+		return words.NoApprovers
 	}
 	ms := make([]string, len(r.Approvers))
 	for i, a := range r.Approvers {
@@ -499,11 +492,11 @@ func approversText(r *bot.Request) string {
 	t := strings.Join(ms, ", ")
 	switch r.ApproverSource {
 	case bot.SourceManager:
-		t += " (manager of the owner)"
+		t += words.ViaManager
 	case bot.SourceConfigured:
-		t += " (configured approver)"
+		t += words.ViaConfigured
 	case bot.SourceOwners:
-		t += " (has Full Access on the mailbox)"
+		t += words.ViaOwners
 	}
 	return t
 }

@@ -1,12 +1,9 @@
 package notify
 
 import (
-	"fmt"
-
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
-	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 	"github.com/mailboxbot/mailboxbot/internal/words"
 )
 
@@ -15,8 +12,7 @@ import (
 // SecretText is the plain-text fallback of TellSecret's message. It holds
 // no credential: the fallback shows in notifications, on lock screens.
 func SecretText(r *bot.Request) string {
-	return fmt.Sprintf("🔑 Sign-in details for %s (request %s): open this message to see them.",
-		mailboxOf(r), mrkdwn.Escape(r.ID))
+	return words.SecretFallback(mailboxOf(r), r.ID)
 }
 
 // SecretBlocks renders TellSecret's message: text (the bot's own mrkdwn,
@@ -24,7 +20,6 @@ func SecretText(r *bot.Request) string {
 func SecretBlocks(r *bot.Request, text string) []slack.Block {
 	return []slack.Block{
 		section("secret", text),
-		contextBlock("request", "Request `"+mrkdwn.Escape(r.ID)+"` · "+mrkdwn.Escape(words.Title(r.Op, r.Plan.Target))+
-			" · "+mailboxOf(r)+" · 🔒 sent to you alone; the bot does not store or log it"),
+		contextBlock("request", words.SecretContext(r.ID, words.Title(r.Op, r.Plan.Target), mailboxOf(r))),
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -57,41 +58,41 @@ func stepLine(r *bot.Request, i int, s bot.StepState) string {
 	case mailbox.Done:
 		switch {
 		case dry && detail == "":
-			line += " — _would run_"
+			line += words.WouldRun
 		case dry && !strings.HasPrefix(strings.ToLower(s.Detail), "would"):
-			line += " — _would run: " + detail + "_"
+			line += words.WouldRunDetail(detail)
 		case detail != "":
-			line += " — _" + detail + "_"
+			line += words.StepDetail(detail)
 		}
 	case mailbox.Skipped:
-		line += " — skipped"
+		line += words.StepSkipped
 		if detail != "" {
-			line += ": _" + detail + "_"
+			line += words.StatusDetail(detail)
 		}
 	case mailbox.Pending:
 		if s.Error != "" {
 			if detail == "" {
 				detail = mrkdwn.Escape(truncate(s.Error, maxErrorText))
 			}
-			line += " — retrying: _" + detail + "_"
+			line += words.StepRetrying(detail)
 			break
 		}
-		line += " — waiting"
+		line += words.StepWaiting
 		if detail != "" {
-			line += ": _" + detail + "_"
+			line += words.StatusDetail(detail)
 		}
 	case bot.StepFailed:
-		line += " — *failed*"
+		line += words.StepFailed
 		if s.Attempts > 1 {
-			line += fmt.Sprintf(" after %d attempts", s.Attempts)
+			line += words.AfterAttempts(s.Attempts)
 		}
 		if s.Error != "" {
 			line += "\n" + mrkdwn.Quote(mrkdwn.Escape(truncate(s.Error, maxErrorText)))
 		} else if detail != "" {
-			line += ": _" + detail + "_"
+			line += words.StatusDetail(detail)
 		}
 	default:
-		line += " — not run"
+		line += words.StepNotRun
 	}
 	return line
 }
@@ -117,15 +118,15 @@ func StepsBlocks(r *bot.Request) []slack.Block {
 	if len(steps) == 0 {
 		return nil
 	}
-	lines := []string{"*Steps*"}
+	lines := []string{words.StepsHeader}
 	for i, s := range steps {
 		lines = append(lines, stepLine(r, i, s))
 	}
 	blocks := []slack.Block{section("steps", strings.Join(lines, "\n"))}
 	if failed(r) && r.Op.Options.DryRun {
-		t := "*Dry run:* nothing was changed in the tenant."
+		t := words.DryRunNothingChanged
 		if r.Failure != "" {
-			t += "\n*Why it stopped:* " + mrkdwn.Escape(truncate(r.Failure, maxErrorText))
+			t += words.WhyStopped(mrkdwn.Escape(truncate(r.Failure, maxErrorText)))
 		}
 		blocks = append(blocks, section("failure", t))
 	} else if failed(r) {
@@ -135,17 +136,12 @@ func StepsBlocks(r *bot.Request) []slack.Block {
 			case mailbox.Done:
 				done = append(done, fmt.Sprintf("%d. %s", i+1, mrkdwn.Escape(s.Title)))
 			case mailbox.Skipped:
-				done = append(done, fmt.Sprintf("%d. %s (was already so)", i+1, mrkdwn.Escape(s.Title)))
+				done = append(done, words.WasAlreadySo(i+1, s.Title))
 			}
 		}
-		var t string
-		if len(done) == 0 {
-			t = "*Already done:* nothing; no change was made before the failure."
-		} else {
-			t = "*Already done:* " + strings.Join(done, "; ") + ". The other steps were not run."
-		}
+		t := words.AlreadyDone(done)
 		if r.Failure != "" {
-			t += "\n*Why it stopped:* " + mrkdwn.Escape(truncate(r.Failure, maxErrorText))
+			t += words.WhyStopped(mrkdwn.Escape(truncate(r.Failure, maxErrorText)))
 		}
 		blocks = append(blocks, section("failure", t))
 	}
@@ -158,7 +154,7 @@ func stepsText(r *bot.Request) string {
 	for i, s := range stepStates(r) {
 		st := string(s.Status)
 		if st == "" {
-			st = "not run"
+			st = words.NotRun
 		}
 		parts = append(parts, fmt.Sprintf("%d. %s: %s", i+1, mrkdwn.Escape(s.Title), st))
 	}

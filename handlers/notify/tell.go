@@ -1,13 +1,12 @@
 package notify
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/mailboxbot/mailboxbot/bot"
-	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
+	"github.com/mailboxbot/mailboxbot/internal/words"
 )
 
 // Tell's direct message: a headline, the steps, and the Retry button of
@@ -38,31 +37,29 @@ func tellBlocks(r *bot.Request, headline string, retry bool) []slack.Block {
 		blocks = append(blocks, retryBlocks(r)...)
 	}
 	blocks = append(blocks, contextBlock("request",
-		"Request `"+mrkdwn.Escape(r.ID)+"` · "+mailboxOf(r)+" · "+stateText(r.State)))
+		words.RequestRef(r.ID)+" · "+mailboxOf(r)+" · "+stateText(r.State)))
 	return blocks
 }
 
 // retryBlocks offers to run a failed request again from its failed step:
 // until when, and the Retry button with a confirm dialog.
 func retryBlocks(r *bot.Request) []slack.Block {
-	from, plainFrom := "from the start", "from the start"
+	from, plainFrom := words.RetryFromStart, words.RetryFromStart
 	for i, s := range r.Steps {
 		if s.Status == bot.StepFailed {
-			from = fmt.Sprintf("at step %d, “%s”", i+1, mrkdwn.Escape(s.Title))
-			plainFrom = fmt.Sprintf("from step %d, “%s”", i+1, mrkdwn.Escape(s.Title))
+			from = words.RetryAt(i+1, s.Title)
+			plainFrom = words.RetryFrom(i+1, s.Title)
 			break
 		}
 	}
-	text := "You can retry until " + mrkdwn.Date(r.RetryUntil) + ": the request resumes " + from +
-		", without a new approval; the steps already done are not run again."
-	confirm := fmt.Sprintf("The bot runs the request for %s again %s. The steps already done are not run again, and no new approval is asked.",
-		mailboxOf(r), plainFrom)
-	button := slack.NewButtonBlockElement(ActionRetry, r.ID, plain("Retry from the failed step", 75)).
+	text := words.RetryOffer(r.RetryUntil, from)
+	confirm := words.RetryConfirm(mailboxOf(r), plainFrom)
+	button := slack.NewButtonBlockElement(ActionRetry, r.ID, plain(words.RetryButton, 75)).
 		WithStyle(slack.StylePrimary).
 		WithConfirm(slack.NewConfirmationBlockObject(
-			plain("Retry this request?", maxTitleText),
+			plain(words.RetryTitle, maxTitleText),
 			plain(confirm, maxConfirmText),
-			plain("Retry", 30),
-			plain("Cancel", 30)))
+			plain(words.RetryOK, 30),
+			plain(words.CancelButton, 30)))
 	return []slack.Block{section("retry", text), slack.NewActionBlock(RetryBlockID+r.ID, button)}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/mailboxbot/mailboxbot/internal/words"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -62,7 +63,7 @@ func truncate(s string, max int) string {
 // dryTag prefixes the plain-text fallbacks of a dry run.
 func dryTag(op mailbox.Operation) string {
 	if op.Options.DryRun {
-		return "[DRY RUN] "
+		return words.DryRunFallback
 	}
 	return ""
 }
@@ -180,7 +181,7 @@ func cutAt(r []rune, limit int) int {
 func textBlocks(text string) []slack.Block {
 	pieces := SplitText(text, maxSectionText)
 	if len(pieces) > maxTextBlocks {
-		pieces = append(pieces[:maxTextBlocks-1], "_(The rest is too long for one Slack message.)_")
+		pieces = append(pieces[:maxTextBlocks-1], words.TooLong)
 	}
 	blocks := make([]slack.Block, len(pieces))
 	for i, p := range pieces {

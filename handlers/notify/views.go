@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/slack-go/slack"
+
+	"github.com/mailboxbot/mailboxbot/internal/words"
 )
 
 // The forms (modals) that /convert-mailbox and /shared-mailbox open when
@@ -122,8 +124,8 @@ func modal(callbackID, title string, m FormMetadata, blocks ...slack.Block) slac
 		Type:            slack.VTModal,
 		CallbackID:      callbackID,
 		Title:           plain(title, 24),
-		Submit:          plain("Request", 24),
-		Close:           plain("Cancel", 24),
+		Submit:          plain(words.FormSubmit, 24),
+		Close:           plain(words.FormClose, 24),
 		PrivateMetadata: metadata(m),
 		Blocks:          slack.Blocks{BlockSet: blocks},
 	}
@@ -136,40 +138,38 @@ func modal(callbackID, title string, m FormMetadata, blocks ...slack.Block) slac
 // back), the members who get Full Access and Send As, and a day and time
 // (UTC) to run it.
 func ConvertForm(m FormMetadata) slack.ModalViewRequest {
-	toShared := option(FormToShared, "To a shared mailbox", "")
-	tap := option(FormCredentialTAP, "A Temporary Access Pass", "Signs in once and sets up a password or passkey")
-	block := option(FormOptBlockSignIn, "Block sign-in", "To shared: else the old name and password keep working")
-	revoke := option(FormOptRevokeSessions, "Revoke sessions", "To shared: signs the user out everywhere")
-	remove := option(FormOptRemoveLicenses, "Remove the licenses", "To shared: once verified, where the rules allow")
+	toShared := option(FormToShared, words.FormToShared, "")
+	tap := option(FormCredentialTAP, words.FormTAP, words.FormTAPHint)
+	block := option(FormOptBlockSignIn, words.FormBlockSignIn, words.FormBlockSignInHint)
+	revoke := option(FormOptRevokeSessions, words.FormRevokeSessions, words.FormRevokeSessionsHint)
+	remove := option(FormOptRemoveLicenses, words.FormRemoveLicenses, words.FormRemoveLicensesHint)
 
 	direction := slack.NewRadioButtonsBlockElement(FormActionChoice, toShared,
-		option(FormToRegular, "Back to a user mailbox", ""))
+		option(FormToRegular, words.FormToRegular, ""))
 	direction.InitialOption = toShared
 	credential := slack.NewRadioButtonsBlockElement(FormActionChoice, tap,
-		option(FormCredentialPassword, "A new password", "To be changed at the next sign-in"))
+		option(FormCredentialPassword, words.FormPassword, words.FormPasswordHint))
 	credential.InitialOption = tap
 	opts := slack.NewCheckboxGroupsBlockElement(FormActionOptions, block, revoke, remove,
-		option(FormOptDryRun, "Dry run", "Report what would be done; change nothing"))
+		option(FormOptDryRun, words.FormDryRun, words.FormDryRunHint))
 	opts.InitialOptions = []*slack.OptionBlockObject{block, revoke, remove}
 	clock := slack.NewTimePickerBlockElement(FormActionTime)
-	clock.Placeholder = plain("Time (UTC)", 150)
+	clock.Placeholder = plain(words.FormTimePlaceholder, 150)
 	clock.Timezone = "UTC"
 	day := slack.NewDatePickerBlockElement(FormActionDate)
-	day.Placeholder = plain("As soon as it is approved", 150)
+	day.Placeholder = plain(words.FormRunOnPlaceholder, 150)
 
-	return modal(ConvertFormID, "Convert mailboxes", m,
-		section("intro", "Pick the people whose mailboxes to convert, paste their addresses, or both. "+
-			"Several mailboxes converted to shared make one request with one approval (converting back asks for each on its own); I check each one and answer you privately."),
-		input(FormBlockMailboxes, "Mailboxes", "", true, userPicker("Pick people")),
-		input(FormBlockAddresses, "…or their addresses", "One per line, or separated by commas. "+
-			"Someone no longer in Slack (a leaver) can only be named here.", true,
-			textInput("alice@contoso.com, bob@contoso.com", true, FormMaxText)),
-		input(FormBlockDirection, "Convert", "", false, direction),
-		input(FormBlockOptions, "Options", "", true, opts),
-		input(FormBlockCredential, "Back to a user mailbox: give the user", "Sent to you alone, in a private message.", false, credential),
-		input(FormBlockMembers, "Members (to shared)", "They get Full Access and Send As on the shared mailbox.", true, userPicker("Pick people")),
-		input(FormBlockDate, "Run on (UTC)", "Leave empty to run as soon as it is approved; at most 90 days ahead.", true, day),
-		input(FormBlockTime, "At (UTC)", "", true, clock),
+	return modal(ConvertFormID, words.ConvertFormTitle, m,
+		section("intro", words.ConvertFormIntro),
+		input(FormBlockMailboxes, words.FormMailboxes, "", true, userPicker(words.FormPickPeople)),
+		input(FormBlockAddresses, words.FormAddresses, words.FormAddressesHint, true,
+			textInput(words.FormAddressesExample, true, FormMaxText)),
+		input(FormBlockDirection, words.FormDirection, "", false, direction),
+		input(FormBlockOptions, words.FormOptions, "", true, opts),
+		input(FormBlockCredential, words.FormCredential, words.FormCredentialHint, false, credential),
+		input(FormBlockMembers, words.FormMembersToShared, words.FormMembersHint, true, userPicker(words.FormPickPeople)),
+		input(FormBlockDate, words.FormRunOn, words.FormRunOnHint, true, day),
+		input(FormBlockTime, words.FormAt, "", true, clock),
 	)
 }
 
@@ -177,14 +177,13 @@ func ConvertForm(m FormMetadata) slack.ModalViewRequest {
 // display name, address, members (Full Access and Send As) and dry run.
 func SharedForm(m FormMetadata) slack.ModalViewRequest {
 	opts := slack.NewCheckboxGroupsBlockElement(FormActionOptions,
-		option(FormOptDryRun, "Dry run", "Report what would be done; change nothing"))
-	return modal(SharedFormID, "New shared mailbox", m,
-		section("intro", "A new shared mailbox: its account cannot sign in (rule 11), and its members get Full Access and Send As (rule 12). "+
-			"I check it and answer you privately."),
-		input(FormBlockName, "Display name", "", false, textInput("Sales Team", false, FormMaxDisplayName)),
-		input(FormBlockAddress, "Address", "", false, textInput("sales@contoso.com", false, 254)),
-		input(FormBlockMembers, "Members", "They get Full Access and Send As.", true, userPicker("Pick people")),
-		input(FormBlockOptions, "Options", "", true, opts),
+		option(FormOptDryRun, words.FormDryRun, words.FormDryRunHint))
+	return modal(SharedFormID, words.SharedFormTitle, m,
+		section("intro", words.SharedFormIntro),
+		input(FormBlockName, words.FormDisplayName, "", false, textInput(words.FormDisplayNameExample, false, FormMaxDisplayName)),
+		input(FormBlockAddress, words.FormAddress, "", false, textInput(words.FormAddressExample, false, 254)),
+		input(FormBlockMembers, words.FormMembers, words.FormNewMembersHint, true, userPicker(words.FormPickPeople)),
+		input(FormBlockOptions, words.FormOptions, "", true, opts),
 	)
 }
 

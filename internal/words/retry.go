@@ -34,3 +34,37 @@ func RetryEnded(id string, until time.Time) string {
 func Retried(by, id string, step int) string {
 	return fmt.Sprintf("🔁 <@%s> retried request `%s` from step %d, without a new approval.", by, id, step)
 }
+
+// RetryFromStart is where a failed request resumes when no step failed.
+const RetryFromStart = "from the start"
+
+// RetryAt is where a failed request resumes, in mrkdwn: "at step n, “title”".
+func RetryAt(step int, title string) string {
+	return fmt.Sprintf("at step %d, “%s”", step, mrkdwn.Escape(title))
+}
+
+// RetryFrom is where a failed request resumes, in plain text: "from step
+// n, “title”".
+func RetryFrom(step int, title string) string {
+	return fmt.Sprintf("from step %d, “%s”", step, mrkdwn.Escape(title))
+}
+
+// RetryOffer offers to retry a failed request until until, resuming from
+// (RetryAt).
+func RetryOffer(until time.Time, from string) string {
+	return "You can retry until " + mrkdwn.Date(until) + ": the request resumes " + from +
+		", without a new approval; the steps already done are not run again."
+}
+
+// RetryConfirm is the Retry button's confirm dialog for mb, resuming from
+// (RetryFrom).
+func RetryConfirm(mb, from string) string {
+	return fmt.Sprintf("The bot runs the request for %s again %s. The steps already done are not run again, and no new approval is asked.", mb, from)
+}
+
+// The Retry button and its confirm dialog.
+const (
+	RetryButton = "Retry from the failed step"
+	RetryTitle  = "Retry this request?"
+	RetryOK     = "Retry"
+)
