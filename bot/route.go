@@ -35,13 +35,6 @@ type routing struct {
 	excluded bool
 }
 
-// route picks the approvers of plan for requester under policy (see
-// routeRequest), without the extra approvers.
-func (s *Service) route(ctx context.Context, plan mailbox.Plan, requester, policy string) (ids []string, source, why string) {
-	rt := s.routeRequest(ctx, plan, requester, policy, false)
-	return rt.ids, rt.source, rt.why
-}
-
 // routeRequest picks the approvers of plan for requester. Each element of
 // policy is tried in turn (PolicyManager: the manager of the mailbox's
 // owner for a conversion, else the requester's; PolicyOwners: the people
@@ -371,18 +364,6 @@ func routeNote(source, why string) string {
 		return "approver: " + source
 	}
 	return "approver: " + source + " (" + why + ")"
-}
-
-// withExtraApprovers adds to ids the configured extra approvers of plan's
-// kind who gain no access by it (rule 16); when who does cannot be found
-// out, none is added.
-func (s *Service) withExtraApprovers(ctx context.Context, plan mailbox.Plan, requester string, ids []string) []string {
-	gainers, err := s.beneficiaries(ctx, plan)
-	if err != nil {
-		s.log.WarnContext(ctx, "who gains access: lookup failed; no extra approver is asked", "mailbox", plan.Op.Mailbox, "err", err)
-		return ids
-	}
-	return s.addExtras(ctx, plan.Op.Kind, requester, &routing{gainers: gainers}, ids)
 }
 
 // addExtras adds to ids the extra approvers of kind who are eligible.
