@@ -346,13 +346,13 @@ func (s *Service) batchGainers(ctx context.Context, plans []mailbox.Plan) ([]mai
 // access.
 func beneficiaryKey(plan mailbox.Plan) string {
 	op := plan.Op
-	parts := []string{string(op.Kind), op.Trustee, strings.Join(op.Members, ","), strings.Join(op.Options.FullAccess, ","), strings.Join(op.Options.SendAs, ",")}
+	parts := []string{string(op.Kind), op.Trustee, strings.Join(op.Members, ","), strings.Join(op.Options.FullAccess, ","), strings.Join(op.Options.SendAs, ","), op.Options.ForwardTo}
 	if op.Kind == mailbox.KindConvertToRegular {
 		parts = append(parts, plan.Target.UserID, op.Mailbox)
 	}
 	for _, st := range plan.Steps {
 		switch st.Name {
-		case mailbox.StepGrantFullAccess, mailbox.StepGrantSendAs, mailbox.StepGrantSendOnBehalf:
+		case mailbox.StepGrantFullAccess, mailbox.StepGrantSendAs, mailbox.StepGrantSendOnBehalf, mailbox.StepForward:
 			parts = append(parts, string(st.Name)+"="+st.Arg)
 		}
 	}

@@ -11,8 +11,8 @@ import (
 // Beneficiaries lists every person who gains access through plan (rule
 // 16), so that nobody approves a change that gives them access: the
 // trustee of a grant, the members of a new shared mailbox, the people a
-// conversion to shared gives Full Access or Send As, whoever a grant step
-// names, and for a conversion back to a user mailbox the account that gets
+// conversion to shared gives Full Access or Send As or forwards the
+// mail to, whoever a grant or forward step names, and for a conversion back to a user mailbox the account that gets
 // its sign-in back. Each address is resolved to a user or a mail-enabled
 // group as the planner does; a group is expanded transitively (members of
 // nested groups included, Directory.TransitiveMembers). A revoke gives
@@ -37,6 +37,9 @@ func (p *Planner) Beneficiaries(ctx context.Context, plan Plan) ([]Principal, er
 	case KindConvertToShared:
 		addrs = append(addrs, op.Options.FullAccess...)
 		addrs = append(addrs, op.Options.SendAs...)
+		if op.Options.ForwardTo != "" {
+			addrs = append(addrs, op.Options.ForwardTo) // reads every new message
+		}
 	case KindConvertToRegular:
 		u, err := p.Directory.User(ctx, firstOf(plan.Target.UserID, op.Mailbox))
 		if err != nil {
@@ -46,7 +49,7 @@ func (p *Planner) Beneficiaries(ctx context.Context, plan Plan) ([]Principal, er
 	}
 	for _, s := range plan.Steps {
 		switch s.Name {
-		case StepGrantFullAccess, StepGrantSendAs, StepGrantSendOnBehalf:
+		case StepGrantFullAccess, StepGrantSendAs, StepGrantSendOnBehalf, StepForward:
 			addrs = append(addrs, s.Arg)
 		}
 	}

@@ -12,7 +12,7 @@ type Change struct {
 	// What names the fact, stable for code and logs: "object_id",
 	// "recipient_type", "deleted", "synced", "size", "litigation_hold",
 	// "in_place_hold", "archive", "license", "address_taken", "person",
-	// "blocker", "step", "operation".
+	// "forwarding", "blocker", "step", "operation".
 	What string
 	// Text is a plain sentence for people, e.g. "the mailbox is now
 	// SharedMailbox (was UserMailbox)". It is not escaped for any markup.
@@ -94,6 +94,9 @@ func Changes(approved, live Plan) []Change {
 		add("address_taken", "the address %s is now used by another mailbox, group, contact or user", live.Op.Mailbox)
 	}
 	out = append(out, peopleChanges(a.People, l.People)...)
+	if !strings.EqualFold(a.Forwarding, l.Forwarding) && approved.Op.Options.ForwardTo != "" {
+		add("forwarding", "the mailbox now forwards its mail to %s (was %s)", firstOf(l.Forwarding, "nowhere"), firstOf(a.Forwarding, "nowhere"))
+	}
 	for _, f := range live.Blockers() {
 		if !slices.ContainsFunc(approved.Blockers(), func(g Finding) bool { return compareFindings(f, g) == 0 }) {
 			add("blocker", "something now stops it: %s", strings.TrimSuffix(f.Text, "."))

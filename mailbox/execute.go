@@ -75,6 +75,14 @@ func (e *Executor) Run(ctx context.Context, t Target, s Step, dryRun bool) (Outc
 		return x.revoke(RightFullAccess)
 	case StepRevokeSendAs:
 		return x.revoke(RightSendAs)
+	case StepSetAutoReply:
+		return x.autoReply(true)
+	case StepAutoReplyOff:
+		return x.autoReply(false)
+	case StepForward:
+		return x.forward()
+	case StepHide:
+		return x.hide()
 	}
 	return Outcome{}, fmt.Errorf("run step: unknown step %q", s.Name)
 }

@@ -60,6 +60,7 @@ type fingerprinted struct {
 	Licenses                   []LicenseFact
 	AddressTaken               bool
 	People                     []Person
+	Forwarding                 string `json:",omitempty"`
 
 	Steps    []fingerprintedStep
 	Findings []Finding
@@ -86,7 +87,7 @@ func canonical(p Plan) fingerprinted {
 		ExchangeGUID: strings.ToLower(t.ExchangeGUID),
 		Deleted:      t.Deleted, Synced: t.Synced, SizeClass: sizeClass(t.SizeBytes),
 		LitigationHold: t.LitigationHold, Archive: t.Archive, InPlaceHolds: lowerSorted(t.InPlaceHolds),
-		AddressTaken: t.AddressTaken,
+		AddressTaken: t.AddressTaken, Forwarding: strings.ToLower(t.Forwarding),
 	}
 	for _, l := range t.Licenses {
 		c.Licenses = append(c.Licenses, LicenseFact{SkuID: strings.ToLower(l.SkuID), Group: strings.ToLower(l.Group)})

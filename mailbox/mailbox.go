@@ -263,6 +263,13 @@ type Mailbox struct {
 	HiddenFromAddressListsEnabled bool
 	GrantSendOnBehalfTo           []string
 	AutoExpandingArchiveEnabled   bool
+	// ForwardingAddress is the recipient mail is forwarded to, as Exchange
+	// names it (often its name, not its address); ForwardingSMTPAddress an
+	// address forwarded to without being a recipient ("smtp:x@y");
+	// DeliverToMailboxAndForward: a copy is kept.
+	ForwardingAddress          string
+	ForwardingSMTPAddress      string
+	DeliverToMailboxAndForward bool
 }
 
 // OnHold reports a litigation hold or an in-place hold (rule 3).

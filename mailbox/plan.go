@@ -24,6 +24,9 @@ const (
 	KindRevoke Kind = "revoke"
 	// KindMembers lists who has which right; it changes nothing.
 	KindMembers Kind = "members"
+	// KindAutoReplyOff turns a shared mailbox's automatic reply off (one
+	// set by auto-reply when it was converted).
+	KindAutoReplyOff Kind = "auto_reply_off"
 )
 
 // Right is a mailbox right as the commands name it.
@@ -77,6 +80,10 @@ type Options struct {
 	SendAs        []string `json:"send_as,omitempty"`        // addresses to give Send As (rule 12)
 	NoAutoMapping bool     `json:"no_automapping,omitempty"` // Full Access without automapping
 	EachMember    bool     `json:"each_member,omitempty"`    // rule 14: grant a group's members one by one
+	// The leaver's mailbox settings (execute_settings.go).
+	AutoReply string `json:"auto_reply,omitempty"` // plain text of an automatic reply, on until turned off
+	ForwardTo string `json:"forward_to,omitempty"` // an internal recipient mail is forwarded to, a copy kept (rule 18)
+	Hide      bool   `json:"hide,omitempty"`       // hide the mailbox from the address lists (rule 13)
 
 	// To regular (rule 9).
 	License  string `json:"license,omitempty"`  // SKU id or part number; "" chooses one
@@ -143,6 +150,10 @@ const (
 	StepRevokeFullAccess   StepName = "revoke_full_access"    // Arg: the trustee as Exchange names it
 	StepRevokeSendAs       StepName = "revoke_send_as"        // Arg: the trustee
 	StepRevokeSendOnBehalf StepName = "revoke_send_on_behalf" // Arg: the trustee
+	StepSetAutoReply       StepName = "set_auto_reply"        // Arg: the reply's plain text
+	StepAutoReplyOff       StepName = "auto_reply_off"
+	StepForward            StepName = "forward"                 // Arg: the recipient as Exchange is given it
+	StepHide               StepName = "hide_from_address_lists" // HiddenFromAddressListsEnabled $true
 )
 
 // Step is one change (or check) of a plan, in order.
@@ -200,6 +211,9 @@ type Target struct {
 	// People are the trustees and members the plan names, each as it
 	// resolved: who gains or loses a right.
 	People []Person `json:"people,omitempty"`
+	// Forwarding is where the mailbox forwarded its mail when planned
+	// (ForwardingAddress, else ForwardingSmtpAddress); "" for nowhere.
+	Forwarding string `json:"forwarding,omitempty"`
 
 	// What the run of a create request records (not decided on, so not in
 	// Fingerprint).
@@ -337,6 +351,11 @@ type Outcome struct {
 	// Created are the ids of the mailbox the create step made (or the
 	// wait step found to be it); record them with Target.Record.
 	Created MailboxIDs
+	// Before is what the step changed, as it was before the change (the
+	// settings steps: the automatic reply, the forwarding, the hidden
+	// flag), for a reverse step to put back; nil when the step changed
+	// nothing or keeps no such record.
+	Before *Settings
 	// Secret is a credential the step made (a Temporary Access Pass or a
 	// password) for the requester alone. It is never stored, logged, put
 	// in Detail or shown to anyone else.

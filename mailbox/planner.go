@@ -54,6 +54,8 @@ func (p *Planner) Plan(ctx context.Context, op Operation) (Plan, error) {
 		return p.planCreate(ctx, op)
 	case KindGrant, KindRevoke:
 		return p.planAccess(ctx, op)
+	case KindAutoReplyOff:
+		return p.planAutoReplyOff(ctx, op)
 	}
 	return Plan{}, fmt.Errorf("plan: unknown operation %q", op.Kind)
 }
@@ -205,6 +207,9 @@ func (p *Planner) planToShared(ctx context.Context, op Operation) (Plan, error) 
 	d.grantSteps(op, members)
 	d.step(StepConvertToShared, "", "Convert to a shared mailbox (Set-Mailbox -Type Shared)")
 	d.step(StepVerifyShared, "", "Verify that Exchange reports SharedMailbox")
+	if err := p.settingSteps(ctx, &d, op, mb); err != nil {
+		return Plan{}, err
+	}
 	if len(kept) == 0 && len(direct) > 0 {
 		names := make([]string, len(direct))
 		for i, id := range direct {
@@ -486,6 +491,9 @@ func (p *Planner) planRecover(ctx context.Context, op Operation, del DeletedUser
 	d.step(StepWaitMailbox, "", "Wait until the mailbox exists again (typically 20-30 minutes)")
 	d.step(StepConvertToShared, "", "Convert to a shared mailbox (Set-Mailbox -Type Shared)")
 	d.step(StepVerifyShared, "", "Verify that Exchange reports SharedMailbox")
+	if err := p.settingSteps(ctx, &d, op, Mailbox{}); err != nil {
+		return Plan{}, err
+	}
 	if !op.Options.KeepLicenses {
 		d.step(StepRemoveLicenses, sku.ID, fmt.Sprintf("Remove the license after the conversion is verified, unless rules 2-3 keep it: %s", d.skuName(sku.ID)))
 	}

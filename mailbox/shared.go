@@ -126,12 +126,7 @@ func (p *Planner) planAccess(ctx context.Context, op Operation) (Plan, error) {
 	if err != nil {
 		return Plan{}, fmt.Errorf("look up mailbox %s: %w", op.Mailbox, err)
 	}
-	upn := firstOf(mb.UserPrincipalName, mb.PrimarySMTPAddress, op.Mailbox)
-	d := draft{Plan: Plan{Op: op, Target: Target{
-		UserID: firstOf(mb.ExternalDirectoryObjectID, upn), UserPrincipalName: upn, DisplayName: mb.DisplayName,
-		RecipientTypeDetails: mb.RecipientTypeDetails,
-	}}}
-	d.mailboxFacts(mb)
+	d := sharedDraft(op, mb)
 	if mb.RecipientTypeDetails != RecipientSharedMailbox {
 		// A person's own mailbox is not for /shared-mailbox: its rights are
 		// that person's and their manager's business, not the requester's.
@@ -199,6 +194,18 @@ func (p *Planner) planAccess(ctx context.Context, op Operation) (Plan, error) {
 		}
 	}
 	return d.Plan, nil
+}
+
+// sharedDraft starts the plan of an operation on an existing shared
+// mailbox mb.
+func sharedDraft(op Operation, mb Mailbox) draft {
+	upn := firstOf(mb.UserPrincipalName, mb.PrimarySMTPAddress, op.Mailbox)
+	d := draft{Plan: Plan{Op: op, Target: Target{
+		UserID: firstOf(mb.ExternalDirectoryObjectID, upn), UserPrincipalName: upn, DisplayName: mb.DisplayName,
+		RecipientTypeDetails: mb.RecipientTypeDetails,
+	}}}
+	d.mailboxFacts(mb)
+	return d
 }
 
 func accessStep(op Operation, who string) Step {

@@ -496,6 +496,9 @@ type wireMailbox struct {
 	HiddenFromAddressListsEnabled bool     `json:"HiddenFromAddressListsEnabled"`
 	GrantSendOnBehalfTo           []string `json:"GrantSendOnBehalfTo"`
 	AutoExpandingArchiveEnabled   bool     `json:"AutoExpandingArchiveEnabled"`
+	ForwardingAddress             string   `json:"ForwardingAddress"`
+	ForwardingSmtpAddress         string   `json:"ForwardingSmtpAddress"`
+	DeliverToMailboxAndForward    bool     `json:"DeliverToMailboxAndForward"`
 }
 
 // GetMailbox runs Get-Mailbox -Identity identity. It returns an error
@@ -543,6 +546,9 @@ func decodeMailbox(raw json.RawMessage) (mailbox.Mailbox, error) {
 		HiddenFromAddressListsEnabled: w.HiddenFromAddressListsEnabled,
 		GrantSendOnBehalfTo:           w.GrantSendOnBehalfTo,
 		AutoExpandingArchiveEnabled:   w.AutoExpandingArchiveEnabled,
+		ForwardingAddress:             w.ForwardingAddress,
+		ForwardingSMTPAddress:         w.ForwardingSmtpAddress,
+		DeliverToMailboxAndForward:    w.DeliverToMailboxAndForward,
 	}, nil
 }
 

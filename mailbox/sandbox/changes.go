@@ -77,6 +77,7 @@ const (
 	ReadTransitiveMembers    = "TransitiveMembers"
 	ReadAcceptedDomains      = "AcceptedDomains"
 	ReadRecipient            = "Recipient" // RecipientExists
+	ReadAutoReply            = "AutoReply" // Get-MailboxAutoReplyConfiguration
 )
 
 // record appends a change; t.mu is held.

@@ -79,6 +79,8 @@ func (t *Tenant) GetMailbox(ctx context.Context, identity string) (mailbox.Mailb
 		AutoExpandingArchiveEnabled:   m.autoExpanding,
 		HiddenFromAddressListsEnabled: m.hidden,
 		GrantSendOnBehalfTo:           slices.Clone(m.sendOnBehalf),
+		ForwardingAddress:             m.forwardTo,
+		DeliverToMailboxAndForward:    m.forwardCopy,
 	}, nil
 }
 

@@ -351,6 +351,10 @@ type mbox struct {
 	absentLeft int
 	fullAccess []grant  // explicit Full Access, in the order granted
 	sendAs     []string // Send As trustees, in the order granted
+	// The settings (settings.go).
+	autoReply   mailbox.AutoReply
+	forwardTo   string // ForwardingAddress as Get-Mailbox shows it
+	forwardCopy bool   // DeliverToMailboxAndForward
 }
 
 // grant is a Full Access grant to a trustee (as Exchange shows it).

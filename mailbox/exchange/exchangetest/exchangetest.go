@@ -12,7 +12,9 @@
 // Get-/Add-/Remove-MailboxPermission (FullAccess, InheritanceType All,
 // AutoMapping), Get-/Add-/Remove-RecipientPermission (SendAs, Trustee),
 // New-Mailbox -Shared -Name -DisplayName -PrimarySmtpAddress,
-// Get-AcceptedDomain and Get-Recipient -Identity; any other cmdlet can be
+// Get-AcceptedDomain and Get-Recipient -Identity, Get- and
+// Set-MailboxAutoReplyConfiguration and Set-Mailbox's forwarding and
+// HiddenFromAddressListsEnabled (settings.go); any other cmdlet can be
 // answered with Handle. A backend error answering mailbox.ErrNotFound becomes
 // Exchange's 404 (ManagementObjectNotFoundException) naming the Identity; a
 // backend's *mailbox.RemoteError is answered with its status, code and
@@ -336,6 +338,10 @@ func (s *Server) run(ctx context.Context, cmdlet string, params map[string]any) 
 		return s.getAcceptedDomain(ctx, params)
 	case "get-recipient":
 		return s.getRecipient(ctx, params)
+	case "get-mailboxautoreplyconfiguration":
+		return s.getAutoReply(ctx, params)
+	case "set-mailboxautoreplyconfiguration":
+		return s.setAutoReply(ctx, params)
 	}
 	return nil, nil, &mailbox.RemoteError{Status: http.StatusBadRequest, Code: "BadRequest",
 		Message: fmt.Sprintf("The term '%s' is not recognized as a cmdlet this endpoint runs.", cmdlet)}

@@ -39,7 +39,7 @@ func (s *Server) getMailbox(ctx context.Context, params map[string]any) ([]any, 
 // setMailbox runs Set-Mailbox -Identity with -Type, -GrantSendOnBehalfTo (the
 // Add/Remove hashtable only) or both.
 func (s *Server) setMailbox(ctx context.Context, params map[string]any) ([]any, []string, error) {
-	if err := onlyParams("Set-Mailbox", params, "Identity", "Type", "GrantSendOnBehalfTo", "Confirm"); err != nil {
+	if err := onlyParams("Set-Mailbox", params, append([]string{"Identity", "Type", "GrantSendOnBehalfTo", "Confirm"}, settingsParams...)...); err != nil {
 		return nil, nil, err
 	}
 	id, err := identityParam(params)
@@ -58,8 +58,12 @@ func (s *Server) setMailbox(ctx context.Context, params map[string]any) ([]any, 
 			return nil, nil, err
 		}
 	}
-	if !hasType && !hasSOB {
-		return nil, nil, badParam("The fake Set-Mailbox requires Type or GrantSendOnBehalfTo.")
+	set, err := parseSettings(params)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !hasType && !hasSOB && !set.any() {
+		return nil, nil, badParam("The fake Set-Mailbox requires Type, GrantSendOnBehalfTo, ForwardingAddress or HiddenFromAddressListsEnabled.")
 	}
 	if _, err := boolParam(params, "Confirm", true); err != nil {
 		return nil, nil, err
@@ -77,6 +81,9 @@ func (s *Server) setMailbox(ctx context.Context, params map[string]any) ([]any, 
 		if err := s.backend.SetSendOnBehalf(ctx, id, add, remove); err != nil {
 			return nil, nil, err
 		}
+	}
+	if err := s.applySettings(ctx, id, set); err != nil {
+		return nil, nil, err
 	}
 	after, err := s.backend.GetMailbox(ctx, id)
 	if err != nil {
@@ -117,6 +124,9 @@ type Mailbox struct {
 	GrantSendOnBehalfToType       string   `json:"GrantSendOnBehalfTo@odata.type"`
 	GrantSendOnBehalfTo           []string `json:"GrantSendOnBehalfTo"`
 	AutoExpandingArchiveEnabled   bool     `json:"AutoExpandingArchiveEnabled"`
+	ForwardingAddress             *string  `json:"ForwardingAddress"`     // null when none
+	ForwardingSmtpAddress         *string  `json:"ForwardingSmtpAddress"` // null when none
+	DeliverToMailboxAndForward    bool     `json:"DeliverToMailboxAndForward"`
 }
 
 // WireMailbox converts a mailbox.Mailbox to its wire shape.
@@ -145,7 +155,18 @@ func WireMailbox(m mailbox.Mailbox) Mailbox {
 		GrantSendOnBehalfToType:       "#Collection(String)",
 		GrantSendOnBehalfTo:           nonNil(m.GrantSendOnBehalfTo),
 		AutoExpandingArchiveEnabled:   m.AutoExpandingArchiveEnabled,
+		ForwardingAddress:             orNull(m.ForwardingAddress),
+		ForwardingSmtpAddress:         orNull(m.ForwardingSMTPAddress),
+		DeliverToMailboxAndForward:    m.DeliverToMailboxAndForward,
 	}
+}
+
+// orNull is s, or JSON null for "".
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // when writes a date as the admin API does; "" for the zero time.
