@@ -108,6 +108,9 @@ type StepState struct {
 	Faults    int            `json:"faults,omitempty"` // passing faults in a row (throttling, 5xx, undelivered credential)
 	StartedAt time.Time      `json:"started_at,omitzero"`
 	EndedAt   time.Time      `json:"ended_at,omitzero"`
+	// Before is what the step changed, as it was (mailbox.Outcome.Before):
+	// what a reverse step puts back.
+	Before *mailbox.Settings `json:"before,omitempty"`
 }
 
 // StepFailed marks a step that failed for good.

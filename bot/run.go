@@ -196,6 +196,9 @@ func (s *Service) runStep(ctx context.Context, r *Request, i int) (_ *Request, d
 	r, err = s.cfg.Store.Update(ctx, id, func(r *Request) error {
 		st := &r.Steps[i]
 		st.Status, st.Detail, st.Error, st.EndedAt = out.Status, out.Detail, "", now
+		if out.Before != nil {
+			st.Before = out.Before
+		}
 		r.Plan.Target.Record(out) // the ids of a mailbox it created, before the next step
 		r.Record(Event{At: now, Actor: "bot", Type: "step", Note: fmt.Sprintf("%s: %s (%s)", step.Name, out.Status, out.Detail)})
 		r.UpdatedAt = now

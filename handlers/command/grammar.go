@@ -139,7 +139,8 @@ func keyword(word string) string {
 //
 //	to shared:  keep-signin, keep-sessions, keep-license, add-license,
 //	            full-access <a>[,<b>...], send-as <a>[,...],
-//	            members <a>[,...] (Full Access and Send As), no-automap
+//	            members <a>[,...] (Full Access and Send As), no-automap,
+//	            auto-reply "<text>", forward-to <a>, hide (settings.go)
 //	to regular: license <SKU id or part number>, password
 //	both:       at <YYYY-MM-DD HH:MM> (UTC) | at <RFC 3339>, dry-run
 //
@@ -149,6 +150,10 @@ func keyword(word string) string {
 // must lie after now and at most MaxScheduleAhead later. It returns a
 // Parsed or a *UsageError, never both, never neither.
 func ParseConvert(text string, now time.Time) (Parsed, error) {
+	text, reply, hasReply, err := cutAutoReply(text)
+	if err != nil {
+		return Parsed{}, err
+	}
 	words := strings.Fields(text)
 	if len(words) == 0 {
 		return Parsed{Verb: VerbHelp, Empty: true}, nil
@@ -162,7 +167,7 @@ func ParseConvert(text string, now time.Time) (Parsed, error) {
 	}
 
 	firsts, ok := addressList(words[0])
-	addr, err := "", error(nil)
+	addr := ""
 	if ok {
 		addr = firsts[0]
 	} else {
@@ -194,6 +199,10 @@ func ParseConvert(text string, now time.Time) (Parsed, error) {
 		return Parsed{}, usageErr("At most %d mailboxes in one request: I read %d.", MaxBulk, len(addrs))
 	}
 	p := &convertParser{addr: addr, now: now.UTC(), words: rest}
+	if hasReply {
+		p.opts.AutoReply = reply
+		p.used = append(p.used, optAutoReply)
+	}
 	op, err := p.parse()
 	if err != nil {
 		// What follows the addresses is explained with the options.
@@ -305,6 +314,12 @@ func (p *convertParser) parse() (mailbox.Operation, error) {
 			err = p.license()
 		case optAt:
 			err = p.at()
+		case optForwardTo:
+			err = p.forwardTo()
+		case optHide:
+			p.opts.Hide = true
+		case optAutoReply:
+			err = usageErr("%s needs its text in quotes: %s.", Code(optAutoReply), Code(`auto-reply "Alice has left."`))
 		}
 		if err != nil {
 			return mailbox.Operation{}, err

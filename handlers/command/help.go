@@ -122,6 +122,9 @@ func ConvertHelpMax(cmd string, page Page, policy map[mailbox.Kind]string, batch
 		b.p("• `full-access %s[,…]`: Full Access only (open the mailbox and change items, not send; added to their Outlook)", addressArg)
 		b.p("• `send-as %s[,…]`: Send As only (send as the mailbox)", addressArg)
 		b.p("• `no-automap`: give Full Access without adding the mailbox to their Outlook (automapping)")
+		b.p("• `auto-reply \"&lt;text&gt;\"`: answer every sender, inside and outside, with this text (at most %d characters, plain text) until it is turned off with `/shared-mailbox auto-reply %s off`", mailbox.MaxAutoReply, addressArg)
+		b.p("• `forward-to %s`: forward new mail to a person or group of your organisation, keeping a copy; outside addresses are refused (the outbound spam policy blocks automatic forwarding out)", addressArg)
+		b.p("• `hide`: hide the mailbox from the address lists (Send As and Send on Behalf then stop working in classic Outlook: the bot warns)")
 		b.p("_To regular:_")
 		b.p("• `license &lt;SKU id or part number&gt;`: the license to assign (by default, one with free units that includes Exchange Online)")
 		b.p("• `password`: a reset password, to be changed at next sign-in, instead of a Temporary Access Pass")
@@ -191,7 +194,7 @@ func SharedHelp(cmd string, page Page, policy map[mailbox.Kind]string) string {
 		for _, k := range []struct {
 			sub  string
 			kind mailbox.Kind
-		}{{subCreate, mailbox.KindCreateShared}, {subGrant, mailbox.KindGrant}, {subRevoke, mailbox.KindRevoke}, {subMembers, mailbox.KindMembers}} {
+		}{{subCreate, mailbox.KindCreateShared}, {subGrant, mailbox.KindGrant}, {subRevoke, mailbox.KindRevoke}, {subMembers, mailbox.KindMembers}, {subAutoReply, mailbox.KindAutoReplyOff}} {
 			b.p("• `%s`: %s", k.sub, approvalText(policy, k.kind))
 		}
 		b.p("Nobody approves their own request, nor a change that gives them access (through a group too).")
@@ -203,6 +206,7 @@ func SharedHelp(cmd string, page Page, policy map[mailbox.Kind]string) string {
 		b.p("• `%s grant &lt;mailbox&gt; &lt;person or group&gt; &lt;right&gt;`: give a person or a group a right on a mailbox, for example `%s grant info@contoso.com kim@contoso.com send-as`", cmd, cmd)
 		b.p("• `%s revoke &lt;mailbox&gt; &lt;person or group&gt; &lt;right&gt;`: take a right away, for example `%s revoke info@contoso.com kim@contoso.com send-as`", cmd, cmd)
 		b.p("• `%s %s`: who has which right, as one table, for example `%s members info@contoso.com`", cmd, sharedUsages[subMembers], cmd)
+		b.p("• `%s %s`: turn off the automatic reply a conversion set, for example `%s auto-reply alice@contoso.com off`", cmd, sharedUsages[subAutoReply], cmd)
 		b.requestLines(cmd, "approval")
 		b.more(cmd, "the rules")
 	}

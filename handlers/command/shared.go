@@ -129,6 +129,7 @@ func subErr(sub, format string, args ...any) error {
 //	grant <mailbox> <person or group> <right> [no-automap] [each-member] [dry-run]
 //	revoke <mailbox> <person or group> <right> [dry-run]
 //	members <mailbox>
+//	auto-reply <mailbox> off [dry-run]          (settings.go)
 //	status <request id> | list | cancel <request id>   as for /convert-mailbox
 //
 // A display name is quoted ("Sales Team", or with Slack's smart quotes
@@ -166,6 +167,8 @@ func ParseShared(text string) (Parsed, error) {
 		op, err = parseGrant(mailbox.KindRevoke, subRevoke, rest)
 	case subMembers, "member":
 		op, err = parseMembers(rest)
+	case subAutoReply, "autoreply", "out-of-office":
+		op, err = parseAutoReplyOff(rest)
 	case bot.CommandStatus, bot.CommandList, bot.CommandCancel:
 		return parseRequest(sub, splitWords(rest), true)
 	default:
@@ -485,10 +488,11 @@ func displayName(raw string) (string, error) {
 
 // Usage of each /shared-mailbox subcommand, escaped for Slack's mrkdwn.
 var sharedUsages = map[string]string{
-	subCreate:  `create "&lt;display name&gt;" &lt;address&gt; [members &lt;address or @person&gt;…] [dry-run]`,
-	subGrant:   "grant &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [no-automap] [each-member] [dry-run]",
-	subRevoke:  "revoke &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [dry-run]",
-	subMembers: "members &lt;mailbox&gt;",
+	subCreate:    `create "&lt;display name&gt;" &lt;address&gt; [members &lt;address or @person&gt;…] [dry-run]`,
+	subGrant:     "grant &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [no-automap] [each-member] [dry-run]",
+	subRevoke:    "revoke &lt;mailbox&gt; &lt;person or group&gt; full-access|send-as|send-on-behalf [dry-run]",
+	subMembers:   "members &lt;mailbox&gt;",
+	subAutoReply: "auto-reply &lt;mailbox&gt; off [dry-run]",
 	// The request commands, as for /convert-mailbox.
 	bot.CommandStatus: "status &lt;request id&gt;",
 	bot.CommandList:   "list",
