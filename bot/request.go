@@ -164,6 +164,11 @@ type Request struct {
 	// a decision is bound to. Before the first change the run checks that
 	// the stored plan still has it (recheck.go).
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// Guided are the people told how to use the mailbox when the request
+	// succeeded (lower-case user principal names; those Slack does not
+	// know too), and GuidanceDone says everyone was (bot/guidance.go).
+	Guided       []string `json:"guided,omitempty"`
+	GuidanceDone bool     `json:"guidance_done,omitempty"`
 	// RecheckFaults counts, in a row, the re-checks before a start that
 	// could not read the live state (a passing fault).
 	RecheckFaults int `json:"recheck_faults,omitempty"`
@@ -183,6 +188,7 @@ func (r *Request) Clone() *Request {
 	c.Plan.Steps = slices.Clone(r.Plan.Steps)
 	c.Approvers = slices.Clone(r.Approvers)
 	c.Beneficiaries = slices.Clone(r.Beneficiaries)
+	c.Guided = slices.Clone(r.Guided)
 	c.Steps = slices.Clone(r.Steps)
 	c.Approvals = slices.Clone(r.Approvals)
 	c.History = slices.Clone(r.History)

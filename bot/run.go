@@ -27,6 +27,11 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 	}
 	log := s.log.With("request", r.ID, "op", r.Op.Kind, "mailbox", r.Op.Mailbox)
 	if !r.State.InFlight() || j.Seq != r.RunSeq {
+		if r.State == StateSucceeded && !r.GuidanceDone && j.Seq == r.RunSeq {
+			// The job ran again after the request succeeded (a crash
+			// before the guidance was all sent): send the rest.
+			s.guide(ctx, r)
+		}
 		log.Debug("stale run job dropped", "state", r.State, "seq", j.Seq, "run_seq", r.RunSeq)
 		return nil
 	}
@@ -113,7 +118,7 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 		return fmt.Errorf("finish %s: %w", j.RequestID, err)
 	}
 	log.Info("request succeeded")
-	s.tell(ctx, r, words.Done(r.ID, r.Op))
+	s.tell(ctx, r, doneHeadline(r, s.guide(ctx, r)))
 	s.refreshApprovals(ctx, r)
 	s.audit(ctx, r)
 	return nil
