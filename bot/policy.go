@@ -44,6 +44,7 @@ var DefaultPolicy = map[mailbox.Kind]string{
 	mailbox.KindCreateShared:     PolicyApprovers,
 	mailbox.KindGrant:            PolicyOwners + "," + PolicyApprovers,
 	mailbox.KindRevoke:           PolicyOwners + "," + PolicyApprovers,
+	mailbox.KindAutoReplyOff:     PolicyOwners + "," + PolicyApprovers,
 }
 
 // Why a policy is refused (CheckPolicy).
@@ -76,7 +77,7 @@ func CheckPolicy(kind mailbox.Kind, policy string) error {
 				return ErrPolicyManagerBack
 			}
 		case PolicyOwners:
-			if kind != mailbox.KindGrant && kind != mailbox.KindRevoke {
+			if kind != mailbox.KindGrant && kind != mailbox.KindRevoke && kind != mailbox.KindAutoReplyOff {
 				return ErrPolicyOwners
 			}
 		case PolicyApprovers:

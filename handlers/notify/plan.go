@@ -120,6 +120,7 @@ func planFacts(op mailbox.Operation, t *mailbox.Target, requester string) (fs []
 				fs = append(fs, rightFact(words.SendAs, o.SendAs, ""))
 			}
 		}
+		fs = append(fs, settingFacts(o)...)
 	case mailbox.KindConvertToRegular:
 		if o.License != "" {
 			add(words.LicenseChosen(o.License))
@@ -152,7 +153,7 @@ func planFacts(op mailbox.Operation, t *mailbox.Target, requester string) (fs []
 		if o.EachMember {
 			add(words.EachMemberGranted)
 		}
-	case mailbox.KindRevoke, mailbox.KindMembers:
+	case mailbox.KindRevoke, mailbox.KindMembers, mailbox.KindAutoReplyOff:
 	default:
 		return nil, false
 	}

@@ -34,6 +34,8 @@ func Checking(op mailbox.Operation) string {
 		what = fmt.Sprintf("Checking %s on %s for %s, to take it away", RightName(op.Right), op.Mailbox, op.Trustee)
 	case mailbox.KindMembers:
 		what = "Checking who may use " + op.Mailbox
+	case mailbox.KindAutoReplyOff:
+		what = "Checking the automatic reply of " + op.Mailbox
 	default:
 		what = "Checking " + op.Mailbox
 	}

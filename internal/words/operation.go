@@ -39,6 +39,8 @@ func OperationTitle(k mailbox.Kind) string {
 		return "Revoke a right on a mailbox"
 	case mailbox.KindMembers:
 		return "List who may use a mailbox"
+	case mailbox.KindAutoReplyOff:
+		return "Turn a shared mailbox's automatic reply off"
 	}
 	return strings.ReplaceAll(string(k), "_", " ")
 }
@@ -144,6 +146,8 @@ func SharedPhrase(op mailbox.Operation, t mailbox.Target, bold bool) string {
 		return "take " + mrkdwn.Escape(RightName(op.Right)) + " on " + b(mb) + " away from " + Person(op.Trustee)
 	case mailbox.KindMembers:
 		return "list who may use " + b(mb)
+	case mailbox.KindAutoReplyOff:
+		return "turn the automatic reply of " + b(mb) + " off"
 	}
 	return ""
 }
@@ -151,7 +155,7 @@ func SharedPhrase(op mailbox.Operation, t mailbox.Target, bold bool) string {
 // IsShared reports whether k is a /shared-mailbox operation.
 func IsShared(k mailbox.Kind) bool {
 	switch k {
-	case mailbox.KindCreateShared, mailbox.KindGrant, mailbox.KindRevoke, mailbox.KindMembers:
+	case mailbox.KindCreateShared, mailbox.KindGrant, mailbox.KindRevoke, mailbox.KindMembers, mailbox.KindAutoReplyOff:
 		return true
 	}
 	return false

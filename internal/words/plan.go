@@ -2,6 +2,7 @@ package words
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/mailboxbot/mailboxbot/internal/mrkdwn"
 )
@@ -179,3 +180,22 @@ func RightGiven(right, trustee string) string {
 func RightTaken(right, trustee string) string {
 	return RightLabel + mrkdwn.Escape(right) + " · *from* " + Person(trustee)
 }
+
+// The facts of the leaver's mailbox settings (auto-reply, forward-to, hide).
+
+// AutoReplyFact is the automatic reply, its text (escaped for mrkdwn)
+// shown verbatim in a code block, where Slack formats nothing; a run of
+// three backticks in it is broken by a zero width space so that it cannot
+// end the block.
+func AutoReplyFact(escaped string) string {
+	return "automatic reply to every sender until turned off:\n```" + strings.ReplaceAll(escaped, "```", "`\u200b``") + "```"
+}
+
+// AutoReplyPlain is the automatic reply in a confirm dialog (plain text).
+func AutoReplyPlain(text string) string { return "automatic reply: “" + text + "”" }
+
+// ForwardFact: mail forwarded to addr, a copy kept.
+func ForwardFact(addr string) string { return "mail forwarded to " + addr + ", a copy kept" }
+
+// HiddenFact: the mailbox is hidden from the address lists.
+const HiddenFact = "hidden from the address lists (rule 13)"

@@ -40,6 +40,8 @@ func doneText(op mailbox.Operation) string {
 		return fmt.Sprintf("*%s* has %s on *%s*.", op.Trustee, RightName(op.Right), op.Mailbox)
 	case mailbox.KindRevoke:
 		return fmt.Sprintf("*%s* no longer has %s on *%s*.", op.Trustee, RightName(op.Right), op.Mailbox)
+	case mailbox.KindAutoReplyOff:
+		return fmt.Sprintf("The automatic reply of *%s* is off.", op.Mailbox)
 	}
 	return fmt.Sprintf("*%s* is now a shared mailbox.", op.Mailbox)
 }
