@@ -162,7 +162,8 @@ func TestConfigApprovalPolicies(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[mailbox.Kind]string{mailbox.KindConvertToShared: "manager", mailbox.KindConvertToRegular: "approvers",
-		mailbox.KindCreateShared: "approvers", mailbox.KindGrant: "owners,approvers", mailbox.KindRevoke: "owners,approvers"}
+		mailbox.KindCreateShared: "approvers", mailbox.KindGrant: "owners,approvers", mailbox.KindRevoke: "owners,approvers",
+		mailbox.KindAutoReplyOff: "owners,approvers"} // issue 16: /shared-mailbox auto-reply … off
 	if got, err := bot.ResolvePolicy(cfg.policy()); err != nil || !maps.Equal(got, want) {
 		t.Errorf("default policy %v (%v), want %v", got, err, want)
 	}
