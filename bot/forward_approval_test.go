@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -24,5 +25,30 @@ func TestForwardTargetCannotApprove(t *testing.T) {
 	e.click(maria, r.ID, true)
 	if got := e.get(r.ID); got.State != bot.StatePending {
 		t.Errorf("the forward target's click: %s", got.State)
+	}
+}
+
+// /shared-mailbox auto-reply … off goes through the lifecycle like any
+// change: approved, run, and the automatic reply is off.
+func TestAutoReplyOffThroughTheBot(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	if err := e.tenant.SetAutoReply(ctx, "info@contoso.com", mailbox.AutoReply{State: mailbox.AutoReplyEnabled,
+		InternalMessage: "Closed", ExternalMessage: "Closed", ExternalAudience: "All"}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.ask(rita, mailbox.Operation{Kind: mailbox.KindAutoReplyOff, Mailbox: "info@contoso.com"})
+	if len(r.Approvers) == 0 || slices.Contains(r.Approvers, rita) {
+		t.Fatalf("approvers %q", r.Approvers)
+	}
+	e.click(r.Approvers[0], r.ID, true)
+	if r = e.untilSettled(r.ID); r.State != bot.StateSucceeded {
+		t.Fatalf("state %s: %s", r.State, r.Failure)
+	}
+	if a, _ := e.tenant.AutoReply(ctx, "info@contoso.com"); a.State != mailbox.AutoReplyDisabled {
+		t.Errorf("auto-reply %+v", a)
+	}
+	if st := r.Steps[0]; st.Name != mailbox.StepAutoReplyOff || st.Before == nil || st.Before.AutoReply.State != mailbox.AutoReplyEnabled {
+		t.Errorf("step %+v", st)
 	}
 }
