@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -19,6 +20,7 @@ import (
 // recorded in the request (Request.Guided) as each message goes, so a
 // finish reported again (a job run again after a crash) tells nobody
 // twice; a crash between a message and its record may repeat that one.
+// A message Slack refuses is tried again in a later round (guidanceRound).
 
 // Guider sends a person the guidance on a mailbox (handlers/notify's
 // Slack does); a Notifier that is not one sends none.
@@ -124,12 +126,37 @@ func (s *Service) guide(ctx context.Context, r *Request) (unreached []string) {
 			complete = false
 		}
 	}
-	if complete {
-		if _, err := s.cfg.Store.Update(ctx, r.ID, func(r *Request) error { r.GuidanceDone = true; return nil }); err != nil {
-			log.ErrorContext(ctx, "guidance: recording the end failed", "err", err)
+	s.guidanceRound(ctx, r, complete)
+	return unreached
+}
+
+// guidanceRound records the end of a round of guidance: done when
+// complete; else another round is queued (the run job again, which sends
+// what is missing), at most StepRetries rounds in all, after which the
+// rest is given up and logged.
+func (s *Service) guidanceRound(ctx context.Context, r *Request, complete bool) {
+	log := s.log.With("request", r.ID, "mailbox", r.Op.Mailbox)
+	tries := 0
+	if _, err := s.cfg.Store.Update(ctx, r.ID, func(r *Request) error {
+		r.GuidanceTries++
+		tries = r.GuidanceTries
+		r.GuidanceDone = complete || r.GuidanceTries >= s.cfg.StepRetries
+		return nil
+	}); err != nil {
+		log.ErrorContext(ctx, "guidance: recording the round failed", "err", err)
+		return
+	}
+	switch {
+	case complete:
+	case tries >= s.cfg.StepRetries:
+		log.ErrorContext(ctx, "guidance: given up for those not reached", "rounds", tries)
+	default:
+		j := Job{Type: JobRun, ID: fmt.Sprintf("guide:%s:%d", r.ID, tries), RequestID: r.ID, Seq: r.RunSeq,
+			At: s.cfg.Now().Add(s.backoff(s.cfg.RetryDelay, tries))}
+		if err := s.cfg.Queue.Enqueue(ctx, j); err != nil {
+			log.ErrorContext(ctx, "guidance: queueing another round failed", "err", err)
 		}
 	}
-	return unreached
 }
 
 // slackIDOf finds p in Slack by mail, else by user principal name.

@@ -169,6 +169,8 @@ type Request struct {
 	// know too), and GuidanceDone says everyone was (bot/guidance.go).
 	Guided       []string `json:"guided,omitempty"`
 	GuidanceDone bool     `json:"guidance_done,omitempty"`
+	// GuidanceTries counts the rounds of guidance (at most StepRetries).
+	GuidanceTries int `json:"guidance_tries,omitempty"`
 	// RecheckFaults counts, in a row, the re-checks before a start that
 	// could not read the live state (a passing fault).
 	RecheckFaults int `json:"recheck_faults,omitempty"`
