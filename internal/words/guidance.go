@@ -104,7 +104,7 @@ func GuidanceParts(a Access) []string {
 }
 
 // GuidanceRef is the guidance's footer: the request that gave the rights.
-func GuidanceRef(id string) string { return "Given by request " + RequestRef(id) }
+func GuidanceRef(id string) string { return RequestRef(id) + " gave you these rights." }
 
 // GuidanceUnreached tells the requester who got rights but could not be
 // told how to use them: nobody in Slack has their address.
