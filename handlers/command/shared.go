@@ -166,7 +166,7 @@ func ParseShared(text string) (Parsed, error) {
 		op, err = parseGrant(mailbox.KindRevoke, subRevoke, rest)
 	case subMembers, "member":
 		op, err = parseMembers(rest)
-	case bot.CommandStatus, bot.CommandList, bot.CommandCancel:
+	case bot.CommandStatus, bot.CommandList, bot.CommandCancel, bot.CommandUndo:
 		return parseRequest(sub, splitWords(rest), true)
 	default:
 		return Parsed{}, unknownSub(first)
@@ -493,4 +493,5 @@ var sharedUsages = map[string]string{
 	bot.CommandStatus: "status &lt;request id&gt;",
 	bot.CommandList:   "list",
 	bot.CommandCancel: "cancel &lt;request id&gt;",
+	bot.CommandUndo:   "undo &lt;request id&gt;",
 }

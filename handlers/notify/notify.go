@@ -284,10 +284,13 @@ func (s *Slack) UpdateApproval(ctx context.Context, r *bot.Request, ref bot.Mess
 
 // Tell sends user a direct message: headline (mrkdwn), then r's steps. The
 // requester of a failed request that may still be retried (CanRetry) also
-// gets the Retry button; anyone else is only told.
+// gets the Retry button, the requester and approvers of a succeeded one
+// that may still be undone (CanUndo) the Undo button; anyone else is only
+// told.
 func (s *Slack) Tell(ctx context.Context, user string, r *bot.Request, headline string) error {
 	retry := user == r.Requester && CanRetry(r, s.now())
-	if _, err := s.dm(ctx, user, TellText(r, headline), tellBlocks(r, headline, retry)); err != nil {
+	undo := (user == r.Requester || r.IsApprover(user)) && CanUndo(r, s.now())
+	if _, err := s.dm(ctx, user, TellText(r, headline), tellBlocks(r, headline, retry, undo)); err != nil {
 		return fmt.Errorf("tell %s about %s: %w", user, r.ID, err)
 	}
 	return nil

@@ -124,3 +124,26 @@ func UndoBlocked(of string) string {
 func UndoNothingLeft(of string) string {
 	return fmt.Sprintf("Nothing left to undo of `%s`: everything it changed is already as it was before. See below:", of)
 }
+
+// UndoRefs is a request's context line about undo: " · undoes `X`",
+// " · undo: `Y`"; "" for neither.
+func UndoRefs(of, by string) string {
+	var s string
+	if of != "" {
+		s += " · undoes `" + mrkdwn.Escape(of) + "`"
+	}
+	if by != "" {
+		s += " · undo: `" + mrkdwn.Escape(by) + "`"
+	}
+	return s
+}
+
+// UndoesPlain is UndoesFact in plain text, for a confirm dialog.
+func UndoesPlain(of string) string { return "undoes " + of }
+
+// Facts of an undo's options line (besides the steps, which say each
+// change).
+const (
+	SignInBack  = "sign-in enabled again, as before (the old password works again)"
+	MailboxKept = "the mailbox it created is kept (rule 5): only the rights it gave are taken away"
+)
