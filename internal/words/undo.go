@@ -147,3 +147,14 @@ const (
 	SignInBack  = "sign-in enabled again, as before (the old password works again)"
 	MailboxKept = "the mailbox it created is kept (rule 5): only the rights it gave are taken away"
 )
+
+// UndoConfirmHead is what approving the undo of of changes on mb, in
+// steps, when (ApproveWhen).
+func UndoConfirmHead(of, mb string, steps int, when string) string {
+	return fmt.Sprintf("What %s changed on %s is put back %s (%d steps).", of, mb, when, steps)
+}
+
+// UndoDoneText says what is true once the undo of of on mb succeeded.
+func UndoDoneText(of, mb string) string {
+	return fmt.Sprintf("`%s` is undone: what it changed on *%s* is put back, as each step below shows.", of, mb)
+}
