@@ -406,3 +406,41 @@ func TestUndoDoubleClickAsksOnce(t *testing.T) {
 		t.Errorf("%d undo requests", n)
 	}
 }
+
+// An undo approved, then overtaken by a change outside the bot before it
+// runs, is stopped by the re-check before its first change.
+func TestUndoStoppedByTheRecheck(t *testing.T) {
+	e := newEnv(t, nil)
+	e.useTenant(sandbox.NewContoso(sandbox.Options{Now: e.clock.Now}))
+	ctx := context.Background()
+	orig := e.done(mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"})
+	u := e.undo(rita, orig.ID)
+	n := len(e.tenant.Changes())
+	e.tenant.SetMailboxType(ctx, "alice@contoso.com", mailbox.TypeRegular) // someone converts it back by hand
+	e.click(u.Approvers[0], u.ID, true)
+	u = e.get(u.ID)
+	if u.State != bot.StateFailed || !strings.Contains(u.Failure, "converted since") || started(u) {
+		t.Errorf("undo: %s %q", u.State, u.Failure)
+	}
+	if got := len(e.tenant.Changes()); got != n+1 {
+		t.Errorf("the undo changed something: %v", e.tenant.Changes()[n:])
+	}
+}
+
+// Licenses changed outside the bot since are shown in the undo's plan.
+func TestUndoShowsLicensesChangedSince(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	orig := e.done(mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com"})
+	e.tenant.AssignLicenses(ctx, orig.Plan.Target.UserID, []string{sandbox.SkuPowerBIStandard}, nil)
+	u := e.undo(rita, orig.ID)
+	if u == nil || !slices.ContainsFunc(u.Plan.Findings, func(f mailbox.Finding) bool {
+		return f.Severity == mailbox.Warning && strings.Contains(f.Text, "licenses changed since") && strings.Contains(f.Text, "POWER_BI_STANDARD")
+	}) {
+		t.Errorf("plan findings: %+v", u)
+	}
+}
+
+func started(r *bot.Request) bool {
+	return slices.ContainsFunc(r.Steps, func(st bot.StepState) bool { return st.Attempts > 0 })
+}

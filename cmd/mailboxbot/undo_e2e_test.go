@@ -29,6 +29,9 @@ func TestServeUndo(t *testing.T) {
 		return e.Channel == "DU0RITA" && strings.Contains(e.Text, "is done") && strings.Contains(e.Text, "[Undo]")
 	})
 	orig := idOf.FindString(done.Text)
+	w.waitFor("Undo on the approver's message", func(e slacktest.Entry) bool {
+		return e.Channel == "DU0MARIA" && strings.Contains(e.Text, "Approved by") && strings.Contains(e.Text, "[Undo]")
+	})
 
 	w.click("U0ERIN", done, "undo")
 	w.waitFor("the stranger's refusal", func(e slacktest.Entry) bool {

@@ -270,11 +270,15 @@ func (s *Slack) AskApproval(ctx context.Context, r *bot.Request, approver string
 
 // UpdateApproval rewrites an approval message for r's current state: the
 // buttons while it is pending, else who decided and when (or that it
-// expired or was cancelled), without buttons.
+// expired or was cancelled), without buttons but Undo once it succeeded
+// (CanUndo).
 func (s *Slack) UpdateApproval(ctx context.Context, r *bot.Request, ref bot.MessageRef) error {
 	text, blocks := DecidedText(r), DecidedBlocks(r)
 	if r.State == bot.StatePending && r.Decision == nil {
 		text, blocks = ApprovalText(r), ApprovalBlocks(r, s.now())
+	}
+	if CanUndo(r, s.now()) { // only approvers get this message
+		blocks = append(blocks, undoBlocks(r)...)
 	}
 	if err := s.update(ctx, ref, text, blocks); err != nil {
 		return fmt.Errorf("update approval of %s: %w", r.ID, err)
