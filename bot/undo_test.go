@@ -268,23 +268,13 @@ func TestUndoResumesAfterCrash(t *testing.T) {
 	if u2 == nil || u2.ID == u.ID || u2.State != bot.StatePending {
 		t.Fatalf("undo after a rejected one: %+v", u2)
 	}
-	e.queue.fail = fmt.Errorf("queue down") // the approval is recorded; its run job is lost
-	e.svc.Handle(context.Background(), bot.Job{Type: bot.JobClick, Click: &bot.Click{RequestID: u2.ID, Approve: true, User: admin, TeamID: "T0001", ActionTS: "x1"}})
-	e.queue.fail = nil
-	if _, err := e.svc.Reconcile(context.Background()); err != nil {
+	// Approved; its run job is queued, not run yet.
+	if err := e.svc.Handle(context.Background(), bot.Job{Type: bot.JobClick, Click: &bot.Click{RequestID: u2.ID, Approve: true, User: admin, TeamID: "T0001", ActionTS: "x1"}}); err != nil {
 		t.Fatal(err)
 	}
 	// The worker dies after the license and the conversion (in the
 	// verification).
-	cfg := e.cfg
-	cfg.Executor = &crashAfter{Executor: e.cfg.Executor, n: 2}
-	dying, _ := bot.New(cfg)
-	for _, j := range e.queue.due(e.clock.Now()) {
-		if !handleDying(dying, j) {
-			t.Fatal("did not die")
-		}
-		e.queue.Enqueue(context.Background(), j)
-	}
+	e.runDying(2)
 	if got := e.get(u2.ID); got.State != bot.StateRunning || got.Steps[1].Status != mailbox.Done {
 		t.Fatalf("after the crash: %s %+v", got.State, got.Steps)
 	}
@@ -438,6 +428,21 @@ func TestUndoShowsLicensesChangedSince(t *testing.T) {
 		return f.Severity == mailbox.Warning && strings.Contains(f.Text, "licenses changed since") && strings.Contains(f.Text, "POWER_BI_STANDARD")
 	}) {
 		t.Errorf("plan findings: %+v", u)
+	}
+}
+
+// runDying runs the due jobs with a worker that dies in step n+1, and
+// hands each job back to the queue, as the queue does when a worker dies.
+func (e *env) runDying(n int) {
+	e.t.Helper()
+	cfg := e.cfg
+	cfg.Executor = &crashAfter{Executor: e.cfg.Executor, n: n}
+	dying, _ := bot.New(cfg)
+	for _, j := range e.queue.due(e.clock.Now()) {
+		if !handleDying(dying, j) {
+			e.t.Fatal("did not die")
+		}
+		e.queue.Enqueue(context.Background(), j)
 	}
 }
 
