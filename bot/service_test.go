@@ -666,7 +666,7 @@ func TestRestartBetweenApprovalAndCompletion(t *testing.T) {
 		t.Fatalf("reconcile twice queued %d jobs (%d)", e.queue.count(bot.JobRun), n)
 	}
 	// The first worker dies in its second step (verification)...
-	e.runDying(1)
+	e.runDying(&crashAfter{Executor: e.cfg.Executor, n: 1})
 	if got := e.get(r.ID); got.State != bot.StateRunning || got.Steps[0].Status != mailbox.Done {
 		t.Fatalf("after crash: %s %+v", got.State, got.Steps)
 	}

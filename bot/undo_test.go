@@ -274,7 +274,7 @@ func TestUndoResumesAfterCrash(t *testing.T) {
 	}
 	// The worker dies after the license and the conversion (in the
 	// verification).
-	e.runDying(2)
+	e.runDying(&crashAfter{Executor: e.cfg.Executor, n: 2})
 	if got := e.get(u2.ID); got.State != bot.StateRunning || got.Steps[1].Status != mailbox.Done {
 		t.Fatalf("after the crash: %s %+v", got.State, got.Steps)
 	}
@@ -431,12 +431,13 @@ func TestUndoShowsLicensesChangedSince(t *testing.T) {
 	}
 }
 
-// runDying runs the due jobs with a worker that dies in step n+1, and
-// hands each job back to the queue, as the queue does when a worker dies.
-func (e *env) runDying(n int) {
+// runDying runs the due jobs with a worker whose executor dies (crashAfter,
+// dieAfterChange), and hands each job back to the queue, as the queue does
+// when a worker dies.
+func (e *env) runDying(x bot.Executor) {
 	e.t.Helper()
 	cfg := e.cfg
-	cfg.Executor = &crashAfter{Executor: e.cfg.Executor, n: n}
+	cfg.Executor = x
 	dying, _ := bot.New(cfg)
 	for _, j := range e.queue.due(e.clock.Now()) {
 		if !handleDying(dying, j) {
@@ -448,4 +449,73 @@ func (e *env) runDying(n int) {
 
 func started(r *bot.Request) bool {
 	return slices.ContainsFunc(r.Steps, func(st bot.StepState) bool { return st.Attempts > 0 })
+}
+
+// dieAfterChange runs n+1 steps and dies just after the last one made its
+// change, before the change is recorded: the hardest point to resume from.
+type dieAfterChange struct {
+	bot.Executor
+	n int
+}
+
+func (d *dieAfterChange) Run(ctx context.Context, t mailbox.Target, s mailbox.Step, dry bool) (mailbox.Outcome, error) {
+	out, err := d.Executor.Run(ctx, t, s, dry)
+	if d.n == 0 {
+		panic("killed")
+	}
+	d.n--
+	return out, err
+}
+
+// The undo of each operation, killed just after one of its changes and
+// resumed by a new process, finishes with each change made once.
+func TestUndoOfEachOperationAfterACrash(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		op   mailbox.Operation
+		die  int // steps run before the one that dies after its change
+	}{
+		{"to shared", mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "alice@contoso.com",
+			Options: mailbox.Options{FullAccess: []string{"kim@contoso.com"}}}, 1},
+		{"to regular", mailbox.Operation{Kind: mailbox.KindConvertToRegular, Mailbox: "sales@contoso.com"}, 1},
+		{"grant", mailbox.Operation{Kind: mailbox.KindGrant, Mailbox: "sales@contoso.com", Trustee: "kim@contoso.com", Right: mailbox.FullAccess}, 0},
+		{"revoke", mailbox.Operation{Kind: mailbox.KindRevoke, Mailbox: "info@contoso.com", Trustee: "lee@contoso.com", Right: mailbox.SendOnBehalf}, 0},
+		{"create", mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: "projects@contoso.com", DisplayName: "Projects",
+			Members: []string{"kim@contoso.com"}}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			ctx := context.Background()
+			if tc.op.Kind == mailbox.KindRevoke {
+				e.tenant.SetSendOnBehalf(ctx, tc.op.Mailbox, []string{tc.op.Trustee}, nil)
+			}
+			orig := e.done(tc.op)
+			u := e.undo(rita, orig.ID)
+			if u == nil || len(u.Steps) <= tc.die {
+				t.Fatalf("undo %+v; answers %q", u, e.notes.answers)
+			}
+			n := len(e.tenant.Changes())
+			if err := e.svc.Handle(ctx, bot.Job{Type: bot.JobClick, Click: &bot.Click{RequestID: u.ID, Approve: true, User: u.Approvers[0], TeamID: "T0001", ActionTS: "a1"}}); err != nil {
+				t.Fatal(err)
+			}
+			e.runDying(&dieAfterChange{Executor: e.cfg.Executor, n: tc.die})
+			e.restart()
+			e.drain()
+			if got := e.untilSettled(u.ID); got.State != bot.StateSucceeded {
+				t.Fatalf("state %s %q %+v", got.State, got.Failure, got.Steps)
+			}
+			seen := map[string]int{}
+			for _, c := range e.tenant.Changes()[n:] {
+				seen[fmt.Sprintf("%s %s %s→%s", c.Kind, c.UserPrincipalName, c.From, c.To)]++
+			}
+			if len(seen) == 0 {
+				t.Error("the undo changed nothing")
+			}
+			for k, v := range seen {
+				if v != 1 {
+					t.Errorf("%s made %d times", k, v)
+				}
+			}
+		})
+	}
 }
