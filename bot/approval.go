@@ -91,6 +91,10 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 	if c.Action == ActionRetry {
 		return s.handleRetry(ctx, c)
 	}
+	if c.Action == ActionUndo {
+		return s.handleUndo(ctx, undoAsk{Of: c.RequestID, User: c.User, TeamID: c.TeamID, Channel: c.Channel,
+			To: ReplyTo{ResponseURL: c.ResponseURL, Channel: c.Channel, User: c.User}})
+	}
 	if isBatchID(c.RequestID) && s.cfg.Batches != nil {
 		return s.handleBatchClick(ctx, c)
 	}

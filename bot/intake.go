@@ -130,6 +130,18 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 		s.answer(ctx, to, Answer{Text: words.AlreadySo(), Plan: &plan})
 		return nil
 	}
+	r, err := s.routeAndCreate(ctx, id, c, plan, to)
+	if r == nil {
+		return err
+	}
+	return s.askApprovals(ctx, r, to)
+}
+
+// routeAndCreate routes plan (c's, with steps and no blocker) to the
+// approvers that the policy of c.Op.Kind finds, and creates its request
+// (createRequest). r is nil, with the requester told why, when nobody may
+// approve it or the mailbox has an active request.
+func (s *Service) routeAndCreate(ctx context.Context, id string, c Command, plan mailbox.Plan, to ReplyTo) (*Request, error) {
 	policy := s.cfg.Policy[c.Op.Kind]
 	rt := s.routeRequest(ctx, plan, c.User, policy, true)
 	if policy != PolicyNone && len(rt.ids) == 0 {
@@ -142,13 +154,9 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 			text = words.NobodyLeft(what, rt.why)
 		}
 		s.answer(ctx, to, Answer{Text: text, Plan: &plan})
-		return nil
+		return nil, nil
 	}
-	r, err := s.createRequest(ctx, id, c, plan, rt, to)
-	if r == nil {
-		return err
-	}
-	return s.askApprovals(ctx, r, to)
+	return s.createRequest(ctx, id, c, plan, rt, to)
 }
 
 // newRequest builds, without storing it, the request of plan for c (c.Op

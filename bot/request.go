@@ -174,6 +174,13 @@ type Request struct {
 	// RecheckFaults counts, in a row, the re-checks before a start that
 	// could not read the live state (a passing fault).
 	RecheckFaults int `json:"recheck_faults,omitempty"`
+
+	// UndoUntil is when the Undo of a succeeded request ends (set as it
+	// succeeds, Config.UndoWindow); zero: it offers none. UndoneBy is the
+	// last undo asked of it (undo.go); an undo's own Op.Undo.Of names the
+	// request it undoes.
+	UndoUntil time.Time `json:"undo_until,omitzero"`
+	UndoneBy  string    `json:"undone_by,omitempty"`
 }
 
 // IsApprover reports whether user may decide r.

@@ -49,10 +49,12 @@ func (s *Service) handleRequestCommand(ctx context.Context, c Command) error {
 			s.answer(ctx, to, Answer{Text: words.NotYoursToSee(c.RequestID)})
 			return nil
 		}
-		s.answer(ctx, to, Answer{Text: words.Status(r.ID, opPhrase(r), describeState(r.State)), Plan: &r.Plan, Request: r})
+		s.answer(ctx, to, Answer{Text: words.Status(r.ID, opPhrase(r), describeState(r.State)) + undoLinks(r), Plan: &r.Plan, Request: r})
 		return nil
 	case CommandCancel:
 		return s.handleCancel(ctx, c, to)
+	case CommandUndo:
+		return s.handleUndo(ctx, undoAsk{Of: c.RequestID, User: c.User, TeamID: c.TeamID, Channel: c.Channel, To: to})
 	}
 	s.log.Warn("unknown request command dropped", "action", c.Action)
 	return nil

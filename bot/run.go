@@ -109,6 +109,7 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 		if r.State != StateRunning {
 			return errNothingToDo
 		}
+		s.offerUndo(r)
 		return s.transition(r, StateSucceeded, "bot", "succeeded", "")
 	})
 	if errors.Is(err, errNothingToDo) {

@@ -79,6 +79,9 @@ type Config struct {
 	PlanRetryDelay time.Duration
 	// Sleep waits in a job; nil: a timer that ends early with ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// UndoWindow is how long after it succeeded a request may be undone
+	// (30 days; negative turns undo off).
+	UndoWindow time.Duration
 	// RetryWindow is how long after a failure the requester may retry it
 	// from the failed step without a new approval (24 h; 0 turns it off).
 	RetryWindow time.Duration
@@ -169,6 +172,11 @@ func New(cfg Config) (*Service, error) {
 		cfg.RetryWindow = 0
 	} else if cfg.RetryWindow == 0 {
 		cfg.RetryWindow = 24 * time.Hour
+	}
+	if cfg.UndoWindow < 0 {
+		cfg.UndoWindow = 0
+	} else if cfg.UndoWindow == 0 {
+		cfg.UndoWindow = DefaultUndoWindow
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -666,15 +666,7 @@ func TestRestartBetweenApprovalAndCompletion(t *testing.T) {
 		t.Fatalf("reconcile twice queued %d jobs (%d)", e.queue.count(bot.JobRun), n)
 	}
 	// The first worker dies in its second step (verification)...
-	cfg := e.cfg
-	cfg.Executor = &crashAfter{Executor: e.cfg.Executor, n: 1}
-	dying, _ := bot.New(cfg)
-	for _, j := range e.queue.due(e.clock.Now()) {
-		if !handleDying(dying, j) {
-			t.Fatal("did not die")
-		}
-		e.queue.Enqueue(context.Background(), j) // the queue hands the job back
-	}
+	e.runDying(&crashAfter{Executor: e.cfg.Executor, n: 1})
 	if got := e.get(r.ID); got.State != bot.StateRunning || got.Steps[0].Status != mailbox.Done {
 		t.Fatalf("after crash: %s %+v", got.State, got.Steps)
 	}

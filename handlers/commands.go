@@ -139,6 +139,8 @@ func requestText(action, id string) string {
 		return words.Listing()
 	case bot.CommandCancel:
 		return words.Cancelling(id)
+	case bot.CommandUndo:
+		return words.Undoing(id)
 	}
 	return words.LookingUp(id)
 }

@@ -15,12 +15,14 @@ import (
 )
 
 // Action ids of the bot's buttons: Approve and Reject on an approval
-// request, Retry on the report of a failed request. A button's value
+// request, Retry on the report of a failed request, Undo on the report of
+// a succeeded one. A button's value
 // carries the request id, and nothing else is read from it.
 const (
 	ActionApprove = bot.ActionApprove
 	ActionReject  = bot.ActionReject
 	ActionRetry   = bot.ActionRetry
+	ActionUndo    = bot.ActionUndo
 )
 
 // maxRequestID bounds a button value taken as a request id.
@@ -175,7 +177,7 @@ func (s *Server) Interaction(ctx context.Context, ic slack.InteractionCallback) 
 	}
 	var act *slack.BlockAction
 	for _, a := range ic.ActionCallback.BlockActions {
-		if a.ActionID == ActionApprove || a.ActionID == ActionReject || a.ActionID == ActionRetry {
+		if a.ActionID == ActionApprove || a.ActionID == ActionReject || a.ActionID == ActionRetry || a.ActionID == ActionUndo {
 			act = a
 			break
 		}
@@ -201,8 +203,11 @@ func (s *Server) Interaction(ctx context.Context, ic slack.InteractionCallback) 
 	// The clicker of Retry is (meant to be) the requester; of Approve and
 	// Reject, an approver. The bot checks either.
 	who := "approver"
-	if c.Action == ActionRetry {
+	switch c.Action {
+	case ActionRetry:
 		who = "requester"
+	case ActionUndo:
+		who = "requester_or_approver"
 	}
 	log = log.With("request", c.RequestID, who, c.User, "action", c.Action)
 	if c.User == "" || c.RequestID == "" || len(c.RequestID) > maxRequestID {

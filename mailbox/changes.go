@@ -113,7 +113,11 @@ func Changes(approved, live Plan) []Change {
 // canonicalOp is the operation as Fingerprint sees it.
 func canonicalOp(op Operation) string {
 	c := canonical(Plan{Op: op})
-	return fmt.Sprintf("%v|%s|%s|%v|%s|%s|%+v", c.Kind, c.Mailbox, c.DisplayName, c.Members, c.Trustee, c.Right, c.Options)
+	s := fmt.Sprintf("%v|%s|%s|%v|%s|%s|%+v", c.Kind, c.Mailbox, c.DisplayName, c.Members, c.Trustee, c.Right, c.Options)
+	if c.Undo != nil {
+		s += fmt.Sprintf("|undo %+v", *c.Undo)
+	}
+	return s
 }
 
 func sameStep(a, b Step) bool {

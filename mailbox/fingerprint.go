@@ -64,6 +64,16 @@ type fingerprinted struct {
 
 	Steps    []fingerprintedStep
 	Findings []Finding
+
+	// Undo is the request an undo undoes and what it did; absent for any
+	// other plan, so that their fingerprints stay as they were.
+	Undo *fingerprintedUndo `json:",omitempty"`
+}
+
+type fingerprintedUndo struct {
+	Of   string
+	Kind Kind
+	Done []fingerprintedStep
 }
 
 type fingerprintedStep struct {
@@ -104,13 +114,23 @@ func canonical(p Plan) fingerprinted {
 	})
 	c.People = slices.Compact(c.People)
 	for _, s := range p.Steps {
-		c.Steps = append(c.Steps, fingerprintedStep{Name: s.Name, Arg: strings.ToLower(s.Arg), Names: lowerSorted(s.Names), NoAutoMapping: s.NoAutoMapping})
+		c.Steps = append(c.Steps, canonicalStep(s))
+	}
+	if u := p.Op.Undo; u != nil {
+		c.Undo = &fingerprintedUndo{Of: u.Of, Kind: u.Kind}
+		for _, s := range u.Done {
+			c.Undo.Done = append(c.Undo.Done, canonicalStep(s))
+		}
 	}
 	for _, f := range p.Findings {
 		c.Findings = append(c.Findings, Finding{Severity: f.Severity, Rule: f.Rule, Text: f.Text})
 	}
 	slices.SortFunc(c.Findings, compareFindings)
 	return c
+}
+
+func canonicalStep(s Step) fingerprintedStep {
+	return fingerprintedStep{Name: s.Name, Arg: strings.ToLower(s.Arg), Names: lowerSorted(s.Names), NoAutoMapping: s.NoAutoMapping}
 }
 
 func compareFindings(a, b Finding) int {

@@ -66,6 +66,11 @@ type Operation struct {
 	// KindGrant and KindRevoke: who (an address or a Slack mention) and what.
 	Trustee string `json:"trustee,omitempty"`
 	Right   Right  `json:"right,omitempty"`
+
+	// Undo, when set, makes this the undo of an earlier request: Kind is
+	// the reverse operation (whose policy decides who approves), and the
+	// plan is the reverse of what that request did (reverse.go).
+	Undo *Undo `json:"undo,omitempty"`
 }
 
 // Options of an operation. The zero value is the default of each, so that

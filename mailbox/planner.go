@@ -45,6 +45,9 @@ func (p *Planner) now() time.Time {
 // user without a mailbox, or a Microsoft error. Rule violations are not
 // errors: they are blockers in the plan.
 func (p *Planner) Plan(ctx context.Context, op Operation) (Plan, error) {
+	if op.Undo != nil {
+		return p.planUndo(ctx, op)
+	}
 	switch op.Kind {
 	case KindConvertToShared:
 		return p.planToShared(ctx, op)

@@ -73,6 +73,7 @@ type appConfig struct {
 	VerifyMaxDelay        time.Duration
 	MailboxWaitTimeout    time.Duration
 	RetryWindow           time.Duration
+	UndoWindow            time.Duration // 0: bot.DefaultUndoWindow; negative: off
 	ReconcileEvery        time.Duration
 
 	Now    func() time.Time
@@ -145,6 +146,7 @@ func newApp(c appConfig) (*app, error) {
 		VerifyMaxDelay:     c.VerifyMaxDelay,
 		MailboxWaitTimeout: c.MailboxWaitTimeout,
 		RetryWindow:        c.RetryWindow,
+		UndoWindow:         c.UndoWindow,
 		Now:                c.Now,
 		Logger:             c.Logger,
 		Observer:           observer(c.Metrics),

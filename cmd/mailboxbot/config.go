@@ -63,6 +63,7 @@ type Config struct {
 	VerifyDelay     time.Duration `env:"MAILBOXBOT_VERIFY_DELAY" envDefault:"10s"`        // first wait between checks; doubles up to 2m
 	MailboxWait     time.Duration `env:"MAILBOXBOT_MAILBOX_WAIT_TIMEOUT" envDefault:"2h"` // rule 10: wait for a restored mailbox
 	RetryWindow     time.Duration `env:"MAILBOXBOT_RETRY_WINDOW" envDefault:"24h"`        // a failed request may be retried this long; 0 turns it off
+	UndoWindow      time.Duration `env:"MAILBOXBOT_UNDO_WINDOW" envDefault:"720h"`        // a succeeded request may be undone this long; 0 turns undo off
 	// Who approves each operation: manager | owners | approvers | none, or
 	// a chain ("owners,approvers"); see bot.CheckPolicy. Unset: the bot's
 	// default (bot.DefaultPolicy) decides.
@@ -290,6 +291,9 @@ func (c Config) validate() []string {
 	}
 	if c.RetryWindow < 0 {
 		p = append(p, "MAILBOXBOT_RETRY_WINDOW must not be negative (0 turns retries off)")
+	}
+	if c.UndoWindow < 0 {
+		p = append(p, "MAILBOXBOT_UNDO_WINDOW must not be negative (0 turns undo off)")
 	}
 	for k, v := range c.policy() {
 		if err := bot.CheckPolicy(k, v); err != nil {

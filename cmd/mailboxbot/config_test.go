@@ -209,3 +209,21 @@ func TestConfigLimitDefaults(t *testing.T) {
 		t.Fatalf("defaults %d a minute and %d mailboxes, the constants say %d and %d", cfg.RatePerUser, cfg.BatchMax, defaultRatePerUser, defaultBatchMax)
 	}
 }
+
+// MAILBOXBOT_UNDO_WINDOW: 30 days unless set; 0 turns undo off (a negative
+// window for the bot); a negative setting is refused.
+func TestConfigUndoWindow(t *testing.T) {
+	cfg, err := loadConfig(envOf(validEnv()))
+	if err != nil || cfg.UndoWindow != bot.DefaultUndoWindow {
+		t.Fatalf("default %v %v", cfg.UndoWindow, err)
+	}
+	e := validEnv()
+	e["MAILBOXBOT_UNDO_WINDOW"] = "0"
+	if cfg, err = loadConfig(envOf(e)); err != nil || retryWindow(cfg.UndoWindow) >= 0 {
+		t.Errorf("0: %v %v", cfg.UndoWindow, err)
+	}
+	e["MAILBOXBOT_UNDO_WINDOW"] = "-1h"
+	if _, err := loadConfig(envOf(e)); err == nil || !strings.Contains(err.Error(), "MAILBOXBOT_UNDO_WINDOW must not be negative") {
+		t.Errorf("-1h: %v", err)
+	}
+}

@@ -95,7 +95,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		RatePerUser: cfg.RatePerUser, BatchMax: cfg.BatchMax,
 		ApprovalTimeout: cfg.ApprovalTimeout, VerifyTimeout: cfg.VerifyTimeout, VerifyDelay: cfg.VerifyDelay,
 		MailboxWaitTimeout: cfg.MailboxWait, RetryWindow: retryWindow(cfg.RetryWindow),
-		Logger: log,
+		UndoWindow: retryWindow(cfg.UndoWindow),
+		Logger:     log,
 	}
 	var ln net.Listener
 	if child {
@@ -209,8 +210,9 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// retryWindow maps the setting to bot.Config, where 0 means the default
-// and a negative value turns retries off.
+// retryWindow maps a window setting (MAILBOXBOT_RETRY_WINDOW,
+// MAILBOXBOT_UNDO_WINDOW, where 0 turns it off) to bot.Config, where 0
+// means the default and a negative value turns it off.
 func retryWindow(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1

@@ -32,9 +32,9 @@ const (
 	// VerbConvert: check Parsed.Op and ask for approval.
 	VerbConvert Verb = "convert"
 	// VerbRequest: a command about requests already made, for both
-	// commands: Parsed.Action is bot.CommandStatus, bot.CommandList or
-	// bot.CommandCancel, and RequestID names the request for status and
-	// cancel.
+	// commands: Parsed.Action is bot.CommandStatus, bot.CommandList,
+	// bot.CommandCancel or bot.CommandUndo, and RequestID names the
+	// request for status, cancel and undo.
 	VerbRequest Verb = "request"
 )
 
@@ -57,7 +57,7 @@ type Parsed struct {
 	// "help" alone or with a topic it does not know.
 	Help Page
 	// Action is the request command of VerbRequest: bot.CommandStatus,
-	// bot.CommandList or bot.CommandCancel.
+	// bot.CommandList, bot.CommandCancel or bot.CommandUndo.
 	Action string
 	// RequestID is the request that status and cancel are about, as
 	// parseRequestID normalises it ("req_K7Q3ZD2M").
@@ -162,7 +162,7 @@ func ParseConvert(text string, now time.Time) (Parsed, error) {
 	switch first {
 	case "help", "-h", "--help", "?", "-?", "/?":
 		return Parsed{Verb: VerbHelp, Help: helpPage(words[1:])}, nil
-	case bot.CommandStatus, bot.CommandList, bot.CommandCancel:
+	case bot.CommandStatus, bot.CommandList, bot.CommandCancel, bot.CommandUndo:
 		return parseRequest(first, words[1:], false)
 	}
 

@@ -93,6 +93,7 @@ func (b *helpWriter) requestLines(cmd, waiting string) {
 	b.p("• `%s status &lt;request id&gt;`: where a request stands, for example `%s status %s`", cmd, cmd, exampleRequestID)
 	b.p("• `%s list`: your recent requests, and those waiting for your decision", cmd)
 	b.p("• `%s cancel &lt;request id&gt;`: cancel your request while it waits for %s, for example `%s cancel %s`", cmd, waiting, cmd, exampleRequestID)
+	b.p("• `%s undo &lt;request id&gt;`: ask to undo a finished request you asked for or approved, within MAILBOXBOT_UNDO_WINDOW (30 days by default; its report's Undo button does the same): a new request, approved like any other, that puts back what it changed", cmd)
 }
 
 // ConvertHelp is a page of the /convert-mailbox help, for the command name

@@ -169,7 +169,7 @@ func ParseShared(text string) (Parsed, error) {
 		op, err = parseMembers(rest)
 	case subAutoReply, "autoreply", "out-of-office":
 		op, err = parseAutoReplyOff(rest)
-	case bot.CommandStatus, bot.CommandList, bot.CommandCancel:
+	case bot.CommandStatus, bot.CommandList, bot.CommandCancel, bot.CommandUndo:
 		return parseRequest(sub, splitWords(rest), true)
 	default:
 		return Parsed{}, unknownSub(first)
@@ -497,4 +497,5 @@ var sharedUsages = map[string]string{
 	bot.CommandStatus: "status &lt;request id&gt;",
 	bot.CommandList:   "list",
 	bot.CommandCancel: "cancel &lt;request id&gt;",
+	bot.CommandUndo:   "undo &lt;request id&gt;",
 }

@@ -46,7 +46,7 @@ func AnswerBlocks(a bot.Answer) []slack.Block {
 		r := a.Request
 		blocks = append(blocks, section("plan", planText(r.Plan, r)))
 		blocks = append(blocks, requestPlanBlocks(r, withFindings|withProgress)...)
-		ctx := words.RequestRef(r.ID) + " · " + stateText(r.State)
+		ctx := words.RequestRef(r.ID) + " · " + stateText(r.State) + undoRefs(r)
 		if r.State == bot.StatePending && !r.ExpiresAt.IsZero() {
 			ctx += " · " + words.Expires(r.ExpiresAt)
 		}

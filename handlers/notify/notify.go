@@ -270,11 +270,15 @@ func (s *Slack) AskApproval(ctx context.Context, r *bot.Request, approver string
 
 // UpdateApproval rewrites an approval message for r's current state: the
 // buttons while it is pending, else who decided and when (or that it
-// expired or was cancelled), without buttons.
+// expired or was cancelled), without buttons but Undo once it succeeded
+// (CanUndo).
 func (s *Slack) UpdateApproval(ctx context.Context, r *bot.Request, ref bot.MessageRef) error {
 	text, blocks := DecidedText(r), DecidedBlocks(r)
 	if r.State == bot.StatePending && r.Decision == nil {
 		text, blocks = ApprovalText(r), ApprovalBlocks(r, s.now())
+	}
+	if CanUndo(r, s.now()) { // only approvers get this message
+		blocks = append(blocks, undoBlocks(r)...)
 	}
 	if err := s.update(ctx, ref, text, blocks); err != nil {
 		return fmt.Errorf("update approval of %s: %w", r.ID, err)
@@ -284,10 +288,13 @@ func (s *Slack) UpdateApproval(ctx context.Context, r *bot.Request, ref bot.Mess
 
 // Tell sends user a direct message: headline (mrkdwn), then r's steps. The
 // requester of a failed request that may still be retried (CanRetry) also
-// gets the Retry button; anyone else is only told.
+// gets the Retry button, the requester and approvers of a succeeded one
+// that may still be undone (CanUndo) the Undo button; anyone else is only
+// told.
 func (s *Slack) Tell(ctx context.Context, user string, r *bot.Request, headline string) error {
 	retry := user == r.Requester && CanRetry(r, s.now())
-	if _, err := s.dm(ctx, user, TellText(r, headline), tellBlocks(r, headline, retry)); err != nil {
+	undo := (user == r.Requester || r.IsApprover(user)) && CanUndo(r, s.now())
+	if _, err := s.dm(ctx, user, TellText(r, headline), tellBlocks(r, headline, retry, undo)); err != nil {
 		return fmt.Errorf("tell %s about %s: %w", user, r.ID, err)
 	}
 	return nil

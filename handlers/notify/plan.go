@@ -79,9 +79,13 @@ func plainPeople(l []string) string {
 // Full Access (with automapping) and Send As; for a conversion back, the
 // license, sign-in and the way in, sent to requester ("" says "the
 // requester"); for a new shared mailbox its members; for a grant,
-// automapping and the group's members; for all, the schedule. ok is false
+// automapping and the group's members; for an undo, undoFacts; for all,
+// the schedule. ok is false
 // for an operation it does not know.
 func planFacts(op mailbox.Operation, t *mailbox.Target, requester string) (fs []fact, ok bool) {
+	if op.Undo != nil {
+		return undoFacts(op.Undo), true
+	}
 	o := op.Options
 	add := func(text string) { fs = append(fs, fact{text: text, plain: text}) }
 	switch op.Kind {

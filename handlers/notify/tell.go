@@ -25,19 +25,23 @@ func CanRetry(r *bot.Request, now time.Time) bool {
 // TellBlocks renders Tell's direct message: the headline (the bot's own
 // mrkdwn), DRY RUN when it is one, the options and the findings, then
 // every step with its status; when
-// r failed and may still be retried at now (CanRetry), the Retry button.
+// r failed and may still be retried at now (CanRetry), the Retry button;
+// when it succeeded and may still be undone (CanUndo), the Undo button.
 func TellBlocks(r *bot.Request, headline string, now time.Time) []slack.Block {
-	return tellBlocks(r, headline, CanRetry(r, now))
+	return tellBlocks(r, headline, CanRetry(r, now), CanUndo(r, now))
 }
 
-func tellBlocks(r *bot.Request, headline string, retry bool) []slack.Block {
+func tellBlocks(r *bot.Request, headline string, retry, undo bool) []slack.Block {
 	blocks := []slack.Block{section("headline", headline)}
 	blocks = append(blocks, requestPlanBlocks(r, withFindings|withProgress)...)
 	if retry {
 		blocks = append(blocks, retryBlocks(r)...)
 	}
+	if undo {
+		blocks = append(blocks, undoBlocks(r)...)
+	}
 	blocks = append(blocks, contextBlock("request",
-		words.RequestRef(r.ID)+" · "+mailboxOf(r)+" · "+stateText(r.State)))
+		words.RequestRef(r.ID)+" · "+mailboxOf(r)+" · "+stateText(r.State)+undoRefs(r)))
 	return blocks
 }
 

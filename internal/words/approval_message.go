@@ -34,6 +34,8 @@ func ConfirmHead(op mailbox.Operation, mb string, steps int, deleted bool) strin
 		return fmt.Sprintf("Dry run: the bot will report the %d steps for %s %s. Nothing will be changed.", n, mb, when)
 	}
 	switch {
+	case op.Undo != nil:
+		return UndoConfirmHead(op.Undo.Of, mb, n, when)
 	case op.Kind == mailbox.KindCreateShared:
 		name := op.DisplayName
 		if name == "" {

@@ -183,6 +183,9 @@ func Title(op mailbox.Operation, t mailbox.Target) string {
 // (Alice, UserMailbox, 14.6 GB) to a shared mailbox". bold marks the
 // mailbox up.
 func Phrase(op mailbox.Operation, t mailbox.Target, bold bool) string {
+	if op.Undo != nil {
+		return UndoPhrase(op, t, bold)
+	}
 	if p := SharedPhrase(op, t, bold); p != "" {
 		return p
 	}

@@ -27,6 +27,10 @@ func doneText(op mailbox.Operation) string {
 	if op.Options.DryRun {
 		return "this was a dry run: nothing was changed. Each step shows what it would have sent."
 	}
+	switch {
+	case op.Undo != nil:
+		return UndoDoneText(op.Undo.Of, op.Mailbox)
+	}
 	switch op.Kind {
 	case mailbox.KindConvertToRegular:
 		return fmt.Sprintf("*%s* is a user mailbox again, with sign-in enabled; the way in was sent to you privately.", op.Mailbox)
