@@ -405,10 +405,16 @@ func doctorRedis(ctx context.Context, r *report, cfg Config) {
 	cctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 	if err := rdb.Ping(cctx).Err(); err != nil {
-		r.fail("Redis", "cannot reach %s: %v: check REDIS_URL (or the Sentinel settings), the password, TLS (rediss://) and that the server runs", addr, err)
+		if cfg.cluster() {
+			err = clusterProblem(cctx, cfg, err)
+		}
+		r.fail("Redis", "cannot reach %s: %v: check REDIS_URL (or the Sentinel or cluster settings), the password, TLS (rediss://) and that the server runs", addr, err)
 		return
 	}
 	r.pass("Redis", "%s answers PING", addr)
+	if c, ok := rdb.(*redis.ClusterClient); ok && !doctorCluster(cctx, r, cfg, c) {
+		return
+	}
 	doctorPersistence(cctx, r, rdb)
 	doctorEviction(cctx, r, rdb)
 }
