@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -41,5 +42,21 @@ func TestClusterSpreadsKeysAndCleansItsPrefix(t *testing.T) {
 		if n, err := rdb.Exists(ctx, k).Result(); err != nil || n != 0 {
 			t.Errorf("%s: exists=%d err=%v after the test that wrote it, want deleted", k, n, err)
 		}
+	}
+}
+
+// TestClusterNamedButBrokenFails: a cluster named in EnvCluster that does
+// not answer fails the test; it is never skipped or replaced.
+func TestClusterNamedButBrokenFails(t *testing.T) {
+	t.Setenv(EnvCluster, "127.0.0.1:1") // nothing listens on port 1
+	f := &fakeT{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Cluster(f)
+	}()
+	<-done
+	if len(f.fatal) != 1 || !strings.Contains(f.fatal[0], "127.0.0.1:1") {
+		t.Errorf("Cluster on a dead seed: fatal %q, want one failure naming the seed", f.fatal)
 	}
 }
