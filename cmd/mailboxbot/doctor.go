@@ -412,11 +412,14 @@ func doctorRedis(ctx context.Context, r *report, cfg Config) {
 		return
 	}
 	r.pass("Redis", "%s answers PING", addr)
-	if c, ok := rdb.(*redis.ClusterClient); ok && !doctorCluster(cctx, r, cfg, c) {
-		return
+	server := rdb
+	if c, ok := rdb.(*redis.ClusterClient); ok {
+		if server = doctorCluster(cctx, r, cfg, c); server == nil {
+			return
+		}
 	}
-	doctorPersistence(cctx, r, rdb)
-	doctorEviction(cctx, r, rdb)
+	doctorPersistence(cctx, r, server)
+	doctorEviction(cctx, r, server)
 }
 
 // doctorPersistence checks that Redis keeps its data over a restart.

@@ -117,8 +117,9 @@ const clusterSlots = 16384
 
 // doctorCluster checks that the cluster serves every slot, as each master
 // sees it, and that a transaction over two keys under the bot's prefix
-// goes through and reads back. It reports whether the checks passed.
-func doctorCluster(ctx context.Context, r *report, cfg Config, rdb *redis.ClusterClient) bool {
+// goes through and reads back. It returns the master that holds the bot's
+// keys, whose persistence and eviction matter, or nil when a check failed.
+func doctorCluster(ctx context.Context, r *report, cfg Config, rdb *redis.ClusterClient) redis.UniversalClient {
 	const check = "Redis Cluster"
 	var mu sync.Mutex
 	var problems []string
@@ -142,7 +143,7 @@ func doctorCluster(ctx context.Context, r *report, cfg Config, rdb *redis.Cluste
 	}
 	if len(problems) > 0 {
 		r.fail(check, "%s: %s", strings.Join(problems, "; "), clusterFix)
-		return false
+		return nil
 	}
 	prefix := cfg.storePrefix()
 	b := make([]byte, 6)
@@ -162,18 +163,19 @@ func doctorCluster(ctx context.Context, r *report, cfg Config, rdb *redis.Cluste
 	}
 	if err != nil {
 		r.fail(check, "a transaction over two keys under %s failed: %v; the user needs MULTI, EXEC, SET, MGET and DEL on those keys (ACL ~%s*)", prefix, err, prefix)
-		return false
+		return nil
 	}
-	where := ""
-	if slot, err := rdb.ClusterKeySlot(ctx, k1).Result(); err == nil {
-		where = fmt.Sprintf(" (slot %d", slot)
-		if m, err := rdb.MasterForKey(ctx, k1); err == nil {
-			where += " on " + m.Options().Addr
-		}
-		where += ")"
+	slot, err := rdb.ClusterKeySlot(ctx, k1).Result()
+	var master *redis.Client
+	if err == nil {
+		master, err = rdb.MasterForKey(ctx, k1)
 	}
-	r.pass(check, "cluster_state ok on %d masters, all %d slots served; a transaction over the bot's keys %s*%s went through", masters, clusterSlots, prefix, where)
-	return true
+	if err != nil {
+		r.fail(check, "could not find the master of the bot's keys %s*: %v", prefix, err)
+		return nil
+	}
+	r.pass(check, "cluster_state ok on %d masters, all %d slots served; a transaction over the bot's keys %s* (slot %d on %s) went through", masters, clusterSlots, prefix, slot, master.Options().Addr)
+	return master
 }
 
 // clusterFix says what to do about a cluster that does not serve every slot.
