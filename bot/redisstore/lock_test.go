@@ -14,7 +14,7 @@ import (
 
 // lockBackend is a Redis plus a way to let time pass for its TTLs.
 type lockBackend struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
 	// expire lets ttl pass; then, until deadline, it reports whether ok()
 	// has become true.
@@ -28,16 +28,11 @@ var lockBackendList = []struct {
 }{
 	{"redis", func(t *testing.T) lockBackend {
 		rdb, prefix := redistest.Client(t)
-		return lockBackend{rdb, prefix, func(t *testing.T, ttl time.Duration, ok func() bool) bool {
-			deadline := time.Now().Add(ttl + 2*time.Second)
-			for !ok() {
-				if time.Now().After(deadline) {
-					return false
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-			return true
-		}}
+		return lockBackend{rdb, prefix, waitExpiry}
+	}},
+	{"cluster", func(t *testing.T) lockBackend {
+		rdb, prefix := clusterBackend(t)
+		return lockBackend{rdb, prefix, waitExpiry}
 	}},
 	{"miniredis", func(t *testing.T) lockBackend {
 		rdb, m := redistest.EmbeddedServer(t)
@@ -92,4 +87,16 @@ func TestLockRefreshExtends(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// waitExpiry is lockBackend.expire on a real server: its clock runs.
+func waitExpiry(t *testing.T, ttl time.Duration, ok func() bool) bool {
+	deadline := time.Now().Add(ttl + 2*time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
 }

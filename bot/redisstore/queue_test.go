@@ -22,6 +22,12 @@ import (
 func newQueue(t *testing.T, concurrency int) (*redisstore.Queue, *redis.Client) {
 	t.Helper()
 	rdb, prefix := redistest.Client(t)
+	return newQueueOn(t, rdb, prefix, concurrency), rdb
+}
+
+// newQueueOn is newQueue on rdb, its name made of prefix.
+func newQueueOn(t *testing.T, rdb redis.UniversalClient, prefix string, concurrency int) *redisstore.Queue {
+	t.Helper()
 	q, err := redisstore.NewQueue(rdb, redisstore.QueueConfig{
 		Name:                     prefix + "jobs",
 		Concurrency:              concurrency,
@@ -46,7 +52,7 @@ func newQueue(t *testing.T, concurrency int) (*redisstore.Queue, *redis.Client) 
 		}
 		q.Close()
 	})
-	return q, rdb
+	return q
 }
 
 func TestQueueContract(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 // and gives up with Sleep's error.
 func TestStoreWaitsWithInjectedSleep(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, rdb *redis.Client, prefix string) {
+	forEachBackend(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		var slept []time.Duration
 		stop := errors.New("stop waiting")
 		var sleepErr error

@@ -21,9 +21,9 @@
 //	{prefix}audit             stream, one entry per history event
 //	{prefix}lock:{key}        locks (Locker)
 //
-// All functions take a redis.UniversalClient, so a Sentinel (failover)
-// client fits. On Redis Cluster a transaction must stay in one slot: put a
-// hash tag in the prefix ("mailboxbot:{mbb}:").
+// All functions take a redis.UniversalClient, so a Sentinel (failover) or
+// a cluster client fits. On Redis Cluster a transaction must stay in one
+// slot: give a prefix with a hash tag (HashTagged, cluster.go).
 //
 // It stores what it is given; it does not decide transitions (package bot
 // does), and keeps the audit stream untrimmed.

@@ -17,13 +17,14 @@ import (
 // backends are the Redis servers every Store test runs against.
 var backends = []struct {
 	name   string
-	client func(t *testing.T) (*redis.Client, string)
+	client func(t *testing.T) (redis.UniversalClient, string)
 }{
-	{"redis", func(t *testing.T) (*redis.Client, string) { return redistest.Client(t) }},
-	{"miniredis", func(t *testing.T) (*redis.Client, string) { return redistest.Embedded(t), redistest.Prefix(t) }},
+	{"redis", func(t *testing.T) (redis.UniversalClient, string) { return redistest.Client(t) }},
+	{"miniredis", func(t *testing.T) (redis.UniversalClient, string) { return redistest.Embedded(t), redistest.Prefix(t) }},
+	{"cluster", clusterBackend},
 }
 
-func forEachBackend(t *testing.T, f func(t *testing.T, rdb *redis.Client, prefix string)) {
+func forEachBackend(t *testing.T, f func(t *testing.T, rdb redis.UniversalClient, prefix string)) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			rdb, prefix := b.client(t)
@@ -50,7 +51,7 @@ func TestStoreContract(t *testing.T) {
 
 func TestAuditLog(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, rdb *redis.Client, prefix string) {
+	forEachBackend(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		s := redisstore.NewStore(rdb, prefix)
 		if err := s.Ping(ctx); err != nil {
 			t.Fatal(err)
@@ -128,7 +129,7 @@ func checkAudit(t *testing.T, got, want []redisstore.AuditEntry) {
 
 func TestCreateTakesOverStaleClaim(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, rdb *redis.Client, prefix string) {
+	forEachBackend(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		s := redisstore.NewStore(rdb, prefix)
 		// A claim whose request is gone (deleted by hand, or a crash between
 		// tools): the mailbox must not stay blocked forever.
@@ -203,7 +204,7 @@ func TestStoreKeys(t *testing.T) {
 
 func TestAuditLogPages(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, rdb *redis.Client, prefix string) {
+	forEachBackend(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		s := redisstore.NewStore(rdb, prefix)
 		for _, id := range []string{"r1", "r2"} {
 			if err := s.Create(ctx, storetest.NewRequest(id, id+"@contoso.com")); err != nil {

@@ -46,7 +46,7 @@ type Config struct {
 	GraphURL                   string `env:"GRAPH_URL" envDefault:"https://graph.microsoft.com/v1.0"`
 	ExchangeURL                string `env:"EXCHANGE_URL" envDefault:"https://outlook.office365.com"`
 
-	RedisURL   string `env:"REDIS_URL"` // required unless Sentinel is configured; see docs/redis.md
+	RedisURL   string `env:"REDIS_URL"` // required unless Sentinel or a cluster is configured; see docs/redis.md
 	ListenAddr string `env:"LISTEN_ADDR" envDefault:":3000"`
 	// MetricsAddr, when set, serves /metrics on a listener of its own (say
 	// 127.0.0.1:9090) and not on LISTEN_ADDR, which may be public.
@@ -55,6 +55,8 @@ type Config struct {
 	// Redis through Sentinel: both set, or neither (docs/redis.md).
 	RedisSentinelAddrs  []string `env:"MAILBOXBOT_REDIS_SENTINEL_ADDRS"` // host:port, comma-separated
 	RedisSentinelMaster string   `env:"MAILBOXBOT_REDIS_SENTINEL_MASTER"`
+	// Redis Cluster: seed addresses, host:port, comma-separated (docs/redis.md).
+	RedisClusterAddrs []string `env:"MAILBOXBOT_REDIS_CLUSTER_ADDRS"`
 
 	Approvers       []string      `env:"MAILBOXBOT_APPROVERS"` // Slack user ids, comma-separated
 	AuditChannel    string        `env:"MAILBOXBOT_AUDIT_CHANNEL"`
@@ -254,9 +256,10 @@ func (c Config) validate() []string {
 		p = append(p, "MAILBOXBOT_REDIS_SENTINEL_MASTER is not set: with MAILBOXBOT_REDIS_SENTINEL_ADDRS, name the master the Sentinels monitor (often mymaster)")
 	case len(addrs) == 0 && c.RedisSentinelMaster != "":
 		p = append(p, "MAILBOXBOT_REDIS_SENTINEL_ADDRS is not set: with MAILBOXBOT_REDIS_SENTINEL_MASTER, list the Sentinels as host:port, comma-separated")
-	case len(addrs) == 0 && c.RedisURL == "":
-		p = append(p, "REDIS_URL is not set"+hint("REDIS_URL")+", or set MAILBOXBOT_REDIS_SENTINEL_ADDRS and MAILBOXBOT_REDIS_SENTINEL_MASTER")
+	case len(addrs) == 0 && c.RedisURL == "" && !c.cluster():
+		p = append(p, "REDIS_URL is not set"+hint("REDIS_URL")+", or set MAILBOXBOT_REDIS_SENTINEL_ADDRS and MAILBOXBOT_REDIS_SENTINEL_MASTER, or MAILBOXBOT_REDIS_CLUSTER_ADDRS")
 	}
+	p = append(p, c.clusterProblems()...)
 	for _, a := range c.sentinelAddrs() {
 		if err := checkHostPort(a); err != nil {
 			p = append(p, "MAILBOXBOT_REDIS_SENTINEL_ADDRS: "+err.Error())

@@ -405,12 +405,21 @@ func doctorRedis(ctx context.Context, r *report, cfg Config) {
 	cctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
 	if err := rdb.Ping(cctx).Err(); err != nil {
-		r.fail("Redis", "cannot reach %s: %v: check REDIS_URL (or the Sentinel settings), the password, TLS (rediss://) and that the server runs", addr, err)
+		if cfg.cluster() {
+			err = clusterProblem(cctx, cfg, err)
+		}
+		r.fail("Redis", "cannot reach %s: %v: check REDIS_URL (or the Sentinel or cluster settings), the password, TLS (rediss://) and that the server runs", addr, err)
 		return
 	}
 	r.pass("Redis", "%s answers PING", addr)
-	doctorPersistence(cctx, r, rdb)
-	doctorEviction(cctx, r, rdb)
+	server := rdb
+	if c, ok := rdb.(*redis.ClusterClient); ok {
+		if server = doctorCluster(cctx, r, cfg, c); server == nil {
+			return
+		}
+	}
+	doctorPersistence(cctx, r, server)
+	doctorEviction(cctx, r, server)
 }
 
 // doctorPersistence checks that Redis keeps its data over a restart.

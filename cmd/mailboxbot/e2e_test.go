@@ -202,7 +202,11 @@ func (w *world) assertNoSecrets(log string) {
 // the conversion through the Exchange admin endpoint, sign-in blocked
 // through Graph, every notification, and a refused forgery.
 func TestServeEndToEnd(t *testing.T) {
-	w := newWorld(t, 1)
+	serveEndToEnd(t, newWorld(t, 1))
+}
+
+// serveEndToEnd is TestServeEndToEnd in w.
+func serveEndToEnd(t *testing.T, w *world) {
 	log := &testlog.Buffer{}
 	stop := w.serve(log)
 
@@ -416,7 +420,11 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 // and both approvers: the conversion runs exactly once, and every other
 // click is told who decided.
 func TestTwoReplicasFiftyClicks(t *testing.T) {
-	w := newWorld(t, 0)
+	twoReplicasFiftyClicks(t, newWorld(t, 0))
+}
+
+// twoReplicasFiftyClicks is TestTwoReplicasFiftyClicks in w.
+func twoReplicasFiftyClicks(t *testing.T, w *world) {
 	w.env["MAILBOXBOT_APPROVERS"] = "U0ADA,U0MARIA" // erin has no manager: both are asked
 	log := &testlog.Buffer{}
 	w.serve(log)

@@ -22,10 +22,16 @@ import (
 //     the master that the Sentinels name, followed across failovers.
 //     REDIS_URL, when set, gives the master's user name, password and
 //     database, and rediss:// turns TLS on; its host is not used.
+//   - MAILBOXBOT_REDIS_CLUSTER_ADDRS: a Redis Cluster, found from these
+//     seeds; REDIS_URL, when set, gives the user name, password and TLS
+//     (rediscluster.go).
 //
 // It also returns where it connects, for messages: never the password.
 // It does not connect; the first command does.
 func newRedis(cfg Config) (redis.UniversalClient, string, error) {
+	if cfg.cluster() {
+		return newClusterRedis(cfg)
+	}
 	if cfg.sentinel() {
 		opt, err := failoverOptions(cfg)
 		if err != nil {

@@ -60,6 +60,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			check = "MAILBOXBOT_REDIS_SENTINEL_ADDRS, MAILBOXBOT_REDIS_SENTINEL_MASTER, REDIS_URL"
 			err = sentinelProblem(ctx, cfg, err)
 		}
+		if cfg.cluster() {
+			check = "MAILBOXBOT_REDIS_CLUSTER_ADDRS, REDIS_URL"
+			err = clusterProblem(ctx, cfg, err)
+		}
 		return fmt.Errorf("cannot reach Redis at %s: %v (check %s and that the server runs)", raddr, err, check)
 	}
 	hc := &http.Client{Transport: outboundTransport(cfg.Workers), Timeout: 2 * time.Minute}
@@ -81,7 +85,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return fmt.Errorf("Exchange client: %w", err)
 	}
 	ac := appConfig{
-		Redis: rdb, Prefix: cfg.KeyPrefix,
+		Redis: rdb, Prefix: cfg.storePrefix(),
 		Queue:     redisstore.QueueConfig{Name: strings.TrimSuffix(cfg.KeyPrefix, ":"), Concurrency: cfg.Workers, TaskCheckInterval: 200 * time.Millisecond},
 		Directory: dir, Exchange: exo,
 		Slack:         slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(via(notify.DropEchoes(slackHC.Transport)))),

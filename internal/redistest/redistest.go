@@ -127,8 +127,11 @@ func Prefix(t testing.TB) string {
 
 // DeletePrefix deletes every key that starts with prefix (SCAN MATCH, so it
 // does not block the server). The prefix is used as a glob: it must not
-// contain *, ?, [ or \.
+// contain *, ?, [ or \. On a cluster it does so on every master.
 func DeletePrefix(ctx context.Context, rdb redis.UniversalClient, prefix string) error {
+	if c, ok := rdb.(*redis.ClusterClient); ok {
+		return deleteClusterPrefix(ctx, c, prefix)
+	}
 	var cursor uint64
 	for {
 		keys, next, err := rdb.Scan(ctx, cursor, prefix+"*", 500).Result()
