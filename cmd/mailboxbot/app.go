@@ -184,6 +184,16 @@ func newApp(c appConfig) (*app, error) {
 	if c.Metrics != nil && !c.JobsOnly { // the job process's metrics are served with serve's
 		c.Metrics.QueueDepth(withTimeout(time.Second, queue.Depth))
 		c.Metrics.QueueWorkers(withTimeout(time.Second, queue.Workers))
+		c.Metrics.QueueLatency(func() (time.Duration, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			return queue.Latency(ctx)
+		})
+		c.Metrics.RedisUp(func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			return store.Ping(ctx)
+		})
 	}
 	if c.Socket != nil {
 		sock = handlers.NewSocket(handlers.SocketConfig{Client: c.Socket, Server: h,

@@ -65,6 +65,8 @@ func TestServeRunsJobsInAJobProcess(t *testing.T) {
 		`mailboxbot_microsoft_calls_total{process="jobs",service="exchange",status="200"}`,
 		"\nprocess_resident_memory_bytes{process=\"jobs\"} ",
 		"\ngo_goroutines ",
+		"\nmailboxbot_redis_up 1\n",
+		"\nmailboxbot_job_process_restarts_total 0\n",
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("serve's /metrics lacks %q", want)
@@ -86,6 +88,9 @@ func TestServeRunsJobsInAJobProcess(t *testing.T) {
 		t.Error("the job process's death is not logged")
 	}
 	convert("erin@contoso.com", "U0ADA") // no manager: the configured approver
+	if m := scrapeBody(t, w.botURL+"/metrics"); !strings.Contains(m, "\nmailboxbot_job_process_restarts_total 1\n") {
+		t.Errorf("the restart is not counted:\n%s", m)
+	}
 
 	// serve killed outright: its job process does not stay behind.
 	if err := p.cmd.Process.Kill(); err != nil {

@@ -171,6 +171,7 @@ func jobProcess(cfg Config, getenv func(string) string, m *metrics.Metrics, out 
 			Path: jobproc.Self, Name: "mailboxbot-jobs", Args: []string{"serve"}, Env: env,
 			Nice: jobNice, Idle: cfg.JobProcess == "idle",
 			Files: []*os.File{f}, Stdout: out, Stderr: out, StopTimeout: jobStopTimeout, Logger: log,
+			Started: m.JobProcessStarted,
 		})
 	}, nil
 }

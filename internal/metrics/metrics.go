@@ -9,6 +9,9 @@
 //	mailboxbot_ack_seconds{route}                  time until Slack's request is answered (first byte)
 //	mailboxbot_queue_depth                         jobs waiting in the queue, read at scrape time
 //	mailboxbot_queue_workers                       job slots of the running serve processes, read at scrape time
+//	mailboxbot_queue_latency_seconds               how long the oldest due job has waited, read at scrape time
+//	mailboxbot_redis_up                            1 when Redis answers PING at scrape time, else 0
+//	mailboxbot_job_process_restarts_total          serve's job process started again after it exited
 //
 // plus the Go runtime and process collectors. Handler serves them, and
 // with them those of serve's job process, labelled process="jobs", when
@@ -51,6 +54,10 @@ type Metrics struct {
 	ack         *prometheus.HistogramVec
 	depth       *readCollector
 	workers     *readCollector
+	latency     *readCollector
+	redisUp     *upCollector
+	restarts    prometheus.Counter
+	jobStarted  atomic.Bool
 	include     atomic.Pointer[remote]
 }
 
@@ -88,8 +95,11 @@ func New() *Metrics {
 			"Jobs waiting in the queue (due or scheduled), read at scrape time.", nil, nil)},
 		workers: &readCollector{what: "queue workers", desc: prometheus.NewDesc("mailboxbot_queue_workers",
 			"Job slots that the running mailboxbot serve processes give the queue (0: requests wait), read at scrape time.", nil, nil)},
+		latency:  newLatencyCollector(),
+		redisUp:  newUpCollector(),
+		restarts: newRestarts(),
 	}
-	m.reg.MustRegister(m.requests, m.steps, m.microsoft, m.slack, m.rateLimited, m.ack, m.depth, m.workers,
+	m.reg.MustRegister(m.requests, m.steps, m.microsoft, m.slack, m.rateLimited, m.ack, m.depth, m.workers, m.latency, m.redisUp, m.restarts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -131,7 +141,7 @@ func (m *Metrics) Step(step, status string, d time.Duration) {
 // fails, the scrape leaves the gauge out and counts the error.
 func (m *Metrics) QueueDepth(f func() (int, error)) {
 	if m != nil {
-		m.depth.set(f)
+		m.depth.set(asFloat(f))
 	}
 }
 
@@ -140,7 +150,7 @@ func (m *Metrics) QueueDepth(f func() (int, error)) {
 // (redisstore.Queue.Workers); nil removes it.
 func (m *Metrics) QueueWorkers(f func() (int, error)) {
 	if m != nil {
-		m.workers.set(f)
+		m.workers.set(asFloat(f))
 	}
 }
 
@@ -266,10 +276,10 @@ type readCollector struct {
 	what string
 	desc *prometheus.Desc
 	mu   sync.Mutex
-	f    func() (int, error)
+	f    func() (float64, error)
 }
 
-func (c *readCollector) set(f func() (int, error)) {
+func (c *readCollector) set(f func() (float64, error)) {
 	c.mu.Lock()
 	c.f = f
 	c.mu.Unlock()
@@ -289,5 +299,16 @@ func (c *readCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.desc, fmt.Errorf("read %s: %w", c.what, err))
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n))
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, n)
+}
+
+// asFloat is f with a float result; nil stays nil.
+func asFloat(f func() (int, error)) func() (float64, error) {
+	if f == nil {
+		return nil
+	}
+	return func() (float64, error) {
+		n, err := f()
+		return float64(n), err
+	}
 }
