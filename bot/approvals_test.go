@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/mailbox"
+	"github.com/mailboxbot/mailboxbot/mailbox/sandbox"
 )
 
 // Two-person approval and escalation (issue 16). A conversion of alice
@@ -334,5 +335,29 @@ func TestBatchNeedsTwoApprovers(t *testing.T) {
 		if got.State != bot.StateSucceeded || len(got.Counted()) != 2 || got.Decision.By != admin {
 			t.Errorf("%s: state %s counted %+v decision %+v", id, got.State, got.Counted(), got.Decision)
 		}
+	}
+}
+
+// Rule 16 holds at escalation: a configured approver who would get the
+// access is not asked at the reminder, and cannot approve.
+func TestEscalationSkipsWhoGainsAccess(t *testing.T) {
+	e := newEnv(t, func(c *bot.Config) {
+		c.Policy = map[mailbox.Kind]string{mailbox.KindGrant: bot.PolicyManager}
+		c.Approvers = []string{erin, admin}
+		c.Escalate = true
+	})
+	e.useTenant(sandbox.NewContoso(sandbox.Options{Now: e.clock.Now}))
+	r := e.ask(rita, grantOp("info@contoso.com", "erin@contoso.com", mailbox.FullAccess)) // maria is rita's manager
+	if !slices.Equal(r.Approvers, []string{maria}) {
+		t.Fatalf("approvers %v", r.Approvers)
+	}
+	e.reminder()
+	r = e.get(r.ID)
+	if !slices.Equal(r.Escalated, []string{admin}) || slices.Contains(r.Approvers, erin) || slices.Contains(e.notes.asks, erin) {
+		t.Fatalf("escalated %v, approvers %v, asked %v", r.Escalated, r.Approvers, e.notes.asks)
+	}
+	e.click(erin, r.ID, true)
+	if got := e.get(r.ID); got.State != bot.StatePending || len(got.Votes) != 0 {
+		t.Fatalf("erin's approval of her own access: %s %+v", got.State, got.Votes)
 	}
 }

@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -61,4 +62,30 @@ func TestApprovalMessageShowsEachApproval(t *testing.T) {
 func jsonText(s string) string {
 	raw, _ := json.Marshal(s)
 	return strings.Trim(string(raw), `"`)
+}
+
+// The reminder tells the approver asked first who was asked too at
+// escalation, or that nobody could be.
+func TestReminderSaysTheEscalation(t *testing.T) {
+	e := setup(t, 0)
+	ctx := context.Background()
+	r := pending()
+	r.Approvers, r.Escalated = append(r.Approvers, "U0ADA"), []string{"U0ADA"}
+	r.Record(bot.Event{At: t0, Actor: "bot", Type: bot.EventEscalated})
+	ref, err := e.notify.Remind(ctx, r, manager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := e.slack.Message(ref.Channel, ref.TS); !strings.Contains(m.Text, "@U0ADA is asked too; the first decision counts.") {
+		t.Errorf("reminder: %s", m.Text)
+	}
+	r = pending()
+	r.Record(bot.Event{At: t0, Actor: "bot", Type: bot.EventNotEscalated})
+	ref, err = e.notify.Remind(ctx, r, manager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := e.slack.Message(ref.Channel, ref.TS); !strings.Contains(m.Text, "only you can decide it") {
+		t.Errorf("reminder: %s", m.Text)
+	}
 }
