@@ -361,3 +361,16 @@ func TestEscalationSkipsWhoGainsAccess(t *testing.T) {
 		t.Fatalf("erin's approval of her own access: %s %+v", got.State, got.Votes)
 	}
 }
+
+// Once Maria approved, her Home tab no longer lists the request as
+// waiting for her; Ada's still does.
+func TestApprovedRequestLeavesTheApproversHome(t *testing.T) {
+	e := newEnv(t, twoApprovals)
+	r := e.twoPersonRequest()
+	e.click(maria, r.ID, true)
+	for user, want := range map[string]int{maria: 0, admin: 1} {
+		if h := e.home(user); len(h.Waiting) != want {
+			t.Errorf("%s's Home lists %d waiting, want %d", user, len(h.Waiting), want)
+		}
+	}
+}

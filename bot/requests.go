@@ -78,7 +78,7 @@ func (s *Service) listAnswer(ctx context.Context, user string) Answer {
 		s.log.Error("list requests failed", "user", user, "err", err)
 		return Answer{Text: words.ListFailed()}
 	}
-	return Answer{Text: words.List(listed(waiting, opPhrase), listed(mine, opPhrase))}
+	return Answer{Text: words.List(listed(awaiting(waiting, user), opPhrase), listed(mine, opPhrase))}
 }
 
 // handleCancel cancels a request for its requester while it waits for a

@@ -161,3 +161,12 @@ func (s *Service) afterVote(ctx context.Context, r *Request, retried bool) {
 func votedText(r *Request, again bool) string {
 	return words.WaitingForMore(r.ID, len(r.Counted()), r.Needed(), again)
 }
+
+// awaiting is reqs without those user has approved already: they wait
+// for someone else (the Home tab's and list's "waiting for you").
+func awaiting(reqs []*Request, user string) []*Request {
+	return slices.DeleteFunc(reqs, func(r *Request) bool {
+		_, ok := votedBy(r.Counted(), user)
+		return ok
+	})
+}
