@@ -120,6 +120,10 @@ func TestSameApproverTwiceStillWaits(t *testing.T) {
 		t.Errorf("the tenant changed: %+v", e.tenant.Changes())
 	}
 	e.messagesShow(bot.StatePending) // the count, with their buttons
+	e.reminder() // only Ada, who has not approved, is reminded
+	if got := e.get(r.ID); got.State != bot.StatePending || !slices.Equal(e.notes.reminders, []string{admin + ": " + r.ID}) {
+		t.Fatalf("state %s, reminded %v", got.State, e.notes.reminders)
+	}
 	e.click(admin, r.ID, true)
 	if got := e.untilSettled(r.ID); got.State != bot.StateSucceeded {
 		t.Fatalf("after the second approver: %s", got.State)

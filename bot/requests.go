@@ -161,7 +161,7 @@ func (s *Service) handleRemind(ctx context.Context, id string) error {
 		s.log.Warn("request not escalated: nobody else can be asked", "request", r.ID, "why", why)
 	}
 	var refs []MessageRef
-	for _, a := range r.Approvers {
+	for _, a := range awaitingOf(r) {
 		remind := s.cfg.Notifier.Remind
 		if slices.Contains(asked, a) {
 			remind = s.cfg.Notifier.AskApproval // the same approval message, plan and fingerprint

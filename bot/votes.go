@@ -170,3 +170,12 @@ func awaiting(reqs []*Request, user string) []*Request {
 		return ok
 	})
 }
+
+// awaitingOf are r's approvers who have not approved it yet.
+func awaitingOf(r *Request) []string {
+	counted := r.Counted()
+	return slices.DeleteFunc(slices.Clone(r.Approvers), func(a string) bool {
+		_, ok := votedBy(counted, a)
+		return ok
+	})
+}
