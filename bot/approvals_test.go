@@ -120,7 +120,7 @@ func TestSameApproverTwiceStillWaits(t *testing.T) {
 		t.Errorf("the tenant changed: %+v", e.tenant.Changes())
 	}
 	e.messagesShow(bot.StatePending) // the count, with their buttons
-	e.reminder() // only Ada, who has not approved, is reminded
+	e.reminder()                     // only Ada, who has not approved, is reminded
 	if got := e.get(r.ID); got.State != bot.StatePending || !slices.Equal(e.notes.reminders, []string{admin + ": " + r.ID}) {
 		t.Fatalf("state %s, reminded %v", got.State, e.notes.reminders)
 	}
