@@ -119,6 +119,9 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 	case errors.Is(err, ErrSelfApproval):
 		s.answer(ctx, to, Answer{Text: words.SelfApproval(r.ID, r.Approvers)})
 		return nil
+	case errors.Is(err, errAlreadyVoted):
+		s.answer(ctx, to, Answer{Text: votedText(r, true)})
+		return nil
 	case errors.Is(err, ErrNotApprover):
 		s.answer(ctx, to, Answer{Text: words.OnlyApprovers(r.Approvers, r.ID)})
 		return nil
@@ -134,6 +137,9 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 	if expired {
 		s.answer(ctx, to, Answer{Text: decidedText(r), Request: r})
 	}
+	if r.State == StatePending {
+		s.answer(ctx, to, Answer{Text: votedText(r, false)})
+	}
 	return nil
 }
 
@@ -142,8 +148,11 @@ func (s *Service) handleClick(ctx context.Context, c Click) error {
 // the requester told). It returns the sentinel errors of a click that
 // changes nothing, with the request as it is. batch is the id of the batch
 // whose decision this is, "" for a click on the request's own buttons: a
-// request of a batch is decided only with its batch.
-func (s *Service) decide(ctx context.Context, c Click, batch string) (*Request, bool, error) {
+// request of a batch is decided only with its batch, and prior are then
+// the batch's approvals before c's. An approval that does not complete
+// the count (votes.go) leaves r pending: it is recorded, every approval
+// message shows it, and the requester is told.
+func (s *Service) decide(ctx context.Context, c Click, batch string, prior ...Decision) (*Request, bool, error) {
 	log := s.log.With("request", c.RequestID, "approver", c.User)
 	if c.Approve && batch == "" {
 		// Rule 16 at the click: it reads Slack (and, for an older request,
@@ -155,8 +164,9 @@ func (s *Service) decide(ctx context.Context, c Click, batch string) (*Request, 
 			return r, false, ErrBeneficiary
 		}
 	}
-	expired := false
+	expired, counted := false, false
 	r, err := s.cfg.Store.Update(ctx, c.RequestID, func(r *Request) error {
+		expired, counted = false, false // a compare-and-set that lost runs this again
 		if r.TeamID != "" && c.TeamID != r.TeamID {
 			return ErrNotApprover
 		}
@@ -175,25 +185,49 @@ func (s *Service) decide(ctx context.Context, c Click, batch string) (*Request, 
 		if r.State != StatePending {
 			return ErrAlreadyDecided
 		}
+		mine, voted := votedBy(r.Counted(), c.User)
+		if voted && c.Approve && mine.Click == c.ActionTS && c.ActionTS != "" {
+			return errRetriedVote
+		}
 		if c.Approve {
 			if err := checkClickFingerprint(r, c); err != nil {
 				return err
 			}
+		}
+		if voted && c.Approve {
+			return errAlreadyVoted
 		}
 		now := s.cfg.Now()
 		if !now.Before(r.ExpiresAt) {
 			expired = true
 			return s.transition(r, StateExpired, "bot", "expired", "a click arrived after the deadline")
 		}
-		r.Decision = &Decision{By: c.User, At: now, Approved: c.Approve, Click: c.ActionTS, Fingerprint: r.Fingerprint}
-		if c.Approve {
-			r.RunSeq = 1
-			if at := r.Op.Options.At; at.After(now) {
-				r.NextRunAt = at // scheduled: approved now, run then
-			}
-			return s.transition(r, StateApproved, c.User, "approved", "")
+		d := Decision{By: c.User, At: now, Approved: c.Approve, Click: c.ActionTS, Fingerprint: r.Fingerprint}
+		if !c.Approve {
+			r.Decision = &d
+			return s.transition(r, StateRejected, c.User, "rejected", "")
 		}
-		return s.transition(r, StateRejected, c.User, "rejected", "")
+		for _, v := range prior {
+			// The batch's earlier approvals, each applied to this request
+			// with its plan (a batch is decided as one; handleBatchClick).
+			if _, ok := votedBy(r.Counted(), v.By); !ok && v.By != c.User {
+				r.Votes = append(r.Votes, Decision{By: v.By, At: v.At, Approved: true, Click: v.Click + "/" + r.ID, Fingerprint: r.Fingerprint})
+			}
+		}
+		if !s.vote(r, d) {
+			counted = true
+			return nil
+		}
+		r.Decision = &d
+		r.RunSeq = 1
+		if at := r.Op.Options.At; at.After(now) {
+			r.NextRunAt = at // scheduled: approved now, run then
+		}
+		note := ""
+		if need := r.Needed(); need > 1 {
+			note = fmt.Sprintf("%d of %d", need, need)
+		}
+		return s.transition(r, StateApproved, c.User, "approved", note)
 	})
 	switch {
 	case errors.Is(err, ErrSelfApproval):
@@ -208,8 +242,12 @@ func (s *Service) decide(ctx context.Context, c Click, batch string) (*Request, 
 	case errors.Is(err, ErrStalePlan):
 		log.Warn("click on a message that showed another plan refused")
 		return r, false, err
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrAlreadyDecided):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrAlreadyDecided), errors.Is(err, errAlreadyVoted):
 		return r, false, err
+	case errors.Is(err, errRetriedVote):
+		log.Info("click job retried after its approval was counted: repeating its effects")
+		s.afterVote(ctx, r, true)
+		return r, false, nil
 	case errors.Is(err, errRetriedClick) && r.Decision.Announced:
 		log.Info("click repeated after its effects: only the clicker is answered")
 		// The queue's job ids make this a no-op when the run is queued.
@@ -227,6 +265,11 @@ func (s *Service) decide(ctx context.Context, c Click, batch string) (*Request, 
 	if expired {
 		s.afterExpiry(ctx, r)
 		return r, true, nil
+	}
+	if counted {
+		log.Info("approval counted", "approvals", len(r.Counted()), "required", r.Needed())
+		s.afterVote(ctx, r, false)
+		return r, false, nil
 	}
 	log.Info("request decided", "state", r.State)
 	if r.State == StateApproved || r.State.InFlight() {

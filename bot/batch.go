@@ -33,10 +33,14 @@ type Batch struct {
 	CreatedAt    time.Time         `json:"created_at"`
 	ExpiresAt    time.Time         `json:"expires_at"`
 	Decision     *Decision         `json:"decision,omitempty"`
-	Approvals    []MessageRef      `json:"approvals,omitempty"`
-	Report       *MessageRef       `json:"report,omitempty"` // the requester's DM, updated
-	AuditMessage *MessageRef       `json:"audit_message,omitempty"`
-	Reminded     bool              `json:"reminded,omitempty"`
+	// Votes and Required are as a Request's: the batch is decided as one,
+	// and its Decision is set when Required distinct approvers approved.
+	Votes        []Decision   `json:"votes,omitempty"`
+	Required     int          `json:"required,omitempty"`
+	Approvals    []MessageRef `json:"approvals,omitempty"`
+	Report       *MessageRef  `json:"report,omitempty"` // the requester's DM, updated
+	AuditMessage *MessageRef  `json:"audit_message,omitempty"`
+	Reminded     bool         `json:"reminded,omitempty"`
 	// Planning is set while the mailboxes are being planned, nil after.
 	Planning *BatchPlanning `json:"planning,omitempty"`
 }
@@ -156,14 +160,37 @@ func (s *Service) handleBatchClick(ctx context.Context, c Click) error {
 		s.answer(ctx, to, Answer{Text: words.BeneficiaryApproval(b.ID)})
 		return nil
 	}
-	// The first decision on the batch wins, as for one request.
+	// The first decision on the batch wins, as for one request; an
+	// approval decides once Required distinct approvers approved
+	// (votes.go).
+	partial := false
 	b, err = s.cfg.Batches.UpdateBatch(ctx, b.ID, func(b *Batch) error {
+		partial = false // a compare-and-set that lost runs this again
 		if b.Decision != nil {
 			return ErrAlreadyDecided
 		}
-		b.Decision = &Decision{By: c.User, At: s.cfg.Now(), Approved: c.Approve, Click: c.ActionTS}
+		d := Decision{By: c.User, At: s.cfg.Now(), Approved: c.Approve, Click: c.ActionTS}
+		if c.Approve {
+			if mine, ok := votedBy(b.Counted(), c.User); ok && mine.Click == c.ActionTS && c.ActionTS != "" {
+				return errRetriedVote
+			} else if ok {
+				return errAlreadyVoted
+			}
+			b.Votes = append(b.Votes, d)
+			if len(b.Counted()) < b.Needed() {
+				partial = true // counted; the batch waits for more
+				return nil
+			}
+		}
+		b.Decision = &d
 		return nil
 	})
+	if err == nil && partial || errors.Is(err, errAlreadyVoted) || errors.Is(err, errRetriedVote) {
+		s.log.Info("batch approval counted", "batch", b.ID, "approver", c.User, "approvals", len(b.Counted()), "required", b.Needed())
+		s.answer(ctx, to, Answer{Text: words.WaitingForMore(b.ID, len(b.Counted()), b.Needed(), errors.Is(err, errAlreadyVoted))})
+		s.batchChanged(ctx, b.ID) // every approval message shows the count
+		return nil
+	}
 	if errors.Is(err, ErrAlreadyDecided) {
 		if d := b.Decision; d != nil && !(d.By == c.User && d.Click == c.ActionTS && d.Approved == c.Approve) {
 			s.answer(ctx, to, Answer{Text: words.AlreadyDecided(b.ID, d.Approved, d.By, d.At)})
@@ -174,12 +201,16 @@ func (s *Service) handleBatchClick(ctx context.Context, c Click) error {
 	if err != nil {
 		return fmt.Errorf("batch click %s: %w", c.RequestID, err)
 	}
+	var prior []Decision // the approvals before the one that decided
+	if c.Approve {
+		prior = b.Counted()
+	}
 	var errs []error
 	for _, id := range b.RequestIDs {
 		one := c
 		one.RequestID = id
 		one.ActionTS = c.ActionTS + "/" + id
-		if _, _, err := s.decide(ctx, one, b.ID); err != nil && !errors.Is(err, ErrAlreadyDecided) && !errors.Is(err, errRepeatedClick) {
+		if _, _, err := s.decide(ctx, one, b.ID, prior...); err != nil && !errors.Is(err, ErrAlreadyDecided) && !errors.Is(err, errRepeatedClick) {
 			s.log.Warn("batch decision on a request failed; the click job is retried", "batch", b.ID, "request", id, "err", err)
 			errs = append(errs, err)
 		}
@@ -278,11 +309,20 @@ func (s *Service) handleBatch(ctx context.Context, id string) error {
 // handleBatchRemind reminds the approvers of a batch, once, with a new
 // message (recorded, so the decision updates it too).
 func (s *Service) handleBatchRemind(ctx context.Context, id string) error {
+	asked, err := s.escalateBatch(ctx, id)
+	if err != nil {
+		return err
+	}
 	b, err := s.cfg.Batches.UpdateBatch(ctx, id, func(b *Batch) error {
 		if b.Decision != nil || b.Reminded {
 			return errNothingToDo
 		}
 		b.Reminded = true
+		for _, a := range asked {
+			if !slices.Contains(b.Approvers, a) {
+				b.Approvers = append(b.Approvers, a)
+			}
+		}
 		return nil
 	})
 	if errors.Is(err, errNothingToDo) || errors.Is(err, ErrNotFound) {
@@ -297,6 +337,8 @@ func (s *Service) handleBatchRemind(ctx context.Context, id string) error {
 	}
 	var refs []MessageRef
 	for _, a := range b.Approvers {
+		// The escalated approvers get the batch's approval message; the
+		// others a new one too, as their reminder.
 		ref, err := s.cfg.BatchNotifier.BatchApproval(ctx, b, reqs, a, nil)
 		if err != nil {
 			s.log.Error("batch reminder failed", "batch", id, "approver", a, "err", err)

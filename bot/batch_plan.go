@@ -51,7 +51,8 @@ func (s *Service) handleBatchCommand(ctx context.Context, c Command, to ReplyTo)
 	}
 	now := s.cfg.Now()
 	b := &Batch{ID: s.batchID(c), Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
-		Op: c.Op, CreatedAt: now, ExpiresAt: now.Add(s.cfg.ApprovalTimeout), Planning: &BatchPlanning{Command: c}}
+		Op: c.Op, CreatedAt: now, ExpiresAt: now.Add(s.cfg.ApprovalTimeout), Planning: &BatchPlanning{Command: c},
+		Required: s.required(c.Op.Kind)}
 	b.Op.Mailbox = ""
 	if err := s.cfg.Batches.CreateBatch(ctx, b); err != nil {
 		old, gerr := s.cfg.Batches.GetBatch(ctx, b.ID)
@@ -220,12 +221,22 @@ func (s *Service) finishBatch(ctx context.Context, b *Batch, to ReplyTo) error {
 		s.answer(ctx, to, Answer{Text: words.BatchNoApprover(why)})
 		return s.endPlanning(ctx, b.ID, nil, why, nil)
 	}
+	if policy != PolicyNone {
+		// A batch of an operation that needs N approvals needs N distinct
+		// approvers of the batch, as one request would.
+		if rt = s.enoughApprovers(ctx, c.Op.Kind, c.User, rt); len(rt.ids) < s.required(c.Op.Kind) {
+			what := phrase(mailbox.Operation{Kind: c.Op.Kind, Mailbox: words.EachMailbox}, false)
+			s.answer(ctx, to, Answer{Text: words.TooFewApprovers(what, s.required(c.Op.Kind), rt.ids)})
+			return s.endPlanning(ctx, b.ID, nil, why, nil)
+		}
+		approvers = rt.ids
+	}
 	var ids, refused []string
 	for i, plan := range plans {
 		one := c
 		one.Op = plan.Op
 		r := s.newRequest(fmt.Sprintf("%s_%d", strings.Replace(b.ID, "bat_", "req_", 1), i+1), one, plan, approvers, source, why, policy == PolicyNone, b.ExpiresAt)
-		r.Batch = b.ID
+		r.Batch, r.Escalated = b.ID, rt.escalated
 		if policy != PolicyNone {
 			r.Beneficiaries = beneficiaries // of the whole batch, which is approved as one
 		}

@@ -39,7 +39,7 @@ func (s *Service) home(ctx context.Context, user string) (Home, error) {
 	if h.Waiting, err = s.cfg.Store.List(ctx, ListQuery{Approver: user, Pending: true}); err != nil {
 		return Home{}, fmt.Errorf("home of %s: requests waiting: %w", user, err)
 	}
-	h.Waiting, h.WaitingBatches = s.waitingBatches(ctx, h.Waiting)
+	h.Waiting, h.WaitingBatches = s.waitingBatches(ctx, awaiting(h.Waiting, user))
 	if h.Mine, err = s.cfg.Store.List(ctx, ListQuery{Requester: user, Limit: homeMine}); err != nil {
 		return Home{}, fmt.Errorf("home of %s: own requests: %w", user, err)
 	}

@@ -156,6 +156,12 @@ func (s *Service) routeAndCreate(ctx context.Context, id string, c Command, plan
 		s.answer(ctx, to, Answer{Text: text, Plan: &plan})
 		return nil, nil
 	}
+	if policy != PolicyNone {
+		if rt = s.enoughApprovers(ctx, c.Op.Kind, c.User, rt); len(rt.ids) < s.required(c.Op.Kind) {
+			s.answer(ctx, to, Answer{Text: words.TooFewApprovers(phrase(c.Op, plan.Target.Deleted), s.required(c.Op.Kind), rt.ids), Plan: &plan})
+			return nil, nil
+		}
+	}
 	return s.createRequest(ctx, id, c, plan, rt, to)
 }
 
@@ -167,7 +173,7 @@ func (s *Service) newRequest(id string, c Command, plan mailbox.Plan, approvers 
 	r := &Request{
 		ID: id, Op: c.Op, Plan: plan, Fingerprint: plan.Fingerprint(), Requester: c.User, TeamID: c.TeamID, Channel: c.Channel,
 		Approvers: approvers, ApproverSource: source, ApproverNote: why, State: StatePending,
-		CreatedAt: now, UpdatedAt: now, ExpiresAt: expires,
+		CreatedAt: now, UpdatedAt: now, ExpiresAt: expires, Required: s.required(c.Op.Kind),
 	}
 	if approved {
 		r.State, r.RunSeq = StateApproved, 1
@@ -217,6 +223,10 @@ func (s *Service) createRequest(ctx context.Context, id string, c Command, plan 
 	r := s.newRequest(id, c, plan, approvers, source, why, unapproved, expires)
 	if rt.gainers != nil {
 		r.Beneficiaries = addresses(rt.gainers)
+	}
+	if rt.escalated != nil {
+		r.Escalated = rt.escalated
+		note += "; " + escalatedNote(rt.escalated, r.Needed())
 	}
 	if at := c.Op.Options.At; unapproved && at.After(now) {
 		r.NextRunAt = at

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mailboxbot/mailboxbot/internal/words"
@@ -111,7 +112,8 @@ func ownBlocker(r *Request, live mailbox.Plan, own map[string]bool, b mailbox.Fi
 // stop (sentences; none: it may go on). err is a lookup that failed.
 func (s *Service) recheck(ctx context.Context, r *Request) ([]string, error) {
 	if (r.Fingerprint != "" && r.Plan.Fingerprint() != r.Fingerprint) ||
-		(r.Decision != nil && r.Decision.Fingerprint != "" && r.Decision.Fingerprint != r.Fingerprint) {
+		(r.Decision != nil && r.Decision.Fingerprint != "" && r.Decision.Fingerprint != r.Fingerprint) ||
+		shortOfApprovals(r) {
 		return []string{words.PlanAltered()}, nil
 	}
 	live, err := s.cfg.Planner.Plan(ctx, r.Op)
@@ -152,20 +154,41 @@ func (s *Service) approverGains(ctx context.Context, r *Request, live mailbox.Pl
 	if err != nil || len(who) == 0 {
 		return nil, err
 	}
-	email, err := s.cfg.Slack.EmailOf(ctx, r.Decision.By)
-	if errors.Is(err, ErrNoSlackUser) {
-		// Without an address the approver cannot be compared: fail closed.
-		return []string{words.NoBeneficiaryCheck()}, nil
+	// Each approval that counted, not only the last (votes.go).
+	by := []string{r.Decision.By}
+	for _, v := range r.Counted() {
+		if !slices.Contains(by, v.By) {
+			by = append(by, v.By)
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("e-mail of the approver %s: %w", r.Decision.By, err)
-	}
-	for _, p := range who {
-		if p.Matches(email) {
-			return []string{words.ApproverGains(r.Decision.By, p.Via)}, nil
+	for _, approver := range by {
+		email, err := s.cfg.Slack.EmailOf(ctx, approver)
+		if errors.Is(err, ErrNoSlackUser) {
+			// Without an address the approver cannot be compared: fail closed.
+			return []string{words.NoBeneficiaryCheck()}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("e-mail of the approver %s: %w", approver, err)
+		}
+		for _, p := range who {
+			if p.Matches(email) {
+				return []string{words.ApproverGains(approver, p.Via)}, nil
+			}
 		}
 	}
 	return nil, nil
+}
+
+// shortOfApprovals reports whether r was approved with fewer approvals
+// for its plan than it requires (a stored record that does not add up):
+// it must not run. A request decided before approvals were counted has
+// no votes and needs one.
+func shortOfApprovals(r *Request) bool {
+	d := r.Decision
+	if d == nil || !d.Approved || d.By == "" || (len(r.Votes) == 0 && r.Needed() == 1) {
+		return false
+	}
+	return len(r.Counted()) < r.Needed()
 }
 
 // checkBeforeStart runs the re-check of r, which is approved (first run,

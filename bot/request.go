@@ -81,7 +81,9 @@ type MessageRef struct {
 	TS      string `json:"ts"`
 }
 
-// Decision is the first, and only, decision on a request.
+// Decision is the final decision on a request: the reject, or the
+// approval that completed the count (Request.Required). Each approval is
+// also one of Request.Votes.
 type Decision struct {
 	By       string    `json:"by"` // Slack user id
 	At       time.Time `json:"at"`
@@ -143,22 +145,34 @@ type Request struct {
 	// proxy addresses; lower case) of everyone who gains access by the
 	// change, groups expanded: none of them may approve it (rule 16). nil:
 	// not recorded (a request of a batch, or an older one).
-	Beneficiaries []string     `json:"beneficiaries,omitempty"`
-	State         State        `json:"state"`
-	CreatedAt     time.Time    `json:"created_at"`
-	UpdatedAt     time.Time    `json:"updated_at"`
-	ExpiresAt     time.Time    `json:"expires_at"`
-	Decision      *Decision    `json:"decision,omitempty"`
-	Steps         []StepState  `json:"steps"`
-	RunSeq        int          `json:"run_seq"` // bumped each time the run is (re)scheduled
-	NextRunAt     time.Time    `json:"next_run_at,omitzero"`
-	Failure       string       `json:"failure,omitempty"`
-	RetryUntil    time.Time    `json:"retry_until,omitzero"` // a failed request may be retried until then
-	Reminded      bool         `json:"reminded,omitempty"`   // the approvers were reminded
-	Batch         string       `json:"batch,omitempty"`      // the batch it belongs to (several mailboxes at once)
-	Approvals     []MessageRef `json:"approvals,omitempty"`  // the approvers' DMs
-	AuditMessage  *MessageRef  `json:"audit_message,omitempty"`
-	History       []Event      `json:"history"`
+	Beneficiaries []string  `json:"beneficiaries,omitempty"`
+	State         State     `json:"state"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+	ExpiresAt     time.Time `json:"expires_at"`
+	Decision      *Decision `json:"decision,omitempty"`
+	// Votes are the approvals given, in order, each with the fingerprint
+	// of the plan its approver was shown; only those for Fingerprint, one
+	// per approver, count (Counted). Decision is set when they reach
+	// Required, or at the first reject.
+	Votes []Decision `json:"votes,omitempty"`
+	// Required is how many distinct approvers must approve
+	// (Config.ApprovalsRequired when the request was made); 0 means one.
+	Required int `json:"required,omitempty"`
+	// Escalated are the configured approvers asked besides those the
+	// policy found: at the reminder, or at once to make up Required
+	// (escalate.go). They are among Approvers.
+	Escalated    []string     `json:"escalated,omitempty"`
+	Steps        []StepState  `json:"steps"`
+	RunSeq       int          `json:"run_seq"` // bumped each time the run is (re)scheduled
+	NextRunAt    time.Time    `json:"next_run_at,omitzero"`
+	Failure      string       `json:"failure,omitempty"`
+	RetryUntil   time.Time    `json:"retry_until,omitzero"` // a failed request may be retried until then
+	Reminded     bool         `json:"reminded,omitempty"`   // the approvers were reminded
+	Batch        string       `json:"batch,omitempty"`      // the batch it belongs to (several mailboxes at once)
+	Approvals    []MessageRef `json:"approvals,omitempty"`  // the approvers' DMs
+	AuditMessage *MessageRef  `json:"audit_message,omitempty"`
+	History      []Event      `json:"history"`
 
 	// Fingerprint is Plan.Fingerprint() when the request was built: what
 	// a decision is bound to. Before the first change the run checks that
@@ -200,6 +214,8 @@ func (r *Request) Clone() *Request {
 	c.Guided = slices.Clone(r.Guided)
 	c.Steps = slices.Clone(r.Steps)
 	c.Approvals = slices.Clone(r.Approvals)
+	c.Votes = slices.Clone(r.Votes)
+	c.Escalated = slices.Clone(r.Escalated)
 	c.History = slices.Clone(r.History)
 	if r.Decision != nil {
 		d := *r.Decision

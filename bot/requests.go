@@ -80,7 +80,7 @@ func (s *Service) listAnswer(ctx context.Context, user string) Answer {
 		s.log.Error("list requests failed", "user", user, "err", err)
 		return Answer{Text: words.ListFailed()}
 	}
-	return Answer{Text: words.List(listed(waiting, opPhrase), listed(mine, opPhrase))}
+	return Answer{Text: words.List(listed(awaiting(waiting, user), opPhrase), listed(mine, opPhrase))}
 }
 
 // handleCancel cancels a request for its requester while it waits for a
@@ -127,17 +127,27 @@ func (s *Service) scheduleReminder(ctx context.Context, r *Request) {
 	}
 }
 
-// handleRemind reminds the approvers, once, of a request still pending.
+// handleRemind reminds the approvers, once, of a request still pending,
+// and escalates it (escalate.go): the configured approvers get the
+// approval message.
 func (s *Service) handleRemind(ctx context.Context, id string) error {
 	if isBatchID(id) && s.cfg.Batches != nil {
 		return s.handleBatchRemind(ctx, id)
+	}
+	// Escalation reads Slack and Microsoft: before the compare-and-set.
+	var add, asked []string
+	var why string
+	if cur, err := s.cfg.Store.Get(ctx, id); err == nil && cur.State == StatePending && !cur.Reminded {
+		add, why = s.escalation(ctx, cur)
 	}
 	r, err := s.cfg.Store.Update(ctx, id, func(r *Request) error {
 		if r.State != StatePending || r.Reminded {
 			return errNothingToDo
 		}
 		r.Reminded = true
-		r.Record(Event{At: s.cfg.Now(), Actor: "bot", Type: "reminded"})
+		now := s.cfg.Now()
+		r.Record(Event{At: now, Actor: "bot", Type: "reminded"})
+		asked = escalate(r, add, why, Event{At: now, Actor: "bot"})
 		return nil
 	})
 	if errors.Is(err, errNothingToDo) || errors.Is(err, ErrNotFound) {
@@ -146,9 +156,19 @@ func (s *Service) handleRemind(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("remind %s: %w", id, err)
 	}
+	switch {
+	case len(asked) > 0:
+		s.log.Info("request escalated: the configured approvers are asked too", "request", r.ID, "asked", strings.Join(asked, ","))
+	case why != "":
+		s.log.Warn("request not escalated: nobody else can be asked", "request", r.ID, "why", why)
+	}
 	var refs []MessageRef
-	for _, a := range r.Approvers {
-		ref, err := s.cfg.Notifier.Remind(ctx, r, a)
+	for _, a := range awaitingOf(r) {
+		remind := s.cfg.Notifier.Remind
+		if slices.Contains(asked, a) {
+			remind = s.cfg.Notifier.AskApproval // the same approval message, plan and fingerprint
+		}
+		ref, err := remind(ctx, r, a)
 		if err != nil {
 			s.log.Error("reminder failed", "request", r.ID, "approver", a, "err", err)
 			continue
@@ -163,8 +183,9 @@ func (s *Service) handleRemind(ctx context.Context, id string) error {
 		})
 		if err != nil {
 			s.log.Error("record reminders failed", "request", id, "err", err)
-		} else if u.State != StatePending {
-			// Decided while the reminders went out: they lose their buttons now.
+		} else if u.State != StatePending || len(u.Votes) != len(r.Votes) {
+			// Decided (or approved by one more) while the reminders went
+			// out: they show it now.
 			for _, ref := range refs {
 				if err := s.cfg.Notifier.UpdateApproval(ctx, u, ref); err != nil {
 					s.log.Error("update reminder failed", "request", id, "err", err)

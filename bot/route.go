@@ -33,6 +33,9 @@ type routing struct {
 	unknown bool
 	// excluded: someone was passed over because they gain access.
 	excluded bool
+	// escalated: the configured approvers added to make up the
+	// approvals required (enoughApprovers).
+	escalated []string
 }
 
 // routeRequest picks the approvers of plan for requester. Each element of

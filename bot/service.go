@@ -46,6 +46,14 @@ type Config struct {
 	// ExtraApprovers are asked, besides the approvers the policy finds, for
 	// each kind: user ids and user group ids.
 	ExtraApprovers map[mailbox.Kind][]string
+	// ApprovalsRequired is how many distinct approvers must approve each
+	// kind of operation (votes.go); a kind not listed needs one. New
+	// refuses a count no request could reach (MostApprovers).
+	ApprovalsRequired map[mailbox.Kind]int
+	// Escalate asks the configured approvers too when the approvers the
+	// policy found (the manager, the owners) have not decided by the
+	// reminder, or cannot make up ApprovalsRequired alone (escalate.go).
+	Escalate bool
 	// Admins see everyone's recent requests on their Home tab.
 	Admins []string
 	// ReminderAt is when approvers are reminded, once, as a fraction of
@@ -195,6 +203,9 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	cfg.Policy = policy
+	if err := checkRequired(cfg); err != nil {
+		return nil, err
+	}
 	return &Service{cfg: cfg, log: cfg.Logger}, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/handlers/command"
 	"github.com/mailboxbot/mailboxbot/internal/words"
+	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
 // Names of the two commands. Any command whose name contains one is
@@ -126,10 +127,14 @@ func (s *Server) Command(ctx context.Context, sc slack.SlashCommand) string {
 // help is a page of a command's help (shared: /shared-mailbox's), with the
 // approval policy in force.
 func (s *Server) help(cmd string, shared bool, page command.Page) string {
+	text, kinds := command.ConvertHelpMax(cmd, page, s.cfg.Policy, s.cfg.BatchMax), []mailbox.Kind{mailbox.KindConvertToShared, mailbox.KindConvertToRegular}
 	if shared {
-		return command.SharedHelp(cmd, page, s.cfg.Policy)
+		text, kinds = command.SharedHelp(cmd, page, s.cfg.Policy), []mailbox.Kind{mailbox.KindCreateShared, mailbox.KindGrant, mailbox.KindRevoke}
 	}
-	return command.ConvertHelpMax(cmd, page, s.cfg.Policy, s.cfg.BatchMax)
+	if more := command.ApprovalsHelp(s.cfg.Approvals, kinds...); page == command.PageApproval && more != "" {
+		text += "\n" + more
+	}
+	return text
 }
 
 // requestText is the immediate answer to a queued request command.

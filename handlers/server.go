@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/handlers/command"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
@@ -65,6 +66,9 @@ type Config struct {
 	// PolicyNone per kind). A kind it does not name has its
 	// bot.DefaultPolicy entry, as in the bot, which decides.
 	Policy map[mailbox.Kind]string
+	// Approvals is how many approvers each operation needs and whether
+	// requests escalate, which the help's approval page says.
+	Approvals command.Approvals
 	// Metrics, when set, measures how fast each request to /slack/* is
 	// answered (internal/metrics does); nil measures nothing.
 	Metrics interface {

@@ -69,6 +69,8 @@ func (s *Store) UpdateBatch(ctx context.Context, id string, fn func(*bot.Batch) 
 		out = cur
 		next := *cur
 		next.Approvals = append([]bot.MessageRef(nil), cur.Approvals...)
+		next.Votes = append([]bot.Decision(nil), cur.Votes...)
+		next.Approvers = append([]string(nil), cur.Approvers...)
 		if err := fn(&next); err != nil {
 			return &fnError{err}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/bot/redisstore"
 	"github.com/mailboxbot/mailboxbot/handlers"
+	"github.com/mailboxbot/mailboxbot/handlers/command"
 	"github.com/mailboxbot/mailboxbot/handlers/notify"
 	"github.com/mailboxbot/mailboxbot/internal/metrics"
 	"github.com/mailboxbot/mailboxbot/mailbox"
@@ -62,6 +63,10 @@ type appConfig struct {
 	ExtraApprovers map[mailbox.Kind][]string
 	Admins         []string
 	ReminderAt     float64
+	// ApprovalsRequired and Escalate: two-person approval and escalation
+	// (bot.Config).
+	ApprovalsRequired map[mailbox.Kind]int
+	Escalate          bool
 	// RatePerUser is each user's commands for a change, and members, per
 	// minute (0: no limit); BatchMax the most mailboxes in one command (0:
 	// the parser's).
@@ -134,6 +139,7 @@ func newApp(c appConfig) (*app, error) {
 		Approvers:  c.Approvers,
 		Policy:     c.Policy,
 		Requesters: c.Requesters, ExtraApprovers: c.ExtraApprovers, Admins: c.Admins, ReminderAt: c.ReminderAt,
+		ApprovalsRequired: c.ApprovalsRequired, Escalate: c.Escalate,
 		Batches: store, BatchNotifier: slk,
 		People: c.Directory,
 		Members: func(ctx context.Context, mbx string) (mailbox.Mailbox, []mailbox.Member, error) {
@@ -173,6 +179,7 @@ func newApp(c appConfig) (*app, error) {
 		Ready:          func(ctx context.Context) error { return ready(ctx) },
 		Replier:        slk,
 		Policy:         policy,
+		Approvals:      command.Approvals{Required: c.ApprovalsRequired, Escalate: c.Escalate},
 		BatchMax:       c.BatchMax,
 		Home:           svc,
 		Metrics:        ackMetrics(c.Metrics),

@@ -74,8 +74,16 @@ type Config struct {
 	PolicyCreate    string `env:"MAILBOXBOT_APPROVAL_CREATE"`
 	PolicyGrant     string `env:"MAILBOXBOT_APPROVAL_GRANT"`
 	PolicyRevoke    string `env:"MAILBOXBOT_APPROVAL_REVOKE"`
-	Workers         int    `env:"MAILBOXBOT_WORKERS" envDefault:"10"`       // 0: take Slack's requests only, run no jobs
-	JobProcess      string `env:"MAILBOXBOT_JOB_PROCESS" envDefault:"idle"` // idle | nice | off: where the jobs run, and at what CPU priority
+	// How many different approvers must approve each operation (issue 16):
+	// 1, or more for two-person approval (2 recommended for TO_REGULAR).
+	RequiredConvert   int    `env:"MAILBOXBOT_APPROVALS_REQUIRED_CONVERT" envDefault:"1"` // to shared
+	RequiredToRegular int    `env:"MAILBOXBOT_APPROVALS_REQUIRED_TO_REGULAR" envDefault:"1"`
+	RequiredCreate    int    `env:"MAILBOXBOT_APPROVALS_REQUIRED_CREATE" envDefault:"1"`
+	RequiredGrant     int    `env:"MAILBOXBOT_APPROVALS_REQUIRED_GRANT" envDefault:"1"`
+	RequiredRevoke    int    `env:"MAILBOXBOT_APPROVALS_REQUIRED_REVOKE" envDefault:"1"`
+	Escalate          bool   `env:"MAILBOXBOT_ESCALATE" envDefault:"true"`    // ask the configured approvers too when the manager has not decided by the reminder
+	Workers           int    `env:"MAILBOXBOT_WORKERS" envDefault:"10"`       // 0: take Slack's requests only, run no jobs
+	JobProcess        string `env:"MAILBOXBOT_JOB_PROCESS" envDefault:"idle"` // idle | nice | off: where the jobs run, and at what CPU priority
 
 	// Who may ask, per operation: Slack user ids (U…, W…) and user group
 	// ids (S…); empty: everyone. Extra approvers likewise.
@@ -303,6 +311,7 @@ func (c Config) validate() []string {
 			p = append(p, fmt.Sprintf("%s=%q: %v (manager, owners, approvers or none, or a list such as owners,approvers)", policySetting[k], v, err))
 		}
 	}
+	p = append(p, c.checkRequired()...)
 	if c.Workers < 0 || c.Workers > 200 {
 		p = append(p, "MAILBOXBOT_WORKERS must be between 0 (take Slack's requests only) and 200")
 	}

@@ -425,35 +425,8 @@ func TestTwoReplicasFiftyClicks(t *testing.T) {
 
 // twoReplicasFiftyClicks is TestTwoReplicasFiftyClicks in w.
 func twoReplicasFiftyClicks(t *testing.T, w *world) {
-	w.env["MAILBOXBOT_APPROVERS"] = "U0ADA,U0MARIA" // erin has no manager: both are asked
-	log := &testlog.Buffer{}
-	w.serve(log)
-	first := w.botURL
-	w.env["LISTEN_ADDR"] = freeAddr(t)
-	w.botURL = "http://" + w.env["LISTEN_ADDR"]
-	w.serve(log)
-	replicas := []string{first, w.botURL}
-
-	w.command("U0RITA", "erin@contoso.com")
-	asks := map[string]slacktest.Entry{}
-	for _, u := range []string{"U0ADA", "U0MARIA"} {
-		asks[u] = w.waitFor(u+"'s approval DM", func(e slacktest.Entry) bool {
-			return e.Channel == "D"+u && strings.Contains(e.Text, "[Approve]")
-		})
-	}
-	var wg sync.WaitGroup
-	for i := range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			u := []string{"U0ADA", "U0MARIA"}[i%2]
-			status, body, err := w.slack.ClickVersion(context.Background(), replicas[(i/2)%2], e2eSigning, u, asks[u], "approve")
-			if err != nil || status != http.StatusOK {
-				t.Errorf("click %d: %d %s %v", i, status, body, err)
-			}
-		}()
-	}
-	wg.Wait()
+	replicas, approvers, asks := w.askErinOnTwo("")
+	w.approveAtOnce(50, replicas, approvers, asks)
 	w.waitFor("the report to Rita", func(e slacktest.Entry) bool {
 		return e.Channel == "DU0RITA" && strings.Contains(e.Text, "is done")
 	})

@@ -96,6 +96,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		SigningSecret: cfg.SlackSigningSecret, TeamID: cfg.SlackTeamID, AppID: cfg.SlackAppID,
 		Approvers: cfg.Approvers, AuditChannel: cfg.AuditChannel, Policy: cfg.policy(),
 		Requesters: cfg.requesters(), ExtraApprovers: cfg.extraApprovers(), Admins: trimmed(cfg.Admins), ReminderAt: cfg.reminderAt(),
+		ApprovalsRequired: cfg.approvalsRequired(), Escalate: cfg.Escalate,
 		RatePerUser: cfg.RatePerUser, BatchMax: cfg.BatchMax,
 		ApprovalTimeout: cfg.ApprovalTimeout, VerifyTimeout: cfg.VerifyTimeout, VerifyDelay: cfg.VerifyDelay,
 		MailboxWaitTimeout: cfg.MailboxWait, RetryWindow: retryWindow(cfg.RetryWindow),

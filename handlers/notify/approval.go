@@ -53,10 +53,14 @@ func ApprovalBlocks(r *bot.Request, now time.Time) []slack.Block {
 	if e := expiryText(r, now); e != "" {
 		expiry = mrkdwn.Capitalize(e) + "."
 	}
+	reason := approverReason(r)
+	if e := escalatedReason(r); e != "" {
+		reason = e
+	}
 	blocks = append(blocks, contextBlock("why",
-		approverReason(r),
+		reason,
 		expiry+" "+words.RequestRef(r.ID)+"."))
-	return append(blocks, decisionButtons(r))
+	return withApprovals(append(blocks, decisionButtons(r)), r)
 }
 
 // expiryText says when r expires ("expires <date>") or expired, as of
@@ -158,5 +162,5 @@ func DecidedBlocks(r *bot.Request) []slack.Block {
 	blocks = append(blocks,
 		section("decision", decisionIcon(r)+" *"+DecisionText(r)+"*"),
 		contextBlock("request", words.RequestRef(r.ID)))
-	return blocks
+	return withApprovals(blocks, r)
 }

@@ -37,6 +37,9 @@ func AuditBlocks(r *bot.Request) []slack.Block {
 	blocks := []slack.Block{
 		&slack.SectionBlock{Type: slack.MBTSection, BlockID: "audit", Text: mdText(words.AuditHead + summary(r, true)), Fields: fields},
 	}
+	if v := approvalsBlock(r); v != nil {
+		blocks = append(blocks, v) // each approval, when more than one is needed
+	}
 	blocks = append(blocks, requestPlanBlocks(r, withFindings|withProgress)...)
 	if r.Failure != "" && len(r.Steps) == 0 { // no steps to carry it (a request lost from the store)
 		blocks = append(blocks, section("failure", words.WhyItStopped+mrkdwn.Escape(truncate(r.Failure, maxErrorText))))

@@ -82,6 +82,9 @@ func BatchApprovalBlocks(b *bot.Batch, reqs []*bot.Request, now time.Time) []sla
 		tail = append(tail, contextBlock("why", words.ExpiresRef(words.ExpiresAt(b.ExpiresAt, now), b.ID)),
 			batchDecisionButtons(b, len(reqs)))
 	}
+	if v := batchApprovalsBlock(b); v != nil {
+		tail = slices.Insert(tail, 0, v)
+	}
 
 	rows := batchMailboxBlocks("mailboxes", b, reqs, maxBlocks-len(head)-len(tail))
 	return slices.Concat(head, rows, tail)

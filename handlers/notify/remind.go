@@ -14,6 +14,9 @@ import (
 // request again, with its buttons, under a line saying when it expires.
 func (s *Slack) Remind(ctx context.Context, r *bot.Request, approver string) (bot.MessageRef, error) {
 	head := words.Reminder(r.ID, r.ExpiresAt)
+	if note := remindNote(r, approver); note != "" {
+		head += " " + note
+	}
 	blocks := append([]slack.Block{section("", head)}, ApprovalBlocks(r, s.now())...)
 	ref, err := s.dm(ctx, approver, words.ReminderText+ApprovalText(r), blocks)
 	if err != nil {
