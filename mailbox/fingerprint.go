@@ -14,7 +14,8 @@ import (
 // material facts (object id and ExchangeGuid, recipient type, deleted, sync state, size
 // class, holds and archive, licenses and where they come from, whether a
 // new address is taken, who each trustee or member resolved to), the
-// ordered steps (name, argument, the names they match, automapping) and the
+// ordered steps (name, argument, the names they match, automapping, the
+// other mailbox they act on) and the
 // findings (severity, rule, text).
 //
 // It does not depend on the order of what has no order (members, options'
@@ -70,6 +71,9 @@ type fingerprintedStep struct {
 	Arg           string
 	Names         []string
 	NoAutoMapping bool
+	// On is left out when empty, so that the fingerprint of a plan whose
+	// steps all act on its own mailbox is what it was before On existed.
+	On string `json:",omitempty"`
 }
 
 func canonical(p Plan) fingerprinted {
@@ -103,7 +107,7 @@ func canonical(p Plan) fingerprinted {
 	})
 	c.People = slices.Compact(c.People)
 	for _, s := range p.Steps {
-		c.Steps = append(c.Steps, fingerprintedStep{Name: s.Name, Arg: strings.ToLower(s.Arg), Names: lowerSorted(s.Names), NoAutoMapping: s.NoAutoMapping})
+		c.Steps = append(c.Steps, fingerprintedStep{Name: s.Name, Arg: strings.ToLower(s.Arg), Names: lowerSorted(s.Names), NoAutoMapping: s.NoAutoMapping, On: strings.ToLower(s.On)})
 	}
 	for _, f := range p.Findings {
 		c.Findings = append(c.Findings, Finding{Severity: f.Severity, Rule: f.Rule, Text: f.Text})

@@ -5,7 +5,9 @@
 // The cmdlets of mailbox.Exchange are answered by a mailbox.Exchange backend
 // (for example the in-memory sandbox tenant), in the shapes of the real
 // endpoint: Get-Mailbox -Identity (or -ResultSize alone, which lists no
-// mailboxes), Set-Mailbox -Identity with -Type and/or
+// mailboxes; with -Filter "GrantSendOnBehalfTo -eq '<dn>'" or
+// -RecipientTypeDetails SharedMailbox, and Get-RecipientPermission -Trustee,
+// the listings of mailbox.AccessFinder, when the backend has them), Set-Mailbox -Identity with -Type and/or
 // -GrantSendOnBehalfTo (the {"@odata.type":"#Exchange.GenericHashTable",
 // "Add":..,"Remove":..} form only), Get-MailboxStatistics -Identity
 // (TotalItemSize as "14.61 GB (15,687,850,951 bytes)"),
@@ -25,7 +27,7 @@
 //
 // It goes no further than that: no other parameters or access rights of
 // those cmdlets (New-Mailbox needs Shared true and a PrimarySmtpAddress), no
-// real PowerShell semantics (wildcards, -Filter, -ResultSize), and the
+// real PowerShell semantics (wildcards, any other -Filter), and the
 // outcome of a change (already present, nothing to remove, an address taken)
 // is whatever the backend makes of it; Set-Mailbox warns "no settings ...
 // modified" when Get-Mailbox answers the same before and after.
