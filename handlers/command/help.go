@@ -122,6 +122,8 @@ func ConvertHelpMax(cmd string, page Page, policy map[mailbox.Kind]string, batch
 		b.p("• `full-access %s[,…]`: Full Access only (open the mailbox and change items, not send; added to their Outlook)", addressArg)
 		b.p("• `send-as %s[,…]`: Send As only (send as the mailbox)", addressArg)
 		b.p("• `no-automap`: give Full Access without adding the mailbox to their Outlook (automapping)")
+		b.p("• `remove-access` / `keep-access`: take away, or keep, the owner's Full Access, Send As and Send on Behalf on other mailboxes (rule 18); when neither is said the bot's setting decides (on unless changed)")
+		b.p("• `manager-access` / `no-manager-access`: give, or do not give, the owner's manager Full Access and Send As on the mailbox; then the approvers decide, not the manager; when neither is said the bot's setting decides (off unless changed)")
 		b.p("_To regular:_")
 		b.p("• `license &lt;SKU id or part number&gt;`: the license to assign (by default, one with free units that includes Exchange Online)")
 		b.p("• `password`: a reset password, to be changed at next sign-in, instead of a Temporary Access Pass")
