@@ -79,7 +79,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SigningSecret: secret, TeamID: "T0001", AppID: "A123456",
 		Approvers: []string{"U0ADA"}, AuditChannel: demoAuditChannel,
 		RatePerUser: defaultRatePerUser, BatchMax: defaultBatchMax, // serve's defaults
-		VerifyDelay: 200 * time.Millisecond, VerifyMaxDelay: time.Second,
+		LeaverRemoveAccess: true, // serve's default
+		VerifyDelay:        200 * time.Millisecond, VerifyMaxDelay: time.Second,
 		Logger: log,
 	})
 	if err != nil {

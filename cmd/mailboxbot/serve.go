@@ -93,6 +93,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Approvers: cfg.Approvers, AuditChannel: cfg.AuditChannel, Policy: cfg.policy(),
 		Requesters: cfg.requesters(), ExtraApprovers: cfg.extraApprovers(), Admins: trimmed(cfg.Admins), ReminderAt: cfg.reminderAt(),
 		RatePerUser: cfg.RatePerUser, BatchMax: cfg.BatchMax,
+		LeaverRemoveAccess: cfg.LeaverRemoveAccess, LeaverManagerAccess: cfg.LeaverManagerAccess,
 		ApprovalTimeout: cfg.ApprovalTimeout, VerifyTimeout: cfg.VerifyTimeout, VerifyDelay: cfg.VerifyDelay,
 		MailboxWaitTimeout: cfg.MailboxWait, RetryWindow: retryWindow(cfg.RetryWindow),
 		Logger: log,

@@ -132,7 +132,7 @@ func ConvertHelpMax(cmd string, page Page, policy map[mailbox.Kind]string, batch
 		b.p("• `dry-run`: go through approval and report every step with the data it would send; nothing is changed")
 		b.p("Several addresses before the options, separated by spaces or commas (at most %d), make one request with the same options: one approval, one report. `to regular` takes one mailbox at a time: each gets its own credential.", batchMax)
 		b.p("Examples: `%s alice@contoso.com members bob@contoso.com,carol@contoso.com` · `%s alice@contoso.com to regular dry-run` · `%s alice@contoso.com bob@contoso.com keep-license`", cmd, cmd, cmd)
-		b.p("The form (`%s` alone) has the same options, as fields.", cmd)
+		b.p("The form (`%s` alone) has the same options, as fields; there the owner's access elsewhere and the manager's access follow the bot's settings.", cmd)
 	case PageRules:
 		b.p("*The order of the work*")
 		b.p("• To shared: revoke sessions → block sign-in → grants (Full Access, Send As) → convert → verify that Exchange reports a shared mailbox → remove the licenses. A license is never removed before the conversion is verified.")

@@ -128,6 +128,14 @@ func (s *Server) Handle(cmdlet string, h HandlerFunc) {
 	s.handlers[strings.ToLower(cmdlet)] = h
 }
 
+// SetPageSize changes Options.PageSize from now on, for a Server made by
+// someone else (a world of fakes).
+func (s *Server) SetPageSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.PageSize = n
+}
+
 // Calls returns a copy of every call so far, in order.
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
@@ -258,7 +266,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		raws = append(raws, b)
 	}
 	next := ""
-	if n := s.opts.PageSize; n > 0 && len(raws) > n {
+	s.mu.Lock()
+	n := s.opts.PageSize
+	s.mu.Unlock()
+	if n > 0 && len(raws) > n {
 		p := &pending{body: body}
 		for i := n; i < len(raws); i += n {
 			p.pages = append(p.pages, raws[i:min(i+n, len(raws))])
