@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // AccessFinder finds the rights a person holds on other mailboxes (rule
@@ -145,17 +146,12 @@ func (p *Planner) accessElsewhere(ctx context.Context, d *draft, u User, own Mai
 			read = append(read, key)
 		}
 	}
-	report := progressOf(ctx)
-	for i, key := range read {
-		perms, err := p.Exchange.MailboxPermissions(ctx, key)
-		switch {
-		case errors.Is(err, ErrNotFound):
-		case err != nil:
-			return nil, fmt.Errorf("read the permissions of %s: %w", key, err)
-		case HasRight(perms, upn, RightFullAccess, names...):
-			add(key, FullAccess)
-		}
-		report(i+1, len(read))
+	withFull, err := p.fullAccessOn(ctx, read, upn, names)
+	if err != nil {
+		return nil, err
+	}
+	for _, key := range withFull {
+		add(key, FullAccess)
 	}
 
 	slices.SortFunc(found, func(a, b held) int {
@@ -172,6 +168,65 @@ func (p *Planner) accessElsewhere(ctx context.Context, d *draft, u User, own Mai
 		d.add(Info, 18, fmt.Sprintf("%s holds %d rights on other mailboxes: they are taken away once the conversion is verified.", upn, len(steps)), "")
 	}
 	return steps, nil
+}
+
+// accessReaders is how many mailboxes' permissions are read at once: a
+// few, well under Exchange's limit of concurrent requests per tenant (an
+// answer over it is throttling, which the client waits out).
+const accessReaders = 4
+
+// fullAccessOn reads the permissions of the mailboxes keys, accessReaders
+// at a time, and returns those on which upn (by any of names) holds Full
+// Access, in no order. A mailbox gone meanwhile is passed over; any other
+// error stops the reading. Progress is reported after each mailbox, in
+// order.
+func (p *Planner) fullAccessOn(ctx context.Context, keys []string, upn string, names []string) ([]string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	report := progressOf(ctx)
+	var (
+		mu    sync.Mutex
+		done  int
+		found []string
+		first error
+		wg    sync.WaitGroup
+	)
+	next := make(chan string)
+	for range min(accessReaders, len(keys)) {
+		wg.Go(func() {
+			for key := range next {
+				perms, err := p.Exchange.MailboxPermissions(ctx, key)
+				mu.Lock()
+				switch {
+				case errors.Is(err, ErrNotFound):
+				case err != nil:
+					if first == nil {
+						first = fmt.Errorf("read the permissions of %s: %w", key, err)
+						cancel()
+					}
+				case HasRight(perms, upn, RightFullAccess, names...):
+					found = append(found, key)
+				}
+				done++
+				report(done, len(keys))
+				mu.Unlock()
+			}
+		})
+	}
+feed:
+	for _, k := range keys {
+		select {
+		case next <- k:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		first = ctx.Err()
+	}
+	return found, first
 }
 
 // removal is the step that takes each right away.

@@ -2,6 +2,7 @@ package mailbox_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -167,5 +168,29 @@ func TestManagerAccess(t *testing.T) {
 	plan = planOp(t, tn, toShared("grace@contoso.com", mailbox.Options{ManagerAccess: true}))
 	if !finding(plan, mailbox.Warning, 16, "no manager") {
 		t.Errorf("findings %+v: want the missing manager said", plan.Findings)
+	}
+}
+
+// A removal step keeps the mailbox it acts on through storage (a request's
+// steps are stored as JSON, and undo reads them back), and the plan its
+// fingerprint.
+func TestRule18StepsSurviveStorage(t *testing.T) {
+	plan := planOp(t, contoso(t, 0), toShared("leo@contoso.com", mailbox.Options{RemoveAccess: true}))
+	b, err := json.Marshal(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back mailbox.Plan
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mailboxtest.Removals(back), mailboxtest.Removals(plan); !slices.Equal(got, want) || len(got) != 3 {
+		t.Errorf("after a round trip: %q, want %q", got, want)
+	}
+	if back.Fingerprint() != plan.Fingerprint() {
+		t.Error("the fingerprint changed in a round trip")
+	}
+	if !strings.Contains(string(b), `"on":"billing@contoso.com"`) {
+		t.Errorf("stored without its mailbox: %s", b)
 	}
 }

@@ -1,6 +1,8 @@
 package exchange
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -157,5 +159,28 @@ func TestSendOnBehalfFilterQuotes(t *testing.T) {
 	// A friendly name matches nothing, as in Exchange.
 	if got, err := f.c.SendOnBehalfOn(t.Context(), "oneil@contoso.com"); err != nil || len(got) != 0 {
 		t.Errorf("SendOnBehalfOn(an address) = %+v, %v; want none", got, err)
+	}
+}
+
+// A permission that cannot be read stops the plan with Microsoft's
+// answer: no plan is offered that might miss a right.
+func TestRemoveAccessStopsOnAnUnreadableMailbox(t *testing.T) {
+	tn, _ := bigTenant(t, 20)
+	f := setup(t, tn, exchangetest.Options{PageSize: 7}, nil)
+	f.srv.Handle("Get-MailboxPermission", func(ctx context.Context, params map[string]any) ([]any, []string, error) {
+		if params["Identity"] == "team011@contoso.com" {
+			return nil, nil, &mailbox.RemoteError{Status: 403, Code: "Forbidden", Message: "Access denied."}
+		}
+		perms, err := tn.MailboxPermissions(ctx, params["Identity"].(string))
+		values := make([]any, len(perms))
+		for i, p := range perms {
+			values[i] = exchangetest.WireMailboxPermission(params["Identity"].(string), p)
+		}
+		return values, nil, err
+	})
+	p := &mailbox.Planner{Directory: tn, Exchange: f.c}
+	_, err := p.Plan(t.Context(), mailbox.Operation{Kind: mailbox.KindConvertToShared, Mailbox: "leo@contoso.com", Options: mailbox.Options{RemoveAccess: true}})
+	if !errors.Is(err, mailbox.ErrForbidden) || !strings.Contains(err.Error(), "team011@contoso.com") {
+		t.Errorf("plan error %v: want the refused read, naming the mailbox", err)
 	}
 }
