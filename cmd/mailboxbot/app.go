@@ -66,17 +66,18 @@ type appConfig struct {
 	// minute (0: no limit); BatchMax the most mailboxes in one command (0:
 	// the parser's).
 	RatePerUser, BatchMax int
+	AuditChannel          string
+	ApprovalTimeout       time.Duration
+	VerifyTimeout         time.Duration
+	VerifyDelay           time.Duration
+	VerifyMaxDelay        time.Duration
+	MailboxWaitTimeout    time.Duration
+	RetryWindow           time.Duration
+	ReconcileEvery        time.Duration
+
 	// LeaverRemoveAccess and LeaverManagerAccess are what a conversion to
 	// shared does when the requester does not say (bot.Config).
 	LeaverRemoveAccess, LeaverManagerAccess bool
-	AuditChannel                            string
-	ApprovalTimeout                         time.Duration
-	VerifyTimeout                           time.Duration
-	VerifyDelay                             time.Duration
-	VerifyMaxDelay                          time.Duration
-	MailboxWaitTimeout                      time.Duration
-	RetryWindow                             time.Duration
-	ReconcileEvery                          time.Duration
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -141,20 +142,20 @@ func newApp(c appConfig) (*app, error) {
 		Members: func(ctx context.Context, mbx string) (mailbox.Mailbox, []mailbox.Member, error) {
 			return mailbox.Members(ctx, c.Exchange, mbx)
 		},
-		AuditChannel:        c.AuditChannel,
-		ApprovalTimeout:     c.ApprovalTimeout,
-		VerifyTimeout:       c.VerifyTimeout,
-		VerifyDelay:         c.VerifyDelay,
-		VerifyMaxDelay:      c.VerifyMaxDelay,
-		MailboxWaitTimeout:  c.MailboxWaitTimeout,
-		RetryWindow:         c.RetryWindow,
-		Now:                 c.Now,
-		Logger:              c.Logger,
-		Observer:            observer(c.Metrics),
-		RateLimit:           rateLimit(c),
-		BatchMax:            c.BatchMax,
-		LeaverRemoveAccess:  c.LeaverRemoveAccess,
-		LeaverManagerAccess: c.LeaverManagerAccess,
+		AuditChannel:       c.AuditChannel,
+		ApprovalTimeout:    c.ApprovalTimeout,
+		VerifyTimeout:      c.VerifyTimeout,
+		VerifyDelay:        c.VerifyDelay,
+		VerifyMaxDelay:     c.VerifyMaxDelay,
+		MailboxWaitTimeout: c.MailboxWaitTimeout,
+		RetryWindow:        c.RetryWindow,
+		Now:                c.Now,
+		Logger:             c.Logger,
+		Observer:           observer(c.Metrics),
+		RateLimit:          rateLimit(c),
+		BatchMax:           c.BatchMax,
+
+		LeaverRemoveAccess: c.LeaverRemoveAccess, LeaverManagerAccess: c.LeaverManagerAccess,
 	})
 	if err != nil {
 		return nil, err

@@ -90,15 +90,16 @@ type Config struct {
 	ReminderAt        float64  `env:"MAILBOXBOT_REMINDER_AT" envDefault:"0.5"`  // fraction of the approval time; 0 turns reminders off
 	RatePerUser       int      `env:"MAILBOXBOT_RATE_PER_USER" envDefault:"20"` // commands for a change and members per user per minute; 0: no limit
 	BatchMax          int      `env:"MAILBOXBOT_BATCH_MAX" envDefault:"100"`    // mailboxes in one command
+	KeyPrefix         string   `env:"MAILBOXBOT_REDIS_PREFIX" envDefault:"mailboxbot:"`
+	LogLevel          string   `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat         string   `env:"LOG_FORMAT" envDefault:"json"`
+
 	// What a conversion to shared does when the requester does not say
 	// (issue 16): take away the owner's rights on other mailboxes (rule 18;
 	// keep-access / remove-access), give the manager access (manager-access
 	// / no-manager-access).
-	LeaverRemoveAccess  bool   `env:"MAILBOXBOT_LEAVER_REMOVE_ACCESS" envDefault:"true"`
-	LeaverManagerAccess bool   `env:"MAILBOXBOT_LEAVER_MANAGER_ACCESS" envDefault:"false"`
-	KeyPrefix           string `env:"MAILBOXBOT_REDIS_PREFIX" envDefault:"mailboxbot:"`
-	LogLevel            string `env:"LOG_LEVEL" envDefault:"info"`
-	LogFormat           string `env:"LOG_FORMAT" envDefault:"json"`
+	LeaverRemoveAccess  bool `env:"MAILBOXBOT_LEAVER_REMOVE_ACCESS" envDefault:"true"`
+	LeaverManagerAccess bool `env:"MAILBOXBOT_LEAVER_MANAGER_ACCESS" envDefault:"false"`
 }
 
 // secretNames may come from NAME_FILE.
