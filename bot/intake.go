@@ -98,6 +98,7 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 		s.answer(ctx, to, Answer{Text: problem})
 		return nil
 	}
+	c.Op = s.leaverDefaults(c.Op)
 	if len(c.Mailboxes) > 1 {
 		return s.handleBatchCommand(ctx, c, to)
 	}
@@ -113,7 +114,7 @@ func (s *Service) handleCommand(ctx context.Context, c Command) error {
 		s.answer(ctx, to, s.membersAnswer(ctx, c.Op.Mailbox))
 		return nil
 	}
-	plan, err := s.plan(ctx, c.Op, log)
+	plan, err := s.plan(mailbox.WithProgress(ctx, s.planProgress(ctx, to, c.Op.Mailbox)), c.Op, log)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err() // shutting down: the job is handed back and plans again

@@ -112,6 +112,11 @@ type Config struct {
 	// BatchMax is the most mailboxes one command may name (0: no limit
 	// here; the parser's command.MaxBulk stays).
 	BatchMax int
+	// LeaverRemoveAccess and LeaverManagerAccess are what a conversion to
+	// shared does when the requester says neither remove-access nor
+	// keep-access (MAILBOXBOT_LEAVER_REMOVE_ACCESS), nor manager-access nor
+	// no-manager-access (MAILBOXBOT_LEAVER_MANAGER_ACCESS); see leaver.go.
+	LeaverRemoveAccess, LeaverManagerAccess bool
 }
 
 // Observer watches the lifecycle: Transition for each state a request

@@ -29,7 +29,10 @@ type Change struct {
 // elsewhere, a new mailbox's address taken, a trustee or member resolving
 // to another account, a blocker the approver did not see, and a step the
 // approver did not see (a step that is no longer needed is not material:
-// less is done than approved). Changes are in a fixed order.
+// less is done than approved). A step on another mailbox (Step.On) is
+// compared with that mailbox: a right of a leaver found since on a mailbox
+// the approver did not see is a step the approver did not see, and is not
+// taken away unasked. Changes are in a fixed order.
 func Changes(approved, live Plan) []Change {
 	var out []Change
 	add := func(what, format string, args ...any) {
@@ -121,7 +124,7 @@ func canonicalOp(op Operation) string {
 }
 
 func sameStep(a, b Step) bool {
-	return a.Name == b.Name && strings.EqualFold(a.Arg, b.Arg) && a.NoAutoMapping == b.NoAutoMapping
+	return a.Name == b.Name && strings.EqualFold(a.Arg, b.Arg) && a.NoAutoMapping == b.NoAutoMapping && strings.EqualFold(a.On, b.On)
 }
 
 var sizeClassText = map[int]string{

@@ -182,6 +182,9 @@ func (x run) verify(want string) (Outcome, error) {
 	return Outcome{Status: Pending, Detail: "Exchange still reports " + mb.RecipientTypeDetails}, nil
 }
 
-// mbx is how the step names the mailbox to Exchange: by the ExchangeGuid
-// of the mailbox this request created, else by its address.
-func (x run) mbx() string { return firstOf(x.t.Created.ExchangeGUID, x.t.UserPrincipalName) }
+// mbx is how the step names the mailbox to Exchange: the other mailbox
+// the step acts on (Step.On), else the ExchangeGuid of the mailbox this
+// request created, else the request's address.
+func (x run) mbx() string {
+	return firstOf(x.s.On, x.t.Created.ExchangeGUID, x.t.UserPrincipalName)
+}

@@ -5,6 +5,7 @@ package mailbox
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 )
@@ -58,6 +59,9 @@ func (n NameSet) Match(entry string) bool {
 func (x run) sendOnBehalf(add bool) (Outcome, error) {
 	mbx, who := x.mbx(), x.s.Arg
 	mb, err := x.e.Exchange.GetMailbox(x.ctx, mbx)
+	if gone, o := x.otherGone(err); gone && !add {
+		return o, nil
+	}
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -100,6 +104,9 @@ func readPermissions(ctx context.Context, x Exchange, mbx, right string) ([]Perm
 func (x run) revoke(right string) (Outcome, error) {
 	mbx, who := x.mbx(), x.s.Arg
 	perms, err := x.permissions(right)
+	if gone, o := x.otherGone(err); gone {
+		return o, nil
+	}
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -116,4 +123,14 @@ func (x run) revoke(right string) (Outcome, error) {
 	return x.change(exo("Remove-RecipientPermission", params), nil, "Send As taken away from "+who, func() error {
 		return x.e.Exchange.RemoveSendAs(x.ctx, mbx, who)
 	})
+}
+
+// otherGone reports whether err says that the other mailbox a removal
+// acts on (Step.On) no longer exists: then there is no right left to take
+// away, and the step is skipped, saying so.
+func (x run) otherGone(err error) (bool, Outcome) {
+	if x.s.On == "" || !errors.Is(err, ErrNotFound) {
+		return false, Outcome{}
+	}
+	return true, Outcome{Status: Skipped, Detail: x.s.On + " no longer exists"}
 }

@@ -14,7 +14,8 @@ import (
 // material facts (object id and ExchangeGuid, recipient type, deleted, sync state, size
 // class, holds and archive, licenses and where they come from, whether a
 // new address is taken, who each trustee or member resolved to), the
-// ordered steps (name, argument, the names they match, automapping) and the
+// ordered steps (name, argument, the names they match, automapping, the
+// other mailbox they act on) and the
 // findings (severity, rule, text).
 //
 // It does not depend on the order of what has no order (members, options'
@@ -81,6 +82,9 @@ type fingerprintedStep struct {
 	Arg           string
 	Names         []string
 	NoAutoMapping bool
+	// On is left out when empty, so that the fingerprint of a plan whose
+	// steps all act on its own mailbox is what it was before On existed.
+	On string `json:",omitempty"`
 }
 
 func canonical(p Plan) fingerprinted {
@@ -130,7 +134,7 @@ func canonical(p Plan) fingerprinted {
 }
 
 func canonicalStep(s Step) fingerprintedStep {
-	return fingerprintedStep{Name: s.Name, Arg: strings.ToLower(s.Arg), Names: lowerSorted(s.Names), NoAutoMapping: s.NoAutoMapping}
+	return fingerprintedStep{Name: s.Name, Arg: strings.ToLower(s.Arg), Names: lowerSorted(s.Names), NoAutoMapping: s.NoAutoMapping, On: strings.ToLower(s.On)}
 }
 
 func compareFindings(a, b Finding) int {

@@ -244,9 +244,13 @@ const (
 
 // Mailbox is the answer of Get-Mailbox, as far as the bot needs it.
 type Mailbox struct {
-	Identity                  string
-	DisplayName               string
-	UserPrincipalName         string
+	Identity          string
+	DisplayName       string
+	UserPrincipalName string
+	// DistinguishedName is the mailbox's Active Directory name in Exchange
+	// ("CN=…,OU=contoso.onmicrosoft.com,…"): what a -Filter on a
+	// property holding recipients (GrantSendOnBehalfTo) must name.
+	DistinguishedName         string
 	PrimarySMTPAddress        string
 	ExternalDirectoryObjectID string
 	// ExchangeGUID is the mailbox's immutable ExchangeGuid; Get-Mailbox

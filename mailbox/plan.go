@@ -89,6 +89,17 @@ type Options struct {
 	AutoReply string `json:"auto_reply,omitempty"` // plain text of an automatic reply, on until turned off
 	ForwardTo string `json:"forward_to,omitempty"` // an internal recipient mail is forwarded to, a copy kept (rule 18)
 	Hide      bool   `json:"hide,omitempty"`       // hide the mailbox from the address lists (rule 13)
+	// Rule 18: the owner's rights on other mailboxes are taken away
+	// (RemoveAccess; the bot sets it from MAILBOXBOT_LEAVER_REMOVE_ACCESS
+	// unless the requester said keep-access or remove-access), or kept
+	// (KeepAccess, as the requester typed it).
+	RemoveAccess bool `json:"remove_access,omitempty"`
+	KeepAccess   bool `json:"keep_access,omitempty"`
+	// The owner's manager gets Full Access (with automapping) and Send As
+	// (ManagerAccess; the bot sets it from MAILBOXBOT_LEAVER_MANAGER_ACCESS
+	// unless the requester said manager-access or no-manager-access).
+	ManagerAccess   bool `json:"manager_access,omitempty"`
+	NoManagerAccess bool `json:"no_manager_access,omitempty"`
 
 	// To regular (rule 9).
 	License  string `json:"license,omitempty"`  // SKU id or part number; "" chooses one
@@ -178,6 +189,10 @@ type Step struct {
 	// the create step, to tell its own mailbox from another when
 	// Target.CreateStarted was not recorded.
 	Since time.Time `json:"-"`
+	// On is the mailbox the step acts on when it is not the request's own:
+	// the removal of the owner's rights on another mailbox (rule 18) names
+	// that mailbox's address here. "" is the request's mailbox.
+	On string `json:"on,omitempty"`
 }
 
 // Target is the mailbox and account an operation works on, as found at

@@ -66,7 +66,8 @@ func (p *Planner) Plan(ctx context.Context, op Operation) (Plan, error) {
 // planner state for one plan.
 type draft struct {
 	Plan
-	skus []Sku
+	skus    []Sku
+	manager *User // the owner's manager; nil when none
 }
 
 func (d *draft) add(sev Severity, rule int, text, fix string) {
@@ -208,10 +209,26 @@ func (p *Planner) planToShared(ctx context.Context, op Operation) (Plan, error) 
 		d.step(StepAssignLicense, added, fmt.Sprintf("Assign a license for the conversion: %s (rule 1)", d.skuName(added)))
 	}
 	d.grantSteps(op, members)
+	if op.Options.ManagerAccess {
+		d.Steps = append(d.Steps, d.managerAccess(op)...)
+	}
 	d.step(StepConvertToShared, "", "Convert to a shared mailbox (Set-Mailbox -Type Shared)")
 	d.step(StepVerifyShared, "", "Verify that Exchange reports SharedMailbox")
 	if err := p.settingSteps(ctx, &d, op, mb); err != nil {
 		return Plan{}, err
+	}
+	// Rule 18: the owner's rights elsewhere go once the conversion is
+	// verified, before the licenses (which go last, rule 1). A plan that
+	// cannot go ahead does not read the whole tenant.
+	switch {
+	case op.Options.RemoveAccess && !op.Options.KeepAccess && len(d.Blockers()) == 0:
+		removals, err := p.accessElsewhere(ctx, &d, u, mb)
+		if err != nil {
+			return Plan{}, err
+		}
+		d.Steps = append(d.Steps, removals...)
+	case op.Options.KeepAccess:
+		d.add(Warning, 18, fmt.Sprintf("%s keeps any Full Access, Send As and Send on Behalf it holds on other mailboxes (keep-access).", upn), "")
 	}
 	if len(kept) == 0 && len(direct) > 0 {
 		names := make([]string, len(direct))
@@ -246,6 +263,7 @@ func (p *Planner) start(ctx context.Context, op Operation, u User, typ string) (
 	}
 	if m, err := p.Directory.Manager(ctx, u.ID); err == nil {
 		d.Target.ManagerEmail, d.Target.ManagerName = m.Email(), m.DisplayName
+		d.manager = &m
 	} else if !errors.Is(err, ErrNotFound) {
 		return d, fmt.Errorf("look up manager of %s: %w", u.UserPrincipalName, err)
 	}

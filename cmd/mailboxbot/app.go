@@ -81,6 +81,10 @@ type appConfig struct {
 	UndoWindow            time.Duration // 0: bot.DefaultUndoWindow; negative: off
 	ReconcileEvery        time.Duration
 
+	// LeaverRemoveAccess and LeaverManagerAccess are what a conversion to
+	// shared does when the requester does not say (bot.Config).
+	LeaverRemoveAccess, LeaverManagerAccess bool
+
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -158,6 +162,8 @@ func newApp(c appConfig) (*app, error) {
 		Observer:           observer(c.Metrics),
 		RateLimit:          rateLimit(c),
 		BatchMax:           c.BatchMax,
+
+		LeaverRemoveAccess: c.LeaverRemoveAccess, LeaverManagerAccess: c.LeaverManagerAccess,
 	})
 	if err != nil {
 		return nil, err

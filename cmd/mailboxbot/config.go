@@ -104,6 +104,13 @@ type Config struct {
 	KeyPrefix         string   `env:"MAILBOXBOT_REDIS_PREFIX" envDefault:"mailboxbot:"`
 	LogLevel          string   `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat         string   `env:"LOG_FORMAT" envDefault:"json"`
+
+	// What a conversion to shared does when the requester does not say
+	// (issue 16): take away the owner's rights on other mailboxes (rule 18;
+	// keep-access / remove-access), give the manager access (manager-access
+	// / no-manager-access).
+	LeaverRemoveAccess  bool `env:"MAILBOXBOT_LEAVER_REMOVE_ACCESS" envDefault:"true"`
+	LeaverManagerAccess bool `env:"MAILBOXBOT_LEAVER_MANAGER_ACCESS" envDefault:"false"`
 }
 
 // secretNames may come from NAME_FILE.

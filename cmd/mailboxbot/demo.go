@@ -78,7 +78,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		HTTPClient:    http.DefaultClient,
 		SigningSecret: secret, TeamID: "T0001", AppID: "A123456",
 		Approvers: []string{"U0ADA"}, AuditChannel: demoAuditChannel,
-		RatePerUser: defaultRatePerUser, BatchMax: defaultBatchMax, // serve's defaults
+		RatePerUser: defaultRatePerUser, BatchMax: defaultBatchMax, LeaverRemoveAccess: true, // serve's defaults
 		VerifyDelay: 200 * time.Millisecond, VerifyMaxDelay: time.Second,
 		Logger: log,
 	})

@@ -98,6 +98,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Requesters: cfg.requesters(), ExtraApprovers: cfg.extraApprovers(), Admins: trimmed(cfg.Admins), ReminderAt: cfg.reminderAt(),
 		ApprovalsRequired: cfg.approvalsRequired(), Escalate: cfg.Escalate,
 		RatePerUser: cfg.RatePerUser, BatchMax: cfg.BatchMax,
+		LeaverRemoveAccess: cfg.LeaverRemoveAccess, LeaverManagerAccess: cfg.LeaverManagerAccess,
 		ApprovalTimeout: cfg.ApprovalTimeout, VerifyTimeout: cfg.VerifyTimeout, VerifyDelay: cfg.VerifyDelay,
 		MailboxWaitTimeout: cfg.MailboxWait, RetryWindow: retryWindow(cfg.RetryWindow),
 		UndoWindow: retryWindow(cfg.UndoWindow),

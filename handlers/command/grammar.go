@@ -87,6 +87,11 @@ const (
 	optPassword     = "password"
 	optAt           = "at"
 	optDryRun       = "dry-run"
+	// Issue 16: a leaver's access elsewhere, and the manager's.
+	optRemoveAccess    = "remove-access"
+	optKeepAccess      = "keep-access"
+	optManagerAccess   = "manager-access"
+	optNoManagerAccess = "no-manager-access"
 )
 
 // keywords maps every accepted spelling (lower case, without a leading
@@ -104,11 +109,14 @@ var keywords = map[string]string{
 	"password": optPassword,
 	"at":       optAt,
 	"dry-run":  optDryRun, "dryrun": optDryRun,
+	"remove-access": optRemoveAccess, "keep-access": optKeepAccess,
+	"manager-access": optManagerAccess, "no-manager-access": optNoManagerAccess,
 }
 
 // sharedOnly and regularOnly are the options that fit one direction only.
 var (
-	sharedOnly  = []string{optKeepSignIn, optKeepSessions, optKeepLicense, optAddLicense, optFullAccess, optSendAs, optMembers, optNoAutomap}
+	sharedOnly = []string{optKeepSignIn, optKeepSessions, optKeepLicense, optAddLicense, optFullAccess, optSendAs, optMembers, optNoAutomap,
+		optRemoveAccess, optKeepAccess, optManagerAccess, optNoManagerAccess}
 	regularOnly = []string{optLicense, optPassword}
 )
 
@@ -141,6 +149,8 @@ func keyword(word string) string {
 //	            full-access <a>[,<b>...], send-as <a>[,...],
 //	            members <a>[,...] (Full Access and Send As), no-automap,
 //	            auto-reply "<text>", forward-to <a>, hide (settings.go)
+//	            remove-access | keep-access, manager-access | no-manager-access
+//	            (neither said: the bot's setting decides)
 //	to regular: license <SKU id or part number>, password
 //	both:       at <YYYY-MM-DD HH:MM> (UTC) | at <RFC 3339>, dry-run
 //
@@ -304,6 +314,14 @@ func (p *convertParser) parse() (mailbox.Operation, error) {
 			p.opts.Password = true
 		case optDryRun:
 			p.opts.DryRun = true
+		case optRemoveAccess:
+			p.opts.RemoveAccess = true
+		case optKeepAccess:
+			p.opts.KeepAccess = true
+		case optManagerAccess:
+			p.opts.ManagerAccess = true
+		case optNoManagerAccess:
+			p.opts.NoManagerAccess = true
 		case optFullAccess:
 			err = p.list(opt, &p.opts.FullAccess)
 		case optSendAs:
@@ -335,6 +353,11 @@ func (p *convertParser) parse() (mailbox.Operation, error) {
 			return mailbox.Operation{}, usageErr("%s goes with %s only; this converts to a shared mailbox.", Code(o), Code("to regular"))
 		case p.kind == mailbox.KindConvertToRegular && slices.Contains(sharedOnly, o):
 			return mailbox.Operation{}, usageErr("%s goes with %s only; this converts back to a user mailbox.", Code(o), Code("to shared"))
+		}
+	}
+	for _, pair := range [][2]string{{optRemoveAccess, optKeepAccess}, {optManagerAccess, optNoManagerAccess}} {
+		if slices.Contains(p.used, pair[0]) && slices.Contains(p.used, pair[1]) {
+			return mailbox.Operation{}, usageErr("Say %s or %s, not both.", Code(pair[0]), Code(pair[1]))
 		}
 	}
 	if p.opts.NoAutoMapping && len(p.opts.FullAccess) == 0 {

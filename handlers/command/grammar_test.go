@@ -113,6 +113,15 @@ func TestParseConvert(t *testing.T) {
 		{text: "alice@contoso.com at 2025-11-21T10:01:00-00:00", want: withOpts(shared, mailbox.Options{At: gNow.Add(time.Minute)})},
 		{text: "alice@contoso.com at 2026-02-19 10:00", want: withOpts(shared, mailbox.Options{At: gNow.Add(MaxScheduleAhead)})}, // exactly 90 days
 
+		// Issue 16: the leaver's access elsewhere and the manager's.
+		{text: "alice@contoso.com remove-access manager-access",
+			want: withOpts(shared, mailbox.Options{RemoveAccess: true, ManagerAccess: true})},
+		{text: "alice@contoso.com KEEP-ACCESS --no-manager-access",
+			want: withOpts(shared, mailbox.Options{KeepAccess: true, NoManagerAccess: true})},
+		{text: "leo@contoso.com remove-access keep-access", problem: "Say `remove-access` or `keep-access`, not both."},
+		{text: "leo@contoso.com no-manager-access manager-access", problem: "Say `manager-access` or `no-manager-access`, not both."},
+		{text: "leo@contoso.com to regular keep-access", problem: "`keep-access` goes with `to shared` only; this converts back to a user mailbox."},
+
 		// Request commands: ids in any case, normalised as the bot makes them.
 		{text: "status req_K7Q3ZD2M", want: Parsed{Verb: VerbRequest, Action: "status", RequestID: "req_K7Q3ZD2M"}},
 		{text: " STATUS Req_k7q3zd2m ", want: Parsed{Verb: VerbRequest, Action: "status", RequestID: "req_K7Q3ZD2M"}},

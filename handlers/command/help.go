@@ -126,6 +126,8 @@ func ConvertHelpMax(cmd string, page Page, policy map[mailbox.Kind]string, batch
 		b.p("• `auto-reply \"&lt;text&gt;\"`: answer every sender, inside and outside, with this text (at most %d characters, plain text) until it is turned off with `/shared-mailbox auto-reply %s off`", mailbox.MaxAutoReply, addressArg)
 		b.p("• `forward-to %s`: forward new mail to a person or group of your organisation, keeping a copy; outside addresses are refused (the outbound spam policy blocks automatic forwarding out)", addressArg)
 		b.p("• `hide`: hide the mailbox from the address lists (Send As and Send on Behalf then stop working in classic Outlook: the bot warns)")
+		b.p("• `remove-access` / `keep-access`: take away, or keep, the owner's Full Access, Send As and Send on Behalf on other mailboxes (rule 18); when neither is said the bot's setting decides (on unless changed)")
+		b.p("• `manager-access` / `no-manager-access`: give, or do not give, the owner's manager Full Access and Send As on the mailbox; then the approvers decide, not the manager; when neither is said the bot's setting decides (off unless changed)")
 		b.p("_To regular:_")
 		b.p("• `license &lt;SKU id or part number&gt;`: the license to assign (by default, one with free units that includes Exchange Online)")
 		b.p("• `password`: a reset password, to be changed at next sign-in, instead of a Temporary Access Pass")
@@ -134,7 +136,7 @@ func ConvertHelpMax(cmd string, page Page, policy map[mailbox.Kind]string, batch
 		b.p("• `dry-run`: go through approval and report every step with the data it would send; nothing is changed")
 		b.p("Several addresses before the options, separated by spaces or commas (at most %d), make one request with the same options: one approval, one report. `to regular` takes one mailbox at a time: each gets its own credential.", batchMax)
 		b.p("Examples: `%s alice@contoso.com members bob@contoso.com,carol@contoso.com` · `%s alice@contoso.com to regular dry-run` · `%s alice@contoso.com bob@contoso.com keep-license`", cmd, cmd, cmd)
-		b.p("The form (`%s` alone) has the same options, as fields.", cmd)
+		b.p("The form (`%s` alone) has the same options, as fields; there the owner's access elsewhere and the manager's access follow the bot's settings.", cmd)
 	case PageRules:
 		b.p("*The order of the work*")
 		b.p("• To shared: revoke sessions → block sign-in → grants (Full Access, Send As) → convert → verify that Exchange reports a shared mailbox → remove the licenses. A license is never removed before the conversion is verified.")

@@ -125,6 +125,7 @@ func planFacts(op mailbox.Operation, t *mailbox.Target, requester string) (fs []
 			}
 		}
 		fs = append(fs, settingFacts(o)...)
+		fs = append(fs, leaverFacts(o, t)...)
 	case mailbox.KindConvertToRegular:
 		if o.License != "" {
 			add(words.LicenseChosen(o.License))
@@ -504,4 +505,25 @@ func approversText(r *bot.Request) string {
 		t += words.ViaOwners
 	}
 	return t
+}
+
+// leaverFacts are a leaver's options (issue 16): the owner's rights on
+// other mailboxes taken away, or kept (a weakened default, rule 18); the
+// manager's access, with why the approvers decide.
+func leaverFacts(o mailbox.Options, t *mailbox.Target) []fact {
+	var fs []fact
+	switch {
+	case o.KeepAccess:
+		fs = append(fs, weakened(words.AccessKept, "keep-access"))
+	case o.RemoveAccess:
+		fs = append(fs, fact{text: words.AccessRemoved, plain: words.AccessRemoved})
+	}
+	if o.ManagerAccess {
+		manager := words.TheManager("")
+		if t != nil {
+			manager = words.TheManager(t.ManagerEmail)
+		}
+		fs = append(fs, rightFact(words.ManagerRights, []string{manager}, words.ManagerDecidesNot))
+	}
+	return fs
 }

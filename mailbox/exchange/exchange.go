@@ -482,6 +482,7 @@ func snippet(raw []byte) string {
 // wireMailbox is the part of a Get-Mailbox object the bot reads.
 type wireMailbox struct {
 	Identity                      string   `json:"Identity"`
+	DistinguishedName             string   `json:"DistinguishedName"`
 	DisplayName                   string   `json:"DisplayName"`
 	UserPrincipalName             string   `json:"UserPrincipalName"`
 	PrimarySmtpAddress            string   `json:"PrimarySmtpAddress"`
@@ -532,6 +533,7 @@ func decodeMailbox(raw json.RawMessage) (mailbox.Mailbox, error) {
 	}
 	return mailbox.Mailbox{
 		Identity:                      w.Identity,
+		DistinguishedName:             w.DistinguishedName,
 		DisplayName:                   w.DisplayName,
 		UserPrincipalName:             w.UserPrincipalName,
 		PrimarySMTPAddress:            w.PrimarySmtpAddress,

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"time"
 
 	"github.com/mailboxbot/mailboxbot/mailbox"
@@ -34,7 +35,7 @@ var ContosoSalesTeam = Group{ID: ContosoSalesTeamGroupID, DisplayName: "Sales Te
 // units of people outside the cast; SubscribedSkus adds the cast's.
 func ContosoSkus() []mailbox.Sku {
 	return []mailbox.Sku{
-		{ID: SkuOffice365E3, PartNumber: "ENTERPRISEPACK", Enabled: 25, Consumed: 10,
+		{ID: SkuOffice365E3, PartNumber: "ENTERPRISEPACK", Enabled: 25, Consumed: 9,
 			ServicePlans: []string{mailbox.PlanExchangeOnline2, "SHAREPOINTENTERPRISE", "MCOSTANDARD",
 				"OFFICESUBSCRIPTION", "TEAMS1", "INTUNE_O365"}},
 		{ID: SkuMicrosoft365E3, PartNumber: "SPE_E3", Enabled: 40, Consumed: 39,
@@ -97,7 +98,25 @@ func ContosoUsers() []UserSpec {
 		{UserPrincipalName: "info@contoso.com", DisplayName: "Contoso Info", SignInBlocked: true,
 			RecipientTypeDetails: mailbox.RecipientSharedMailbox, HiddenFromAddressListsEnabled: true,
 			MailboxSizeBytes: 1 * gb},
+		// Added for issue 16: a leaver with rights on other mailboxes.
+		{UserPrincipalName: "leo@contoso.com", DisplayName: "Leo Lane", Licenses: lic(),
+			ManagerUPN: "maria@contoso.com", MailboxSizeBytes: 4 * gb},
+		{UserPrincipalName: "projects@contoso.com", DisplayName: "Projects", SignInBlocked: true,
+			RecipientTypeDetails: mailbox.RecipientSharedMailbox, MailboxSizeBytes: 1 * gb},
+		{UserPrincipalName: "billing@contoso.com", DisplayName: "Billing", SignInBlocked: true,
+			RecipientTypeDetails: mailbox.RecipientSharedMailbox, MailboxSizeBytes: 1 * gb},
+		{UserPrincipalName: "hr@contoso.com", DisplayName: "HR", SignInBlocked: true,
+			RecipientTypeDetails: mailbox.RecipientSharedMailbox, MailboxSizeBytes: 1 * gb,
+			GrantSendOnBehalfTo: []string{"Leo Lane"}}, // listed by name, as Exchange shows it
 	}
+}
+
+// contosoGrants are the rights leo@ holds on other mailboxes (rule 18):
+// Full Access on projects@ and Send As on billing@; his Send on Behalf on
+// hr@ is seeded with the mailbox.
+var contosoGrants = []struct{ mailbox, trustee, right string }{
+	{"projects@contoso.com", "leo@contoso.com", mailbox.RightFullAccess},
+	{"billing@contoso.com", "leo@contoso.com", mailbox.RightSendAs},
 }
 
 // NewContoso returns a tenant seeded with ContosoSkus and ContosoUsers, whose
@@ -116,5 +135,17 @@ func NewContoso(opts Options) *Tenant {
 	if err := t.AddUsers(ContosoUsers()...); err != nil {
 		panic("sandbox: the Contoso cast is inconsistent: " + err.Error()) // a bug in this file
 	}
+	for _, g := range contosoGrants {
+		var err error
+		if g.right == mailbox.RightFullAccess {
+			err = t.AddFullAccess(context.Background(), g.mailbox, g.trustee, true)
+		} else {
+			err = t.AddSendAs(context.Background(), g.mailbox, g.trustee)
+		}
+		if err != nil {
+			panic("sandbox: the Contoso grants are inconsistent: " + err.Error()) // a bug in this file
+		}
+	}
+	t.changes = nil // seeding is no change
 	return t
 }

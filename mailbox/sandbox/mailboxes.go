@@ -19,6 +19,9 @@ import (
 // one).
 func (t *Tenant) mailbox(identity string, read bool) (*user, bool) {
 	u, ok := t.byMbx[strings.ToLower(identity)]
+	if !ok {
+		u, ok = t.byName(identity)
+	}
 	if !ok || u.deleted {
 		return nil, false
 	}
@@ -63,8 +66,16 @@ func (t *Tenant) GetMailbox(ctx context.Context, identity string) (mailbox.Mailb
 	} else {
 		m.shown = m.actual
 	}
+	return public(u), nil
+}
+
+// public is u's mailbox as Get-Mailbox shows it, of the type it shows
+// now; t.mu is held.
+func public(u *user) mailbox.Mailbox {
+	m := u.mbx
 	return mailbox.Mailbox{
 		Identity:                      u.name,
+		DistinguishedName:             DistinguishedName(m.alias, u.upn),
 		DisplayName:                   u.displayName,
 		UserPrincipalName:             u.upn,
 		PrimarySMTPAddress:            m.smtp,
@@ -81,7 +92,14 @@ func (t *Tenant) GetMailbox(ctx context.Context, identity string) (mailbox.Mailb
 		GrantSendOnBehalfTo:           slices.Clone(m.sendOnBehalf),
 		ForwardingAddress:             m.forwardTo,
 		DeliverToMailboxAndForward:    m.forwardCopy,
-	}, nil
+	}
+}
+
+// DistinguishedName is the distinguished name the sandbox gives the
+// mailbox with alias of the user upn, in Exchange Online's shape.
+func DistinguishedName(alias, upn string) string {
+	_, domain, _ := strings.Cut(upn, "@")
+	return fmt.Sprintf("CN=%s,OU=%s,OU=Microsoft Exchange Hosted Organizations,DC=EURPR01A001,DC=prod,DC=outlook,DC=com", alias, domain)
 }
 
 // SetMailboxType converts a mailbox (Set-Mailbox -Type Shared|Regular).
@@ -129,4 +147,15 @@ func (t *Tenant) SetMailboxType(ctx context.Context, identity string, typ mailbo
 func (t *Tenant) MailboxSizeBytes(ctx context.Context, identity string) (int64, error) {
 	st, err := t.MailboxStatistics(ctx, identity)
 	return st.TotalItemSize, err
+}
+
+// byName finds a mailbox by its Name, the Identity Exchange shows (and
+// Get-RecipientPermission lists); t.mu is held.
+func (t *Tenant) byName(name string) (*user, bool) {
+	for _, u := range t.users {
+		if u.mbx != nil && !u.deleted && strings.EqualFold(u.name, name) {
+			return u, true
+		}
+	}
+	return nil, false
 }

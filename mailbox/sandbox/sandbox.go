@@ -133,6 +133,11 @@
 //   - info@ Contoso Info: a shared mailbox hidden from the address lists
 //     (rule 13 warns on Send As and Send on Behalf), without a license,
 //     sign-in blocked.
+//   - leo@ Leo Lane: a leaver, Office 365 E3, manager maria@, who holds
+//     Full Access on projects@, Send As on billing@ and Send on Behalf on
+//     hr@ (listed there by his name, "Leo Lane"): rule 18.
+//   - projects@ Projects, billing@ Billing, hr@ HR: shared mailboxes
+//     without a license, sign-in blocked.
 //
 // Its groups: "All Staff" (ContosoAllStaff; not mail-enabled, holds erin@'s
 // license) and "Sales Team Members" sales-team@ (ContosoSalesTeam; a

@@ -250,6 +250,11 @@ func TestContosoCast(t *testing.T) {
 		"kim":   {"Kim King", "", "UserMailbox", true, false, "", false},
 		"lee":   {"Lee Long", "", "UserMailbox", true, false, "", false},
 		"info":  {"Contoso Info", "", "SharedMailbox", false, false, "", true},
+		// Issue 16: a leaver and the mailboxes he holds rights on.
+		"leo":      {"Leo Lane", "maria", "UserMailbox", true, false, "", false},
+		"projects": {"Projects", "", "SharedMailbox", false, false, "", true},
+		"billing":  {"Billing", "", "SharedMailbox", false, false, "", true},
+		"hr":       {"HR", "", "SharedMailbox", false, false, "", true},
 	}
 	if got := len(tn.Users()); got != len(cast) {
 		t.Errorf("%d users, want %d", got, len(cast))

@@ -141,6 +141,9 @@ func (t *Tenant) sendOnBehalfTrustee(name string) (string, bool) {
 	if g, ok := t.findGroup(name); ok && g.Mail != "" && g.SecurityEnabled {
 		return g.DisplayName, true
 	}
+	if u, ok := t.byName(name); ok { // a user by its Name, as Exchange lists it
+		return u.upn, true
+	}
 	return "", false
 }
 

@@ -5,7 +5,9 @@
 // The cmdlets of mailbox.Exchange are answered by a mailbox.Exchange backend
 // (for example the in-memory sandbox tenant), in the shapes of the real
 // endpoint: Get-Mailbox -Identity (or -ResultSize alone, which lists no
-// mailboxes), Set-Mailbox -Identity with -Type and/or
+// mailboxes; with -Filter "GrantSendOnBehalfTo -eq '<dn>'" or
+// -RecipientTypeDetails SharedMailbox, and Get-RecipientPermission -Trustee,
+// the listings of mailbox.AccessFinder, when the backend has them), Set-Mailbox -Identity with -Type and/or
 // -GrantSendOnBehalfTo (the {"@odata.type":"#Exchange.GenericHashTable",
 // "Add":..,"Remove":..} form only), Get-MailboxStatistics -Identity
 // (TotalItemSize as "14.61 GB (15,687,850,951 bytes)"),
@@ -27,7 +29,7 @@
 //
 // It goes no further than that: no other parameters or access rights of
 // those cmdlets (New-Mailbox needs Shared true and a PrimarySmtpAddress), no
-// real PowerShell semantics (wildcards, -Filter, -ResultSize), and the
+// real PowerShell semantics (wildcards, any other -Filter), and the
 // outcome of a change (already present, nothing to remove, an address taken)
 // is whatever the backend makes of it; Set-Mailbox warns "no settings ...
 // modified" when Get-Mailbox answers the same before and after.
@@ -126,6 +128,14 @@ func (s *Server) Handle(cmdlet string, h HandlerFunc) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.handlers[strings.ToLower(cmdlet)] = h
+}
+
+// SetPageSize changes Options.PageSize from now on, for a Server made by
+// someone else (a world of fakes).
+func (s *Server) SetPageSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.PageSize = n
 }
 
 // Calls returns a copy of every call so far, in order.
@@ -258,7 +268,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		raws = append(raws, b)
 	}
 	next := ""
-	if n := s.opts.PageSize; n > 0 && len(raws) > n {
+	s.mu.Lock()
+	n := s.opts.PageSize
+	s.mu.Unlock()
+	if n > 0 && len(raws) > n {
 		p := &pending{body: body}
 		for i := n; i < len(raws); i += n {
 			p.pages = append(p.pages, raws[i:min(i+n, len(raws))])

@@ -14,16 +14,15 @@ import (
 )
 
 func (s *Server) getMailbox(ctx context.Context, params map[string]any) ([]any, []string, error) {
-	if err := onlyParams("Get-Mailbox", params, "Identity", "ResultSize"); err != nil {
+	if err := onlyParams("Get-Mailbox", params, "Identity", "ResultSize", "Filter", "RecipientTypeDetails"); err != nil {
 		return nil, nil, err
 	}
 	_, hasID := param(params, "Identity")
 	if n, ok := param(params, "ResultSize"); ok && !hasID {
-		// A listing: the fake cannot enumerate its backend and lists none.
-		if f, isNum := n.(float64); !isNum || f < 1 {
-			return nil, nil, badParam("Cannot bind parameter 'ResultSize': expected a positive number, got %v.", n)
+		if err := resultSizeParam(n); err != nil {
+			return nil, nil, err
 		}
-		return []any{}, []string{}, nil
+		return s.listMailboxes(ctx, params)
 	}
 	id, err := identityParam(params)
 	if err != nil {
@@ -107,6 +106,7 @@ func NoChangeWarning(identity string) string {
 // samples/exchange-get-mailbox.json (as far as mailbox.Mailbox goes).
 type Mailbox struct {
 	Identity                      string   `json:"Identity"`
+	DistinguishedName             string   `json:"DistinguishedName,omitempty"`
 	DisplayName                   string   `json:"DisplayName"`
 	Alias                         string   `json:"Alias"`
 	UserPrincipalName             string   `json:"UserPrincipalName"`
@@ -138,6 +138,7 @@ func WireMailbox(m mailbox.Mailbox) Mailbox {
 	}
 	return Mailbox{
 		Identity:                      m.Identity,
+		DistinguishedName:             m.DistinguishedName,
 		DisplayName:                   m.DisplayName,
 		Alias:                         alias,
 		UserPrincipalName:             m.UserPrincipalName,

@@ -282,6 +282,11 @@ func (s *Server) removeMailboxPermission(ctx context.Context, params map[string]
 }
 
 func (s *Server) getRecipientPermission(ctx context.Context, params map[string]any) ([]any, []string, error) {
+	if _, byTrustee := param(params, "Trustee"); byTrustee {
+		if _, hasID := param(params, "Identity"); !hasID {
+			return s.recipientPermissionsOf(ctx, params)
+		}
+	}
 	if err := onlyParams("Get-RecipientPermission", params, "Identity"); err != nil {
 		return nil, nil, err
 	}
