@@ -151,7 +151,7 @@ const (
 // UndoConfirmHead is what approving the undo of of changes on mb, in
 // steps, when (ApproveWhen).
 func UndoConfirmHead(of, mb string, steps int, when string) string {
-	return fmt.Sprintf("What %s changed on %s is put back %s (%d steps).", of, mb, when, steps)
+	return fmt.Sprintf("What %s changed on %s is put back %s (%s).", of, mb, when, mrkdwn.Count(steps, "step", "steps"))
 }
 
 // UndoDoneText says what is true once the undo of of on mb succeeded.
