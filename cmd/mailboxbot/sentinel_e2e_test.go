@@ -26,6 +26,17 @@ func TestServeSurvivesSentinelFailover(t *testing.T) {
 	w.env["MAILBOXBOT_REDIS_SENTINEL_ADDRS"] = strings.Join(set.Sentinels, ",")
 	w.env["MAILBOXBOT_REDIS_SENTINEL_MASTER"] = redistest.SentinelMaster
 	log := &testlog.Buffer{}
+	t.Cleanup(func() {
+		if t.Failed() { // what serve did, without its debug lines
+			var b strings.Builder
+			for l := range strings.Lines(log.String()) {
+				if !strings.Contains(l, `"level":"DEBUG"`) {
+					b.WriteString(l)
+				}
+			}
+			t.Logf("serve's log:\n%s", b.String())
+		}
+	})
 	stop := w.serve(log)
 
 	w.command("U0RITA", "alice@contoso.com")
@@ -42,6 +53,9 @@ func TestServeSurvivesSentinelFailover(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
+	// What an asynchronous replica may lose is TestRunJobOfALostWaitIsRun's
+	// and docs/reliability.md's subject; this test is about the failover.
+	set.WaitReplicated(ctx)
 	killed := time.Now()
 	old := set.KillMaster(ctx)
 	if strings.Contains(strings.Join(transcriptTexts(w.slack), "\n"), "is done") {
