@@ -26,7 +26,11 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 		return fmt.Errorf("run %s: %w", j.RequestID, err)
 	}
 	log := s.log.With("request", r.ID, "op", r.Op.Kind, "mailbox", r.Op.Mailbox)
-	if !r.State.InFlight() || j.Seq != r.RunSeq {
+	// An older job than the request is stale. A newer one was queued by a
+	// run whose record of it was then lost (a Redis failover loses the
+	// newest writes: a wait queues its next run, then records it): it
+	// carries the work on (see below).
+	if !r.State.InFlight() || j.Seq < r.RunSeq {
 		if r.State == StateSucceeded && !r.GuidanceDone && j.Seq == r.RunSeq {
 			// The job ran again after the request succeeded (a crash
 			// before the guidance was all sent): send the rest.
@@ -59,7 +63,7 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 	if r, err = s.cfg.Store.Get(ctx, j.RequestID); err != nil {
 		return fmt.Errorf("run %s: %w", j.RequestID, err)
 	}
-	if !r.State.InFlight() || j.Seq != r.RunSeq {
+	if !r.State.InFlight() || j.Seq < r.RunSeq {
 		return nil
 	}
 	if r.State == StateApproved {
@@ -69,11 +73,19 @@ func (s *Service) handleRun(ctx context.Context, j Job) error {
 			return err
 		}
 	}
-	if r.State != StateRunning {
+	if r.State != StateRunning || r.RunSeq != j.Seq {
 		first := r.State == StateApproved
+		if r.RunSeq < j.Seq {
+			log.Warn("run job newer than its request: the request's last write was lost (a Redis failover?); going on from the first unfinished step",
+				"seq", j.Seq, "run_seq", r.RunSeq)
+		}
 		r, err = s.cfg.Store.Update(ctx, j.RequestID, func(r *Request) error {
-			if !r.State.InFlight() || r.RunSeq != j.Seq {
+			if !r.State.InFlight() || r.RunSeq > j.Seq {
 				return errNothingToDo
+			}
+			r.RunSeq = j.Seq
+			if r.State == StateRunning {
+				return nil
 			}
 			typ := "started"
 			if r.State == StateWaiting {

@@ -85,11 +85,11 @@ func TestMonitoringNamesRealMetrics(t *testing.T) {
 func TestMetricNamesCatchesUnknownMetrics(t *testing.T) {
 	for expr, want := range map[string][]string{
 		`sum by (le) (rate(mailboxbot_ack_seconds_bucket{route="/slack/commands",job=~"$job"}[$__rate_interval]))`: {"mailboxbot_ack_seconds_bucket"},
-		`histogram_quantile(0.99, sum without (pod) (rate(mailboxbot_nonexistent_bucket[5m] offset 1h)))`:         {"mailboxbot_nonexistent_bucket"},
-		`max(a_metric) > bool 1e3 and on (job) b_metric unless ignoring(x) c:recorded:rate5m or vector(0)`:        {"a_metric", "b_metric", "c:recorded:rate5m"},
-		`count_values("value", mailboxbot_redis_up{instance="sum(x)"}) / scalar(Inf) * NaN`:                       {"mailboxbot_redis_up"},
-		`label_values(mailboxbot_requests_total, job)`:                                                            {"mailboxbot_requests_total"},
-		`topk(3, sum by (step) (mailboxbot_typo_total)) * on (job) group_left (instance) up`:                      {"mailboxbot_typo_total", "up"},
+		`histogram_quantile(0.99, sum without (pod) (rate(mailboxbot_nonexistent_bucket[5m] offset 1h)))`:          {"mailboxbot_nonexistent_bucket"},
+		`max(a_metric) > bool 1e3 and on (job) b_metric unless ignoring(x) c:recorded:rate5m or vector(0)`:         {"a_metric", "b_metric", "c:recorded:rate5m"},
+		`count_values("value", mailboxbot_redis_up{instance="sum(x)"}) / scalar(Inf) * NaN`:                        {"mailboxbot_redis_up"},
+		`label_values(mailboxbot_requests_total, job)`:                                                             {"mailboxbot_requests_total"},
+		`topk(3, sum by (step) (mailboxbot_typo_total)) * on (job) group_left (instance) up`:                       {"mailboxbot_typo_total", "up"},
 	} {
 		if got := metricNames(expr); !slices.Equal(got, want) {
 			t.Errorf("metricNames(%q) = %q, want %q", expr, got, want)

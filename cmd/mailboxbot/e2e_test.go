@@ -364,14 +364,7 @@ func TestServeResumesAfterRestart(t *testing.T) {
 	w.env["MAILBOXBOT_VERIFY_DELAY"] = "1s"
 	log := &testlog.Buffer{}
 	stop := w.serve(log)
-	w.command("U0RITA", "alice@contoso.com")
-	ask := w.waitFor("Maria's approval DM", func(e slacktest.Entry) bool {
-		return e.Channel == "DU0MARIA" && strings.Contains(e.Text, "[Approve]")
-	})
-	w.click("U0MARIA", ask, "approve")
-	w.waitFor("the wait for Exchange", func(e slacktest.Entry) bool {
-		return e.Channel == demoAuditChannel && strings.Contains(e.Text, "still reports UserMailbox")
-	})
+	w.approvedUntilWaiting()
 	if err := stop(); err != nil {
 		t.Fatalf("first serve: %v", err)
 	}

@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,9 +11,19 @@ import (
 // mailboxbot_redis_up is then 1 when it returns nil, else 0: unlike the
 // queue depth, the gauge is there when Redis is not, for an alert.
 func (m *Metrics) RedisUp(f func() error) {
-	if m != nil {
-		m.redisUp.set(f)
+	if m == nil {
+		return
 	}
+	if f == nil {
+		m.redisUp.set(nil)
+		return
+	}
+	m.redisUp.set(func() (float64, error) {
+		if f() != nil {
+			return 0, nil
+		}
+		return 1, nil
+	})
 }
 
 // QueueLatency sets the function that reads, at each scrape, how long the
@@ -59,36 +68,7 @@ func newRestarts() prometheus.Counter {
 	})
 }
 
-func newUpCollector() *upCollector {
-	return &upCollector{desc: prometheus.NewDesc("mailboxbot_redis_up",
+func newUpCollector() *readCollector {
+	return &readCollector{what: "redis up", desc: prometheus.NewDesc("mailboxbot_redis_up",
 		"1 when Redis answered PING at scrape time, 0 when it did not.", nil, nil)}
-}
-
-// upCollector is a 0/1 gauge read at scrape time.
-type upCollector struct {
-	desc *prometheus.Desc
-	mu   sync.Mutex
-	f    func() error
-}
-
-func (c *upCollector) set(f func() error) {
-	c.mu.Lock()
-	c.f = f
-	c.mu.Unlock()
-}
-
-func (c *upCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
-
-func (c *upCollector) Collect(ch chan<- prometheus.Metric) {
-	c.mu.Lock()
-	f := c.f
-	c.mu.Unlock()
-	if f == nil {
-		return
-	}
-	v := 1.0
-	if f() != nil {
-		v = 0
-	}
-	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v)
 }

@@ -55,7 +55,7 @@ type Metrics struct {
 	depth       *readCollector
 	workers     *readCollector
 	latency     *readCollector
-	redisUp     *upCollector
+	redisUp     *readCollector
 	restarts    prometheus.Counter
 	jobStarted  atomic.Bool
 	include     atomic.Pointer[remote]

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -160,6 +161,26 @@ func (s *SentinelSet) KillMaster(ctx context.Context) string {
 	}
 	_ = cmd.Wait()
 	return master
+}
+
+// WaitReplicated waits until the replica has every write the master has
+// acknowledged so far (its replication offset has reached the master's):
+// replication is asynchronous, and on a loaded machine the replica can lag
+// by seconds. A test that is about the failover itself, not about what
+// such a lag loses, calls it before KillMaster.
+func (s *SentinelSet) WaitReplicated(ctx context.Context) {
+	s.t.Helper()
+	master, err := s.MasterAddr(ctx)
+	if err != nil {
+		s.t.Fatalf("redistest: which master: %v", err)
+	}
+	want := infoField(ctx, master, "replication", "master_repl_offset")
+	s.waitUntil(ctx, "the replica to reach the master's replication offset "+want, func(ctx context.Context) bool {
+		got := infoField(ctx, s.Replica, "replication", "slave_repl_offset")
+		w, err1 := strconv.ParseInt(want, 10, 64)
+		g, err2 := strconv.ParseInt(got, 10, 64)
+		return err1 == nil && err2 == nil && g >= w
+	})
 }
 
 // MasterAddr asks the first Sentinel that answers which server is the master.
