@@ -3,37 +3,19 @@ package bot_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mailboxbot/mailboxbot/bot"
+	"github.com/mailboxbot/mailboxbot/internal/redistest"
 	"github.com/mailboxbot/mailboxbot/mailbox"
 )
 
 // What a Home refresh and `list` cost must not grow with the history
 // behind them (issue 17): an approver's decided requests stay in the store
 // for months, and the Home tab is refreshed on every change.
-
-// commandCounter counts the commands a go-redis client sends, pipelined or
-// not.
-type commandCounter struct{ n atomic.Int64 }
-
-func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.n.Add(int64(len(cmds)))
-		return next(ctx, cmds)
-	}
-}
 
 // homeAndListCost returns the Redis commands of maria's Home refresh and of
 // her `list`, with one request waiting for her behind decided ones.
@@ -57,17 +39,16 @@ func homeAndListCost(t *testing.T, decided int) (home, list int64) {
 			t.Fatal(err)
 		}
 	}
-	c := &commandCounter{}
-	e.rdb.AddHook(c)
+	c := redistest.Count(e.rdb.(*redis.Client))
 	h := e.home(maria)
 	if len(h.Waiting) != 1 || h.Waiting[0].ID != waiting.ID {
 		t.Fatalf("maria waits for %v, want [%s]", ids(h.Waiting), waiting.ID)
 	}
-	home = c.n.Swap(0)
+	home = c.Take()
 	if err := e.svc.Handle(ctx, bot.Job{Type: bot.JobCommand, Command: &bot.Command{Action: bot.CommandList, User: maria, TeamID: "T0001", Channel: "C0HELP"}}); err != nil {
 		t.Fatal(err)
 	}
-	list = c.n.Load()
+	list = c.Take()
 	return home, list
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,7 +27,7 @@ import (
 //
 // home is the Store reads of maria's Home tab as bot.Service.home makes
 // them (she is an admin: waiting, her own, everyone's); list those of her
-// `list`. Each reports Redis commands per op (cmds/op); the load reports
+// `list`; everyone and waiting two of them alone. Each reports Redis commands per op (cmds/op); the load reports
 // bytes/finished, the sum of MEMORY USAGE over the store's keys divided by
 // the finished requests.
 func BenchmarkHistory(b *testing.B) {
@@ -94,17 +93,18 @@ func benchHistory(b *testing.B, n int) {
 			b.Fatal(err)
 		}
 	}
-	count := &commandCounter{}
-	rdb.AddHook(count)
+	count := redistest.Count(rdb)
 	queries := map[string][]bot.ListQuery{
 		// bot.Service.home: waiting, her own, and (an admin) everyone's.
 		"home": {{Approver: benchApprover, Pending: true}, {Requester: benchApprover, Limit: 10}, {Limit: 20}},
 		// bot.Service.listAnswer.
 		"list": {{Approver: benchApprover, Pending: true}, {Requester: benchApprover, Limit: 10}},
 	}
-	for _, name := range []string{"home", "list"} {
+	queries["everyone"] = []bot.ListQuery{{Limit: 20}}
+	queries["waiting"] = []bot.ListQuery{{Approver: benchApprover, Pending: true}}
+	for _, name := range []string{"home", "list", "everyone", "waiting"} {
 		b.Run(name, func(b *testing.B) {
-			count.n.Store(0)
+			count.Take()
 			for b.Loop() {
 				for _, q := range queries[name] {
 					rs, err := s.List(ctx, q)
@@ -116,7 +116,7 @@ func benchHistory(b *testing.B, n int) {
 					}
 				}
 			}
-			b.ReportMetric(float64(count.n.Load())/float64(b.N), "cmds/op")
+			b.ReportMetric(float64(count.Take())/float64(b.N), "cmds/op")
 			b.ReportMetric(float64(used)/float64(n), "bytes/finished")
 		})
 	}
@@ -148,15 +148,4 @@ func keyBytes(b *testing.B, rdb *redis.Client, prefix string) int64 {
 			return total
 		}
 	}
-}
-
-// commandCounter counts the commands a client sends, pipelined or not.
-type commandCounter struct{ n atomic.Int64 }
-
-func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error { c.n.Add(1); return next(ctx, cmd) }
-}
-func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { c.n.Add(int64(len(cmds))); return next(ctx, cmds) }
 }

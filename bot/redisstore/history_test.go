@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -185,6 +186,44 @@ func TestTrimAudit(t *testing.T) {
 		}
 		if len(log) != 2 || log[0].StreamID != "2000-0" || log[1].Request != "r1" {
 			t.Errorf("after the trim: %+v", log)
+		}
+	})
+}
+
+// AuditRange reads the entries written in [since, until), across pages.
+func TestAuditRange(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, rdb *redis.Client, prefix string) {
+		s := redisstore.NewStore(rdb, prefix)
+		// 1203 entries, one a second from t0: more than two pages.
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := range 1203 {
+				p.XAdd(ctx, &redis.XAddArgs{Stream: prefix + "audit", ID: fmt.Sprintf("%d-0", t0.Add(time.Duration(i)*time.Second).UnixMilli()),
+					Values: []any{"request", fmt.Sprintf("r%d", i), "type", "created"}})
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		read := func(since, until time.Time) []string {
+			t.Helper()
+			var got []string
+			if err := s.AuditRange(ctx, since, until, func(e redisstore.AuditEntry) error { got = append(got, e.Request); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		all := read(time.Time{}, time.Time{})
+		if len(all) != 1203 || all[0] != "r0" || all[1202] != "r1202" {
+			t.Errorf("everything: %d entries, %v ... ", len(all), all[:min(len(all), 3)])
+		}
+		got := read(t0.Add(100*time.Second), t0.Add(700*time.Second))
+		if len(got) != 600 || got[0] != "r100" || got[599] != "r699" {
+			t.Errorf("[100 s, 700 s): %d entries from %v", len(got), got[:min(len(got), 1)])
+		}
+		if got := read(t0.Add(time.Hour), time.Time{}); len(got) != 0 {
+			t.Errorf("after the last: %d entries", len(got))
 		}
 	})
 }

@@ -95,7 +95,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		RatePerUser: cfg.RatePerUser, BatchMax: cfg.BatchMax,
 		ApprovalTimeout: cfg.ApprovalTimeout, VerifyTimeout: cfg.VerifyTimeout, VerifyDelay: cfg.VerifyDelay,
 		MailboxWaitTimeout: cfg.MailboxWait, RetryWindow: retryWindow(cfg.RetryWindow),
-		Logger: log,
+		Retention: cfg.Retention,
+		Logger:    log,
 	}
 	var ln net.Listener
 	if child {
