@@ -155,8 +155,9 @@ const sweepDefault = 100
 // id in its batch (the batch itself once it has no request left). Each
 // removal is one WATCH/MULTI transaction that checks the request again: a
 // request that is not terminal, or finished later than the index said, is
-// kept and its index entry corrected. Tracked, InFlight and the audit
-// stream are left alone (TrimAudit ages the stream).
+// kept and its index entry corrected. Its id leaves the tracked hash and
+// the in-flight set too, where a finished request should not be; its
+// audit entries stay (TrimAudit ages the stream).
 func (s *Store) Sweep(ctx context.Context, before time.Time, max int) ([]string, error) {
 	if max <= 0 {
 		max = sweepDefault
