@@ -38,6 +38,11 @@ type Store interface {
 	// List returns requests, newest first: those of a requester, those an
 	// approver is asked to decide, or (both empty) everyone's.
 	List(ctx context.Context, q ListQuery) ([]*Request, error)
+	// Sweep removes finished requests whose FinishedAt is before before, at
+	// most max of them (0: 100), oldest first, with every index entry that
+	// names them (List, the mailbox's claim, their batch), and returns their
+	// ids. A request that is not terminal is never removed, however old.
+	Sweep(ctx context.Context, before time.Time, max int) ([]string, error)
 }
 
 // Tracked is what the Store keeps of a pending or in-flight request beside
@@ -54,8 +59,10 @@ type Tracked struct {
 type ListQuery struct {
 	Requester string // requests asked by this Slack user
 	Approver  string // requests this Slack user is an approver of
-	Pending   bool   // only those still waiting for a decision
-	Limit     int    // at most this many (0: 20)
+	// Pending: only those still waiting for a decision. With Approver or
+	// Requester its cost follows what is not finished, not the history.
+	Pending bool
+	Limit   int // at most this many (0: 20)
 }
 
 // JobType names the kind of queued work.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -98,4 +99,36 @@ func decodeAudit(m redis.XMessage) AuditEntry {
 	}
 	e.At, _ = time.Parse(time.RFC3339Nano, str("at"))
 	return e
+}
+
+// AuditRange calls fn with each audit entry written from since up to, not
+// including, until, oldest first, reading the stream a page (XRANGE
+// COUNT auditPage) at a time. A zero since starts at the first entry; a
+// zero until ends at the last. An error of fn stops it and is returned.
+func (s *Store) AuditRange(ctx context.Context, since, until time.Time, fn func(AuditEntry) error) error {
+	start, end := "-", "+"
+	if !since.IsZero() {
+		start = strconv.FormatInt(max(since.UnixMilli(), 0), 10)
+	}
+	if !until.IsZero() {
+		if until.UnixMilli() <= max(since.UnixMilli(), 0) {
+			return nil
+		}
+		end = strconv.FormatInt(until.UnixMilli()-1, 10) // every entry of that millisecond
+	}
+	for {
+		msgs, err := s.rdb.XRangeN(ctx, s.auditKey(), start, end, auditPage).Result()
+		if err != nil {
+			return fmt.Errorf("read audit log: %w", err)
+		}
+		for _, m := range msgs {
+			if err := fn(decodeAudit(m)); err != nil {
+				return err
+			}
+		}
+		if len(msgs) < auditPage {
+			return nil
+		}
+		start = "(" + msgs[len(msgs)-1].ID
+	}
 }

@@ -26,7 +26,9 @@ func listScore(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 // With q.Requester it reads that user's index, else with q.Approver the
 // index of the requests that user approves, else everyone's; when both are
 // set a request must match both. q.Pending keeps only those still waiting
-// for a decision. q.Limit is 20 when 0 and at most 100.
+// for a decision; with a user it reads that user's open set (history.go),
+// so that what it costs follows what is not finished, not the history.
+// q.Limit is 20 when 0 and at most 100.
 //
 // Each round trip reads a page of ids (ZREVRANGE) and then their requests
 // (one MGET). An id whose request is gone is skipped.
@@ -38,6 +40,10 @@ func (s *Store) List(ctx context.Context, q bot.ListQuery) ([]*bot.Request, erro
 	limit = min(limit, listMax)
 	key := s.recentKey()
 	switch {
+	case q.Pending && q.Approver != "":
+		key = s.openApproverKey(q.Approver)
+	case q.Pending && q.Requester != "":
+		key = s.openRequesterKey(q.Requester)
 	case q.Requester != "":
 		key = s.requesterKey(q.Requester)
 	case q.Approver != "":

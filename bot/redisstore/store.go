@@ -18,6 +18,10 @@
 //	{prefix}recent            sorted set of every request id, score CreatedAt
 //	{prefix}by-requester:{u}  sorted set of the ids Slack user u asked for
 //	{prefix}by-approver:{u}   sorted set of the ids u is an approver of
+//	{prefix}open-by-*, finished, indexed  (history.go) what is not finished,
+//	                          kept apart from what is; finished requests'
+//	                          ids by when they finished, for Sweep
+//	{prefix}batch:{id}        JSON of bot.Batch (batch.go)
 //	{prefix}audit             stream, one entry per history event
 //	{prefix}lock:{key}        locks (Locker)
 //
@@ -26,7 +30,8 @@
 // slot: give a prefix with a hash tag (HashTagged, cluster.go).
 //
 // It stores what it is given; it does not decide transitions (package bot
-// does), and keeps the audit stream untrimmed.
+// does). It removes what it holds only when asked: Sweep removes finished
+// requests past their retention, TrimAudit ages the audit stream.
 package redisstore
 
 import (
@@ -375,15 +380,18 @@ func (s *Store) index(ctx context.Context, p redis.Pipeliner, cur, next *bot.Req
 			p.ZAdd(ctx, s.approverKey(a), z)
 		}
 	}
+	s.indexOpen(ctx, p, cur, next)
 	if cur == nil {
 		return
 	}
 	if cur.Requester != "" && cur.Requester != next.Requester {
 		p.ZRem(ctx, s.requesterKey(cur.Requester), next.ID)
+		p.ZRem(ctx, s.openRequesterKey(cur.Requester), next.ID)
 	}
 	for _, a := range cur.Approvers {
 		if a != "" && !slices.Contains(next.Approvers, a) {
 			p.ZRem(ctx, s.approverKey(a), next.ID)
+			p.ZRem(ctx, s.openApproverKey(a), next.ID)
 		}
 	}
 }

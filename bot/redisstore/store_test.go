@@ -181,6 +181,9 @@ func TestStoreKeys(t *testing.T) {
 		prefix + "by-requester:U111":        "zset",
 		prefix + "by-approver:U222":         "zset",
 		prefix + "by-approver:U333":         "zset",
+		prefix + "open-by-requester:U111":   "zset", // issue 17: what is open, apart from the history
+		prefix + "open-by-approver:U222":    "zset",
+		prefix + "open-by-approver:U333":    "zset",
 	}
 	if len(keys) != len(want) {
 		t.Errorf("keys = %v, want %v", keys, want)

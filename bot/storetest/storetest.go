@@ -363,6 +363,7 @@ func Run(t *testing.T, newStore func(t *testing.T) bot.Store) {
 	})
 
 	t.Run("List", func(t *testing.T) { runList(t, newStore) })
+	t.Run("Retention", func(t *testing.T) { runRetention(t, newStore) })
 
 	t.Run("InFlightFollowsState", func(t *testing.T) {
 		s := newStore(t)

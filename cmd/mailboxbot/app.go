@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,6 +81,9 @@ type appConfig struct {
 	RetryWindow           time.Duration
 	UndoWindow            time.Duration // 0: bot.DefaultUndoWindow; negative: off
 	ReconcileEvery        time.Duration
+	// Retention is how long finished requests and audit entries are kept
+	// (0: forever); SweepEvery how often serve looks (0: sweepEvery).
+	Retention, SweepEvery time.Duration
 
 	// LeaverRemoveAccess and LeaverManagerAccess are what a conversion to
 	// shared does when the requester does not say (bot.Config).
@@ -111,6 +115,8 @@ type app struct {
 	edgeOnly  bool
 	jobs      func(context.Context) error // a job process; nil: the queue worker runs here (unless edgeOnly)
 	jobsOnly  bool
+	sweep     *sweeper
+	sweepEach time.Duration
 	metricsLn net.Listener // a.metrics is served here; nil: with a.handler
 	metrics   http.Handler
 }
@@ -219,7 +225,9 @@ func newApp(c appConfig) (*app, error) {
 		}
 	}
 	a := &app{svc: svc, store: store, queue: queue, handler: h.Handler(), edge: h, socket: sock, log: c.Logger,
-		reconcile: c.ReconcileEvery, edgeOnly: c.EdgeOnly, jobs: c.JobProcess, jobsOnly: c.JobsOnly}
+		reconcile: c.ReconcileEvery, edgeOnly: c.EdgeOnly, jobs: c.JobProcess, jobsOnly: c.JobsOnly,
+		sweep:     &sweeper{store: store, locker: redisstore.NewLocker(c.Redis, c.Prefix), retention: c.Retention, now: c.Now, log: c.Logger},
+		sweepEach: cmp.Or(c.SweepEvery, sweepEvery)}
 	if c.MetricsListener != nil && !c.JobsOnly {
 		mux := http.NewServeMux()
 		if h := metricsHandler(c.Metrics); h != nil {
@@ -294,6 +302,11 @@ func (a *app) run(parent context.Context, ln net.Listener) error {
 	wg.Go(func() {
 		if !a.jobsOnly { // serve reconciles; its job process need not
 			a.reconcileLoop(ctx)
+		}
+	})
+	wg.Go(func() {
+		if !a.jobsOnly { // serve sweeps, one replica at a time
+			a.sweep.loop(ctx, a.sweepEach)
 		}
 	})
 	if a.jobsOnly {
@@ -383,21 +396,13 @@ func withTimeout(d time.Duration, f func(context.Context) (int, error)) func() (
 // reconcileLoop queues approved work whose job may have been lost, at start
 // and then every a.reconcile.
 func (a *app) reconcileLoop(ctx context.Context) {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	repeat(ctx, a.reconcile, func() {
 		if n, err := a.svc.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("reconcile failed", "err", err)
 		} else if n > 0 {
 			a.log.Info("reconcile: in-flight requests checked", "count", n)
 		}
-		t.Reset(a.reconcile)
-	}
+	})
 }
 
 // The metrics as the bot and the handlers want them: nil interfaces, not

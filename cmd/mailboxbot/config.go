@@ -66,6 +66,7 @@ type Config struct {
 	MailboxWait     time.Duration `env:"MAILBOXBOT_MAILBOX_WAIT_TIMEOUT" envDefault:"2h"` // rule 10: wait for a restored mailbox
 	RetryWindow     time.Duration `env:"MAILBOXBOT_RETRY_WINDOW" envDefault:"24h"`        // a failed request may be retried this long; 0 turns it off
 	UndoWindow      time.Duration `env:"MAILBOXBOT_UNDO_WINDOW" envDefault:"720h"`        // a succeeded request may be undone this long; 0 turns undo off
+	Retention       time.Duration `env:"MAILBOXBOT_RETENTION" envDefault:"9600h"`         // finished requests and audit entries are kept this long (400 days); 0 keeps them forever
 	// Who approves each operation: manager | owners | approvers | none, or
 	// a chain ("owners,approvers"); see bot.CheckPolicy. Unset: the bot's
 	// default (bot.DefaultPolicy) decides.
@@ -126,6 +127,13 @@ var (
 // loadConfig reads the configuration through getenv. It reports every
 // problem at once, each naming the variable and what to do.
 func loadConfig(getenv func(string) string) (Config, error) {
+	return loadConfigAbout(getenv, "")
+}
+
+// loadConfigAbout is loadConfig reporting only the problems that name
+// about: a command that needs only Redis (audit export) passes "REDIS".
+// "" reports them all.
+func loadConfigAbout(getenv func(string) string, about string) (Config, error) {
 	var cfg Config
 	params, err := env.GetFieldParams(&cfg)
 	if err != nil {
@@ -169,6 +177,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	cfg.Approvers = slices.DeleteFunc(cfg.Approvers, func(a string) bool { return a == "" })
 	problems = append(problems, cfg.validate()...)
+	problems = slices.DeleteFunc(problems, func(p string) bool { return !strings.Contains(p, about) })
 	if len(problems) > 0 {
 		slices.Sort(problems)
 		problems = slices.Compact(problems)
@@ -312,6 +321,9 @@ func (c Config) validate() []string {
 	}
 	if c.UndoWindow < 0 {
 		p = append(p, "MAILBOXBOT_UNDO_WINDOW must not be negative (0 turns undo off)")
+	}
+	if c.Retention < 0 {
+		p = append(p, "MAILBOXBOT_RETENTION must not be negative (0 keeps finished requests and the audit log forever)")
 	}
 	for k, v := range c.policy() {
 		if err := bot.CheckPolicy(k, v); err != nil {

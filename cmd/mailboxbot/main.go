@@ -4,6 +4,7 @@
 //	mailboxbot serve     run the bot (configuration from the environment)
 //	mailboxbot demo      play the whole story against an in-memory tenant,
 //	                     embedded Redis and a built-in fake Slack
+//	mailboxbot audit export  write the audit log as JSON lines
 //	mailboxbot version   print the version
 package main
 
@@ -44,6 +45,9 @@ Usage:
                        (contoso.com) and a built-in fake Slack; prints what each person saw
   mailboxbot doctor    check the live configuration: Slack, Entra ID, Graph, Exchange, Redis;
                        says what is wrong and how to fix it, and exits non-zero on a failure
+  mailboxbot audit export [--since TIME] [--until TIME]
+                       write the audit log as JSON lines to stdout, for a SIEM or an
+                       auditor; run it before MAILBOXBOT_RETENTION trims what you need
   mailboxbot version   print the version
 `
 
@@ -59,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return doctor(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
 		return demo(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "mailboxbot", version)
 		return nil

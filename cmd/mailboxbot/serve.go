@@ -102,6 +102,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		ApprovalTimeout: cfg.ApprovalTimeout, VerifyTimeout: cfg.VerifyTimeout, VerifyDelay: cfg.VerifyDelay,
 		MailboxWaitTimeout: cfg.MailboxWait, RetryWindow: retryWindow(cfg.RetryWindow),
 		UndoWindow: retryWindow(cfg.UndoWindow),
+		Retention:  cfg.Retention,
 		Logger:     log,
 	}
 	var ln net.Listener
