@@ -139,28 +139,50 @@ func (q *Queue) HoldLease(ctx context.Context, token string, held func()) error 
 // resumeScript hands back the running jobs whose owner's lease is gone:
 // asynq's requeue (LREM active, ZREM lease, RPUSH pending, state pending),
 // at most maxFastResumes times per job; forgets the owners that are gone.
+// A running job with no owner at all (its process died between taking it
+// and recording itself, or between forgetting itself and telling asynq)
+// is handed back once it has had none for ARGV[4] seconds (by Redis's
+// clock): a live process records itself within milliseconds, and should it
+// be that slow, the job delivered twice still runs once (the mailbox lock).
 //
 // KEYS[1] active, KEYS[2] lease, KEYS[3] pending, KEYS[4] owners,
-// KEYS[5] resumed (count per task id); ARGV[1] the task key prefix, ARGV[2]
-// the lease key prefix, ARGV[3] maxFastResumes. Returns the ids handed back.
+// KEYS[5] resumed (count per task id), KEYS[6] unowned (since when);
+// ARGV[1] the task key prefix, ARGV[2] the lease key prefix, ARGV[3]
+// maxFastResumes, ARGV[4] the lease in seconds. Returns the ids handed back.
 var resumeScript = redis.NewScript(`
-local owners = redis.call("HGETALL", KEYS[4])
-if #owners == 0 then return {} end
-local active = {}
+local function handBack(id)
+  if redis.call("HINCRBY", KEYS[5], id, 1) > tonumber(ARGV[3]) then return end
+  redis.call("LREM", KEYS[1], 0, id)
+  redis.call("ZREM", KEYS[2], id)
+  redis.call("RPUSH", KEYS[3], id)
+  redis.call("HSET", ARGV[1] .. id, "state", "pending")
+  return true
+end
+local active, owned, out = {}, {}, {}
 for _, id in ipairs(redis.call("LRANGE", KEYS[1], 0, -1)) do active[id] = true end
-local out = {}
+local owners = redis.call("HGETALL", KEYS[4])
 for i = 1, #owners, 2 do
   local id, owner = owners[i], owners[i+1]
+  owned[id] = true
   if redis.call("EXISTS", ARGV[2] .. owner) == 0 then
     redis.call("HDEL", KEYS[4], id)
-    if active[id] and redis.call("HINCRBY", KEYS[5], id, 1) <= tonumber(ARGV[3]) then
-      redis.call("LREM", KEYS[1], 0, id)
-      redis.call("ZREM", KEYS[2], id)
-      redis.call("RPUSH", KEYS[3], id)
-      redis.call("HSET", ARGV[1] .. id, "state", "pending")
-      table.insert(out, id)
+    if active[id] and handBack(id) then table.insert(out, id) end
+  end
+end
+local now = tonumber(redis.call("TIME")[1])
+for id in pairs(active) do
+  if not owned[id] then
+    local since = redis.call("HGET", KEYS[6], id)
+    if not since then
+      redis.call("HSET", KEYS[6], id, now)
+    elseif now - tonumber(since) >= tonumber(ARGV[4]) then
+      redis.call("HDEL", KEYS[6], id)
+      if handBack(id) then table.insert(out, id) end
     end
   end
+end
+for _, id in ipairs(redis.call("HKEYS", KEYS[6])) do
+  if not active[id] or owned[id] then redis.call("HDEL", KEYS[6], id) end
 end
 return out`)
 
@@ -169,8 +191,8 @@ return out`)
 func (q *Queue) Resume(ctx context.Context) (int, error) {
 	p := "asynq:{" + q.cfg.Name + "}:"
 	ids, err := resumeScript.Run(ctx, q.rdb,
-		[]string{p + "active", p + "lease", p + "pending", q.key("owners"), q.key("resumed")},
-		p+"t:", q.aliveKey(""), maxFastResumes).StringSlice()
+		[]string{p + "active", p + "lease", p + "pending", q.key("owners"), q.key("resumed"), q.key("unowned")},
+		p+"t:", q.aliveKey(""), maxFastResumes, int((q.cfg.LeaseTTL+time.Second-1)/time.Second)).StringSlice()
 	if err != nil {
 		return 0, fmt.Errorf("resume jobs of queue %s: %w", q.cfg.Name, err)
 	}

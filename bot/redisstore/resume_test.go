@@ -213,3 +213,39 @@ func TestLostLeaseStopsTheJobs(t *testing.T) {
 		t.Fatal("Run did not return after its lease was lost")
 	}
 }
+
+// TestResumeHandsBackAJobWithoutOwner: a running job that no process
+// claims (its process died between taking it and recording itself) is
+// handed back once it has had no owner for the lease's time, not before.
+func TestResumeHandsBackAJobWithoutOwner(t *testing.T) {
+	ctx := context.Background()
+	rdb, prefix := redistest.Client(t)
+	q := newQueueWith(t, rdb, redisstore.QueueConfig{Name: prefix + "jobs", LeaseTTL: testLease})
+	p := "asynq:{" + q.Name() + "}:"
+	if err := q.Enqueue(ctx, bot.Job{Type: bot.JobRun, ID: "run:u:1", RequestID: "u", Seq: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.LMove(ctx, p+"pending", p+"active", "RIGHT", "LEFT").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if n, err := q.Resume(ctx); err != nil || n != 0 {
+			t.Fatalf("sweep %d right after it was taken: Resume = %d, %v; want 0", i, n, err)
+		}
+	}
+	// As if the lease's time had passed since the first sweep saw it.
+	since, _ := rdb.HGet(ctx, p+"mailboxbot:unowned", "run:u:1").Int64()
+	if since == 0 {
+		t.Fatal("the sweep did not note the job without owner")
+	}
+	rdb.HSet(ctx, p+"mailboxbot:unowned", "run:u:1", since-int64(testLease/time.Second))
+	if n, err := q.Resume(ctx); err != nil || n != 1 {
+		t.Fatalf("Resume after the lease's time = %d, %v; want 1", n, err)
+	}
+	if n := rdb.LLen(ctx, p+"pending").Val(); n != 1 {
+		t.Errorf("%d pending, want the job back", n)
+	}
+	if n := rdb.HLen(ctx, p+"mailboxbot:unowned").Val(); n != 0 {
+		t.Errorf("%d unowned entries left", n)
+	}
+}
