@@ -30,7 +30,7 @@ func clusterBackend(t *testing.T) (redis.UniversalClient, string) {
 func TestClusterQueueContract(t *testing.T) {
 	storetest.RunQueue(t, func(t *testing.T, concurrency int) storetest.Worker {
 		rdb, prefix := redistest.Cluster(t)
-		return newQueueOn(t, rdb, prefix, concurrency)
+		return newQueueWith(t, rdb, redisstore.QueueConfig{Name: prefix + "jobs", Concurrency: concurrency})
 	})
 }
 

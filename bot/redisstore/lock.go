@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bsm/redislock"
@@ -21,6 +22,7 @@ var ErrNotHeld = errors.New("lock no longer held")
 // holder of that token. It never waits: a held lock is ErrLocked at once.
 type Locker struct {
 	client *redislock.Client
+	rdb    redis.UniversalClient
 	prefix string
 }
 
@@ -28,13 +30,22 @@ var _ bot.Locker = (*Locker)(nil)
 
 // NewLocker returns a Locker keeping its keys at {prefix}lock:{key}.
 func NewLocker(rdb redis.UniversalClient, prefix string) *Locker {
-	return &Locker{client: redislock.New(rdb), prefix: prefix}
+	return &Locker{client: redislock.New(rdb), rdb: rdb, prefix: prefix}
 }
 
 // Obtain takes the lock key for ttl; bot.ErrLocked (wrapped) when another
-// holds it.
+// holds it. A lock taken by a queue's job names the job's lease (see
+// resume.go); a lock whose holder's lease is gone is taken over, not
+// waited for until its TTL ends: its holder is dead.
 func (l *Locker) Obtain(ctx context.Context, key string, ttl time.Duration) (bot.Lock, error) {
-	lk, err := l.client.Obtain(ctx, l.prefix+"lock:"+key, ttl, nil)
+	var opt *redislock.Options
+	if o := owner(ctx); o != "" {
+		opt = &redislock.Options{Metadata: ownerMark + o}
+	}
+	lk, err := l.client.Obtain(ctx, l.prefix+"lock:"+key, ttl, opt)
+	if errors.Is(err, redislock.ErrNotObtained) && l.takeOver(ctx, l.prefix+"lock:"+key) {
+		lk, err = l.client.Obtain(ctx, l.prefix+"lock:"+key, ttl, opt)
+	}
 	if errors.Is(err, redislock.ErrNotObtained) {
 		return nil, fmt.Errorf("lock %s: %w", key, bot.ErrLocked)
 	}
@@ -42,6 +53,34 @@ func (l *Locker) Obtain(ctx context.Context, key string, ttl time.Duration) (bot
 		return nil, fmt.Errorf("lock %s: %w", key, err)
 	}
 	return &lock{lk: lk, name: key}, nil
+}
+
+// ownerMark precedes the lease key of its holder in a lock's value, after
+// redislock's token (base64url, which has no space).
+const ownerMark = " owner="
+
+// dropIfScript deletes KEYS[1] if it still holds ARGV[1].
+var dropIfScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+
+// takeOver deletes the lock at key when its holder's lease is gone, and
+// reports whether it did. A lease does not come back once gone (HoldLease
+// never takes a token twice), so the check need not be atomic with the
+// delete, which only deletes the value read: lock and lease may live in
+// different slots of a cluster.
+func (l *Locker) takeOver(ctx context.Context, key string) bool {
+	v, err := l.rdb.Get(ctx, key).Result()
+	if err != nil {
+		return false
+	}
+	_, alive, ok := strings.Cut(v, ownerMark)
+	if !ok {
+		return false
+	}
+	if n, err := l.rdb.Exists(ctx, alive).Result(); err != nil || n != 0 {
+		return false
+	}
+	n, err := dropIfScript.Run(ctx, l.rdb, []string{key}, v).Int()
+	return err == nil && n == 1
 }
 
 // lock is a held redislock.Lock.

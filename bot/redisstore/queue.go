@@ -36,6 +36,14 @@ type QueueConfig struct {
 	// archived (kept in Redis, visible to asynq tooling, not run again).
 	// Default 25; negative: never retried.
 	MaxRetry int
+	// LeaseTTL is how long after the last sign of life of a process that
+	// runs jobs its jobs are handed back to the queue (resume.go). Default
+	// 5s.
+	LeaseTTL time.Duration
+	// Lease is the token of the lease that another process holds for this
+	// one (serve for its job process: HoldLease); empty: Run holds one of
+	// its own.
+	Lease string
 	// Logger receives the queue's messages; asynq's own debug and info
 	// messages go at Debug. Default slog.Default().
 	Logger *slog.Logger
@@ -90,6 +98,9 @@ func NewQueue(rdb redis.UniversalClient, cfg QueueConfig) (*Queue, error) {
 		cfg.MaxRetry = defaultMaxRetry
 	case cfg.MaxRetry < 0:
 		cfg.MaxRetry = 0
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = defaultLeaseTTL
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -179,7 +190,23 @@ func (q *Queue) Run(ctx context.Context, handle func(context.Context, bot.Job) e
 	if handle == nil {
 		return errors.New("run queue: nil handler")
 	}
-	base := context.WithoutCancel(ctx)
+	base, lost := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer lost(nil)
+	token, leaseDone := q.cfg.Lease, make(chan error, 1)
+	if token == "" {
+		token = NewLeaseToken()
+		held := make(chan struct{})
+		lctx, release := context.WithCancel(context.WithoutCancel(ctx))
+		defer func() { release(); <-leaseDone }()
+		go func() { leaseDone <- q.HoldLease(lctx, token, func() { close(held) }) }()
+		select {
+		case err := <-leaseDone:
+			leaseDone <- err
+			return fmt.Errorf("start queue %s: %w", q.cfg.Name, err)
+		case <-held:
+		}
+	}
+	alive := q.aliveKey(token)
 	srv := asynq.NewServerFromRedisClient(q.rdb, asynq.Config{
 		Concurrency:              q.cfg.Concurrency,
 		BaseContext:              func() context.Context { return base },
@@ -198,15 +225,30 @@ func (q *Queue) Run(ctx context.Context, handle func(context.Context, bot.Job) e
 		if err := json.Unmarshal(t.Payload(), &j); err != nil {
 			return fmt.Errorf("decode %s job: %v: %w", t.Type(), err, asynq.SkipRetry)
 		}
-		return handle(ctx, j)
+		id, _ := asynq.GetTaskID(ctx)
+		q.own(ctx, id, token)
+		err := handle(withOwner(ctx, alive), j)
+		q.disown(ctx, id, token, err == nil)
+		return err
 	}))
 	if err != nil {
 		return fmt.Errorf("start queue %s: %w", q.cfg.Name, err)
 	}
-	q.log.Info("queue worker started", "concurrency", q.cfg.Concurrency)
-	<-ctx.Done()
+	q.log.Info("queue worker started", "concurrency", q.cfg.Concurrency, "lease", token)
+	select {
+	case <-ctx.Done():
+	case err = <-leaseDone:
+		// Taken for dead: the jobs may run elsewhere already. Stop them now,
+		// not after ShutdownTimeout.
+		q.log.Error("job lease lost: stopping the jobs in progress", "err", err)
+		lost(err)
+		leaseDone <- err
+	}
 	srv.Shutdown()
 	q.log.Info("queue worker stopped")
+	if err != nil {
+		return fmt.Errorf("queue %s: %w", q.cfg.Name, err)
+	}
 	return nil
 }
 

@@ -22,21 +22,17 @@ import (
 func newQueue(t *testing.T, concurrency int) (*redisstore.Queue, *redis.Client) {
 	t.Helper()
 	rdb, prefix := redistest.Client(t)
-	return newQueueOn(t, rdb, prefix, concurrency), rdb
+	return newQueueWith(t, rdb, redisstore.QueueConfig{Name: prefix + "jobs", Concurrency: concurrency}), rdb
 }
 
-// newQueueOn is newQueue on rdb, its name made of prefix.
-func newQueueOn(t *testing.T, rdb redis.UniversalClient, prefix string, concurrency int) *redisstore.Queue {
+// newQueueWith returns a Queue with cfg and the tests' intervals; its
+// queue is deleted at the end.
+func newQueueWith(t *testing.T, rdb redis.UniversalClient, cfg redisstore.QueueConfig) *redisstore.Queue {
 	t.Helper()
-	q, err := redisstore.NewQueue(rdb, redisstore.QueueConfig{
-		Name:                     prefix + "jobs",
-		Concurrency:              concurrency,
-		TaskCheckInterval:        50 * time.Millisecond,
-		DelayedTaskCheckInterval: 50 * time.Millisecond,
-		ShutdownTimeout:          2 * time.Second,
-		MaxRetry:                 3,
-		Logger:                   slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	cfg.TaskCheckInterval, cfg.DelayedTaskCheckInterval = 50*time.Millisecond, 50*time.Millisecond
+	cfg.ShutdownTimeout, cfg.MaxRetry = 2*time.Second, 3
+	cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	q, err := redisstore.NewQueue(rdb, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

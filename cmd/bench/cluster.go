@@ -62,6 +62,9 @@ type clusterConfig struct {
 	Env          map[string]string // settings added to serve's environment
 	Replicas     int
 	ExchangeRate float64 // Exchange calls a second; 0: unthrottled
+	// Bin, when set, is the mailboxbot binary to run; else the bench builds
+	// this one.
+	Bin string
 	// Replica, when set, gives replica i settings of its own added to Env,
 	// and the niceness it runs at (0: as the bench).
 	Replica func(i int) (env map[string]string, nice int)
@@ -83,10 +86,14 @@ func newCluster(ctx context.Context, cfg clusterConfig) (*cluster, error) {
 	c := &cluster{dir: dir, logs: logs}
 	fail := func(err error) (*cluster, error) { c.close(); return nil, err }
 	c.bin = filepath.Join(dir, "mailboxbot")
-	build := exec.CommandContext(ctx, "go", "build", "-o", c.bin, "github.com/mailboxbot/mailboxbot/cmd/mailboxbot")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fail(fmt.Errorf("go build mailboxbot: %w", err))
+	if cfg.Bin != "" {
+		c.bin = cfg.Bin
+	} else {
+		build := exec.CommandContext(ctx, "go", "build", "-o", c.bin, "github.com/mailboxbot/mailboxbot/cmd/mailboxbot")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fail(fmt.Errorf("go build mailboxbot: %w", err))
+		}
 	}
 	if err := sandboxworld.WriteCert(filepath.Join(dir, "ca.pem")); err != nil {
 		return fail(err)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailboxbot/mailboxbot/bot"
 	"github.com/mailboxbot/mailboxbot/handlers"
 	"github.com/mailboxbot/mailboxbot/handlers/slacktest"
 )
@@ -156,7 +157,9 @@ func approvals(ctx context.Context, s *slacktest.Server, who string, n int) (map
 			if e.Kind != slacktest.KindMessage || e.Channel != "D"+who {
 				continue
 			}
-			if id := buttonValue(e, "approve"); id != "" {
+			// The button carries the request id and the plan's fingerprint.
+			if v := buttonValue(e, "approve"); v != "" {
+				id, _ := bot.ParseButtonValue(v)
 				found[id] = e
 			}
 		}

@@ -7,6 +7,7 @@
 //	                        against throttled Exchange; -fault kill|redis|errors
 //	go run ./cmd/bench clicks   1000 concurrent Approve clicks on 100 requests over
 //	                        3 replicas
+//	go run ./cmd/bench idle     Redis commands a second of idle replicas
 //
 // Every run builds mailboxbot, starts a redis-server of its own (it must be
 // on PATH) and the sandbox world (fake Slack, Entra, Graph and Exchange on a
@@ -21,7 +22,7 @@ import (
 	"syscall"
 )
 
-const usage = `usage: go run ./cmd/bench <ack|bulk|clicks> [flags]   (-h after the command lists its flags)`
+const usage = `usage: go run ./cmd/bench <ack|bulk|clicks|idle> [flags]   (-h after the command lists its flags)`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -38,6 +39,8 @@ func main() {
 		err = bulkBench(ctx, os.Args[2:])
 	case "clicks":
 		err = clicksBench(ctx, os.Args[2:])
+	case "idle":
+		err = idleBench(ctx, os.Args[2:])
 	case "baseline":
 		err = baseline(os.Args[2:])
 	case "fire":

@@ -86,7 +86,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	ac := appConfig{
 		Redis: rdb, Prefix: cfg.storePrefix(),
-		Queue:     redisstore.QueueConfig{Name: strings.TrimSuffix(cfg.KeyPrefix, ":"), Concurrency: cfg.Workers, TaskCheckInterval: 200 * time.Millisecond},
+		Queue:     redisstore.QueueConfig{Name: strings.TrimSuffix(cfg.KeyPrefix, ":"), Concurrency: cfg.Workers, TaskCheckInterval: 200 * time.Millisecond, Lease: getenv(jobproc.EnvLease), Logger: log},
 		Directory: dir, Exchange: exo,
 		Slack:         slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(via(notify.DropEchoes(slackHC.Transport)))),
 		Socket:        socketClient(cfg, hc),
@@ -112,7 +112,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			return fmt.Errorf("the job process takes its metrics listener from mailboxbot serve, which starts it: %w", err)
 		}
 	} else {
-		if ac.JobProcess, err = jobProcess(cfg, getenv, m, stderr, log); err != nil {
+		lease, err := redisstore.NewQueue(rdb, ac.Queue)
+		if err != nil {
+			return err
+		}
+		if ac.JobProcess, err = jobProcess(cfg, getenv, m, lease, stderr, log); err != nil {
 			return err
 		}
 		if cfg.MetricsAddr != "" {
@@ -146,8 +150,9 @@ const jobStopTimeout = 30 * time.Second
 // serve's own process (or nowhere, with MAILBOXBOT_WORKERS=0). The job
 // process is this program again, `serve` with the same settings; it serves
 // its metrics to serve on a loopback listener opened here, which m
-// includes in serve's /metrics.
-func jobProcess(cfg Config, getenv func(string) string, m *metrics.Metrics, out io.Writer, log *slog.Logger) (func(context.Context) error, error) {
+// includes in serve's /metrics. serve holds the job process's lease on q
+// (redisstore's resume.go), at its own priority.
+func jobProcess(cfg Config, getenv func(string) string, m *metrics.Metrics, q *redisstore.Queue, out io.Writer, log *slog.Logger) (func(context.Context) error, error) {
 	if cfg.Workers > 0 && cfg.JobProcess != "off" && !jobproc.Supported {
 		log.Warn("MAILBOXBOT_JOB_PROCESS: a job process at a lower priority needs Linux; the jobs run in this process")
 	}
@@ -175,6 +180,10 @@ func jobProcess(cfg Config, getenv func(string) string, m *metrics.Metrics, out 
 			Nice: jobNice, Idle: cfg.JobProcess == "idle",
 			Files: []*os.File{f}, Stdout: out, Stderr: out, StopTimeout: jobStopTimeout, Logger: log,
 			Started: m.JobProcessStarted,
+			Lease: func(ctx context.Context, held func(string)) error {
+				token := redisstore.NewLeaseToken()
+				return q.HoldLease(ctx, token, func() { held(token) })
+			},
 		})
 	}, nil
 }
@@ -189,7 +198,7 @@ func childEnv(environ []string, getenv func(string) string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	drop := map[string]bool{jobproc.EnvPriority: true}
+	drop := map[string]bool{jobproc.EnvPriority: true, jobproc.EnvLease: true}
 	var set []string
 	for _, k := range names {
 		drop[k] = true

@@ -212,8 +212,9 @@ func TestSIGTERMHandsBackAndResumes(t *testing.T) {
 	second := w.start(log)
 	// The first process may have stopped with the step still inside
 	// Exchange: then its mailbox lock was never released, and the new
-	// process waits for the lock's TTL (1 min) before it may touch the
-	// mailbox — the protection against a worker that is not quite dead.
+	// process waits until the dead holder's job lease has lapsed (5 s after
+	// it exited) before it takes the lock over — the time the call it left
+	// inside Exchange gets to land.
 	lctx, lcancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer lcancel()
 	if _, err := w.slack.WaitForEntry(lctx, func(e slacktest.Entry) bool {

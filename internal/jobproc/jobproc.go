@@ -63,7 +63,20 @@ type Config struct {
 	Logger        *slog.Logger
 	// Started, when set, is told each child's process id once it runs.
 	Started func(pid int)
+	// Lease, when set, is held for each child for as long as it runs, so
+	// that others can tell it is alive: Run calls it before it starts a
+	// child and starts the child once Lease has called held with the
+	// lease's token, which the child finds in its environment (EnvLease).
+	// Its context ends once the child has exited. If Lease returns while the
+	// child runs, the lease is lost and the child is killed (SIGKILL) at
+	// once: a child never runs on a lease that others may take for lapsed.
+	// A Lease that returns before it calls held fails that start.
+	Lease func(ctx context.Context, held func(token string)) error
 }
+
+// EnvLease is set in the child's environment to its lease's token
+// (Config.Lease).
+const EnvLease = "MAILBOXBOT_JOB_PROCESS_LEASE"
 
 // Run starts the child and starts it again whenever it exits, until ctx is
 // done; it then sends the child SIGTERM, kills it after StopTimeout, and
@@ -174,8 +187,17 @@ func supervise(ctx context.Context, c Config) error {
 	for first := true; ; first = false {
 		cmd := &exec.Cmd{Path: c.Path, Args: append([]string{c.Name}, c.Args...), Env: c.Env,
 			Stdout: c.Stdout, Stderr: c.Stderr, ExtraFiles: c.Files, SysProcAttr: childAttr()}
+		lease, err := holdLease(ctx, c.Lease)
+		if err == nil {
+			if lease.token != "" {
+				cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], EnvLease+"="+lease.token)
+			}
+			if err = cmd.Start(); err != nil {
+				lease.end()
+			}
+		}
 		started := time.Now()
-		if err := cmd.Start(); err != nil {
+		if err != nil {
 			if first {
 				return fmt.Errorf("start job process: %w", err)
 			}
@@ -185,7 +207,8 @@ func supervise(ctx context.Context, c Config) error {
 				c.Started(cmd.Process.Pid)
 			}
 			c.Logger.Info("job process started", "pid", cmd.Process.Pid, "nice", "+"+strconv.Itoa(c.Nice), "sched_idle", c.Idle)
-			err := wait(ctx, cmd, c.StopTimeout)
+			err := wait(ctx, cmd, c.StopTimeout, lease.lost, c.Logger)
+			lease.end()
 			if ctx.Err() != nil {
 				if err != nil {
 					c.Logger.Warn("job process stopped", "pid", cmd.Process.Pid, "err", err)
@@ -215,13 +238,19 @@ func supervise(ctx context.Context, c Config) error {
 	}
 }
 
-// wait waits for the child to exit, or, once ctx is done, stops it.
-func wait(ctx context.Context, cmd *exec.Cmd, stopTimeout time.Duration) error {
+// wait waits for the child to exit, or, once ctx is done, stops it; when
+// its lease is lost, it kills it.
+func wait(ctx context.Context, cmd *exec.Cmd, stopTimeout time.Duration, lost <-chan error, log *slog.Logger) error {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
 		return err
+	case err := <-lost:
+		log.Error("job process's lease lost: killing it, its jobs resume elsewhere", "pid", cmd.Process.Pid, "err", err)
+		_ = cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("killed: lease lost: %v", err)
 	case <-ctx.Done():
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -234,6 +263,41 @@ func wait(ctx context.Context, cmd *exec.Cmd, stopTimeout time.Duration) error {
 		_ = cmd.Process.Kill()
 		<-done
 		return fmt.Errorf("killed: still running %s after SIGTERM", stopTimeout)
+	}
+}
+
+// heldLease is a child's lease while Config.Lease holds it.
+type heldLease struct {
+	token string
+	lost  <-chan error // Lease returned while the child runs
+	end   func()       // ends Lease, once the child has exited, and waits for it
+}
+
+// holdLease calls lease (if any) and waits until it holds the lease.
+func holdLease(ctx context.Context, lease func(context.Context, func(string)) error) (heldLease, error) {
+	if lease == nil {
+		return heldLease{end: func() {}}, nil
+	}
+	// The lease outlives ctx: it ends when the child has exited.
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	tokens := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- lease(lctx, func(token string) { tokens <- token }) }()
+	select {
+	case token := <-tokens:
+		lost := make(chan error, 1)
+		finished := make(chan struct{})
+		go func() {
+			err := <-done
+			if lctx.Err() == nil {
+				lost <- fmt.Errorf("lease returned: %v", err)
+			}
+			close(finished)
+		}()
+		return heldLease{token: token, lost: lost, end: func() { cancel(); <-finished }}, nil
+	case err := <-done:
+		cancel()
+		return heldLease{}, fmt.Errorf("job process lease: %v", err)
 	}
 }
 

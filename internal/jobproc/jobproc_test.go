@@ -62,6 +62,10 @@ func TestMain(m *testing.M) {
 		fmt.Println("child: deaf")
 		time.Sleep(time.Minute)
 		os.Exit(0)
+	case "lease": // prints its lease, then waits
+		fmt.Println("child: lease", os.Getenv(EnvLease))
+		time.Sleep(time.Minute)
+		os.Exit(0)
 	case "fail":
 		os.Exit(3)
 	case "parent": // runs a "wait" child and prints its pid
@@ -287,5 +291,78 @@ func TestChildRefusesABadPriority(t *testing.T) {
 	}
 	if child, _, err := Child(func(string) string { return "" }); child || err != nil {
 		t.Errorf("no %s: child %v, %v", EnvPriority, child, err)
+	}
+}
+
+// TestChildRunsOnlyWhileItsLeaseIsHeld: each child is started once its
+// lease is held, finds the lease's token in its environment, and is killed
+// at once when the lease is lost; the lease of a child ends once it has
+// exited, and a new child gets a new lease.
+func TestChildRunsOnlyWhileItsLeaseIsHeld(t *testing.T) {
+	log := &testlog.Buffer{}
+	pids := make(chan int, 4)
+	cfg := childConfig("lease", log)
+	cfg.MinBackoff, cfg.MaxBackoff = 10*time.Millisecond, 10*time.Millisecond
+	cfg.Started = func(pid int) { pids <- pid }
+	type lease struct {
+		token string
+		lose  chan struct{}
+		ended chan int // the pids still running when the lease ended: none
+	}
+	leases := make(chan *lease, 4)
+	n := 0
+	cfg.Lease = func(ctx context.Context, held func(string)) error {
+		n++
+		l := &lease{token: fmt.Sprintf("token-%d", n), lose: make(chan struct{}), ended: make(chan int, 1)}
+		leases <- l
+		held(l.token)
+		select {
+		case <-ctx.Done():
+			close(l.ended)
+			return nil
+		case <-l.lose:
+			return errors.New("not refreshed in time")
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg) }()
+	first, pid := <-leases, <-pids
+	waitLog(t, log, "child: lease token-1")
+	close(first.lose)
+	for deadline := time.Now().Add(5 * time.Second); !procstat.Gone(pid); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("child %d still runs 5s after its lease was lost", pid)
+		}
+	}
+	second, pid2 := <-leases, <-pids
+	if pid2 == pid {
+		t.Fatal("no new child")
+	}
+	waitLog(t, log, "child: lease token-2")
+	if !strings.Contains(log.String(), "lease lost") {
+		t.Errorf("the kill is not logged:\n%s", log)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !procstat.Gone(pid2) {
+		t.Errorf("child %d still runs after Run returned", pid2)
+	}
+	select {
+	case <-second.ended:
+	default:
+		t.Error("the second child's lease did not end with it")
+	}
+}
+
+func waitLog(t *testing.T, log *testlog.Buffer, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(log.String(), want); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the log:\n%s", want, log)
+		}
 	}
 }
