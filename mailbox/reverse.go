@@ -55,6 +55,9 @@ func ReverseKind(k Kind) (Kind, bool) {
 	case KindCreateShared:
 		// The mailbox is kept (rule 5); only the rights it gave are taken away.
 		return KindRevoke, true
+	case KindAutoReplyOff:
+		// Turned back on as it was: the same people decide.
+		return KindAutoReplyOff, true
 	}
 	return "", false
 }
