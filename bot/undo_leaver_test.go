@@ -193,3 +193,27 @@ func TestUndoOfALeaverAfterACrash(t *testing.T) {
 		})
 	}
 }
+
+// The manager who gets access to a leaver's mailbox is told once how to
+// use it. The undo gives the leaver his rights back: he is told, once for
+// each mailbox, about that mailbox (not his own); the manager, whose
+// access it takes away, is told nothing.
+func TestGuidanceOfALeaverAndItsUndo(t *testing.T) {
+	e, g := newGuidingEnv(t)
+	orig := e.doneLeaver()
+	want := []string{maria + ": Full Access and Send As on leo@contoso.com (automapped)"}
+	if got := g.lines(); !slices.Equal(got, want) {
+		t.Fatalf("guidance after the conversion = %q, want %q", got, want)
+	}
+	e.approveUndo(e.undo(rita, orig.ID))
+	got := g.lines()[1:]
+	slices.Sort(got)
+	want = []string{
+		leo + ": Full Access on projects@contoso.com (automapped)",
+		leo + ": Send As on billing@contoso.com",
+		leo + ": Send on Behalf on hr@contoso.com",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("guidance after the undo = %q, want %q", got, want)
+	}
+}
