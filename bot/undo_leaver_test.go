@@ -217,3 +217,26 @@ func TestGuidanceOfALeaverAndItsUndo(t *testing.T) {
 		t.Errorf("guidance after the undo = %q, want %q", got, want)
 	}
 }
+
+// `/shared-mailbox auto-reply … off` can be undone: the reply it turned
+// off is on again, as it was.
+func TestUndoOfAutoReplyOffThroughTheBot(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	on := mailbox.AutoReply{State: mailbox.AutoReplyEnabled, InternalMessage: "Closed today", ExternalMessage: "Closed today", ExternalAudience: "All"}
+	if err := e.tenant.SetAutoReply(ctx, "sales@contoso.com", on); err != nil {
+		t.Fatal(err)
+	}
+	orig := e.done(mailbox.Operation{Kind: mailbox.KindAutoReplyOff, Mailbox: "sales@contoso.com"})
+	if a, _ := e.tenant.AutoReply(ctx, "sales@contoso.com"); a.State != mailbox.AutoReplyDisabled {
+		t.Fatalf("not turned off: %+v", a)
+	}
+	u := e.undo(rita, orig.ID)
+	if u == nil {
+		t.Fatalf("no undo: %q", e.notes.answers)
+	}
+	e.approveUndo(u)
+	if a, _ := e.tenant.AutoReply(ctx, "sales@contoso.com"); !a.Says("Closed today") {
+		t.Errorf("after the undo: %+v", a)
+	}
+}
