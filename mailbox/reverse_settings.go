@@ -94,6 +94,8 @@ func reverseForward(u *Undoing, done Step) error {
 	was := Settings{}
 	if done.Settings != nil {
 		was = *done.Settings
+	} else {
+		u.Say(Warning, 18, fmt.Sprintf("%s did not record the forwarding it replaced: the undo stops forwarding.", u.of()), "")
 	}
 	now := u.Mailbox
 	before := firstOf(was.ForwardingAddress, "nowhere")
@@ -191,7 +193,7 @@ func (x run) restoreForwarding() (Outcome, error) {
 	if to == "" {
 		addr = nil
 	}
-	params := map[string]any{"Identity": mbx, "ForwardingAddress": addr, "DeliverToMailboxAndForward": keep}
+	params := map[string]any{"Identity": mbx, "ForwardingAddress": addr, "ForwardingSmtpAddress": nil, "DeliverToMailboxAndForward": keep}
 	return x.change(exo("Set-Mailbox", params), nil, "forwarding put back: "+firstOf(to, "off"), func() error {
 		return sx.SetForwarding(x.ctx, mbx, to, keep)
 	})

@@ -249,3 +249,22 @@ func TestUndoOfAutoReplyOff(t *testing.T) {
 		t.Errorf("reply after the undo: %+v", a)
 	}
 }
+
+// A forwarding step that recorded nothing (run before Outcome.Before was
+// kept) is undone by stopping the forwarding, and the plan says so.
+func TestUndoOfAForwardingNotRecorded(t *testing.T) {
+	tn := sandbox.NewContoso(sandbox.Options{})
+	done := leaverSettings(t, tn)
+	for i := range done {
+		done[i].Settings = nil
+	}
+	p := undoLeo(t, tn, done)
+	if !slices.ContainsFunc(p.Findings, func(f mailbox.Finding) bool {
+		return f.Severity == mailbox.Warning && strings.Contains(f.Text, "did not record the forwarding")
+	}) {
+		t.Errorf("findings %+v", p.Findings)
+	}
+	if s, ok := stepOf(p, mailbox.StepRestoreForwarding); !ok || s.Settings == nil || s.Settings.ForwardingAddress != "" {
+		t.Errorf("steps %+v", p.Steps)
+	}
+}
