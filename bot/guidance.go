@@ -28,14 +28,19 @@ type Guider interface {
 	Guide(ctx context.Context, user string, a words.Access) error
 }
 
-// grantee is a person who got rights by a request.
+// grantee is a person who got rights on one mailbox by a request.
 type grantee struct {
-	key    string // lower-case user principal name: what Request.Guided records
+	// key is what Request.Guided records: the lower-case user principal
+	// name, followed by " on " and the mailbox for a right on another
+	// mailbox than the request's (Step.On: an undo gives a leaver's rights
+	// back there), so that each mailbox is told of once.
+	key    string
 	p      mailbox.Principal
 	access words.Access
 }
 
-// grantees lists who got which rights by r's done grant steps, each once.
+// grantees lists who got which rights on which mailbox by r's done grant
+// steps, each person once per mailbox.
 func (s *Service) grantees(ctx context.Context, r *Request) ([]grantee, error) {
 	var out []grantee
 	for _, st := range r.Steps {
@@ -51,11 +56,18 @@ func (s *Service) grantees(ctx context.Context, r *Request) ([]grantee, error) {
 		if err != nil {
 			return nil, err
 		}
+		mbx, name := r.Op.Mailbox, r.Plan.Target.DisplayName
+		if st.On != "" {
+			mbx, name = st.On, ""
+		}
 		for _, p := range ps {
 			key := strings.ToLower(p.UserPrincipalName)
+			if st.On != "" {
+				key += " on " + strings.ToLower(st.On)
+			}
 			i := slices.IndexFunc(out, func(g grantee) bool { return g.key == key })
 			if i < 0 {
-				out = append(out, grantee{key: key, p: p, access: words.Access{Mailbox: r.Op.Mailbox, Name: r.Plan.Target.DisplayName, RequestID: r.ID}})
+				out = append(out, grantee{key: key, p: p, access: words.Access{Mailbox: mbx, Name: name, RequestID: r.ID}})
 				i = len(out) - 1
 			}
 			a := &out[i].access

@@ -179,7 +179,8 @@ type Request struct {
 	// the stored plan still has it (recheck.go).
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// Guided are the people told how to use the mailbox when the request
-	// succeeded (lower-case user principal names; those Slack does not
+	// succeeded (lower-case user principal names, "upn on mailbox" for a
+	// right on another mailbox; those Slack does not
 	// know too), and GuidanceDone says everyone was (bot/guidance.go).
 	Guided       []string `json:"guided,omitempty"`
 	GuidanceDone bool     `json:"guidance_done,omitempty"`

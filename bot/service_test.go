@@ -26,10 +26,12 @@ const (
 	maria = "U0MARIA" // manager of alice and dave
 	admin = "U0ADMIN" // configured approver
 	erin  = "U0ERIN"
+	leo   = "U0LEO"
 )
 
 var slackByEmail = map[string]string{
 	"rita@contoso.com": rita, "maria@contoso.com": maria, "erin@contoso.com": erin,
+	"leo@contoso.com":       leo,   // the leaver (issue 16)
 	"ada.admin@contoso.com": admin, // a configured approver needs an address to be compared with who gains access (rule 16)
 }
 

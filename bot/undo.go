@@ -60,7 +60,10 @@ func doneSteps(r *Request) []mailbox.Step {
 	var out []mailbox.Step
 	for _, st := range r.Steps {
 		if st.Status == mailbox.Done {
-			out = append(out, st.Step)
+			s := st.Step
+			// What the step replaced, for the undo to put back.
+			s.Settings = st.Before
+			out = append(out, s)
 		}
 	}
 	return out

@@ -227,7 +227,7 @@ func TestUndoGrantAndRevoke(t *testing.T) {
 func TestUndoCreateRemovesTheGrantsOnly(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	orig := e.done(mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: "launch@contoso.com", DisplayName: "Launch",
+	orig := e.done(mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: "campaigns@contoso.com", DisplayName: "Campaigns",
 		Members: []string{"kim@contoso.com"}})
 	u := e.undo(rita, orig.ID)
 	if u == nil {
@@ -241,11 +241,11 @@ func TestUndoCreateRemovesTheGrantsOnly(t *testing.T) {
 		t.Errorf("the plan does not say the mailbox is kept: %+v", u.Plan.Findings)
 	}
 	e.approveUndo(u)
-	mb, err := e.tenant.GetMailbox(ctx, "launch@contoso.com")
+	mb, err := e.tenant.GetMailbox(ctx, "campaigns@contoso.com")
 	if err != nil || mb.RecipientTypeDetails != mailbox.RecipientSharedMailbox {
 		t.Errorf("the mailbox is gone: %v %v", mb, err)
 	}
-	_, members, _ := mailbox.Members(ctx, e.tenant, "launch@contoso.com")
+	_, members, _ := mailbox.Members(ctx, e.tenant, "campaigns@contoso.com")
 	if len(members) != 0 {
 		t.Errorf("rights left: %+v", members)
 	}
@@ -480,7 +480,7 @@ func TestUndoOfEachOperationAfterACrash(t *testing.T) {
 		{"to regular", mailbox.Operation{Kind: mailbox.KindConvertToRegular, Mailbox: "sales@contoso.com"}, 1},
 		{"grant", mailbox.Operation{Kind: mailbox.KindGrant, Mailbox: "sales@contoso.com", Trustee: "kim@contoso.com", Right: mailbox.FullAccess}, 0},
 		{"revoke", mailbox.Operation{Kind: mailbox.KindRevoke, Mailbox: "info@contoso.com", Trustee: "lee@contoso.com", Right: mailbox.SendOnBehalf}, 0},
-		{"create", mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: "launch@contoso.com", DisplayName: "Launch",
+		{"create", mailbox.Operation{Kind: mailbox.KindCreateShared, Mailbox: "campaigns@contoso.com", DisplayName: "Campaigns",
 			Members: []string{"kim@contoso.com"}}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

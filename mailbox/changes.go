@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -118,13 +119,16 @@ func canonicalOp(op Operation) string {
 	c := canonical(Plan{Op: op})
 	s := fmt.Sprintf("%v|%s|%s|%v|%s|%s|%+v", c.Kind, c.Mailbox, c.DisplayName, c.Members, c.Trustee, c.Right, c.Options)
 	if c.Undo != nil {
-		s += fmt.Sprintf("|undo %+v", *c.Undo)
+		// JSON, not %+v: a step's Settings is a pointer.
+		b, _ := json.Marshal(c.Undo)
+		s += "|undo " + string(b)
 	}
 	return s
 }
 
 func sameStep(a, b Step) bool {
-	return a.Name == b.Name && strings.EqualFold(a.Arg, b.Arg) && a.NoAutoMapping == b.NoAutoMapping && strings.EqualFold(a.On, b.On)
+	return a.Name == b.Name && strings.EqualFold(a.Arg, b.Arg) && a.NoAutoMapping == b.NoAutoMapping && strings.EqualFold(a.On, b.On) &&
+		sameSettings(a.Settings, b.Settings)
 }
 
 var sizeClassText = map[int]string{

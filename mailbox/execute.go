@@ -83,6 +83,12 @@ func (e *Executor) Run(ctx context.Context, t Target, s Step, dryRun bool) (Outc
 		return x.forward()
 	case StepHide:
 		return x.hide()
+	case StepRestoreAutoReply:
+		return x.restoreAutoReply()
+	case StepRestoreForwarding:
+		return x.restoreForwarding()
+	case StepUnhide:
+		return x.unhide()
 	}
 	return Outcome{}, fmt.Errorf("run step: unknown step %q", s.Name)
 }

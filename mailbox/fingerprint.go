@@ -85,6 +85,9 @@ type fingerprintedStep struct {
 	// On is left out when empty, so that the fingerprint of a plan whose
 	// steps all act on its own mailbox is what it was before On existed.
 	On string `json:",omitempty"`
+	// Settings: what a settings step replaced, or what an undo's step
+	// puts back; left out when nil, as On.
+	Settings *Settings `json:",omitempty"`
 }
 
 func canonical(p Plan) fingerprinted {
@@ -134,7 +137,7 @@ func canonical(p Plan) fingerprinted {
 }
 
 func canonicalStep(s Step) fingerprintedStep {
-	return fingerprintedStep{Name: s.Name, Arg: strings.ToLower(s.Arg), Names: lowerSorted(s.Names), NoAutoMapping: s.NoAutoMapping, On: strings.ToLower(s.On)}
+	return fingerprintedStep{Name: s.Name, Arg: strings.ToLower(s.Arg), Names: lowerSorted(s.Names), NoAutoMapping: s.NoAutoMapping, On: strings.ToLower(s.On), Settings: s.Settings}
 }
 
 func compareFindings(a, b Finding) int {

@@ -170,6 +170,9 @@ const (
 	StepAutoReplyOff       StepName = "auto_reply_off"
 	StepForward            StepName = "forward"                 // Arg: the recipient as Exchange is given it
 	StepHide               StepName = "hide_from_address_lists" // HiddenFromAddressListsEnabled $true
+	StepRestoreAutoReply   StepName = "restore_auto_reply"      // Before.AutoReply put back (an undo)
+	StepRestoreForwarding  StepName = "restore_forwarding"      // Before's ForwardingAddress put back (an undo)
+	StepUnhide             StepName = "unhide_in_address_lists" // HiddenFromAddressListsEnabled $false (an undo)
 )
 
 // Step is one change (or check) of a plan, in order.
@@ -193,6 +196,11 @@ type Step struct {
 	// the removal of the owner's rights on another mailbox (rule 18) names
 	// that mailbox's address here. "" is the request's mailbox.
 	On string `json:"on,omitempty"`
+	// Settings are the mailbox settings a step concerns: on an undo's
+	// record of a done settings step (Undo.Done), what it replaced
+	// (Outcome.Before); on an undo's step that puts them back
+	// (StepRestoreAutoReply, StepRestoreForwarding), what it puts back.
+	Settings *Settings `json:"settings,omitempty"`
 }
 
 // Target is the mailbox and account an operation works on, as found at

@@ -55,6 +55,9 @@ func ReverseKind(k Kind) (Kind, bool) {
 	case KindCreateShared:
 		// The mailbox is kept (rule 5); only the rights it gave are taken away.
 		return KindRevoke, true
+	case KindAutoReplyOff:
+		// Turned back on as it was: the same people decide.
+		return KindAutoReplyOff, true
 	}
 	return "", false
 }
@@ -416,17 +419,26 @@ func reverseConversion(made string) Reversal {
 func reverseAccess(right string, granted bool) Reversal {
 	return func(u *Undoing, done Step) error {
 		who := done.Arg
-		has, err := u.Has(u.mbx(), right, who, done.Names...)
+		// A right on another mailbox (the leaver's, rule 18) is read and
+		// given back on that mailbox.
+		has, err := u.Has(firstOf(done.On, u.mbx()), right, who, done.Names...)
+		if done.On != "" && errors.Is(err, ErrNotFound) {
+			u.Say(Info, 18, fmt.Sprintf("%s no longer exists: %s's right on it cannot be given back.", done.On, who), "")
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		title := map[string]string{RightFullAccess: "Full Access", RightSendAs: "Send As", rightSendOnBehalf: "Send on Behalf"}[right]
+		if done.On != "" {
+			title += " on " + done.On
+		}
 		if has != granted {
 			state := map[bool]string{true: "already has %s again", false: "no longer has %s"}[has]
 			u.Say(Info, 0, fmt.Sprintf("%s "+state+" (changed since %s): nothing to change.", who, title, u.of()), "")
 			return nil
 		}
-		s := Step{Arg: who, Names: done.Names}
+		s := Step{Arg: who, Names: done.Names, On: done.On}
 		switch {
 		case granted && right == RightFullAccess:
 			s.Name, s.Title = StepRevokeFullAccess, fmt.Sprintf("Take Full Access away from %s (Remove-MailboxPermission), given by %s", who, u.Undo.Of)
@@ -440,6 +452,9 @@ func reverseAccess(right string, granted bool) Reversal {
 			s.Name, s.Title = StepGrantSendAs, fmt.Sprintf("Give %s Send As back (Add-RecipientPermission), taken away by %s", who, u.Undo.Of)
 		default:
 			s.Name, s.Title = StepGrantSendOnBehalf, fmt.Sprintf("Give %s Send on Behalf back (Set-Mailbox -GrantSendOnBehalfTo), taken away by %s", who, u.Undo.Of)
+		}
+		if done.On != "" {
+			s.Title += ", on " + done.On
 		}
 		u.Step(s)
 		return nil

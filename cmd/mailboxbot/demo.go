@@ -31,6 +31,7 @@ var demoPeople = []struct{ id, name, email string }{
 	{"U0ERIN", "Erin Evans", "erin@contoso.com"},
 	{"U0KIM", "Kim King", "kim@contoso.com"},
 	{"U0LEE", "Lee Long", "lee@contoso.com"},
+	{"U0LEO", "Leo Lane (leaving)", "leo@contoso.com"},
 }
 
 const demoAuditChannel = "C0AUDIT"
@@ -62,7 +63,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	defer rdb.Close()
 
-	tenant := sandbox.NewContoso(sandbox.Options{ConversionLag: 2})
+	// One stale read after each conversion: the verification waits once
+	// (a scheduled retry is a second away), and the demo stays quick.
+	tenant := sandbox.NewContoso(sandbox.Options{ConversionLag: 1})
 	fake := slacktest.New(slacktest.Options{BotToken: "xoxb-demo"})
 	defer fake.Close()
 	for _, p := range demoPeople {
@@ -102,11 +105,12 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	p.printTranscript()
 
 	fmt.Fprintln(stdout, "\nIn the sandbox tenant:")
-	for _, addr := range []string{"alice@contoso.com", "sales@contoso.com"} {
+	for _, addr := range []string{"alice@contoso.com", "sales@contoso.com", "leo@contoso.com"} {
 		mb, _ := tenant.GetMailbox(ctx, addr)
 		u, _ := tenant.User(ctx, addr)
 		fmt.Fprintf(stdout, "  %s is a %s; sign-in enabled: %v; licenses: %d.\n", addr, mb.RecipientTypeDetails, u.AccountEnabled, len(u.Licenses))
 	}
+	printLeaverRights(ctx, stdout, tenant)
 	fmt.Fprintf(stdout, "Changes made to the tenant, each once:\n")
 	for _, c := range tenant.Changes() {
 		what := strings.ReplaceAll(string(c.Kind), "_", " ")
@@ -282,11 +286,16 @@ func (p *player) convertBack() error {
 		return err
 	}
 	p.printNew()
-	return nil
+	return p.leaver()
 }
 
 func (p *player) click(user string, msg slacktest.Entry) error {
-	status, body, err := p.fake.ClickVersion(p.ctx, p.bot, p.secret, user, msg, "approve")
+	return p.press(user, msg, "approve")
+}
+
+// press clicks, as user, the button with actionID on version msg of a message.
+func (p *player) press(user string, msg slacktest.Entry, actionID string) error {
+	status, body, err := p.fake.ClickVersion(p.ctx, p.bot, p.secret, user, msg, actionID)
 	if err != nil {
 		return err
 	}

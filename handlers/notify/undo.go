@@ -52,10 +52,18 @@ func undoRefs(r *bot.Request) string {
 
 // undoFacts is what an undo does besides its steps, for planFacts: which
 // request it undoes, the rights and the sign-in it gives back (named, as
-// every right given is), and that a created mailbox is kept.
+// every right given is, with the other mailbox a leaver's right is given
+// back on), the automatic reply, forwarding and visibility it puts back
+// as the request recorded them, and that a created mailbox is kept.
 func undoFacts(u *mailbox.Undo) []fact {
 	fs := []fact{{text: words.UndoesFact(u.Of), plain: words.UndoesPlain(u.Of)}}
-	back := map[mailbox.StepName][]string{}
+	type where struct {
+		step mailbox.StepName
+		on   string
+	}
+	back := map[where][]string{}
+	var order []where
+	var settings []fact
 	for _, s := range u.Done {
 		switch s.Name {
 		case mailbox.StepBlockSignIn:
@@ -63,18 +71,32 @@ func undoFacts(u *mailbox.Undo) []fact {
 				fs = append(fs, fact{text: words.SignInBack, plain: words.SignInBack, right: true})
 			}
 		case mailbox.StepRevokeFullAccess, mailbox.StepRevokeSendAs, mailbox.StepRevokeSendOnBehalf:
-			back[s.Name] = append(back[s.Name], s.Arg)
+			w := where{s.Name, s.On}
+			if _, ok := back[w]; !ok {
+				order = append(order, w)
+			}
+			back[w] = append(back[w], s.Arg)
 		case mailbox.StepCreateShared:
 			fs = append(fs, fact{text: words.MailboxKept, plain: words.MailboxKept})
+		case mailbox.StepSetAutoReply, mailbox.StepAutoReplyOff:
+			var a *mailbox.AutoReply
+			if s.Settings != nil {
+				a = s.Settings.AutoReply
+			}
+			settings = append(settings, fact{text: words.AutoReplyBack(a, false), plain: words.AutoReplyBack(a, true)})
+		case mailbox.StepForward:
+			settings = append(settings, fact{text: words.ForwardingBack(s.Settings, false), plain: words.ForwardingBack(s.Settings, true)})
+		case mailbox.StepHide:
+			settings = append(settings, fact{text: words.ShownAgain, plain: words.ShownAgain})
 		}
 	}
-	for _, r := range []struct {
-		step  mailbox.StepName
-		right mailbox.Right
-	}{{mailbox.StepRevokeFullAccess, mailbox.FullAccess}, {mailbox.StepRevokeSendAs, mailbox.SendAs}, {mailbox.StepRevokeSendOnBehalf, mailbox.SendOnBehalf}} {
-		if len(back[r.step]) > 0 {
-			fs = append(fs, rightFact(words.RightName(r.right), back[r.step], ""))
+	right := map[mailbox.StepName]mailbox.Right{mailbox.StepRevokeFullAccess: mailbox.FullAccess, mailbox.StepRevokeSendAs: mailbox.SendAs, mailbox.StepRevokeSendOnBehalf: mailbox.SendOnBehalf}
+	for _, w := range order {
+		note := ""
+		if w.on != "" {
+			note = words.RightOn(w.on)
 		}
+		fs = append(fs, rightFact(words.RightName(right[w.step]), back[w], note))
 	}
-	return fs
+	return append(fs, settings...)
 }

@@ -40,7 +40,11 @@ func UndoPhrase(op mailbox.Operation, t mailbox.Target, bold bool) string {
 	if bold {
 		mb = "*" + mb + "*"
 	}
-	return fmt.Sprintf("undo `%s` on %s (%s)", mrkdwn.Escape(op.Undo.Of), mb, strings.ToLower(OperationTitle(op.Kind)))
+	what := strings.ToLower(OperationTitle(op.Kind))
+	if op.Undo.Kind == mailbox.KindAutoReplyOff {
+		what = "turn its automatic reply back on"
+	}
+	return fmt.Sprintf("undo `%s` on %s (%s)", mrkdwn.Escape(op.Undo.Of), mb, what)
 }
 
 // UndoLinks is what a request's status says about undo: the request it
