@@ -355,7 +355,7 @@ func beneficiaryKey(plan mailbox.Plan) string {
 	}
 	for _, st := range plan.Steps {
 		switch st.Name {
-		case mailbox.StepGrantFullAccess, mailbox.StepGrantSendAs, mailbox.StepGrantSendOnBehalf, mailbox.StepForward:
+		case mailbox.StepGrantFullAccess, mailbox.StepGrantSendAs, mailbox.StepGrantSendOnBehalf, mailbox.StepForward, mailbox.StepRestoreForwarding:
 			parts = append(parts, string(st.Name)+"="+st.Arg)
 		}
 	}

@@ -12,7 +12,8 @@ import (
 // 16), so that nobody approves a change that gives them access: the
 // trustee of a grant, the members of a new shared mailbox, the people a
 // conversion to shared gives Full Access or Send As or forwards the
-// mail to, whoever a grant or forward step names, and for a conversion back to a user mailbox the account that gets
+// mail to, whoever a grant or forward step names (an undo's forwarding put back
+// included), and for a conversion back to a user mailbox the account that gets
 // its sign-in back. Each address is resolved to a user or a mail-enabled
 // group as the planner does; a group is expanded transitively (members of
 // nested groups included, Directory.TransitiveMembers). A revoke gives
@@ -28,6 +29,12 @@ import (
 // Slack mentions must be resolved to addresses first.
 func (p *Planner) Beneficiaries(ctx context.Context, plan Plan) ([]Principal, error) {
 	var addrs []string
+	var out []Principal
+	add := func(pr Principal) {
+		if !slices.ContainsFunc(out, func(o Principal) bool { return strings.EqualFold(o.ID, pr.ID) }) {
+			out = append(out, pr)
+		}
+	}
 	op := plan.Op
 	switch op.Kind {
 	case KindGrant:
@@ -45,18 +52,18 @@ func (p *Planner) Beneficiaries(ctx context.Context, plan Plan) ([]Principal, er
 		if err != nil {
 			return nil, fmt.Errorf("who gains access: look up %s: %w", op.Mailbox, err)
 		}
-		return []Principal{principal(u, op.Mailbox)}, nil
+		add(principal(u, op.Mailbox))
 	}
 	for _, s := range plan.Steps {
 		switch s.Name {
 		case StepGrantFullAccess, StepGrantSendAs, StepGrantSendOnBehalf, StepForward:
 			addrs = append(addrs, s.Arg)
-		}
-	}
-	var out []Principal
-	add := func(pr Principal) {
-		if !slices.ContainsFunc(out, func(o Principal) bool { return strings.EqualFold(o.ID, pr.ID) }) {
-			out = append(out, pr)
+		case StepRestoreForwarding:
+			// An undo that forwards the mail again gives its reader
+			// every new message, as forward-to does.
+			if s.Arg != "" {
+				addrs = append(addrs, s.Arg)
+			}
 		}
 	}
 	for _, a := range lowerSorted(addrs) {

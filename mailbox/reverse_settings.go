@@ -8,7 +8,9 @@ package mailbox
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -113,6 +115,15 @@ func reverseForward(u *Undoing, done Step) error {
 		u.Say(Warning, 18, fmt.Sprintf("Before %s, mail was forwarded to %s (ForwardingSmtpAddress): I cannot put that back, since I never forward outside the organisation (rule 18).", u.of(), was.ForwardingSMTPAddress),
 			"If it is still wanted, an Exchange administrator sets it again in the Exchange admin center.")
 	}
+	reader, err := u.forwardedTo(was.ForwardingAddress)
+	if err != nil {
+		return err
+	}
+	if reader == "" && was.ForwardingAddress != "" {
+		u.Say(Warning, 18, fmt.Sprintf("Before %s, mail was forwarded to %s, which is not a person or a mail-enabled group in an accepted domain of the organisation now: I do not forward there again (rule 18), and forwarding stops.", u.of(), was.ForwardingAddress),
+			"If it is still wanted, an Exchange administrator sets it again in the Exchange admin center.")
+		was = Settings{}
+	}
 	title := fmt.Sprintf("Stop forwarding to %s, as before %s (Set-Mailbox -ForwardingAddress $null)", done.Arg, u.Undo.Of)
 	if was.ForwardingAddress != "" {
 		copyKept := map[bool]string{true: ", keeping a copy", false: ", keeping no copy"}[was.DeliverToMailboxAndForward]
@@ -123,7 +134,7 @@ func reverseForward(u *Undoing, done Step) error {
 		again = "it goes to " + was.ForwardingAddress + " again"
 	}
 	u.Say(Info, 18, fmt.Sprintf("Mail of %s stops going to %s, which %s set: %s.", u.d.Target.UserPrincipalName, done.Arg, u.of(), again), "")
-	u.Step(Step{Name: StepRestoreForwarding, Arg: was.ForwardingAddress, Settings: &Settings{ForwardingAddress: was.ForwardingAddress,
+	u.Step(Step{Name: StepRestoreForwarding, Arg: reader, Settings: &Settings{ForwardingAddress: was.ForwardingAddress,
 		DeliverToMailboxAndForward: was.DeliverToMailboxAndForward, ForwardingSMTPAddress: was.ForwardingSMTPAddress}, Title: title})
 	return nil
 }
@@ -217,4 +228,32 @@ func (x run) unhide() (Outcome, error) {
 	return x.change(exo("Set-Mailbox", params), nil, "shown in the address lists again", func() error {
 		return sx.SetHidden(x.ctx, mbx, false)
 	})
+}
+
+// forwardedTo resolves the recipient a mailbox forwarded to before, as
+// forward-to does (rule 18): the user principal name of a person, or the
+// address of a mail-enabled group, in an accepted domain. "" is no
+// forwarding, or a recipient that is not (or no longer) one of those: who
+// would read the mail must be known (rule 16) and inside the organisation.
+func (u *Undoing) forwardedTo(addr string) (string, error) {
+	if addr == "" {
+		return "", nil
+	}
+	t, err := u.p.findTrustee(u.ctx, addr, true)
+	if err != nil {
+		var re *RemoteError
+		if errors.As(err, &re) {
+			return "", fmt.Errorf("look up %s: %w", addr, err)
+		}
+		return "", nil
+	}
+	domains, err := u.p.Exchange.AcceptedDomains(u.ctx)
+	if err != nil {
+		return "", fmt.Errorf("list accepted domains: %w", err)
+	}
+	_, domain, _ := strings.Cut(t.who, "@")
+	if !slices.ContainsFunc(domains, func(s string) bool { return strings.EqualFold(s, domain) }) {
+		return "", nil
+	}
+	return t.who, nil
 }

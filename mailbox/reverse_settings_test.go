@@ -268,3 +268,47 @@ func TestUndoOfAForwardingNotRecorded(t *testing.T) {
 		t.Errorf("steps %+v", p.Steps)
 	}
 }
+
+// Whoever an undo forwards the mail to again reads every new message: they
+// gain access (rule 16), so they are among the plan's beneficiaries and
+// cannot approve the undo.
+func TestUndoForwardingAgainNamesItsReaderAsGainingAccess(t *testing.T) {
+	tn := sandbox.NewContoso(sandbox.Options{})
+	ctx := context.Background()
+	tn.SetForwarding(ctx, "leo@contoso.com", "kim@contoso.com", false)
+	p := undoLeo(t, tn, leaverSettings(t, tn))
+	fw, ok := stepOf(p, mailbox.StepRestoreForwarding)
+	if !ok || !strings.EqualFold(fw.Arg, "kim@contoso.com") {
+		t.Fatalf("restore step %+v (found %v)", fw, ok)
+	}
+	who, err := (&mailbox.Planner{Directory: tn, Exchange: tn}).Beneficiaries(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(who, func(pr mailbox.Principal) bool { return pr.Matches("kim@contoso.com") }) {
+		t.Errorf("beneficiaries %+v lack kim, whom the undo forwards the mail to again", who)
+	}
+}
+
+// A forwarding recorded to a recipient that is not a person or group of
+// the organisation (an outside address, a contact) is not put back: the
+// undo stops the forwarding and says so (rule 18).
+func TestUndoDoesNotForwardOutsideAgain(t *testing.T) {
+	tn := sandbox.NewContoso(sandbox.Options{})
+	done := leaverSettings(t, tn)
+	for i := range done {
+		if done[i].Name == mailbox.StepForward {
+			done[i].Settings = &mailbox.Settings{ForwardingAddress: "someone@fabrikam.com", DeliverToMailboxAndForward: true}
+		}
+	}
+	p := undoLeo(t, tn, done)
+	fw, ok := stepOf(p, mailbox.StepRestoreForwarding)
+	if !ok || fw.Arg != "" || fw.Settings == nil || fw.Settings.ForwardingAddress != "" {
+		t.Fatalf("restore step %+v (found %v): want forwarding stopped", fw, ok)
+	}
+	if !slices.ContainsFunc(p.Findings, func(f mailbox.Finding) bool {
+		return f.Severity == mailbox.Warning && strings.Contains(f.Text, "someone@fabrikam.com")
+	}) {
+		t.Errorf("no warning names the outside address: %+v", p.Findings)
+	}
+}
