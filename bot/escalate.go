@@ -65,12 +65,25 @@ func (s *Service) escalation(ctx context.Context, r *Request) (add []string, why
 		return nil, "no configured approvers (MAILBOXBOT_APPROVERS is empty)"
 	}
 	plans := []mailbox.Plan{r.Plan}
-	if r.Batch != "" && s.cfg.Batches != nil {
-		if b, err := s.cfg.Batches.GetBatch(ctx, r.Batch); err == nil {
-			plans = plans[:0]
-			for _, m := range s.batchRequests(ctx, b) {
-				plans = append(plans, m.Plan)
-			}
+	if r.Batch != "" {
+		// A batch is decided as one: who gains access by any of its
+		// mailboxes is not asked. Unread, nobody is (fail closed).
+		var b *Batch
+		err := errors.New("no batch store")
+		if s.cfg.Batches != nil {
+			b, err = s.cfg.Batches.GetBatch(ctx, r.Batch)
+		}
+		if err != nil {
+			s.log.WarnContext(ctx, "escalation: the batch could not be read; nobody else is asked", "request", r.ID, "batch", r.Batch, "err", err)
+			return nil, "its batch could not be read"
+		}
+		members := s.batchRequests(ctx, b)
+		if len(members) < len(b.RequestIDs) {
+			return nil, "a request of its batch could not be read"
+		}
+		plans = plans[:0]
+		for _, m := range members {
+			plans = append(plans, m.Plan)
 		}
 	}
 	gainers, err := s.batchGainers(ctx, plans)
