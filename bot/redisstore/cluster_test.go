@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,15 +36,7 @@ func TestClusterQueueContract(t *testing.T) {
 // clusterKeys lists the keys under prefix on every master of rdb.
 func clusterKeys(t *testing.T, rdb *redis.ClusterClient, prefix string) []string {
 	t.Helper()
-	var mu sync.Mutex
-	var keys []string
-	err := rdb.ForEachMaster(context.Background(), func(ctx context.Context, m *redis.Client) error {
-		found, err := m.Keys(ctx, prefix+"*").Result()
-		mu.Lock()
-		keys = append(keys, found...)
-		mu.Unlock()
-		return err
-	})
+	keys, err := redistest.Keys(context.Background(), rdb, prefix+"*")
 	if err != nil {
 		t.Fatal(err)
 	}

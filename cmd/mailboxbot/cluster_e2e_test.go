@@ -4,10 +4,11 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/mailboxbot/mailboxbot/internal/redistest"
 )
 
 // TestServeEndToEndOnCluster: TestServeEndToEnd on a Redis Cluster of
@@ -51,26 +52,17 @@ func TestTwoReplicasFiftyClicksOnCluster(t *testing.T) {
 func keySlots(t *testing.T, rdb *redis.ClusterClient, prefix string) map[int64][]string {
 	t.Helper()
 	ctx := context.Background()
-	var mu sync.Mutex
-	out := map[int64][]string{}
-	err := rdb.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-		keys, err := m.Keys(ctx, prefix+"*").Result()
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			slot, err := m.ClusterKeySlot(ctx, k).Result()
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			out[slot] = append(out[slot], k)
-			mu.Unlock()
-		}
-		return nil
-	})
+	keys, err := redistest.Keys(ctx, rdb, prefix+"*")
 	if err != nil {
 		t.Fatal(err)
+	}
+	out := map[int64][]string{}
+	for _, k := range keys {
+		slot, err := rdb.ClusterKeySlot(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[slot] = append(out[slot], k)
 	}
 	return out
 }
