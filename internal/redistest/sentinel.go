@@ -215,22 +215,20 @@ func (s *SentinelSet) WaitFailover(ctx context.Context, old string) string {
 	return now
 }
 
-// waitUntil polls ok every 50 ms until it holds; when ctx ends first the
-// test fails, with the logs of the set.
+// waitUntil polls ok every 50 ms (waitFor) until it holds; when ctx ends
+// first the test fails, with the logs of the set.
 func (s *SentinelSet) waitUntil(ctx context.Context, what string, ok func(context.Context) bool) {
 	s.t.Helper()
-	for {
+	err := waitFor(ctx, func() error {
 		step, cancel := context.WithTimeout(ctx, time.Second)
-		done := ok(step)
-		cancel()
-		if done {
-			return
+		defer cancel()
+		if ok(step) {
+			return nil
 		}
-		select {
-		case <-ctx.Done():
-			s.t.Fatalf("redistest: waited for %s: %v\n%s", what, ctx.Err(), s.tails())
-		case <-time.After(50 * time.Millisecond):
-		}
+		return errors.New("not yet")
+	})
+	if err != nil {
+		s.t.Fatalf("redistest: waited for %s: %v\n%s", what, ctx.Err(), s.tails())
 	}
 }
 
